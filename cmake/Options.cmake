@@ -1,0 +1,17 @@
+# sharekeeper_options: C++20, warnings, sanitizers. Every first-party target links it PRIVATE or PUBLIC.
+add_library(sharekeeper_options INTERFACE)
+target_include_directories(sharekeeper_options INTERFACE ${PROJECT_SOURCE_DIR})
+add_library(sharekeeper::options ALIAS sharekeeper_options)
+target_compile_features(sharekeeper_options INTERFACE cxx_std_20)
+target_compile_options(sharekeeper_options INTERFACE
+  -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wcast-align -Wunused -Woverloaded-virtual
+  -Wnull-dereference -Wimplicit-fallthrough -Wformat=2
+  $<$<BOOL:${SHAREKEEPER_WERROR}>:-Werror>)
+# Asio and Beast are compiled once, in support/asio_impl.cpp (BOOST_ASIO_SEPARATE_COMPILATION).
+target_compile_definitions(sharekeeper_options INTERFACE
+  BOOST_ASIO_SEPARATE_COMPILATION BOOST_BEAST_SEPARATE_COMPILATION BOOST_ASIO_NO_DEPRECATED
+  SHAREKEEPER_VERSION="${PROJECT_VERSION}")
+if(SHAREKEEPER_SANITIZE)
+  target_compile_options(sharekeeper_options INTERFACE -fsanitize=${SHAREKEEPER_SANITIZE} -fno-omit-frame-pointer)
+  target_link_options(sharekeeper_options INTERFACE -fsanitize=${SHAREKEEPER_SANITIZE})
+endif()

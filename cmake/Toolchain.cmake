@@ -1,0 +1,12 @@
+# Build speed on a 2-core machine: ccache when present, and mold/lld for links.
+find_program(SHAREKEEPER_CCACHE ccache)
+if(SHAREKEEPER_CCACHE AND NOT CMAKE_CXX_COMPILER_LAUNCHER)
+  set(CMAKE_CXX_COMPILER_LAUNCHER "${SHAREKEEPER_CCACHE}")
+endif()
+find_program(SHAREKEEPER_MOLD mold)
+find_program(SHAREKEEPER_LLD ld.lld)
+if(SHAREKEEPER_MOLD AND CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+  add_link_options(-fuse-ld=mold)
+elseif(SHAREKEEPER_LLD)
+  add_link_options(-fuse-ld=lld)
+endif()

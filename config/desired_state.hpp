@@ -1,0 +1,95 @@
+#pragma once
+// The typed, validated, immutable desired state (DESIGN.md §3.2). Produced only by config::load();
+// everything in it has passed validation, so consumers need not re-check formats.
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace sharekeeper::config {
+
+struct SourceLocation {
+  std::string file;
+  int line = 0;    // 1-based; 0 = unknown
+  int column = 0;  // 1-based
+};
+
+enum class CredentialSource { kDefault, kEnv, kProfile, kEcsRamRole, kOidc, kAssumeRole };
+
+// Where to find credentials; never the secrets themselves.
+struct CredentialsSpec {
+  CredentialSource source = CredentialSource::kDefault;
+  std::string access_key_id_env;      // env
+  std::string access_key_secret_env;  // env
+  std::string security_token_env;     // env (optional)
+  std::string profile;                // profile
+  std::string role_name;              // ecsRamRole
+  std::string role_arn;               // oidc, assumeRole
+  std::string oidc_provider_arn;      // oidc
+  std::string oidc_token_file;        // oidc
+  std::string external_id;            // assumeRole (optional)
+  std::string role_session_name;      // assumeRole / oidc (optional; default "sharekeeper")
+  std::string from;                   // assumeRole: account name or "default"
+};
+
+enum class AdoptMode { kAdditive, kAuthoritative };
+
+struct Account {
+  std::string name;
+  std::optional<std::string> uid;  // 16 digits; checked against GetCallerIdentity
+  CredentialsSpec credentials;
+  AdoptMode adopt = AdoptMode::kAdditive;
+  // Never removed from a trust policy. Each is an account UID, an "rd-..." id or a folder path.
+  std::vector<std::string> protected_principals;
+  SourceLocation where;
+};
+
+struct Targets {
+  std::vector<std::string> accounts;               // 16-digit UIDs, sorted, unique
+  std::optional<std::string> resource_directory;   // "rd-xxxxxx"
+  std::vector<std::string> folders;                // "rd-xxxxxx/r-xxxxxx/.../fd-xxxxxxxxxx", sorted, unique
+};
+
+enum class ShareMode { kEnforce, kObserve };
+
+struct Share {
+  std::string name;      // unique; used in metric labels
+  std::string account;   // Account::name
+  std::string region;
+  std::vector<std::string> images;      // "m-...", sorted, unique
+  std::vector<std::string> snapshots;   // "s-...", sorted, unique
+  std::map<std::string, std::string> selector_tags;  // resources carrying all these tags also belong
+  Targets to;
+  ShareMode mode = ShareMode::kEnforce;
+  SourceLocation where;
+};
+
+struct Settings {
+  std::chrono::seconds interval{300};
+  double jitter = 0.1;  // fraction of interval
+  bool prune = true;
+  int max_revocations_per_cycle = 50;
+  double max_revoke_fraction = 0.5;
+  bool allow_mass_revoke = false;
+  std::string instance_name = "sharekeeper";
+  bool allow_service_key_shares = false;
+  bool manage_shares = false;
+  std::map<std::string, std::string> endpoints;  // product -> URL template with {region}
+};
+
+struct DesiredState {
+  Settings settings;
+  std::vector<Account> accounts;  // sorted by name
+  std::vector<Share> shares;      // sorted by name
+  std::string content_hash;       // sha256 of the files' bytes, in path order
+  std::string revision;           // git HEAD of the config dir when present, else content_hash
+
+  const Account* find_account(const std::string& name) const {
+    for (const auto& a : accounts)
+      if (a.name == name) return &a;
+    return nullptr;
+  }
+};
+
+}  // namespace sharekeeper::config

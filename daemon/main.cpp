@@ -1,0 +1,74 @@
+// sharekeeper: one binary, subcommands validate | plan | apply | run | version (DESIGN.md §3.1).
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <exception>
+
+#include "daemon/commands.hpp"
+
+namespace {
+constexpr const char* kVersion = SHAREKEEPER_VERSION;
+}
+
+int main(int argc, char** argv) {
+  using namespace sharekeeper::daemon;
+  CLI::App app{"sharekeeper: keeps encrypted ECS snapshot and image sharing equal to a Git repository"};
+  app.require_subcommand(1);
+  GlobalOptions g;
+  // Global flags are accepted before or after the subcommand (subcommands fall through to the app).
+  app.add_option("--endpoint-override", g.endpoint_override, "Send every product's calls to this URL");
+  app.add_option("--ca-file", g.ca_file, "Extra CA certificate bundle (PEM) to trust")->check(CLI::ExistingFile);
+  app.add_option("--log-format", g.log_format, "json|text")->check(CLI::IsMember({"json", "text"}));
+  app.add_option("--log-level", g.log_level, "debug|info|warn|error")
+      ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
+
+  ValidateOptions vo;
+  auto* validate = app.add_subcommand("validate", "Check a config file or directory; errors as file:line:col");
+  validate->fallthrough();
+  validate->add_option("-c,--config", vo.config_path, "Config file or directory of *.yaml")->required();
+  validate->add_option("-o,--output", vo.output, "text|json")->check(CLI::IsMember({"text", "json"}));
+
+  PlanOptions po;
+  auto* plan = app.add_subcommand("plan", "Show what apply would change");
+  plan->fallthrough();
+  plan->add_option("-c,--config", po.config_path, "Config file or directory")->required();
+  plan->add_option("-o,--output", po.output, "text|json|markdown")
+      ->check(CLI::IsMember({"text", "json", "markdown"}));
+  plan->add_flag("--detailed-exitcode", po.detailed_exitcode, "Exit 0 no changes, 2 changes, 1 error");
+
+  ApplyOptions ao;
+  auto* apply = app.add_subcommand("apply", "Run one converge pass");
+  apply->fallthrough();
+  apply->add_option("-c,--config", ao.config_path, "Config file or directory")->required();
+  apply->add_flag("--auto-approve", ao.auto_approve, "Apply without asking");
+
+  RunOptions ro;
+  auto* run = app.add_subcommand("run", "Run the daemon");
+  run->fallthrough();
+  run->add_option("-c,--config", ro.config_path, "Config file or directory")->required();
+  run->add_option("--listen", ro.listen, "HTTP listen address (metrics, status, admin)");
+  run->add_option("--admin-token-file", ro.admin_token_file, "File holding the bearer token for POST /reconcile");
+  run->add_flag("--once", ro.once, "Run one pass and exit with apply's exit codes");
+
+  auto* version = app.add_subcommand("version", "Print the version");
+  version->fallthrough();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 1;
+  }
+  try {
+    if (*validate) return cmd_validate(g, vo);
+    if (*plan) return cmd_plan(g, po);
+    if (*apply) return cmd_apply(g, ao);
+    if (*run) return cmd_run(g, ro);
+    if (*version) {
+      std::printf("sharekeeper %s\n", kVersion);
+      return 0;
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "sharekeeper: %s\n", e.what());
+    return 1;
+  }
+  return 1;
+}

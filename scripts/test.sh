@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Every test: installs what the project needs (apt + npm), builds with -Werror and runs ctest -j2, then
+# builds the AddressSanitizer+UBSan variant and runs its tests. Exit code: 0 only when everything passed.
+#   SHAREKEEPER_SKIP_ASAN=1   skip the sanitizer build (quick local runs)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh
+jobs=${SHAREKEEPER_JOBS:-$(nproc)}
+start=$(date +%s)
+
+echo "== build (ci preset: Debug -O0, -Werror)"
+cmake --preset ci >/dev/null
+cmake --build --preset ci -j "$jobs"
+echo "== tests (ci preset)"
+ctest --preset ci
+
+if [ "${SHAREKEEPER_SKIP_ASAN:-0}" != "1" ]; then
+  echo "== build (asan preset: AddressSanitizer + UndefinedBehaviorSanitizer)"
+  cmake --preset asan >/dev/null
+  cmake --build --preset asan -j "$jobs"
+  echo "== tests (asan preset)"
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --preset asan --label-exclude 'e2e|fuzz'
+fi
+echo "== all tests passed in $(( $(date +%s) - start )) s"
