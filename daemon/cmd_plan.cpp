@@ -1,0 +1,13 @@
+// `sharekeeper plan`: its owning capability (the reconcilers issue) has not landed yet, so it says so and exits 1.
+#include <cstdio>
+
+#include "daemon/commands.hpp"
+
+namespace sharekeeper::daemon {
+
+int cmd_plan(const GlobalOptions& /*g*/, const PlanOptions& /*o*/) {
+  std::fprintf(stderr, "sharekeeper: 'plan' is not implemented yet (the reconcilers issue)\n");
+  return 1;
+}
+
+}  // namespace sharekeeper::daemon
