@@ -1,0 +1,70 @@
+#pragma once
+// Client-side rate limit per (account, product): a token bucket whose rate follows AIMD — halved
+// when the service throttles, raised additively while it does not — between a floor and a ceiling.
+// A pure decision object: it says how long to wait, the caller sleeps (with an injectable Clock).
+//
+// Thread-safety: RateLimiter and RateLimiterSet are thread-safe.
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+namespace sharekeeper::cloud {
+
+struct RateLimiterOptions {
+  double initial_rate = 20.0;        // requests per second
+  double min_rate = 0.5;             // floor: never stop entirely
+  double max_rate = 50.0;            // ceiling
+  double burst = 5.0;                // bucket size in requests
+  double decrease_factor = 0.5;      // multiplicative decrease on throttling
+  double increase_per_second = 1.0;  // additive increase per second without throttling
+  // A burst of throttled answers to requests sent at the old rate counts as one signal.
+  std::chrono::milliseconds decrease_cooldown{1000};
+};
+
+class RateLimiter {
+ public:
+  using TimePoint = std::chrono::steady_clock::time_point;
+  explicit RateLimiter(RateLimiterOptions options, TimePoint now);
+
+  // Reserves one request slot and returns how long to wait before sending it (zero when a token is
+  // there). Waiting callers queue: the bucket goes negative, so later callers wait longer.
+  std::chrono::nanoseconds reserve(TimePoint now);
+  void on_throttled(TimePoint now);
+  void on_success(TimePoint now);
+
+  double rate() const;
+  double tokens(TimePoint now);
+
+ private:
+  void refill(TimePoint now);
+
+  mutable std::mutex mu_;
+  RateLimiterOptions options_;
+  double rate_;
+  double tokens_;
+  TimePoint last_refill_;
+  TimePoint last_decrease_;
+  TimePoint last_increase_;
+  bool decreased_once_ = false;
+};
+
+// One limiter per product ("ram", "ecs", ...), created on first use. Share one set per account.
+class RateLimiterSet {
+ public:
+  RateLimiterSet() = default;
+  explicit RateLimiterSet(RateLimiterOptions defaults) : defaults_(defaults) {}
+  // Options for one product (e.g. Resource Sharing's CreateResourceShare allows 10/s).
+  void configure(std::string_view product, RateLimiterOptions options);
+  RateLimiter& for_product(std::string_view product, RateLimiter::TimePoint now);
+
+ private:
+  std::mutex mu_;
+  RateLimiterOptions defaults_;
+  std::map<std::string, RateLimiterOptions, std::less<>> per_product_;
+  std::map<std::string, std::unique_ptr<RateLimiter>, std::less<>> limiters_;
+};
+
+}  // namespace sharekeeper::cloud

@@ -1,0 +1,109 @@
+#include "cloud/rate_limiter.hpp"
+
+#include <gtest/gtest.h>
+
+#include "cloud/retry.hpp"
+
+namespace sharekeeper::cloud {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::nanoseconds;
+using std::chrono::seconds;
+
+RateLimiterOptions opts() {
+  RateLimiterOptions o;
+  o.initial_rate = 10;
+  o.min_rate = 1;
+  o.max_rate = 20;
+  o.burst = 2;
+  return o;
+}
+
+TEST(RateLimiter, BurstThenPacedAtTheRate) {
+  ManualClock clock;
+  RateLimiter rl(opts(), clock.now());
+  EXPECT_EQ(rl.reserve(clock.now()), nanoseconds::zero());
+  EXPECT_EQ(rl.reserve(clock.now()), nanoseconds::zero());
+  // Bucket empty: the third waits one token at 10/s, the fourth two.
+  EXPECT_EQ(rl.reserve(clock.now()), milliseconds(100));
+  EXPECT_EQ(rl.reserve(clock.now()), milliseconds(200));
+  clock.advance(milliseconds(200));
+  // The two queued reservations used the refill; the next one waits its own 100 ms.
+  EXPECT_EQ(rl.reserve(clock.now()), milliseconds(100));
+}
+
+TEST(RateLimiter, ThrottlingHalvesOncePerCooldownDownToTheFloor) {
+  ManualClock clock;
+  RateLimiter rl(opts(), clock.now());
+  rl.on_throttled(clock.now());
+  EXPECT_DOUBLE_EQ(rl.rate(), 5);
+  rl.on_throttled(clock.now());  // same burst of throttled answers: ignored
+  EXPECT_DOUBLE_EQ(rl.rate(), 5);
+  for (int i = 0; i < 10; ++i) {
+    clock.advance(seconds(1));
+    rl.on_throttled(clock.now());
+  }
+  EXPECT_DOUBLE_EQ(rl.rate(), 1);  // floor
+}
+
+TEST(RateLimiter, ThrottlingDropsSavedTokens) {
+  ManualClock clock;
+  RateLimiter rl(opts(), clock.now());
+  rl.on_throttled(clock.now());
+  EXPECT_LE(rl.tokens(clock.now()), 0.0);
+  EXPECT_EQ(rl.reserve(clock.now()), milliseconds(200));  // 1 token at 5/s
+}
+
+TEST(RateLimiter, RecoversAdditivelyUpToTheCeiling) {
+  ManualClock clock;
+  RateLimiter rl(opts(), clock.now());
+  rl.on_throttled(clock.now());
+  ASSERT_DOUBLE_EQ(rl.rate(), 5);
+  clock.advance(seconds(2));
+  rl.on_success(clock.now());
+  EXPECT_DOUBLE_EQ(rl.rate(), 7);  // +1/s
+  clock.advance(milliseconds(500));
+  rl.on_success(clock.now());
+  EXPECT_DOUBLE_EQ(rl.rate(), 7.5);
+  clock.advance(seconds(100));
+  rl.on_success(clock.now());
+  EXPECT_DOUBLE_EQ(rl.rate(), 20);  // ceiling
+}
+
+// Sawtooth: under steady throttling the rate never exceeds what the service accepts for long.
+TEST(RateLimiter, AimdConvergesBelowServiceCapacity) {
+  ManualClock clock;
+  RateLimiterOptions o = opts();
+  o.initial_rate = 20;
+  RateLimiter rl(o, clock.now());
+  const double capacity = 8;  // the service throttles above 8/s
+  double max_seen = 0;
+  for (int s = 0; s < 120; ++s) {
+    clock.advance(seconds(1));
+    if (rl.rate() > capacity)
+      rl.on_throttled(clock.now());
+    else
+      rl.on_success(clock.now());
+    if (s > 10) max_seen = std::max(max_seen, rl.rate());
+  }
+  EXPECT_LE(max_seen, capacity + 1);
+  EXPECT_GE(rl.rate(), capacity / 2 - 1);
+}
+
+TEST(RateLimiter, SetKeepsOneLimiterPerProduct) {
+  ManualClock clock;
+  RateLimiterSet set(opts());
+  RateLimiterOptions slow = opts();
+  slow.initial_rate = 2;
+  set.configure("resourcesharing", slow);
+  RateLimiter& ram = set.for_product("ram", clock.now());
+  EXPECT_EQ(&ram, &set.for_product("ram", clock.now()));
+  EXPECT_NE(&ram, &set.for_product("ecs", clock.now()));
+  EXPECT_DOUBLE_EQ(set.for_product("resourcesharing", clock.now()).rate(), 2);
+  ram.on_throttled(clock.now());
+  EXPECT_DOUBLE_EQ(set.for_product("ecs", clock.now()).rate(), 10);  // independent
+}
+
+}  // namespace
+}  // namespace sharekeeper::cloud
