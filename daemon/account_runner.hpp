@@ -1,0 +1,94 @@
+#pragma once
+// The daemon's view of one reconcile pass for one sharer account: observe -> plan -> apply ->
+// verify, reduced to what the scheduler, metrics, status and audit log need. The production
+// implementation (reconcile_runner.cpp) adapts reconcilers/; tests use small fakes. No Beast, no
+// prometheus here.
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace sharekeeper::config {
+struct DesiredState;
+}
+
+namespace sharekeeper::daemon {
+
+// DESIGN.md §1: a grant is one (share entry, target) pair.
+enum class GrantState { kReady, kPending, kBlocked, kFailed, kObserved };
+inline constexpr GrantState kAllGrantStates[] = {GrantState::kReady, GrantState::kPending,
+                                                 GrantState::kBlocked, GrantState::kFailed,
+                                                 GrantState::kObserved};
+const char* to_string(GrantState s);
+
+struct GrantKey {
+  std::string account;
+  std::string share;
+  std::string target_type;  // account | resource_directory | folder
+  std::string target;       // 16-digit UID, rd-id or folder path (bounded by the config)
+  friend auto operator<=>(const GrantKey&, const GrantKey&) = default;
+};
+
+// Per-resource detail shown only in /status (never in metric labels).
+struct ResourceDetail {
+  std::string id;     // m-... / s-...
+  std::string state;  // e.g. "ok", "service_key", "missing", "key_disabled", "unencrypted"
+  std::string
+      shared;  // "yes" | "no" | "pending" | "unknown": is the resource itself shared to the target
+};
+
+struct GrantReport {
+  GrantKey key;
+  GrantState state = GrantState::kPending;
+  std::string reason;   // short machine word: converged, missing_role, service_key, ...
+  std::string message;  // one human line, already redacted
+  std::vector<ResourceDetail> resources;
+};
+
+// One change that apply made; becomes one audit record and a sharekeeper_changes_total increment.
+struct AppliedChange {
+  std::string
+      object;  // trust_policy | kms_policy | attachment | role | image_share | resource_share | tag
+  std::string name;       // the object's name (role or policy name; never a secret)
+  std::string operation;  // create | update | attach | detach | create_version | delete_version |
+                          // tag | share | unshare
+  std::string before_digest;  // sha256 of the canonical document before ("" when absent)
+  std::string after_digest;   // after ("" when removed)
+  std::string request_id;     // Alibaba RequestId of the write
+};
+
+enum class PassResult { kSuccess, kPartial, kError };
+const char* to_string(PassResult r);
+
+struct PassOutcome {
+  PassResult result = PassResult::kSuccess;
+  // A terminal error (bad credentials, wrong account) waits for a config change instead of
+  // retrying.
+  bool terminal = false;
+  std::string error;                  // redacted, one line; "" on success
+  bool observation_complete = false;  // every object of the account was read (drives /readyz)
+  std::vector<GrantReport> grants;    // every grant of this account in the config
+  std::map<std::string, int> drift;   // object -> count of drifted objects found by this pass
+  std::vector<AppliedChange> changes;
+  std::map<std::string, int> revocations_blocked;  // reason -> count
+  std::string plan_json;  // the pass's plan as a JSON document ("" when no plan was made)
+  int changes_planned = 0;
+};
+
+// Runs one pass. Implementations are called from the scheduler's worker threads, one pass per
+// account at a time; they must be thread-safe across accounts. `stop` becomes true on shutdown:
+// finish the call in flight, start no new write.
+class AccountRunner {
+ public:
+  virtual ~AccountRunner() = default;
+  virtual PassOutcome run_pass(const config::DesiredState& desired, const std::string& account,
+                               const std::atomic<bool>& stop) = 0;
+};
+
+// Every grant the config asks for (share x target), for the given account: the series pre-created
+// at zero and the rows /status shows before the first pass ends.
+std::vector<GrantKey> grants_of(const config::DesiredState& desired, const std::string& account);
+
+}  // namespace sharekeeper::daemon

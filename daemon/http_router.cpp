@@ -1,0 +1,175 @@
+#include "daemon/http_router.hpp"
+
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <stdexcept>
+
+namespace sharekeeper::daemon {
+
+namespace {
+
+HttpReply text(int status, std::string body) {
+  HttpReply r;
+  r.status = status;
+  r.body = std::move(body);
+  if (r.body.empty() || r.body.back() != '\n') r.body += '\n';
+  return r;
+}
+
+HttpReply json_reply(int status, std::string body) {
+  HttpReply r;
+  r.status = status;
+  r.content_type = "application/json";
+  r.body = std::move(body);
+  r.body += '\n';
+  return r;
+}
+
+HttpReply method_not_allowed(const char* allow) {
+  HttpReply r = text(405, "method not allowed");
+  r.headers.emplace_back("Allow", allow);
+  return r;
+}
+
+int hexval(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+std::optional<std::string> percent_decode(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%') {
+      if (i + 2 >= s.size()) return std::nullopt;
+      const int hi = hexval(s[i + 1]), lo = hexval(s[i + 2]);
+      if (hi < 0 || lo < 0) return std::nullopt;
+      out.push_back(static_cast<char>(hi * 16 + lo));
+      i += 2;
+    } else if (s[i] == '+') {
+      out.push_back(' ');
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
+AdminToken::AdminToken(std::string_view token) {
+  SHA256(reinterpret_cast<const unsigned char*>(token.data()), token.size(), digest_);
+}
+
+bool AdminToken::matches(std::string_view presented) const {
+  unsigned char d[32];
+  SHA256(reinterpret_cast<const unsigned char*>(presented.data()), presented.size(), d);
+  const bool eq = CRYPTO_memcmp(d, digest_, sizeof d) == 0;
+  OPENSSL_cleanse(d, sizeof d);
+  return eq;
+}
+
+AdminToken AdminToken::from_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read admin token file " + path);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  std::string t = ss.str();
+  while (!t.empty() &&
+         (t.back() == '\n' || t.back() == '\r' || t.back() == ' ' || t.back() == '\t'))
+    t.pop_back();
+  if (t.size() < kMinLength) {
+    OPENSSL_cleanse(t.data(), t.size());
+    throw std::runtime_error("admin token in " + path + " is shorter than " +
+                             std::to_string(kMinLength) +
+                             " characters (use e.g. `openssl rand -hex 32`)");
+  }
+  AdminToken token(t);
+  OPENSSL_cleanse(t.data(), t.size());
+  return token;
+}
+
+HttpRouter::HttpRouter(AdminHandlers handlers, std::optional<AdminToken> token)
+    : h_(std::move(handlers)), token_(std::move(token)) {}
+
+HttpReply HttpRouter::handle(const HttpRequestView& req) const {
+  // Origin-form only: absolute-form ("http://host/x"), authority-form (CONNECT) and "*" are
+  // refused.
+  if (req.target.empty() || req.target.front() != '/') {
+    HttpReply r = text(400, "bad request target");
+    r.close = true;
+    return r;
+  }
+  const auto q = req.target.find('?');
+  const std::string_view path = std::string_view(req.target).substr(0, q);
+  const std::string_view query =
+      q == std::string::npos ? std::string_view() : std::string_view(req.target).substr(q + 1);
+
+  if (path == "/reconcile") return reconcile(req, query);
+
+  const bool known = path == "/metrics" || path == "/healthz" || path == "/readyz" ||
+                     path == "/status" || path == "/plan";
+  if (!known) return text(404, "not found");
+  if (req.method != "GET") return method_not_allowed("GET");
+  if (path == "/metrics") {
+    HttpReply r;
+    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    r.body = h_.metrics();
+    return r;
+  }
+  if (path == "/healthz") {
+    auto [ok, why] = h_.healthy();
+    return text(ok ? 200 : 503, ok ? "ok" : why);
+  }
+  if (path == "/readyz") {
+    auto [ok, why] = h_.ready();
+    return text(ok ? 200 : 503, ok ? "ok" : why);
+  }
+  if (path == "/status") return json_reply(200, h_.status());
+  return json_reply(200, h_.plan());
+}
+
+HttpReply HttpRouter::reconcile(const HttpRequestView& req, std::string_view query) const {
+  // Mutations never over GET (a link or a prefetch must not trigger work).
+  if (req.method != "POST") return method_not_allowed("POST");
+  // No chunked uploads are needed, and refusing Transfer-Encoding outright closes every CL/TE
+  // desynchronisation path in older Beast versions (RELIABILITY.md §4.9).
+  if (req.has_transfer_encoding) {
+    HttpReply r = text(400, "Transfer-Encoding is not accepted here");
+    r.close = true;
+    return r;
+  }
+  if (!token_) return text(403, "admin API disabled: start with --admin-token-file");
+  constexpr std::string_view kBearer = "Bearer ";
+  const std::string_view auth = req.authorization;
+  if (auth.size() <= kBearer.size() || auth.substr(0, kBearer.size()) != kBearer ||
+      !token_->matches(auth.substr(kBearer.size()))) {
+    HttpReply r = text(401, "unauthorized");
+    r.headers.emplace_back("WWW-Authenticate", "Bearer");
+    return r;
+  }
+  std::optional<std::string> account;
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const std::string_view kv = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    const auto eq = kv.find('=');
+    if (kv.substr(0, eq) != "account")
+      continue;  // a token in the query string is ignored, never honoured
+    auto v = percent_decode(eq == std::string_view::npos ? std::string_view() : kv.substr(eq + 1));
+    if (!v || v->empty()) return text(400, "bad account parameter");
+    account = std::move(*v);
+  }
+  if (!h_.reconcile(account)) return text(404, "unknown account");
+  nlohmann::json body = {
+      {"triggered", account ? nlohmann::json::array({*account}) : nlohmann::json("all")}};
+  return json_reply(202, body.dump());
+}
+
+}  // namespace sharekeeper::daemon

@@ -1,0 +1,69 @@
+#pragma once
+// Routes the daemon's HTTP requests (DESIGN.md §3.3) with plain types, so every rule (exact paths,
+// methods, admin auth, Transfer-Encoding refusal) is unit-tested without a socket. http_server.cpp
+// is the only file that knows Beast. Thread-safe if the handlers are.
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace sharekeeper::daemon {
+
+struct HttpRequestView {
+  std::string method;  // "GET", "POST", ...
+  std::string target;  // origin-form: "/path?query"
+  std::string authorization;
+  bool has_transfer_encoding = false;
+  bool has_body = false;
+};
+
+struct HttpReply {
+  int status = 200;
+  std::string content_type = "text/plain; charset=utf-8";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+  bool close = false;  // close the connection after this reply
+};
+
+struct AdminHandlers {
+  std::function<std::string()> metrics;
+  std::function<std::pair<bool, std::string>()> healthy;  // the scheduler loop is alive
+  std::function<std::pair<bool, std::string>()> ready;
+  std::function<std::string()> status;
+  std::function<std::string()> plan;
+  // nullopt account: every account. False: unknown account.
+  std::function<bool(const std::optional<std::string>& account)> reconcile;
+};
+
+// A bearer token compared in constant time: both sides are hashed with SHA-256 first, so neither
+// the contents nor the length of the expected token leak through timing, then CRYPTO_memcmp.
+class AdminToken {
+ public:
+  explicit AdminToken(std::string_view token);
+  bool matches(std::string_view presented) const;
+  // Reads a token file (trailing whitespace trimmed). Throws std::runtime_error with one clear line
+  // when the file is unreadable or the token is shorter than kMinLength.
+  static AdminToken from_file(const std::string& path);
+  static constexpr std::size_t kMinLength = 32;
+
+ private:
+  unsigned char digest_[32];
+};
+
+class HttpRouter {
+ public:
+  HttpRouter(AdminHandlers handlers, std::optional<AdminToken> token);
+  HttpReply handle(const HttpRequestView& req) const;
+
+ private:
+  HttpReply reconcile(const HttpRequestView& req, std::string_view query) const;
+  AdminHandlers h_;
+  std::optional<AdminToken> token_;
+};
+
+// "%41b" -> "Ab"; nullopt on a malformed escape.
+std::optional<std::string> percent_decode(std::string_view s);
+
+}  // namespace sharekeeper::daemon

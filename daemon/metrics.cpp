@@ -1,0 +1,317 @@
+#include "daemon/metrics.hpp"
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+
+#include <algorithm>
+#include <array>
+#include <mutex>
+
+namespace sharekeeper::daemon {
+
+namespace {
+
+using prometheus::Counter;
+using prometheus::Family;
+using prometheus::Gauge;
+using prometheus::Histogram;
+using prometheus::Labels;
+
+double to_seconds(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration<double>(t.time_since_epoch()).count();
+}
+
+// A label value from outside (API action, error Code, change operation): short identifier
+// characters only, else "other". Alibaba error codes are dotted words ("Throttling.User"); anything
+// longer or stranger is a bug or an echo of free text and must not become a series.
+std::string bounded(std::string_view v) {
+  if (v.empty() || v.size() > 64) return "other";
+  for (char c : v) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == '_' || c == '-';
+    if (!ok) return "other";
+  }
+  return std::string(v);
+}
+
+template <std::size_t N>
+std::string one_of(std::string_view v, const char* const (&allowed)[N]) {
+  for (const char* a : allowed)
+    if (v == a) return std::string(v);
+  return "other";
+}
+
+}  // namespace
+
+std::vector<double> api_call_buckets() {
+  return {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
+}
+std::vector<double> pass_buckets() {
+  return {0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800};
+}
+
+struct Metrics::Impl {
+  std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
+
+  Family<Gauge>& grant_ready = prometheus::BuildGauge()
+                                   .Name("sharekeeper_grant_ready")
+                                   .Help("1 when the grant (share x target) is Ready, else 0")
+                                   .Register(*registry);
+  Family<Gauge>& grant_state =
+      prometheus::BuildGauge()
+          .Name("sharekeeper_grant_state")
+          .Help("One-hot grant state: Ready|Pending|Blocked|Failed|Observed")
+          .Register(*registry);
+  Family<Gauge>& grant_last_ready = prometheus::BuildGauge()
+                                        .Name("sharekeeper_grant_last_ready_timestamp_seconds")
+                                        .Help("Unix time the grant was last seen Ready (0: never)")
+                                        .Register(*registry);
+  Family<Counter>& reconcile_total = prometheus::BuildCounter()
+                                         .Name("sharekeeper_reconcile_total")
+                                         .Help("Reconcile passes per account by result")
+                                         .Register(*registry);
+  Family<Histogram>& reconcile_duration =
+      prometheus::BuildHistogram()
+          .Name("sharekeeper_reconcile_duration_seconds")
+          .Help("Duration of one reconcile pass (observe, plan, apply, verify)")
+          .Register(*registry);
+  Family<Gauge>& last_success =
+      prometheus::BuildGauge()
+          .Name("sharekeeper_last_successful_reconcile_timestamp_seconds")
+          .Help("Unix time of the account's last successful pass (0: never)")
+          .Register(*registry);
+  Family<Counter>& drift = prometheus::BuildCounter()
+                               .Name("sharekeeper_drift_detected_total")
+                               .Help("Objects found different from the desired state, by kind")
+                               .Register(*registry);
+  Family<Counter>& changes = prometheus::BuildCounter()
+                                 .Name("sharekeeper_changes_total")
+                                 .Help("Changes applied to the cloud, by operation")
+                                 .Register(*registry);
+  Family<Counter>& revocations_blocked = prometheus::BuildCounter()
+                                             .Name("sharekeeper_revocations_blocked_total")
+                                             .Help("Revocations a safety guard refused, by guard")
+                                             .Register(*registry);
+  Family<Counter>& api_requests =
+      prometheus::BuildCounter()
+          .Name("sharekeeper_api_requests_total")
+          .Help("Alibaba Cloud API calls by product, action and result code")
+          .Register(*registry);
+  Family<Histogram>& api_duration = prometheus::BuildHistogram()
+                                        .Name("sharekeeper_api_request_duration_seconds")
+                                        .Help("Alibaba Cloud API call latency, retries included")
+                                        .Register(*registry);
+  Family<Counter>& config_reloads = prometheus::BuildCounter()
+                                        .Name("sharekeeper_config_reloads_total")
+                                        .Help("Config reload attempts by result")
+                                        .Register(*registry);
+  Family<Gauge>& config_info = prometheus::BuildGauge()
+                                   .Name("sharekeeper_config_info")
+                                   .Help("The config revision in use (git HEAD or content hash)")
+                                   .Register(*registry);
+  Family<Gauge>& build_info = prometheus::BuildGauge()
+                                  .Name("sharekeeper_build_info")
+                                  .Help("sharekeeper version")
+                                  .Register(*registry);
+
+  struct GrantSeries {
+    Gauge* ready = nullptr;
+    std::array<Gauge*, std::size(kAllGrantStates)> state{};
+    Gauge* last_ready = nullptr;
+  };
+  struct AccountSeries {
+    std::array<Counter*, std::size(kPassResults)> total{};
+    Histogram* duration = nullptr;
+    Gauge* last_success = nullptr;
+    std::array<Counter*, std::size(kDriftObjects)> drift{};
+    std::map<std::string, Counter*> changes;
+  };
+
+  mutable std::mutex mu;  // guards the maps below (prometheus-cpp guards its own families)
+  std::map<GrantKey, GrantSeries> grants;
+  std::map<std::string, AccountSeries> accounts;
+  std::map<std::string, Counter*> api_counters;  // product\0action\0code
+  std::map<std::string, Histogram*> api_histograms;
+  std::map<std::string, Counter*> blocked;
+  Gauge* config_gauge = nullptr;
+
+  static Labels grant_labels(const GrantKey& k) {
+    return {{"account", k.account},
+            {"share", k.share},
+            {"target_type", k.target_type},
+            {"target", k.target}};
+  }
+
+  void add_grant(const GrantKey& k) {
+    GrantSeries s;
+    const Labels l = grant_labels(k);
+    s.ready = &grant_ready.Add(l);
+    for (std::size_t i = 0; i < std::size(kAllGrantStates); ++i) {
+      Labels ls = l;
+      ls["state"] = to_string(kAllGrantStates[i]);
+      s.state[i] = &grant_state.Add(ls);
+    }
+    s.last_ready = &grant_last_ready.Add(l);
+    grants.emplace(k, s);
+  }
+
+  void remove_grant(const GrantSeries& s) {
+    grant_ready.Remove(s.ready);
+    for (Gauge* g : s.state) grant_state.Remove(g);
+    grant_last_ready.Remove(s.last_ready);
+  }
+
+  void add_account(const std::string& a) {
+    AccountSeries s;
+    for (std::size_t i = 0; i < std::size(kPassResults); ++i)
+      s.total[i] = &reconcile_total.Add({{"account", a}, {"result", kPassResults[i]}});
+    s.duration = &reconcile_duration.Add({{"account", a}}, pass_buckets());
+    s.last_success = &last_success.Add({{"account", a}});
+    for (std::size_t i = 0; i < std::size(kDriftObjects); ++i)
+      s.drift[i] = &drift.Add({{"account", a}, {"object", kDriftObjects[i]}});
+    accounts.emplace(a, std::move(s));
+  }
+
+  void remove_account(const AccountSeries& s) {
+    for (Counter* c : s.total) reconcile_total.Remove(c);
+    reconcile_duration.Remove(s.duration);
+    last_success.Remove(s.last_success);
+    for (Counter* c : s.drift) drift.Remove(c);
+    for (const auto& [op, c] : s.changes) changes.Remove(c);
+  }
+};
+
+Metrics::Metrics(std::string version) : impl_(std::make_unique<Impl>()) {
+  impl_->build_info.Add({{"version", std::move(version)}}).Set(1);
+  for (const char* r : kReloadResults) impl_->config_reloads.Add({{"result", r}});
+  for (const char* r : kBlockedReasons)
+    impl_->blocked.emplace(r, &impl_->revocations_blocked.Add({{"reason", r}}));
+}
+
+Metrics::~Metrics() = default;
+
+void Metrics::set_config(const std::vector<std::string>& accounts,
+                         const std::vector<GrantKey>& grants, const std::string& revision) {
+  std::lock_guard lock(impl_->mu);
+  const std::set<std::string> want_accounts(accounts.begin(), accounts.end());
+  const std::set<GrantKey> want_grants(grants.begin(), grants.end());
+  for (auto it = impl_->grants.begin(); it != impl_->grants.end();) {
+    if (want_grants.count(it->first) == 0) {
+      impl_->remove_grant(it->second);
+      it = impl_->grants.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (const auto& g : want_grants)
+    if (impl_->grants.count(g) == 0) impl_->add_grant(g);
+  for (auto it = impl_->accounts.begin(); it != impl_->accounts.end();) {
+    if (want_accounts.count(it->first) == 0) {
+      impl_->remove_account(it->second);
+      it = impl_->accounts.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (const auto& a : want_accounts)
+    if (impl_->accounts.count(a) == 0) impl_->add_account(a);
+  if (impl_->config_gauge != nullptr) impl_->config_info.Remove(impl_->config_gauge);
+  impl_->config_gauge = &impl_->config_info.Add({{"revision", revision}});
+  impl_->config_gauge->Set(1);
+}
+
+void Metrics::publish_grants(const std::vector<GrantReport>& grants,
+                             std::chrono::system_clock::time_point now) {
+  std::lock_guard lock(impl_->mu);
+  for (const auto& g : grants) {
+    auto it = impl_->grants.find(g.key);
+    if (it == impl_->grants.end()) continue;
+    auto& s = it->second;
+    const bool ready = g.state == GrantState::kReady;
+    s.ready->Set(ready ? 1 : 0);
+    for (std::size_t i = 0; i < std::size(kAllGrantStates); ++i)
+      s.state[i]->Set(kAllGrantStates[i] == g.state ? 1 : 0);
+    if (ready) s.last_ready->Set(to_seconds(now));
+  }
+}
+
+void Metrics::observe_pass(const std::string& account, PassResult result, double seconds,
+                           std::chrono::system_clock::time_point finished) {
+  std::lock_guard lock(impl_->mu);
+  auto it = impl_->accounts.find(account);
+  if (it == impl_->accounts.end()) return;
+  const auto idx = static_cast<std::size_t>(result == PassResult::kSuccess ? 0
+                                            : result == PassResult::kError ? 1
+                                                                           : 2);
+  it->second.total[idx]->Increment();
+  it->second.duration->Observe(seconds);
+  if (result == PassResult::kSuccess) it->second.last_success->Set(to_seconds(finished));
+}
+
+void Metrics::count_drift(const std::string& account, const std::string& object, int n) {
+  if (n <= 0) return;
+  std::lock_guard lock(impl_->mu);
+  auto it = impl_->accounts.find(account);
+  if (it == impl_->accounts.end()) return;
+  for (std::size_t i = 0; i < std::size(kDriftObjects); ++i)
+    if (object == kDriftObjects[i]) it->second.drift[i]->Increment(n);
+}
+
+void Metrics::count_change(const std::string& account, const std::string& operation) {
+  std::lock_guard lock(impl_->mu);
+  auto it = impl_->accounts.find(account);
+  if (it == impl_->accounts.end()) return;
+  const std::string op = bounded(operation);
+  auto c = it->second.changes.find(op);
+  if (c == it->second.changes.end())
+    c = it->second.changes
+            .emplace(op, &impl_->changes.Add({{"account", account}, {"operation", op}}))
+            .first;
+  c->second->Increment();
+}
+
+void Metrics::count_revocations_blocked(const std::string& reason, int n) {
+  if (n <= 0) return;
+  std::lock_guard lock(impl_->mu);
+  const std::string r = bounded(reason);
+  auto it = impl_->blocked.find(r);
+  if (it == impl_->blocked.end())
+    it = impl_->blocked.emplace(r, &impl_->revocations_blocked.Add({{"reason", r}})).first;
+  it->second->Increment(n);
+}
+
+void Metrics::observe_api_call(std::string_view product, std::string_view action,
+                               std::string_view code, double seconds) {
+  const std::string p = bounded(product), a = bounded(action), c = bounded(code);
+  std::lock_guard lock(impl_->mu);
+  std::string key = p;
+  key.append(1, '\0').append(a).append(1, '\0').append(c);
+  auto it = impl_->api_counters.find(key);
+  if (it == impl_->api_counters.end())
+    it = impl_->api_counters
+             .emplace(std::move(key),
+                      &impl_->api_requests.Add({{"product", p}, {"action", a}, {"code", c}}))
+             .first;
+  it->second->Increment();
+  auto h = impl_->api_histograms.find(p);
+  if (h == impl_->api_histograms.end())
+    h = impl_->api_histograms
+            .emplace(p, &impl_->api_duration.Add({{"product", p}}, api_call_buckets()))
+            .first;
+  h->second->Observe(seconds);
+}
+
+void Metrics::count_config_reload(std::string_view result) {
+  // Family::Add returns the existing series for known labels.
+  impl_->config_reloads.Add({{"result", one_of(result, kReloadResults)}}).Increment();
+}
+
+std::string Metrics::serialize() const {
+  return prometheus::TextSerializer().Serialize(impl_->registry->Collect());
+}
+
+}  // namespace sharekeeper::daemon

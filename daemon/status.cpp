@@ -1,0 +1,203 @@
+#include "daemon/status.hpp"
+
+#include <ctime>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "config/desired_state.hpp"
+
+namespace sharekeeper::daemon {
+
+using nlohmann::json;
+
+std::string format_time(WallTime t) {
+  const std::time_t tt = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+namespace {
+
+json opt_time(const std::optional<WallTime>& t) {
+  return t ? json(format_time(*t)) : json(nullptr);
+}
+
+}  // namespace
+
+void StatusStore::set_config(const config::DesiredState& desired, WallTime now) {
+  std::lock_guard lock(mu_);
+  have_config_ = true;
+  revision_ = desired.revision;
+  content_hash_ = desired.content_hash;
+  config_loaded_at_ = now;
+  last_reload_ = Reload{"success", now, {}};
+  std::set<GrantKey> want;
+  std::set<std::string> accounts;
+  for (const auto& a : desired.accounts) {
+    accounts.insert(a.name);
+    for (auto& k : grants_of(desired, a.name)) want.insert(std::move(k));
+  }
+  for (auto it = grants_.begin(); it != grants_.end();)
+    it = want.count(it->first) ? std::next(it) : grants_.erase(it);
+  for (const auto& k : want) {
+    if (grants_.count(k)) continue;
+    GrantRow row;
+    row.report.key = k;
+    row.report.state = GrantState::kPending;
+    row.report.reason = "not_reconciled_yet";
+    row.last_transition = now;
+    grants_.emplace(k, std::move(row));
+  }
+  for (auto it = accounts_.begin(); it != accounts_.end();)
+    it = accounts.count(it->first) ? std::next(it) : accounts_.erase(it);
+  for (const auto& a : accounts) accounts_.try_emplace(a);
+}
+
+void StatusStore::config_rejected(const std::vector<std::string>& diagnostics, WallTime now) {
+  std::lock_guard lock(mu_);
+  last_reload_ = Reload{"rejected", now, diagnostics};
+}
+
+void StatusStore::config_unchanged(WallTime now) {
+  std::lock_guard lock(mu_);
+  last_reload_ = Reload{"unchanged", now, {}};
+}
+
+void StatusStore::pass_started(const std::string& account, WallTime now) {
+  std::lock_guard lock(mu_);
+  auto it = accounts_.find(account);
+  if (it == accounts_.end()) return;
+  it->second.running = true;
+  it->second.last_started = now;
+}
+
+void StatusStore::pass_finished(const PassReport& r) {
+  std::lock_guard lock(mu_);
+  auto it = accounts_.find(r.account);
+  if (it == accounts_.end()) return;
+  auto& a = it->second;
+  a.running = false;
+  a.last_finished = r.finished;
+  a.last_result = to_string(r.outcome.result);
+  a.last_duration_seconds = std::chrono::duration<double>(r.duration).count();
+  a.last_error = r.outcome.error;
+  a.terminal = r.outcome.terminal;
+  a.changes_last_pass = static_cast<int>(r.outcome.changes.size());
+  if (r.outcome.result == PassResult::kSuccess) a.last_success = r.finished;
+  if (r.stale) return;  // its grants and plan describe a config that is no longer current
+  if (r.outcome.observation_complete) a.observed = true;
+  if (!r.outcome.plan_json.empty()) a.plan_json = r.outcome.plan_json;
+  for (const auto& g : r.outcome.grants) {
+    auto git = grants_.find(g.key);
+    if (git == grants_.end()) continue;
+    auto& row = git->second;
+    if (row.report.state != g.state || row.report.reason != g.reason)
+      row.last_transition = r.finished;
+    if (g.state == GrantState::kReady) row.last_ready = r.finished;
+    if (g.state == GrantState::kFailed) {
+      row.last_error = g.message;
+      row.last_error_at = r.finished;
+    }
+    row.report = g;
+  }
+  // A pass that failed before it could judge the grants leaves them as they were, but says why.
+  if (r.outcome.grants.empty() && r.outcome.result != PassResult::kSuccess) {
+    for (auto& [k, row] : grants_) {
+      if (k.account != r.account) continue;
+      row.last_error = r.outcome.error;
+      row.last_error_at = r.finished;
+    }
+  }
+}
+
+StatusStore::Readiness StatusStore::readiness() const {
+  std::lock_guard lock(mu_);
+  if (!have_config_) return {false, "no valid config loaded"};
+  for (const auto& [name, a] : accounts_)
+    if (!a.observed) return {false, "account " + name + " not completely observed yet"};
+  return {true, "ok"};
+}
+
+std::string StatusStore::status_json(const std::vector<Scheduler::AccountView>& schedule) const {
+  std::map<std::string, const Scheduler::AccountView*> sched;
+  for (const auto& v : schedule) sched[v.account] = &v;
+  std::lock_guard lock(mu_);
+  json out;
+  out["config"] = {
+      {"revision", revision_},
+      {"contentHash", content_hash_},
+      {"loadedAt", have_config_ ? json(format_time(config_loaded_at_)) : json(nullptr)}};
+  if (last_reload_) {
+    out["config"]["lastReload"] = {{"result", last_reload_->result},
+                                   {"at", format_time(last_reload_->at)},
+                                   {"diagnostics", last_reload_->diagnostics}};
+  }
+  json accounts = json::array();
+  for (const auto& [name, a] : accounts_) {
+    json j = {{"name", name},
+              {"observed", a.observed},
+              {"running", a.running},
+              {"lastReconcile",
+               {{"started", opt_time(a.last_started)},
+                {"finished", opt_time(a.last_finished)},
+                {"result", a.last_result.empty() ? json(nullptr) : json(a.last_result)},
+                {"durationSeconds", a.last_duration_seconds},
+                {"changes", a.changes_last_pass},
+                {"error", a.last_error}}},
+              {"lastSuccess", opt_time(a.last_success)},
+              {"terminalError", a.terminal}};
+    if (auto s = sched.find(name); s != sched.end()) {
+      j["phase"] = to_string(s->second->phase);
+      j["nextRun"] = opt_time(s->second->next_run);
+      j["consecutiveFailures"] = s->second->consecutive_failures;
+    }
+    accounts.push_back(std::move(j));
+  }
+  out["accounts"] = std::move(accounts);
+  json grants = json::array();
+  std::map<std::string, int> counts;
+  for (const auto& [k, row] : grants_) {
+    ++counts[to_string(row.report.state)];
+    json res = json::array();
+    for (const auto& r : row.report.resources)
+      res.push_back({{"id", r.id}, {"state", r.state}, {"shared", r.shared}});
+    grants.push_back({{"account", k.account},
+                      {"share", k.share},
+                      {"targetType", k.target_type},
+                      {"target", k.target},
+                      {"state", to_string(row.report.state)},
+                      {"reason", row.report.reason},
+                      {"message", row.report.message},
+                      {"lastTransition", format_time(row.last_transition)},
+                      {"lastReady", opt_time(row.last_ready)},
+                      {"lastError", row.last_error},
+                      {"lastErrorAt", opt_time(row.last_error_at)},
+                      {"resources", std::move(res)}});
+  }
+  out["grants"] = std::move(grants);
+  out["summary"] = counts;
+  return out.dump(2);
+}
+
+std::string StatusStore::plan_json() const {
+  std::lock_guard lock(mu_);
+  json out;
+  out["revision"] = revision_;
+  json accounts = json::object();
+  for (const auto& [name, a] : accounts_) {
+    if (a.plan_json.empty()) {
+      accounts[name] = nullptr;
+      continue;
+    }
+    // The runner's plan is JSON already; embed it as a value, not a string.
+    auto parsed = json::parse(a.plan_json, nullptr, false);
+    accounts[name] = parsed.is_discarded() ? json(a.plan_json) : std::move(parsed);
+  }
+  out["accounts"] = std::move(accounts);
+  return out.dump(2);
+}
+
+}  // namespace sharekeeper::daemon

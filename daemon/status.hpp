@@ -1,0 +1,83 @@
+#pragma once
+// What /status, /plan and /readyz show: every grant with state, reason, last transition and last
+// error; every account's last reconcile and next run; the config revision and the last reload.
+// Thread-safe: written by the scheduler's workers and the reload path, read by the HTTP thread.
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "daemon/account_runner.hpp"
+#include "daemon/scheduler.hpp"
+
+namespace sharekeeper::daemon {
+
+using WallTime = std::chrono::system_clock::time_point;
+
+// "2026-11-29T00:12:03Z".
+std::string format_time(WallTime t);
+
+class StatusStore {
+ public:
+  // A config became current: adds rows for new grants and accounts (Pending, "not_reconciled_yet"),
+  // drops rows that left it, keeps the history of the others.
+  void set_config(const config::DesiredState& desired, WallTime now);
+  // A reload was rejected; the diagnostics (file:line:col: message) are shown, the last good config
+  // stays.
+  void config_rejected(const std::vector<std::string>& diagnostics, WallTime now);
+  void config_unchanged(WallTime now);
+
+  void pass_started(const std::string& account, WallTime now);
+  void pass_finished(const PassReport& report);
+
+  struct Readiness {
+    bool ready = false;
+    std::string reason;
+  };
+  // Ready once a config is loaded and every account has had one complete observation.
+  Readiness readiness() const;
+
+  // /status; `schedule` (from Scheduler::snapshot) supplies phases and next runs.
+  std::string status_json(const std::vector<Scheduler::AccountView>& schedule) const;
+  // /plan: the last plan of every account.
+  std::string plan_json() const;
+
+ private:
+  struct GrantRow {
+    GrantReport report;
+    WallTime last_transition{};
+    std::optional<WallTime> last_ready;
+    std::string last_error;
+    std::optional<WallTime> last_error_at;
+  };
+  struct AccountRow {
+    bool running = false;
+    bool observed = false;  // one complete observation done
+    std::optional<WallTime> last_started, last_finished, last_success;
+    std::string last_result;
+    double last_duration_seconds = 0;
+    std::string last_error;
+    bool terminal = false;
+    int changes_last_pass = 0;
+    std::string plan_json;
+  };
+  struct Reload {
+    std::string result;
+    WallTime at{};
+    std::vector<std::string> diagnostics;
+  };
+
+  mutable std::mutex mu_;
+  bool have_config_ = false;
+  std::string revision_;
+  std::string content_hash_;
+  WallTime config_loaded_at_{};
+  std::optional<Reload> last_reload_;
+  std::map<GrantKey, GrantRow> grants_;
+  std::map<std::string, AccountRow> accounts_;
+};
+
+}  // namespace sharekeeper::daemon

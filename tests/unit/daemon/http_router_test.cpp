@@ -1,0 +1,150 @@
+#include "daemon/http_router.hpp"
+
+#include <gtest/gtest.h>
+
+namespace sharekeeper::daemon {
+namespace {
+
+const std::string kToken = "0123456789abcdef0123456789abcdef-token";
+
+struct Fixture {
+  std::vector<std::optional<std::string>> triggered;
+  HttpRouter router{AdminHandlers{
+                        [] { return std::string("metrics-body\n"); },
+                        [] {
+                          return std::pair<bool, std::string>{true, ""};
+                        },
+                        [] {
+                          return std::pair<bool, std::string>{false, "account prod not observed"};
+                        },
+                        [] { return std::string(R"({"grants":[]})"); },
+                        [] { return std::string(R"({"accounts":{}})"); },
+                        [this](const std::optional<std::string>& a) {
+                          if (a && *a != "prod") return false;
+                          triggered.push_back(a);
+                          return true;
+                        },
+                    },
+                    AdminToken(kToken)};
+};
+
+HttpRequestView req(std::string method, std::string target, std::string auth = "") {
+  HttpRequestView v;
+  v.method = std::move(method);
+  v.target = std::move(target);
+  v.authorization = std::move(auth);
+  return v;
+}
+
+TEST(HttpRouter, ReadEndpoints) {
+  Fixture f;
+  auto m = f.router.handle(req("GET", "/metrics"));
+  EXPECT_EQ(m.status, 200);
+  EXPECT_EQ(m.body, "metrics-body\n");
+  EXPECT_EQ(m.content_type, "text/plain; version=0.0.4; charset=utf-8");
+  EXPECT_EQ(f.router.handle(req("GET", "/healthz")).status, 200);
+  auto r = f.router.handle(req("GET", "/readyz"));
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(r.body, "account prod not observed\n");
+  EXPECT_EQ(f.router.handle(req("GET", "/status")).content_type, "application/json");
+  EXPECT_EQ(f.router.handle(req("GET", "/plan")).status, 200);
+}
+
+TEST(HttpRouter, ExactPathsOnly) {
+  Fixture f;
+  for (const char* t :
+       {"/metrics/", "/Metrics", "/metricsx", "//metrics", "/status/../metrics", "/"})
+    EXPECT_EQ(f.router.handle(req("GET", t)).status, 404) << t;
+  EXPECT_EQ(f.router.handle(req("GET", "/metrics?x=1")).status, 200);
+}
+
+TEST(HttpRouter, RefusesNonOriginFormTargets) {
+  Fixture f;
+  for (const char* t : {"http://evil/metrics", "*", "127.0.0.1:9464", ""}) {
+    auto r = f.router.handle(req("GET", t));
+    EXPECT_EQ(r.status, 400) << t;
+    EXPECT_TRUE(r.close);
+  }
+}
+
+TEST(HttpRouter, ReadEndpointsAreGetOnly) {
+  Fixture f;
+  for (const char* m : {"POST", "PUT", "DELETE", "TRACE", "CONNECT"}) {
+    auto r = f.router.handle(req(m, "/metrics"));
+    EXPECT_EQ(r.status, 405) << m;
+    ASSERT_EQ(r.headers.size(), 1u);
+    EXPECT_EQ(r.headers[0].second, "GET");
+  }
+}
+
+TEST(HttpRouter, ReconcileIsPostOnly) {
+  Fixture f;
+  auto r = f.router.handle(req("GET", "/reconcile", "Bearer " + kToken));
+  EXPECT_EQ(r.status, 405);
+  EXPECT_TRUE(f.triggered.empty());
+}
+
+TEST(HttpRouter, ReconcileNeedsTheBearerToken) {
+  Fixture f;
+  EXPECT_EQ(f.router.handle(req("POST", "/reconcile")).status, 401);
+  EXPECT_EQ(f.router.handle(req("POST", "/reconcile", "Bearer wrong")).status, 401);
+  EXPECT_EQ(f.router.handle(req("POST", "/reconcile", "Bearer " + kToken + "x")).status, 401);
+  EXPECT_EQ(f.router.handle(req("POST", "/reconcile", "Basic " + kToken)).status, 401);
+  EXPECT_EQ(f.router.handle(req("POST", "/reconcile", kToken)).status, 401);
+  EXPECT_EQ(f.router.handle(req("POST", "/reconcile?token=" + kToken)).status,
+            401);  // query tokens ignored
+  EXPECT_TRUE(f.triggered.empty());
+  auto ok = f.router.handle(req("POST", "/reconcile", "Bearer " + kToken));
+  EXPECT_EQ(ok.status, 202);
+  ASSERT_EQ(f.triggered.size(), 1u);
+  EXPECT_FALSE(f.triggered[0].has_value());
+}
+
+TEST(HttpRouter, ReconcileOneAccount) {
+  Fixture f;
+  EXPECT_EQ(f.router.handle(req("POST", "/reconcile?account=prod", "Bearer " + kToken)).status,
+            202);
+  EXPECT_EQ(f.router.handle(req("POST", "/reconcile?account=%70rod", "Bearer " + kToken)).status,
+            202);
+  EXPECT_EQ(f.router.handle(req("POST", "/reconcile?account=dev", "Bearer " + kToken)).status, 404);
+  EXPECT_EQ(f.router.handle(req("POST", "/reconcile?account=%zz", "Bearer " + kToken)).status, 400);
+  EXPECT_EQ(f.router.handle(req("POST", "/reconcile?account=", "Bearer " + kToken)).status, 400);
+  ASSERT_EQ(f.triggered.size(), 2u);
+  EXPECT_EQ(f.triggered[1], std::optional<std::string>("prod"));
+}
+
+TEST(HttpRouter, ReconcileRefusesTransferEncoding) {
+  Fixture f;
+  auto v = req("POST", "/reconcile", "Bearer " + kToken);
+  v.has_transfer_encoding = true;
+  auto r = f.router.handle(v);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_TRUE(r.close);
+  EXPECT_TRUE(f.triggered.empty());
+}
+
+TEST(HttpRouter, AdminDisabledWithoutATokenFile) {
+  HttpRouter router(AdminHandlers{nullptr, nullptr, nullptr, nullptr, nullptr,
+                                  [](const std::optional<std::string>&) { return true; }},
+                    std::nullopt);
+  EXPECT_EQ(router.handle(req("POST", "/reconcile", "Bearer anything")).status, 403);
+}
+
+TEST(AdminToken, ComparesWholeTokens) {
+  AdminToken t("secret-token");
+  EXPECT_TRUE(t.matches("secret-token"));
+  EXPECT_FALSE(t.matches("secret-toke"));
+  EXPECT_FALSE(t.matches("secret-token "));
+  EXPECT_FALSE(t.matches(""));
+}
+
+TEST(PercentDecode, Cases) {
+  EXPECT_EQ(percent_decode("a%41b"), std::optional<std::string>("aAb"));
+  EXPECT_EQ(percent_decode("a+b"), std::optional<std::string>("a b"));
+  EXPECT_EQ(percent_decode("%4"), std::nullopt);
+  EXPECT_EQ(percent_decode("%"), std::nullopt);
+  EXPECT_EQ(percent_decode("%G1"), std::nullopt);
+}
+
+}  // namespace
+}  // namespace sharekeeper::daemon

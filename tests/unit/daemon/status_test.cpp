@@ -1,0 +1,128 @@
+#include "daemon/status.hpp"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "config/desired_state.hpp"
+
+namespace sharekeeper::daemon {
+namespace {
+
+using nlohmann::json;
+const auto kT0 = std::chrono::system_clock::time_point(std::chrono::seconds(1'800'000'000));
+
+config::DesiredState desired(std::vector<std::string> targets) {
+  config::DesiredState d;
+  d.revision = "rev1";
+  d.content_hash = "hash1";
+  config::Account a;
+  a.name = "prod";
+  d.accounts.push_back(a);
+  config::Share s;
+  s.name = "golden";
+  s.account = "prod";
+  s.to.accounts = std::move(targets);
+  s.to.resource_directory = "rd-abc123";
+  d.shares.push_back(s);
+  return d;
+}
+
+PassReport report(PassResult r, std::vector<GrantReport> grants, bool complete,
+                  std::chrono::seconds at) {
+  PassReport p;
+  p.account = "prod";
+  p.outcome.result = r;
+  p.outcome.grants = std::move(grants);
+  p.outcome.observation_complete = complete;
+  p.outcome.plan_json = R"({"changes":[]})";
+  p.started = kT0 + at - std::chrono::seconds(1);
+  p.finished = kT0 + at;
+  return p;
+}
+
+GrantKey key(std::string target) { return {"prod", "golden", "account", std::move(target)}; }
+
+TEST(StatusStore, NotReadyUntilEveryAccountWasObservedCompletely) {
+  StatusStore s;
+  EXPECT_FALSE(s.readiness().ready);
+  s.set_config(desired({"1111222233334444"}), kT0);
+  EXPECT_FALSE(s.readiness().ready);
+  s.pass_finished(report(PassResult::kPartial, {}, false, std::chrono::seconds(5)));
+  EXPECT_FALSE(s.readiness().ready);
+  s.pass_finished(report(PassResult::kSuccess, {}, true, std::chrono::seconds(10)));
+  EXPECT_TRUE(s.readiness().ready);
+}
+
+TEST(StatusStore, GrantRowsWithTransitionsAndErrors) {
+  StatusStore s;
+  s.set_config(desired({"1111222233334444"}), kT0);
+  auto j = json::parse(s.status_json({}));
+  ASSERT_EQ(j["grants"].size(), 2u);  // one account target + the resource directory
+  EXPECT_EQ(j["grants"][0]["state"], "Pending");
+  EXPECT_EQ(j["grants"][0]["reason"], "not_reconciled_yet");
+  EXPECT_EQ(j["config"]["revision"], "rev1");
+
+  s.pass_finished(report(PassResult::kError,
+                         {{key("1111222233334444"),
+                           GrantState::kFailed,
+                           "apply_failed",
+                           "ram AttachPolicyToRole: Throttling",
+                           {}}},
+                         true, std::chrono::seconds(10)));
+  s.pass_finished(
+      report(PassResult::kSuccess,
+             {{key("1111222233334444"), GrantState::kReady, "", "", {{"m-abc", "ok", "unknown"}}}},
+             true, std::chrono::seconds(20)));
+  s.pass_finished(report(PassResult::kSuccess,
+                         {{key("1111222233334444"), GrantState::kReady, "", "", {}}}, true,
+                         std::chrono::seconds(30)));
+  j = json::parse(s.status_json({}));
+  const auto& g = j["grants"][0];
+  EXPECT_EQ(g["target"], "1111222233334444");
+  EXPECT_EQ(g["state"], "Ready");
+  EXPECT_EQ(g["lastTransition"],
+            format_time(kT0 + std::chrono::seconds(20)));  // not 30: no change then
+  EXPECT_EQ(g["lastReady"], format_time(kT0 + std::chrono::seconds(30)));
+  EXPECT_EQ(g["lastError"], "ram AttachPolicyToRole: Throttling");
+  EXPECT_EQ(j["accounts"][0]["lastReconcile"]["result"], "success");
+  EXPECT_EQ(j["summary"]["Ready"], 1);
+  EXPECT_EQ(j["summary"]["Pending"], 1);
+}
+
+TEST(StatusStore, ScheduleAndPlanAreShown) {
+  StatusStore s;
+  s.set_config(desired({"1111222233334444"}), kT0);
+  s.pass_finished(report(PassResult::kSuccess, {}, true, std::chrono::seconds(10)));
+  auto j = json::parse(s.status_json(
+      {{"prod", AccountSchedule::Phase::kWaiting, kT0 + std::chrono::minutes(5), 0}}));
+  EXPECT_EQ(j["accounts"][0]["phase"], "waiting");
+  EXPECT_EQ(j["accounts"][0]["nextRun"], format_time(kT0 + std::chrono::minutes(5)));
+  auto p = json::parse(s.plan_json());
+  EXPECT_EQ(p["accounts"]["prod"]["changes"], json::array());
+}
+
+TEST(StatusStore, RemovedGrantsDisappearAndStalePassesDoNotResurrectThem) {
+  StatusStore s;
+  s.set_config(desired({"1111222233334444", "5555666677778888"}), kT0);
+  s.set_config(desired({"1111222233334444"}), kT0);
+  auto r = report(PassResult::kSuccess, {{key("5555666677778888"), GrantState::kReady, "", "", {}}},
+                  true, std::chrono::seconds(10));
+  r.stale = true;
+  s.pass_finished(r);
+  const std::string text = s.status_json({});
+  EXPECT_EQ(text.find("5555666677778888"), std::string::npos);
+}
+
+TEST(StatusStore, RejectedReloadShowsDiagnostics) {
+  StatusStore s;
+  s.set_config(desired({"1111222233334444"}), kT0);
+  s.config_rejected({"c.yaml:3:5: unknown key 'acounts'"}, kT0);
+  auto j = json::parse(s.status_json({}));
+  EXPECT_EQ(j["config"]["lastReload"]["result"], "rejected");
+  EXPECT_EQ(j["config"]["lastReload"]["diagnostics"][0], "c.yaml:3:5: unknown key 'acounts'");
+  EXPECT_EQ(j["config"]["revision"], "rev1");  // the last good config still runs
+}
+
+}  // namespace
+}  // namespace sharekeeper::daemon
