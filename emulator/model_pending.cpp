@@ -10,7 +10,6 @@ namespace {
 }
 }  // namespace
 
-ApiResponse ram_call(State&, const ModelOptions&, const ApiCall&) { not_found(); }
 ApiResponse ecs_call(State&, const ModelOptions&, const ApiCall&) { not_found(); }
 ApiResponse kms_call(State&, const ModelOptions&, const ApiCall&) { not_found(); }
 ApiResponse resource_sharing_call(State&, const ModelOptions&, const ApiCall&) { not_found(); }
