@@ -1,0 +1,550 @@
+#include "config/loader.hpp"
+
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+#include <system_error>
+#include <unordered_map>
+
+#include "config/formats.hpp"
+#include "config/git_revision.hpp"
+#include "config/schema.hpp"
+#include "config/yaml_tree.hpp"
+
+namespace sharekeeper::config {
+namespace {
+
+namespace fs = std::filesystem;
+using detail::Item;
+using detail::ParsedAccount;
+using detail::ParsedFile;
+using detail::ParsedShare;
+using detail::Pos;
+
+std::string at(const std::string& file, Pos p) {
+  return p.line > 0 ? file + ":" + std::to_string(p.line) + ":" + std::to_string(p.column) : file;
+}
+
+// Cross-file and semantic checks over the merged entries.
+class Merger {
+ public:
+  explicit Merger(std::vector<Diagnostic>& diags) : diags_(diags) {}
+
+  void error(const std::string& file, Pos p, std::string message, std::string hint = "") {
+    diags_.push_back(
+        {{file, p.line, p.column}, Severity::kError, std::move(message), std::move(hint)});
+  }
+  void warning(const std::string& file, Pos p, std::string message, std::string hint = "") {
+    diags_.push_back(
+        {{file, p.line, p.column}, Severity::kWarning, std::move(message), std::move(hint)});
+  }
+
+  DesiredState merge(std::vector<ParsedFile>& files) {
+    DesiredState st;
+    const ParsedFile* settings_from = nullptr;
+    for (auto& f : files) {
+      if (f.settings) {
+        if (settings_from) {
+          error(f.file, f.settings_pos, "`settings` is defined twice",
+                "first defined at " + at(settings_from->file, settings_from->settings_pos));
+        } else {
+          settings_from = &f;
+          st.settings = *f.settings;
+        }
+      }
+      for (auto& a : f.accounts) {
+        auto [it, inserted] = accounts_.emplace(a.account.name, &a);
+        if (!inserted)
+          error(a.account.where.file, a.name_pos,
+                "account `" + a.account.name + "` is defined twice",
+                "first defined at " + at(it->second->account.where.file, it->second->name_pos));
+      }
+      for (auto& s : f.shares) {
+        auto [it, inserted] = shares_.emplace(s.share.name, &s);
+        if (!inserted)
+          error(s.share.where.file, s.name_pos, "share `" + s.share.name + "` is defined twice",
+                "first defined at " + at(it->second->share.where.file, it->second->name_pos));
+        else
+          share_order_.push_back(&s);
+      }
+    }
+    check_accounts();
+    for (ParsedShare* s : share_order_) check_share(*s);
+    check_resources();
+
+    std::size_t grants = 0;
+    for (ParsedShare* s : share_order_)
+      grants +=
+          s->to_accounts.size() + s->folders.size() + (s->share.to.resource_directory ? 1 : 0);
+    if (grants > kMaxGrants)
+      error(files.empty() ? std::string() : files.front().file, {},
+            "the config has " + std::to_string(grants) + " grants; at most " +
+                std::to_string(kMaxGrants) + " are supported");
+    if (share_order_.empty() && !files.empty())
+      warning(files.front().file, {}, "the config has no shares",
+              "with `prune: true` sharekeeper would revoke every grant it manages (guarded by "
+              "allowMassRevoke)");
+
+    for (auto& [name, a] : accounts_) {
+      Account acc = a->account;
+      auto& pp = acc.protected_principals;
+      std::sort(pp.begin(), pp.end());
+      pp.erase(std::unique(pp.begin(), pp.end()), pp.end());
+      st.accounts.push_back(std::move(acc));
+    }
+    st.shares.reserve(shares_.size());
+    for (auto& [name, s] : shares_) st.shares.push_back(finish(*s));
+    return st;
+  }
+
+ private:
+  static std::vector<std::string> sorted_unique(const std::vector<Item>& items) {
+    std::vector<std::string> v;
+    v.reserve(items.size());
+    for (const auto& i : items) v.push_back(i.value);
+    std::sort(v.begin(), v.end());
+    v.erase(std::unique(v.begin(), v.end()), v.end());
+    return v;
+  }
+
+  static Share finish(const ParsedShare& ps) {
+    Share s = ps.share;
+    s.images = sorted_unique(ps.images);
+    s.snapshots = sorted_unique(ps.snapshots);
+    s.to.accounts = sorted_unique(ps.to_accounts);
+    s.to.folders = sorted_unique(ps.folders);
+    return s;
+  }
+
+  void check_accounts() {
+    std::map<std::string, const ParsedAccount*> by_uid;
+    for (auto& [name, a] : accounts_) {
+      if (a->account.uid) {
+        auto [it, inserted] = by_uid.emplace(*a->account.uid, a);
+        if (!inserted)
+          error(a->account.where.file, a->uid_pos,
+                "accounts `" + it->second->account.name + "` and `" + name + "` have the same uid",
+                "first at " + at(it->second->account.where.file, it->second->uid_pos));
+      }
+      const auto& c = a->account.credentials;
+      if (c.source != CredentialSource::kAssumeRole || c.from == "default") continue;
+      if (c.from == name) {
+        error(a->account.where.file, a->from_pos,
+              "account `" + name + "` assumes its role from itself",
+              "use `from: default` or another account");
+      } else if (!accounts_.count(c.from)) {
+        error(a->account.where.file, a->from_pos, "`from`: unknown account `" + c.from + "`",
+              account_hint(c.from, true));
+      }
+    }
+    // assumeRole chains must end in a non-assumeRole source: report each loop once, at each member.
+    std::set<std::string> reported;
+    for (auto& [name, a] : accounts_) {
+      std::vector<std::string> chain{name};
+      std::string cur = name;
+      while (true) {
+        auto it = accounts_.find(cur);
+        if (it == accounts_.end()) break;
+        const auto& c = it->second->account.credentials;
+        if (c.source != CredentialSource::kAssumeRole || c.from == "default" || c.from == cur)
+          break;
+        auto loop = std::find(chain.begin(), chain.end(), c.from);
+        if (loop != chain.end()) {
+          if (loop == chain.begin() && !reported.count(name)) {
+            std::string path;
+            for (auto& n : chain) path += n + " -> ";
+            path += c.from;
+            for (auto& n : chain) {
+              reported.insert(n);
+              const ParsedAccount* member = accounts_.at(n);
+              error(member->account.where.file, member->from_pos,
+                    "assumeRole credentials loop: " + path,
+                    "one account in the chain must use another source");
+            }
+          }
+          break;
+        }
+        chain.push_back(c.from);
+        cur = c.from;
+      }
+    }
+  }
+
+  std::string account_hint(const std::string& name, bool with_default) {
+    std::vector<std::string_view> names;
+    for (auto& [n, a] : accounts_) names.push_back(n);
+    if (with_default) names.push_back("default");
+    if (auto c = format::closest(name, names)) return "did you mean `" + std::string(*c) + "`?";
+    return with_default ? "name an account under `accounts`, or `default`"
+                        : "define it under `accounts`";
+  }
+
+  template <typename F>
+  void duplicates_within(const ParsedShare& s, const std::vector<Item>& items, F what) {
+    if (items.size() < 2) return;
+    std::unordered_map<std::string_view, Pos> seen;
+    for (const auto& i : items) {
+      auto [it, inserted] = seen.emplace(i.value, i.pos);
+      if (!inserted)
+        warning(s.share.where.file, i.pos,
+                what(i.value) + " is listed twice in share `" + s.share.name + "`",
+                "first at line " + std::to_string(it->second.line));
+    }
+  }
+
+  void check_share(ParsedShare& s) {
+    const std::string& file = s.share.where.file;
+    const ParsedAccount* owner = nullptr;
+    if (!s.share.account.empty()) {
+      auto it = accounts_.find(s.share.account);
+      if (it == accounts_.end())
+        error(file, s.account_pos,
+              "share `" + s.share.name + "`: unknown account `" + s.share.account + "`",
+              account_hint(s.share.account, false));
+      else
+        owner = it->second;
+    }
+    if (s.images.empty() && s.snapshots.empty() && s.share.selector_tags.empty() &&
+        !s.resource_errors)
+      error(file, s.name_pos, "share `" + s.share.name + "` selects no resources",
+            "list `images` or `snapshots`, or add a `selector`");
+    if (s.to_accounts.empty() && s.folders.empty() && !s.share.to.resource_directory &&
+        !s.target_errors && s.has_to)
+      error(file, s.to_pos, "share `" + s.share.name + "` has no targets",
+            "list `accounts`, a `resourceDirectory` or `folders` under `to`");
+
+    duplicates_within(s, s.images, [](const std::string& v) { return "image `" + v + "`"; });
+    duplicates_within(s, s.snapshots, [](const std::string& v) { return "snapshot `" + v + "`"; });
+    duplicates_within(s, s.to_accounts, [](const std::string& v) { return "account `" + v + "`"; });
+    duplicates_within(s, s.folders, [](const std::string& v) { return "folder `" + v + "`"; });
+
+    if (owner && owner->account.uid)
+      for (const auto& t : s.to_accounts)
+        if (t.value == *owner->account.uid)
+          error(file, t.pos,
+                "share `" + s.share.name + "` shares with its own account `" + owner->account.name +
+                    "` (" + t.value + ")",
+                "an account cannot share with itself (InvalidAccount.Forbbiden)");
+
+    // One share targets one resource directory: the one its folders live in.
+    const auto& rd = s.share.to.resource_directory;
+    for (const auto& f : s.folders) {
+      auto frd = format::folder_path_rd(f.value);
+      if (rd && frd != *rd) {
+        error(file, f.pos, "folder `" + f.value + "` is not in resource directory `" + *rd + "`",
+              "`resourceDirectory` is at line " + std::to_string(s.resource_directory_pos.line));
+      } else if (rd) {
+        warning(file, f.pos,
+                "folder `" + f.value + "` is already covered by `resourceDirectory: " + *rd + "`");
+      } else if (frd != format::folder_path_rd(s.folders.front().value)) {
+        error(file, f.pos, "folders of one share must be in one resource directory",
+              "`" + s.folders.front().value + "` is in another");
+      }
+    }
+    for (const auto& a : s.folders)
+      for (const auto& b : s.folders)
+        if (b.value.size() > a.value.size() && b.value.starts_with(a.value) &&
+            b.value[a.value.size()] == '/')
+          warning(file, b.pos,
+                  "folder `" + b.value + "` is inside `" + a.value + "`, which is already shared");
+
+    // Fan-out of explicit resources is checked across shares; a selector may match images, whose
+    // limit is lower, so the share's own account count must fit.
+    std::size_t unique_accounts = sorted_unique(s.to_accounts).size();
+    if (!s.share.selector_tags.empty()) {
+      if (unique_accounts > wire_snapshot_limit)
+        error(file, s.to_pos,
+              "share `" + s.share.name + "` targets " + std::to_string(unique_accounts) +
+                  " accounts; a snapshot can be shared with at most " +
+                  std::to_string(wire_snapshot_limit),
+              "split the targets or use a resource directory or folder");
+      else if (unique_accounts > wire_image_limit)
+        warning(file, s.to_pos,
+                "share `" + s.share.name + "` targets " + std::to_string(unique_accounts) +
+                    " accounts; images its selector matches can be shared with at most " +
+                    std::to_string(wire_image_limit));
+    }
+  }
+
+  struct Use {
+    ParsedShare* share;
+    const Item* item;
+  };
+
+  void check_resources() {
+    std::unordered_map<std::string_view, std::vector<Use>> uses;
+    for (ParsedShare* s : share_order_) {
+      for (const auto& i : s->images) uses[i.value].push_back({s, &i});
+      for (const auto& i : s->snapshots) uses[i.value].push_back({s, &i});
+    }
+    // Deterministic order for diagnostics that name "first" and "second".
+    std::vector<std::pair<std::string_view, std::vector<Use>*>> ordered;
+    ordered.reserve(uses.size());
+    for (auto& [id, v] : uses) ordered.emplace_back(id, &v);
+    std::sort(ordered.begin(), ordered.end());
+    for (auto& [id, list] : ordered) {
+      bool image = id.starts_with("m-");
+      std::size_t limit = image ? wire_image_limit : wire_snapshot_limit;
+      const Use& first = list->front();
+      std::set<std::string_view> accounts;
+      std::map<std::string, Use> targets;  // target -> first share that grants it
+      std::set<const ParsedShare*> seen_shares;
+      bool over = false;
+      for (const Use& u : *list) {
+        const Share& sh = u.share->share;
+        const std::string& file = sh.where.file;
+        if (!seen_shares.insert(u.share).second)
+          continue;  // listed twice in one share: a warning already
+        if (u.share != first.share &&
+            (sh.account != first.share->share.account || sh.region != first.share->share.region)) {
+          error(file, u.item->pos,
+                "`" + std::string(id) + "` is listed by share `" + first.share->share.name +
+                    "` under account `" + first.share->share.account + "` in " +
+                    first.share->share.region + ", and here under `" + sh.account + "` in " +
+                    sh.region,
+                "a resource has one owner and one region");
+          continue;
+        }
+        auto dup_target = [&](const std::string& key, const std::string& shown) {
+          auto [it, inserted] = targets.emplace(key, u);
+          if (inserted || it->second.share == u.share) return false;
+          error(file, u.item->pos,
+                "`" + std::string(id) + "` is shared with " + shown + " by both share `" +
+                    it->second.share->share.name + "` and share `" + sh.name + "`",
+                "first at " + at(it->second.share->share.where.file, it->second.item->pos) +
+                    "; keep each grant in one share");
+          return true;
+        };
+        bool dup = false;
+        for (const auto& t : u.share->to_accounts) {
+          accounts.insert(t.value);
+          if (!dup) dup = dup_target("a:" + t.value, "account " + t.value);
+        }
+        if (!dup && sh.to.resource_directory)
+          dup = dup_target("r:" + *sh.to.resource_directory,
+                           "resource directory " + *sh.to.resource_directory);
+        for (const auto& f : u.share->folders)
+          if (!dup) dup = dup_target("f:" + f.value, "folder " + f.value);
+        if (!over && accounts.size() > limit) {
+          over = true;
+          error(file, u.item->pos,
+                std::string(image ? "image" : "snapshot") + " `" + std::string(id) +
+                    "` would be shared with " + std::to_string(accounts.size()) +
+                    " accounts; the limit is " + std::to_string(limit),
+                "share with a resource directory or folder instead");
+        }
+      }
+    }
+  }
+
+  static constexpr std::size_t wire_image_limit = 50;     // ECS: accounts per image
+  static constexpr std::size_t wire_snapshot_limit = 64;  // ECS: accounts per snapshot
+
+  std::vector<Diagnostic>& diags_;
+  std::map<std::string, ParsedAccount*> accounts_;
+  std::map<std::string, ParsedShare*> shares_;
+  std::vector<ParsedShare*> share_order_;
+};
+
+std::string hex(const unsigned char* p, std::size_t n) {
+  static const char* kDigits = "0123456789abcdef";
+  std::string out;
+  out.reserve(n * 2);
+  for (std::size_t i = 0; i < n; ++i) {
+    out.push_back(kDigits[p[i] >> 4]);
+    out.push_back(kDigits[p[i] & 15]);
+  }
+  return out;
+}
+
+void sort_diagnostics(std::vector<Diagnostic>& diags, const std::vector<Source>& sources) {
+  std::unordered_map<std::string, std::size_t> order;
+  for (std::size_t i = 0; i < sources.size(); ++i) order.emplace(sources[i].name, i + 1);
+  auto rank = [&](const std::string& f) {
+    auto it = order.find(f);
+    return it == order.end() ? 0 : it->second;
+  };
+  std::stable_sort(diags.begin(), diags.end(), [&](const Diagnostic& a, const Diagnostic& b) {
+    return std::tuple(rank(a.where.file), a.where.file, a.where.line, a.where.column) <
+           std::tuple(rank(b.where.file), b.where.file, b.where.line, b.where.column);
+  });
+}
+
+}  // namespace
+
+std::size_t LoadResult::error_count() const {
+  return static_cast<std::size_t>(
+      std::count_if(diagnostics.begin(), diagnostics.end(),
+                    [](const Diagnostic& d) { return d.severity == Severity::kError; }));
+}
+
+std::size_t LoadResult::warning_count() const { return diagnostics.size() - error_count(); }
+
+std::string content_hash(const std::vector<Source>& sources) {
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
+  for (const auto& s : sources) {
+    // The file name without its directory, so the same files hash the same wherever they are
+    // checked out.
+    std::string header = fs::path(s.name).filename().string();
+    header.push_back('\0');
+    header += std::to_string(s.content.size());
+    header.push_back('\0');
+    EVP_DigestUpdate(ctx, header.data(), header.size());
+    EVP_DigestUpdate(ctx, s.content.data(), s.content.size());
+  }
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(ctx, md, &len);
+  EVP_MD_CTX_free(ctx);
+  return hex(md, len);
+}
+
+ReadResult read_sources(const fs::path& path) {
+  ReadResult r;
+  std::error_code ec;
+  auto add_error = [&](const std::string& file, std::string msg, std::string hint = "") {
+    r.diagnostics.push_back({{file, 0, 0}, Severity::kError, std::move(msg), std::move(hint)});
+  };
+  std::vector<fs::path> files;
+  if (fs::is_directory(path, ec)) {
+    for (fs::directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec)) {
+      auto name = it->path().filename().string();
+      if (name.empty() || name[0] == '.' || !it->is_regular_file(ec)) continue;
+      if (it->path().extension() == ".yaml") {
+        files.push_back(it->path());
+      } else if (it->path().extension() == ".yml") {
+        r.diagnostics.push_back({{it->path().string(), 0, 0},
+                                 Severity::kWarning,
+                                 "ignored: only *.yaml files are read",
+                                 "rename it to *.yaml"});
+      }
+    }
+    if (ec) {
+      add_error(path.string(), "cannot read directory: " + ec.message());
+      return r;
+    }
+    std::sort(files.begin(), files.end());
+    if (files.empty()) {
+      add_error(path.string(), "no *.yaml files in the directory");
+      return r;
+    }
+    if (files.size() > kMaxFiles) {
+      add_error(path.string(),
+                "more than " + std::to_string(kMaxFiles) + " *.yaml files in the directory");
+      return r;
+    }
+  } else if (fs::exists(path, ec)) {
+    files.push_back(path);
+  } else {
+    add_error(path.string(), "no such file or directory");
+    return r;
+  }
+  for (const auto& f : files) {
+    auto size = fs::file_size(f, ec);
+    if (ec) {
+      add_error(f.string(), "cannot read: " + ec.message());
+      continue;
+    }
+    if (size > kMaxFileBytes) {
+      add_error(f.string(), "file is larger than 1 MiB (" + std::to_string(size) + " bytes)",
+                "split it into several files in one directory");
+      continue;
+    }
+    std::ifstream in(f, std::ios::binary);
+    if (!in) {
+      add_error(f.string(), "cannot open the file");
+      continue;
+    }
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    r.sources.push_back({f.string(), ss.str()});
+  }
+  return r;
+}
+
+LoadResult load_sources(const std::vector<Source>& sources, std::string revision) {
+  LoadResult r;
+  std::vector<ParsedFile> files;
+  files.reserve(sources.size());
+  for (const auto& s : sources) {
+    auto parsed = detail::parse_yaml(s.name, s.content);
+    r.diagnostics.insert(r.diagnostics.end(), std::make_move_iterator(parsed.diagnostics.begin()),
+                         std::make_move_iterator(parsed.diagnostics.end()));
+    if (parsed.has_root) files.push_back(detail::check_file(s.name, parsed.root, r.diagnostics));
+  }
+  DesiredState st = Merger(r.diagnostics).merge(files);
+  sort_diagnostics(r.diagnostics, sources);
+  if (sources.empty())
+    r.diagnostics.push_back({{"", 0, 0}, Severity::kError, "no config files", ""});
+  if (r.error_count() == 0) {
+    st.content_hash = content_hash(sources);
+    st.revision = revision.empty() ? st.content_hash : std::move(revision);
+    r.state = std::move(st);
+  }
+  return r;
+}
+
+LoadResult load_sources(const std::vector<Source>& sources) { return load_sources(sources, ""); }
+
+LoadResult load(const fs::path& path) {
+  auto read = read_sources(path);
+  bool read_errors =
+      std::any_of(read.diagnostics.begin(), read.diagnostics.end(),
+                  [](const Diagnostic& d) { return d.severity == Severity::kError; });
+  if (read_errors) {
+    LoadResult r;
+    r.diagnostics = std::move(read.diagnostics);
+    return r;
+  }
+  auto r = load_sources(read.sources, git_head_revision(path).value_or(""));
+  r.diagnostics.insert(r.diagnostics.begin(), read.diagnostics.begin(), read.diagnostics.end());
+  return r;
+}
+
+std::size_t grant_count(const DesiredState& state) {
+  std::size_t n = 0;
+  for (const auto& s : state.shares)
+    n += s.to.accounts.size() + s.to.folders.size() + (s.to.resource_directory ? 1 : 0);
+  return n;
+}
+
+std::string format_diagnostic(const Diagnostic& d) {
+  std::string out = d.where.file.empty() ? "sharekeeper" : d.where.file;
+  if (d.where.line > 0)
+    out += ":" + std::to_string(d.where.line) + ":" + std::to_string(d.where.column);
+  out += d.severity == Severity::kError ? ": error: " : ": warning: ";
+  out += d.message;
+  if (!d.hint.empty()) out += " (" + d.hint + ")";
+  return out;
+}
+
+std::string diagnostics_to_json(const std::vector<Diagnostic>& diagnostics) {
+  auto arr = nlohmann::json::array();
+  for (const auto& d : diagnostics) {
+    nlohmann::json j = {{"file", d.where.file},
+                        {"line", d.where.line},
+                        {"column", d.where.column},
+                        {"severity", d.severity == Severity::kError ? "error" : "warning"},
+                        {"message", d.message}};
+    if (!d.hint.empty()) j["hint"] = d.hint;
+    arr.push_back(std::move(j));
+  }
+  // Messages quote the user's text, which may be invalid UTF-8 only if validation failed earlier;
+  // replace.
+  return arr.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::vector<std::pair<std::string, std::vector<std::string>>> accepted_keys() {
+  std::vector<std::pair<std::string, std::vector<std::string>>> out;
+  for (const auto& [ctx, keys] : detail::schema_keys())
+    out.emplace_back(ctx, std::vector<std::string>(keys.begin(), keys.end()));
+  return out;
+}
+
+}  // namespace sharekeeper::config

@@ -1,0 +1,310 @@
+#include "config/yaml_tree.hpp"
+
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/exceptions.h>
+#include <yaml-cpp/mark.h>
+#include <yaml-cpp/parser.h>
+
+#include <cstdio>
+#include <optional>
+#include <sstream>
+#include <unordered_map>
+
+#include "config/formats.hpp"
+
+namespace sharekeeper::config::detail {
+namespace {
+
+// Thrown from an event callback to stop yaml-cpp before its own recursion gets deep: it recurses
+// once per nesting level (guarded only at 500), so the cap must come from us.
+struct StopParsing {};
+
+// How far inside an over-deep subtree we keep consuming events before giving up on the file.
+constexpr int kMaxSkippedDepth = 64;
+
+std::string shorten(std::string_view s) {
+  std::string out;
+  for (char c : s.substr(0, 40)) {
+    auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7F) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", u);
+      out += buf;
+    } else {
+      out.push_back(c);
+    }
+  }
+  if (s.size() > 40) out += "...";
+  return out;
+}
+
+class TreeBuilder : public YAML::EventHandler {
+ public:
+  TreeBuilder(const std::string& file, std::vector<Diagnostic>& diags)
+      : file_(file), diags_(diags) {}
+
+  bool done() const { return done_; }
+  Node take_root() { return std::move(root_); }
+
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t) override {
+    if (skipping()) return;
+    Node n;
+    set_pos(n, mark);
+    add(std::move(n));
+  }
+
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override {
+    if (skipping()) return;
+    error(mark, "aliases (`*name`) are not allowed",
+          "write the value out; the config has no references");
+    Node n;
+    set_pos(n, mark);
+    add(std::move(n));
+  }
+
+  void OnAnchor(const YAML::Mark& mark, const std::string& name) override {
+    if (skipping()) return;
+    error(mark, "anchors (`&" + shorten(name) + "`) are not allowed",
+          "write the value out; the config has no references");
+  }
+
+  void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t,
+                const std::string& value) override {
+    if (skipping()) return;
+    check_tag(mark, tag);
+    Node n;
+    n.kind = Node::Kind::kScalar;
+    n.quoted = tag == "!";
+    set_pos(n, mark);
+    if (format::looks_like_access_key_id(value)) {
+      error(mark, "this looks like an AccessKey ID; credentials never belong in the config",
+            "name where to find them instead (credentials.source)");
+      n.text = "REDACTED";  // later diagnostics quote values; this one must never appear in them
+    } else {
+      n.text = value;
+    }
+    add(std::move(n));
+  }
+
+  void OnSequenceStart(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    open(mark, tag, Node::Kind::kSequence);
+  }
+  void OnSequenceEnd() override { close(); }
+
+  void OnMapStart(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {
+    open(mark, tag, Node::Kind::kMap);
+  }
+  void OnMapEnd() override { close(); }
+
+ private:
+  struct Frame {
+    Node node;
+    std::unordered_map<std::string, int> keys;  // key -> line of its first occurrence
+  };
+
+  bool skipping() const { return skip_depth_ > 0; }
+
+  void set_pos(Node& n, const YAML::Mark& mark) {
+    n.line = mark.is_null() ? 0 : mark.line + 1;
+    n.column = mark.is_null() ? 0 : mark.column + 1;
+  }
+
+  void error(const YAML::Mark& mark, std::string message, std::string hint = "") {
+    Diagnostic d;
+    d.where = {file_, mark.is_null() ? 0 : mark.line + 1, mark.is_null() ? 0 : mark.column + 1};
+    d.message = std::move(message);
+    d.hint = std::move(hint);
+    diags_.push_back(std::move(d));
+  }
+  void error(const Node& n, std::string message, std::string hint = "") {
+    diags_.push_back(
+        {{file_, n.line, n.column}, Severity::kError, std::move(message), std::move(hint)});
+  }
+
+  void check_tag(const YAML::Mark& mark, const std::string& tag) {
+    // "?" = no tag (plain), "!" = non-specific (quoted); everything else is an explicit tag.
+    if (tag.empty() || tag == "?" || tag == "!") return;
+    error(mark, "tags (`" + shorten(tag) + "`) are not allowed",
+          "quote the value to make it a string");
+  }
+
+  void open(const YAML::Mark& mark, const std::string& tag, Node::Kind kind) {
+    if (skipping() || static_cast<int>(stack_.size()) >= kMaxNestingDepth) {
+      if (!skipping())
+        error(mark, "nesting deeper than the schema allows (" + std::to_string(kMaxNestingDepth) +
+                        " levels)");
+      if (++skip_depth_ > kMaxSkippedDepth) throw StopParsing{};
+      if (skip_depth_ == 1) set_pos(skipped_, mark);
+      return;
+    }
+    check_tag(mark, tag);
+    Frame f;
+    f.node.kind = kind;
+    set_pos(f.node, mark);
+    stack_.push_back(std::move(f));
+  }
+
+  void close() {
+    if (skipping()) {
+      if (--skip_depth_ == 0)
+        add(std::move(skipped_));  // a null placeholder keeps key/value pairs aligned
+      skipped_ = Node{};
+      return;
+    }
+    Node n = std::move(stack_.back().node);
+    stack_.pop_back();
+    add(std::move(n));
+  }
+
+  void add(Node n) {
+    if (stack_.empty()) {
+      root_ = std::move(n);
+      done_ = true;
+      return;
+    }
+    Frame& top = stack_.back();
+    if (top.node.kind == Node::Kind::kMap && top.node.children.size() % 2 == 0) check_key(top, n);
+    top.node.children.push_back(std::move(n));
+  }
+
+  void check_key(Frame& map, const Node& key) {
+    if (!key.is_scalar()) {
+      error(key, "mapping keys must be plain strings");
+      return;
+    }
+    if (!key.quoted && key.text == "<<") {
+      error(key, "merge keys (`<<`) are not allowed", "write the keys out");
+      return;
+    }
+    auto [it, inserted] = map.keys.emplace(key.text, key.line);
+    if (!inserted)
+      error(key, "duplicate key `" + shorten(key.text) + "`",
+            "first defined on line " + std::to_string(it->second) +
+                "; YAML would keep only the last one");
+  }
+
+  const std::string& file_;
+  std::vector<Diagnostic>& diags_;
+  std::vector<Frame> stack_;
+  Node root_;
+  Node skipped_;
+  int skip_depth_ = 0;
+  bool done_ = false;
+};
+
+std::pair<int, int> line_column(std::string_view content, std::size_t offset) {
+  int line = 1, col = 1;
+  for (std::size_t i = 0; i < offset && i < content.size(); ++i) {
+    if (content[i] == '\n') {
+      ++line;
+      col = 1;
+    } else {
+      ++col;
+    }
+  }
+  return {line, col};
+}
+
+}  // namespace
+
+std::optional<EncodingError> check_encoding(std::string_view s) {
+  std::size_t i = 0;
+  if (s.starts_with("\xEF\xBB\xBF")) i = 3;  // a UTF-8 byte order mark is allowed at the start only
+  while (i < s.size()) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F) {
+        char buf[64];
+        std::snprintf(buf, sizeof buf, "control character U+%04X is not allowed", c);
+        return EncodingError{i, buf};
+      }
+      ++i;
+      continue;
+    }
+    std::size_t len = 0;
+    std::uint32_t cp = 0, min = 0;
+    if ((c & 0xE0) == 0xC0) {
+      len = 2, cp = c & 0x1F, min = 0x80;
+    } else if ((c & 0xF0) == 0xE0) {
+      len = 3, cp = c & 0x0F, min = 0x800;
+    } else if ((c & 0xF8) == 0xF0) {
+      len = 4, cp = c & 0x07, min = 0x10000;
+    } else {
+      return EncodingError{i, "not UTF-8 (the config must be UTF-8)"};
+    }
+    if (i + len > s.size()) return EncodingError{i, "not UTF-8 (truncated sequence)"};
+    for (std::size_t k = 1; k < len; ++k) {
+      auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) return EncodingError{i, "not UTF-8 (the config must be UTF-8)"};
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+      return EncodingError{i, "not UTF-8 (overlong or invalid code point)"};
+    if ((cp >= 0x80 && cp <= 0x9F && cp != 0x85) || cp == 0xFEFF) {
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "character U+%04X is not allowed", static_cast<unsigned>(cp));
+      return EncodingError{i, buf};
+    }
+    i += len;
+  }
+  return std::nullopt;
+}
+
+ParsedYaml parse_yaml(const std::string& file, std::string_view content) {
+  ParsedYaml out;
+  if (content.size() > kMaxFileBytes) {
+    out.diagnostics.push_back(
+        {{file, 0, 0},
+         Severity::kError,
+         "file is larger than 1 MiB (" + std::to_string(content.size()) + " bytes)",
+         "split it into several files in one directory"});
+    return out;
+  }
+  if (auto bad = check_encoding(content)) {
+    auto [line, col] = line_column(content, bad->offset);
+    out.diagnostics.push_back({{file, line, col}, Severity::kError, bad->message, ""});
+    return out;
+  }
+  std::istringstream in{std::string(content)};
+  TreeBuilder builder(file, out.diagnostics);
+  try {
+    YAML::Parser parser(in);
+    if (!parser.HandleNextDocument(builder) || !builder.done()) {
+      out.diagnostics.push_back({{file, 0, 0},
+                                 Severity::kError,
+                                 "file is empty",
+                                 "start it with `apiVersion: sharekeeper/v1`"});
+      return out;
+    }
+    out.root = builder.take_root();
+    out.has_root = true;
+    TreeBuilder extra(file, out.diagnostics);
+    auto before = out.diagnostics.size();
+    if (parser.HandleNextDocument(extra) || out.diagnostics.size() > before) {
+      out.diagnostics.resize(before);
+      out.diagnostics.push_back({{file, 0, 0},
+                                 Severity::kError,
+                                 "more than one YAML document in the file",
+                                 "put each document in its own file"});
+    }
+  } catch (const StopParsing&) {
+    // the nesting error is already recorded
+  } catch (const YAML::Exception& e) {
+    Diagnostic d;
+    d.where = {file, e.mark.is_null() ? 0 : e.mark.line + 1,
+               e.mark.is_null() ? 0 : e.mark.column + 1};
+    d.message = "YAML syntax: " + e.msg;
+    out.diagnostics.push_back(std::move(d));
+  } catch (const std::exception& e) {
+    out.diagnostics.push_back(
+        {{file, 0, 0}, Severity::kError, std::string("cannot parse: ") + e.what(), ""});
+  }
+  return out;
+}
+
+}  // namespace sharekeeper::config::detail
