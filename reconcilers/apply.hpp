@@ -1,13 +1,16 @@
 #pragma once
-// Apply: executes a Plan stage by stage (roles and trust additions, policies and versions, attachments,
-// then removals), idempotently, with bounded concurrency across accounts; then re-observes with a bounded
-// wait for RAM's eventual consistency and reports what still differs from the plan.
+// Apply: executes a Plan stage by stage (roles and trust additions, policies and versions,
+// attachments, then removals), idempotently, with bounded concurrency across accounts; then
+// re-observes with a bounded wait for RAM's eventual consistency and reports what still differs
+// from the plan.
 //
 // Rules:
-//  - a write whose outcome is unknown (cloud::ErrorClass::kOutcomeUnknown) is re-observed before it is
+//  - a write whose outcome is unknown (cloud::ErrorClass::kOutcomeUnknown) is re-observed before it
+//  is
 //    retried (once); if the re-read shows the effect, it counts as done;
 //  - "already exists / attached / detached" are success (the CloudApi contract);
-//  - when any write of an account fails, that account's removal stage is skipped (never remove after a
+//  - when any write of an account fails, that account's removal stage is skipped (never remove
+//  after a
 //    failed add);
 //  - an account with a fatal observation error is not touched.
 //
@@ -39,10 +42,10 @@ struct ApplyOptions {
 struct ChangeResult {
   Change change;
   bool ok = false;
-  bool skipped = false;           // not attempted (earlier failure in the account)
-  bool re_observed = false;       // outcome was unknown and the effect was checked by re-reading
+  bool skipped = false;      // not attempted (earlier failure in the account)
+  bool re_observed = false;  // outcome was unknown and the effect was checked by re-reading
   std::optional<cloud::Error> error;
-  std::string detail;             // human text for skipped/failed
+  std::string detail;  // human text for skipped/failed
 };
 
 struct AccountApplyResult {
@@ -54,7 +57,7 @@ struct AccountApplyResult {
 
 struct ApplyResult {
   std::vector<AccountApplyResult> accounts;  // sorted by account name
-  Plan residual;        // plan(desired, re-observation) after the verification wait: what still differs
+  Plan residual;  // plan(desired, re-observation) after the verification wait: what still differs
   int verify_rounds = 0;
   bool converged() const;  // every write ok and the residual plan has no changes and no errors
   int writes() const;
@@ -65,8 +68,8 @@ struct ApplyResult {
 ApplyResult apply(const config::DesiredState& desired, const Plan& p, const ClientFor& client_for,
                   const ApplyOptions& options = {});
 
-// Grant statuses after an apply: the residual plan's statuses, with Failed (and the error) for grants a
-// failed write served.
+// Grant statuses after an apply: the residual plan's statuses, with Failed (and the error) for
+// grants a failed write served.
 std::vector<GrantStatus> grants_after_apply(const ApplyResult& result);
 
 }  // namespace sharekeeper::reconcilers

@@ -1,10 +1,12 @@
 #pragma once
-// Observe: what the cloud looks like for one sharer account, read through the abstract CloudApi only.
+// Observe: what the cloud looks like for one sharer account, read through the abstract CloudApi
+// only.
 //
-// An observation is a value (no live handles), so the planner can be a pure function of it. Any failed
-// call marks the account observation partial and the object it concerned kUnknown: the planner never
-// plans a revocation from a partial observation. The minimum number of calls for a converged account is
-// documented in docs/reconcilers.md ("Calls per plan") and measured by bench/planner.
+// An observation is a value (no live handles), so the planner can be a pure function of it. Any
+// failed call marks the account observation partial and the object it concerned kUnknown: the
+// planner never plans a revocation from a partial observation. The minimum number of calls for a
+// converged account is documented in docs/reconcilers.md ("Calls per plan") and measured by
+// bench/planner.
 //
 // Thread-safety: observe_account uses only its CloudApi (thread-safe by contract); observe() runs
 // accounts in parallel on at most `max_parallel` threads.
@@ -29,9 +31,9 @@ const char* role_short(RoleKind kind);  // "snapshot" | "image", used in policy 
 
 struct ObservedRole {
   Presence presence = Presence::kUnknown;
-  cloud::Role role;                       // when kPresent
+  cloud::Role role;  // when kPresent
   bool tags_known = false;
-  std::string managed_by;                 // value of the sharekeeper:managed-by tag, "" when untagged
+  std::string managed_by;  // value of the sharekeeper:managed-by tag, "" when untagged
   bool attachments_known = false;
   std::vector<cloud::AttachedPolicy> attached;  // sorted by (type, name)
 };
@@ -41,7 +43,7 @@ struct ObservedPolicy {
   std::string name;
   Presence presence = Presence::kUnknown;
   bool tags_known = false;
-  std::string managed_by;                 // tag value, "" when untagged
+  std::string managed_by;  // tag value, "" when untagged
   bool versions_known = false;
   std::vector<cloud::PolicyVersion> versions;  // as listed; at most 5
   std::string default_version;
@@ -50,12 +52,12 @@ struct ObservedPolicy {
 
 struct ObservedKey {
   std::string region;
-  std::string key_id;                     // as the resource names it
+  std::string key_id;  // as the resource names it
   Presence presence = Presence::kUnknown;
   cloud::KeyMetadata meta;
-  bool service_key = false;               // alias alias/acs/... or Creator not the account UID
-  std::vector<std::string> aliases;       // only fetched when Creator is not the account UID
-  std::string arn;                        // meta.arn, or built acs:kms:<region>:<uid>:key/<id>
+  bool service_key = false;          // alias alias/acs/... or Creator not the account UID
+  std::vector<std::string> aliases;  // only fetched when Creator is not the account UID
+  std::string arn;                   // meta.arn, or built acs:kms:<region>:<uid>:key/<id>
 };
 
 struct ObservedSnapshot {
@@ -70,29 +72,33 @@ struct ObservedImage {
 
 struct ObservedRegion {
   std::string region;
-  std::map<std::string, ObservedSnapshot> snapshots;  // by id: named, selected and images' disk snapshots
-  std::map<std::string, ObservedImage> images;        // by id: named and selected
+  std::map<std::string, ObservedSnapshot>
+      snapshots;                                // by id: named, selected and images' disk snapshots
+  std::map<std::string, ObservedImage> images;  // by id: named and selected
   // Selector (selector_key()) -> ids it matched; absent key = that listing failed.
   std::map<std::string, std::vector<std::string>> selected_snapshots;
   std::map<std::string, std::vector<std::string>> selected_images;
-  std::map<std::string, ObservedKey> keys;            // by key id as resources name it
+  std::map<std::string, ObservedKey> keys;  // by key id as resources name it
 };
 
 struct AccountObservation {
-  std::string account;          // config::Account::name
-  std::string uid;              // from GetCallerIdentity (or config when that failed)
-  // Set when nothing may be planned for this account (identity failed or differs from the config uid).
+  std::string account;  // config::Account::name
+  std::string uid;      // from GetCallerIdentity (or config when that failed)
+  // Set when nothing may be planned for this account (identity failed or differs from the config
+  // uid).
   std::optional<std::string> fatal_error;
-  bool partial = false;         // some call failed: no revocation may be planned from it
+  bool partial = false;              // some call failed: no revocation may be planned from it
   std::vector<cloud::Error> errors;  // every failed call, in order
   ObservedRole snapshot_role;
   ObservedRole image_role;
   Presence disk_encrypt_role = Presence::kUnknown;
-  std::map<std::string, ObservedPolicy> policies;     // custom policies attached to the share roles
+  std::map<std::string, ObservedPolicy> policies;  // custom policies attached to the share roles
   std::map<std::string, ObservedRegion> regions;
-  int calls = 0;                // CloudApi calls made
+  int calls = 0;  // CloudApi calls made
 
-  const ObservedRole& role(RoleKind k) const { return k == RoleKind::kSnapshot ? snapshot_role : image_role; }
+  const ObservedRole& role(RoleKind k) const {
+    return k == RoleKind::kSnapshot ? snapshot_role : image_role;
+  }
   ObservedRole& role(RoleKind k) { return k == RoleKind::kSnapshot ? snapshot_role : image_role; }
 };
 
@@ -106,16 +112,18 @@ std::string selector_key(const std::map<std::string, std::string>& tags);
 // The managed-by tag key (DESIGN.md §2).
 inline constexpr const char* kManagedByTagKey = "sharekeeper:managed-by";
 
-// Observes one account: every object the desired state's shares of that account touch, and both share
-// roles whether or not the config still needs them (so entries that left the config can be pruned).
-AccountObservation observe_account(const config::DesiredState& desired, const config::Account& account,
-                                   cloud::CloudApi& api);
+// Observes one account: every object the desired state's shares of that account touch, and both
+// share roles whether or not the config still needs them (so entries that left the config can be
+// pruned).
+AccountObservation observe_account(const config::DesiredState& desired,
+                                   const config::Account& account, cloud::CloudApi& api);
 
-// Returns the CloudApi for an account name, or nullptr when it cannot be built (the observation then
-// carries a fatal error). The pointer must stay valid for the duration of the call using it.
+// Returns the CloudApi for an account name, or nullptr when it cannot be built (the observation
+// then carries a fatal error). The pointer must stay valid for the duration of the call using it.
 using ClientFor = std::function<cloud::CloudApi*(const config::Account& account)>;
 
 // Observes every account of the desired state, at most max_parallel at a time.
-Observation observe(const config::DesiredState& desired, const ClientFor& client_for, int max_parallel = 4);
+Observation observe(const config::DesiredState& desired, const ClientFor& client_for,
+                    int max_parallel = 4);
 
 }  // namespace sharekeeper::reconcilers

@@ -1,7 +1,8 @@
 #pragma once
 // Renderers of a Plan (and of an apply result): text like `terraform plan` (per account and object,
-// +/~/- with the principals and keys that change, then one summary line), JSON (the daemon's GET /plan),
-// and markdown (pull-request comments). Deterministic: the same plan always renders the same bytes.
+// +/~/- with the principals and keys that change, then one summary line), JSON (the daemon's GET
+// /plan), and markdown (pull-request comments). Deterministic: the same plan always renders the
+// same bytes.
 #include <string>
 
 #include "reconcilers/apply.hpp"

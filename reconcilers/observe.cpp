@@ -1,0 +1,340 @@
+#include "reconcilers/observe.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "support/wire.hpp"
+
+namespace sharekeeper::reconcilers {
+namespace {
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+bool is_uid(const std::string& s) {
+  return s.size() == 16 &&
+         std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); });
+}
+
+std::vector<cloud::Tag> to_tags(const std::map<std::string, std::string>& m) {
+  std::vector<cloud::Tag> out;
+  for (const auto& [k, v] : m) out.push_back({k, v});
+  return out;
+}
+
+// What the shares of one account name or select in one region.
+struct RegionWants {
+  std::set<std::string> snapshots;
+  std::set<std::string> images;
+  std::map<std::string, std::map<std::string, std::string>> selectors;  // selector_key -> tags
+};
+
+class Observer {
+ public:
+  Observer(const config::DesiredState& desired, const config::Account& account,
+           cloud::CloudApi& api)
+      : desired_(desired), account_(account), api_(api) {
+    o_.account = account.name;
+  }
+
+  AccountObservation run() {
+    if (!identity()) return std::move(o_);
+    roles();
+    policies();
+    resources();
+    return std::move(o_);
+  }
+
+ private:
+  template <class R>
+  bool check(R& r) {
+    ++o_.calls;
+    if (r.ok()) return true;
+    o_.partial = true;
+    o_.errors.push_back(r.error());
+    return false;
+  }
+
+  bool identity() {
+    auto id = api_.get_caller_identity();
+    if (!check(id)) {
+      o_.uid = account_.uid.value_or("");
+      o_.fatal_error = "cannot identify the credentials of account '" + account_.name +
+                       "': " + id.error().to_string();
+      return false;
+    }
+    o_.uid = id->account_id;
+    if (account_.uid && *account_.uid != o_.uid) {
+      o_.fatal_error = "the credentials of account '" + account_.name + "' belong to UID " +
+                       o_.uid + ", but the config says uid " + *account_.uid +
+                       "; refusing to touch it";
+      return false;
+    }
+    return true;
+  }
+
+  void roles() {
+    for (RoleKind kind : {RoleKind::kSnapshot, RoleKind::kImage}) {
+      auto r = api_.get_role(role_name(kind));
+      ObservedRole& obs = o_.role(kind);
+      if (!check(r)) continue;
+      if (r->has_value()) {
+        obs.presence = Presence::kPresent;
+        obs.role = **r;
+      } else {
+        obs.presence = Presence::kAbsent;
+      }
+    }
+    auto disk = api_.get_role(wire::kDiskEncryptRole);
+    if (check(disk))
+      o_.disk_encrypt_role = disk->has_value() ? Presence::kPresent : Presence::kAbsent;
+
+    std::vector<std::string> present;
+    for (RoleKind kind : {RoleKind::kSnapshot, RoleKind::kImage})
+      if (o_.role(kind).presence == Presence::kPresent) present.push_back(role_name(kind));
+    if (!present.empty()) {
+      auto tags = api_.list_tag_resources("role", present);
+      if (check(tags)) {
+        for (RoleKind kind : {RoleKind::kSnapshot, RoleKind::kImage}) {
+          ObservedRole& obs = o_.role(kind);
+          if (obs.presence != Presence::kPresent) continue;
+          obs.tags_known = true;
+          // RAM compares role names case-insensitively and may return them in another case (§9).
+          for (const auto& t : *tags)
+            if (lower(t.resource_name) == lower(role_name(kind)) && t.key == kManagedByTagKey)
+              obs.managed_by = t.value;
+        }
+      }
+    }
+    for (RoleKind kind : {RoleKind::kSnapshot, RoleKind::kImage}) {
+      ObservedRole& obs = o_.role(kind);
+      if (obs.presence != Presence::kPresent) continue;
+      auto att = api_.list_policies_for_role(role_name(kind));
+      if (!check(att)) continue;
+      obs.attachments_known = true;
+      obs.attached = *att;
+      std::sort(obs.attached.begin(), obs.attached.end(), [](const auto& a, const auto& b) {
+        return std::tie(a.policy_type, a.policy_name) < std::tie(b.policy_type, b.policy_name);
+      });
+    }
+  }
+
+  void policies() {
+    std::set<std::string> names;
+    for (RoleKind kind : {RoleKind::kSnapshot, RoleKind::kImage})
+      for (const auto& a : o_.role(kind).attached)
+        if (a.policy_type == "Custom") names.insert(a.policy_name);
+    if (names.empty()) return;
+    for (const auto& n : names) {
+      ObservedPolicy& p = o_.policies[n];
+      p.name = n;
+      p.presence = Presence::kPresent;
+    }
+    auto tags =
+        api_.list_tag_resources("policy", std::vector<std::string>(names.begin(), names.end()));
+    if (!check(tags)) return;
+    for (auto& [n, p] : o_.policies) {
+      p.tags_known = true;
+      for (const auto& t : *tags)
+        if (lower(t.resource_name) == lower(n) && t.key == kManagedByTagKey) p.managed_by = t.value;
+    }
+    // Only policies we own are read further: we never edit anyone else's, and ListPolicyVersions
+    // gives the default document and the version count (for rotation) in one call.
+    for (auto& [n, p] : o_.policies) {
+      if (p.managed_by != desired_.settings.instance_name) continue;
+      auto versions = api_.list_policy_versions(n, "Custom");
+      if (!check(versions)) continue;
+      p.versions_known = true;
+      p.versions = *versions;
+      for (const auto& v : p.versions) {
+        if (!v.is_default) continue;
+        p.default_version = v.version_id;
+        p.default_document = v.document;
+      }
+    }
+  }
+
+  void resources() {
+    std::map<std::string, RegionWants> wants;
+    for (const auto& s : desired_.shares) {
+      if (s.account != account_.name) continue;
+      RegionWants& w = wants[s.region];
+      w.snapshots.insert(s.snapshots.begin(), s.snapshots.end());
+      w.images.insert(s.images.begin(), s.images.end());
+      if (!s.selector_tags.empty()) w.selectors[selector_key(s.selector_tags)] = s.selector_tags;
+    }
+    for (const auto& [region, w] : wants) observe_region(region, w);
+  }
+
+  void observe_region(const std::string& region, const RegionWants& w) {
+    ObservedRegion& r = o_.regions[region];
+    r.region = region;
+    for (const auto& id : w.images) r.images[id];
+    for (const auto& id : w.snapshots) r.snapshots[id];
+
+    // Selectors first, so that the explicit-ID batches below skip what they already returned.
+    for (const auto& [key, tags] : w.selectors) {
+      auto imgs = api_.describe_images(region, {}, to_tags(tags));
+      if (check(imgs)) {
+        auto& ids = r.selected_images[key];
+        for (const auto& img : *imgs) {
+          ids.push_back(img.image_id);
+          r.images[img.image_id] = {Presence::kPresent, img};
+        }
+        std::sort(ids.begin(), ids.end());
+      }
+      auto snaps = api_.describe_snapshots(region, {}, to_tags(tags));
+      if (check(snaps)) {
+        auto& ids = r.selected_snapshots[key];
+        for (const auto& sn : *snaps) {
+          ids.push_back(sn.snapshot_id);
+          r.snapshots[sn.snapshot_id] = {Presence::kPresent, sn};
+        }
+        std::sort(ids.begin(), ids.end());
+      }
+    }
+
+    std::vector<std::string> image_ids;
+    for (const auto& id : w.images)
+      if (r.images[id].presence == Presence::kUnknown) image_ids.push_back(id);
+    if (!image_ids.empty()) {
+      auto imgs = api_.describe_images(region, image_ids, {});
+      if (check(imgs)) {
+        for (const auto& id : image_ids) r.images[id].presence = Presence::kAbsent;
+        for (const auto& img : *imgs) r.images[img.image_id] = {Presence::kPresent, img};
+      }
+    }
+
+    // One batch for named snapshots and every image's disk snapshots (an image carries no key ID;
+    // its snapshots do, cloud-api.md §5). The implementation chunks by 100 IDs.
+    for (const auto& [id, img] : r.images)
+      if (img.presence == Presence::kPresent)
+        for (const auto& d : img.image.disks)
+          if (!d.snapshot_id.empty()) r.snapshots[d.snapshot_id];
+    std::vector<std::string> snap_ids;
+    for (const auto& [id, sn] : r.snapshots)
+      if (sn.presence == Presence::kUnknown) snap_ids.push_back(id);
+    if (!snap_ids.empty()) {
+      auto snaps = api_.describe_snapshots(region, snap_ids, {});
+      if (check(snaps)) {
+        for (const auto& id : snap_ids) r.snapshots[id].presence = Presence::kAbsent;
+        for (const auto& sn : *snaps) r.snapshots[sn.snapshot_id] = {Presence::kPresent, sn};
+      }
+    }
+
+    std::set<std::string> key_ids;
+    for (const auto& [id, sn] : r.snapshots)
+      if (sn.presence == Presence::kPresent && sn.snapshot.encrypted &&
+          !sn.snapshot.kms_key_id.empty())
+        key_ids.insert(sn.snapshot.kms_key_id);
+    for (const auto& key_id : key_ids) observe_key(region, key_id, r.keys[key_id]);
+  }
+
+  void observe_key(const std::string& region, const std::string& key_id, ObservedKey& k) {
+    k.region = region;
+    k.key_id = key_id;
+    auto d = api_.describe_key(region, key_id);
+    if (!check(d)) return;
+    if (!d->has_value()) {
+      k.presence = Presence::kAbsent;
+      return;
+    }
+    k.presence = Presence::kPresent;
+    k.meta = **d;
+    k.arn = k.meta.arn.empty() ? "acs:kms:" + region + ":" + o_.uid + ":key/" + key_id : k.meta.arn;
+    // A CMK's Creator is its owner's UID (§6): then no alias lookup is needed. Anything else may be
+    // a service key; the alias/acs/ prefix (reserved for service keys) is the robust signal.
+    if (k.meta.creator == o_.uid) return;
+    auto aliases = api_.list_aliases_by_key_id(region, key_id);
+    if (check(aliases)) {
+      k.aliases = *aliases;
+      k.service_key = std::any_of(k.aliases.begin(), k.aliases.end(), [](const std::string& a) {
+        return a.rfind("alias/acs/", 0) == 0;
+      });
+      if (!k.service_key && !is_uid(k.meta.creator)) k.service_key = true;
+    } else {
+      k.service_key = !is_uid(k.meta.creator);
+    }
+  }
+
+  const config::DesiredState& desired_;
+  const config::Account& account_;
+  cloud::CloudApi& api_;
+  AccountObservation o_;
+};
+
+}  // namespace
+
+const char* to_string(Presence p) {
+  switch (p) {
+    case Presence::kUnknown:
+      return "unknown";
+    case Presence::kAbsent:
+      return "absent";
+    case Presence::kPresent:
+      return "present";
+  }
+  return "unknown";
+}
+
+const char* role_name(RoleKind kind) {
+  return kind == RoleKind::kSnapshot ? wire::kSnapshotShareRole.data()
+                                     : wire::kImageShareRole.data();
+}
+
+const char* role_short(RoleKind kind) { return kind == RoleKind::kSnapshot ? "snapshot" : "image"; }
+
+std::string selector_key(const std::map<std::string, std::string>& tags) {
+  std::string out;
+  for (const auto& [k, v] : tags) {
+    if (!out.empty()) out += ",";
+    out += k + "=" + v;
+  }
+  return out;
+}
+
+AccountObservation observe_account(const config::DesiredState& desired,
+                                   const config::Account& account, cloud::CloudApi& api) {
+  return Observer(desired, account, api).run();
+}
+
+Observation observe(const config::DesiredState& desired, const ClientFor& client_for,
+                    int max_parallel) {
+  Observation out;
+  std::mutex mu;
+  std::atomic<std::size_t> next{0};
+  auto worker = [&] {
+    for (;;) {
+      std::size_t i = next.fetch_add(1);
+      if (i >= desired.accounts.size()) return;
+      const config::Account& account = desired.accounts[i];
+      AccountObservation o;
+      cloud::CloudApi* api = client_for ? client_for(account) : nullptr;
+      if (api == nullptr) {
+        o.account = account.name;
+        o.uid = account.uid.value_or("");
+        o.fatal_error = "no cloud client for account '" + account.name + "'";
+      } else {
+        o = observe_account(desired, account, *api);
+      }
+      std::lock_guard<std::mutex> lock(mu);
+      out.accounts[account.name] = std::move(o);
+    }
+  };
+  std::size_t n = std::min<std::size_t>(static_cast<std::size_t>(std::max(1, max_parallel)),
+                                        desired.accounts.size());
+  std::vector<std::thread> threads;
+  for (std::size_t i = 1; i < n; ++i) threads.emplace_back(worker);
+  worker();
+  for (auto& t : threads) t.join();
+  return out;
+}
+
+}  // namespace sharekeeper::reconcilers

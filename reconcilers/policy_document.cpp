@@ -1,0 +1,411 @@
+#include "reconcilers/policy_document.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "support/wire.hpp"
+
+namespace sharekeeper::reconcilers {
+namespace {
+
+using nlohmann::json;
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+std::string upper(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  return s;
+}
+
+// A scalar or a list becomes a sorted, de-duplicated list (sorted by canonical text, so strings,
+// numbers and bools can mix). `fold` lower-cases strings.
+json to_sorted_list(const json& v, bool fold) {
+  std::map<std::string, json> items;
+  auto add = [&](const json& item) {
+    json x = item;
+    if (fold && x.is_string()) x = lower(x.get<std::string>());
+    items.emplace(x.dump(), x);
+  };
+  if (v.is_array()) {
+    for (const auto& item : v) add(item);
+  } else {
+    add(v);
+  }
+  json out = json::array();
+  for (auto& [k, x] : items) out.push_back(std::move(x));
+  return out;
+}
+
+// Normalises one statement. canonical=true gives the comparison form (§10: actions lower-cased,
+// principal keys upper-cased, Service values lower-cased); false gives the write form (lists
+// sorted, case kept) used to carry statements we do not manage through a rewrite unchanged in
+// meaning.
+json normalize_statement(const json& st, bool canonical) {
+  if (!st.is_object()) throw std::invalid_argument("statement is not an object");
+  json out = json::object();
+  for (const auto& [key, value] : st.items()) {
+    if (key == "Action" || key == "NotAction") {
+      out[key] = to_sorted_list(value, canonical);
+    } else if (key == "Resource" || key == "NotResource") {
+      out[key] = to_sorted_list(value, false);
+    } else if (key == "Principal") {
+      if (value.is_object()) {
+        json p = json::object();
+        for (const auto& [pk, pv] : value.items()) {
+          std::string k = canonical ? upper(pk) : pk;
+          bool fold = canonical && upper(pk) == "SERVICE";
+          json list = to_sorted_list(pv, fold);
+          if (p.contains(k)) {  // "Service" and "service" in one document: merge
+            for (auto& x : list) p[k].push_back(x);
+            list = to_sorted_list(p[k], false);
+          }
+          p[k] = list;
+        }
+        out[key] = p;
+      } else {
+        out[key] = value;
+      }
+    } else if (key == "Condition") {
+      if (!value.is_object()) throw std::invalid_argument("Condition is not an object");
+      json c = json::object();
+      for (const auto& [op, keys] : value.items()) {
+        if (!keys.is_object()) throw std::invalid_argument("Condition operator is not an object");
+        json ck = json::object();
+        for (const auto& [ckey, cval] : keys.items()) ck[ckey] = to_sorted_list(cval, false);
+        c[op] = ck;
+      }
+      out[key] = c;
+    } else {
+      out[key] = value;
+    }
+  }
+  return out;
+}
+
+json parse_document(std::string_view document) {
+  json doc = json::parse(document);
+  if (!doc.is_object()) throw std::invalid_argument("policy document is not a JSON object");
+  if (!doc.contains("Version") || doc["Version"] != "1")
+    throw std::invalid_argument("policy Version must be \"1\"");
+  if (!doc.contains("Statement")) throw std::invalid_argument("policy has no Statement");
+  return doc;
+}
+
+std::vector<json> statements_of(const json& doc) {
+  const json& st = doc["Statement"];
+  std::vector<json> out;
+  if (st.is_array()) {
+    for (const auto& s : st) out.push_back(s);
+  } else if (st.is_object()) {
+    out.push_back(st);
+  } else {
+    throw std::invalid_argument("Statement is neither a list nor an object");
+  }
+  return out;
+}
+
+json canonical_json(std::string_view document) {
+  json doc = parse_document(document);
+  std::vector<std::pair<std::string, json>> sts;
+  for (const auto& s : statements_of(doc)) {
+    json c = normalize_statement(s, true);
+    sts.emplace_back(c.dump(), std::move(c));
+  }
+  std::sort(sts.begin(), sts.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  json out = json::object();
+  out["Version"] = "1";
+  out["Statement"] = json::array();
+  for (auto& [k, s] : sts) out["Statement"].push_back(std::move(s));
+  return out;
+}
+
+bool is_account_principal(const std::string& v) {
+  const std::string suffix(wire::kEcsServiceSuffix);
+  if (v.size() != 16 + suffix.size()) return false;
+  if (v.compare(16, std::string::npos, suffix) != 0) return false;
+  return std::all_of(v.begin(), v.begin() + 16, [](unsigned char c) { return std::isdigit(c); });
+}
+
+const std::string& wildcard_ecs() {
+  static const std::string kWildcard = "*" + std::string(wire::kEcsServiceSuffix);
+  return kWildcard;
+}
+
+json assume_role_statement(const json& services) {
+  json st = json::object();
+  st["Action"] = json::array({"sts:AssumeRole"});
+  st["Effect"] = "Allow";
+  st["Principal"] = json::object({{"Service", services}});
+  return st;
+}
+
+std::vector<std::string> string_list(const json& list) {
+  std::vector<std::string> out;
+  for (const auto& v : list) {
+    if (!v.is_string()) throw std::invalid_argument("non-string value");
+    out.push_back(v.get<std::string>());
+  }
+  return out;
+}
+
+void sort_unique(std::vector<std::string>& v) {
+  std::sort(v.begin(), v.end());
+  v.erase(std::unique(v.begin(), v.end()), v.end());
+}
+
+}  // namespace
+
+std::optional<std::string> canonicalize_policy(std::string_view document, std::string* error) {
+  try {
+    return canonical_json(document).dump();
+  } catch (const std::exception& e) {
+    if (error) *error = e.what();
+    return std::nullopt;
+  }
+}
+
+bool policies_equivalent(std::string_view a, std::string_view b) {
+  auto ca = canonicalize_policy(a);
+  auto cb = canonicalize_policy(b);
+  return ca && cb && *ca == *cb;
+}
+
+std::optional<TrustPrincipals> parse_trust_policy(std::string_view document, std::string* error) {
+  try {
+    json doc = parse_document(document);
+    TrustPrincipals out;
+    for (const auto& raw : statements_of(doc)) {
+      json canon = normalize_statement(raw, true);
+      json write = normalize_statement(raw, false);
+      bool shape_ok = canon.value("Effect", "") == "Allow" && canon.contains("Action") &&
+                      canon["Action"] == json::array({"sts:assumerole"}) &&
+                      canon.contains("Principal") && canon["Principal"].is_object() &&
+                      canon["Principal"].size() == 1 && canon["Principal"].contains("SERVICE");
+      for (const auto& [k, v] : canon.items()) {
+        if (k != "Effect" && k != "Action" && k != "Principal" && k != "Condition")
+          shape_ok = false;
+      }
+      if (!shape_ok) {
+        out.foreign.push_back(write.dump());
+        continue;
+      }
+      std::vector<std::string> services;
+      for (const auto& v : canon["Principal"]["SERVICE"]) {
+        if (!v.is_string()) {
+          shape_ok = false;
+          break;
+        }
+        services.push_back(v.get<std::string>());
+      }
+      if (!shape_ok) {
+        out.foreign.push_back(write.dump());
+        continue;
+      }
+      if (!canon.contains("Condition")) {
+        // Account principals are extracted; any other Service value stays as a foreign remainder.
+        json rest = json::array();
+        std::string service_key;
+        for (const auto& [pk, pv] : write["Principal"].items()) service_key = pk;
+        for (const auto& v : write["Principal"][service_key]) {
+          std::string s = v.is_string() ? lower(v.get<std::string>()) : "";
+          if (is_account_principal(s)) {
+            out.accounts.push_back(s.substr(0, 16));
+          } else {
+            rest.push_back(v);
+          }
+        }
+        if (!rest.empty()) {
+          json remainder = write;
+          remainder["Principal"][service_key] = rest;
+          out.foreign.push_back(remainder.dump());
+        }
+        continue;
+      }
+      const json& cond = canon["Condition"];
+      bool wildcard_only = services.size() == 1 && services[0] == wildcard_ecs();
+      bool handled = false;
+      if (wildcard_only && cond.size() == 1) {
+        const std::string rd_key(wire::kRdIdConditionKey);
+        const std::string path_key(wire::kRdPathConditionKey);
+        if (cond.contains("StringEquals") && cond["StringEquals"].size() == 1 &&
+            cond["StringEquals"].contains(rd_key)) {
+          for (auto& s : string_list(cond["StringEquals"][rd_key])) out.rds.push_back(s);
+          handled = true;
+        } else if (cond.contains("StringLike") && cond["StringLike"].size() == 1 &&
+                   cond["StringLike"].contains(path_key)) {
+          auto paths = string_list(cond["StringLike"][path_key]);
+          if (std::all_of(paths.begin(), paths.end(),
+                          [](const std::string& p) { return p.size() > 1 && p.back() == '*'; })) {
+            for (auto& p : paths) out.folders.push_back(p.substr(0, p.size() - 1));
+            handled = true;
+          }
+        }
+      }
+      if (!handled) out.foreign.push_back(write.dump());
+    }
+    sort_unique(out.accounts);
+    sort_unique(out.rds);
+    sort_unique(out.folders);
+    sort_unique(out.foreign);
+    return out;
+  } catch (const std::exception& e) {
+    if (error) *error = e.what();
+    return std::nullopt;
+  }
+}
+
+std::string build_trust_policy(const TrustPrincipals& principals) {
+  json statements = json::array();
+  if (!principals.accounts.empty()) {
+    json services = json::array();
+    std::vector<std::string> accounts = principals.accounts;
+    sort_unique(accounts);
+    for (const auto& uid : accounts) services.push_back(uid + std::string(wire::kEcsServiceSuffix));
+    statements.push_back(assume_role_statement(services));
+  }
+  if (!principals.rds.empty()) {
+    std::vector<std::string> rds = principals.rds;
+    sort_unique(rds);
+    json st = assume_role_statement(json::array({wildcard_ecs()}));
+    st["Condition"] = {{"StringEquals", {{std::string(wire::kRdIdConditionKey), rds}}}};
+    statements.push_back(st);
+  }
+  if (!principals.folders.empty()) {
+    std::vector<std::string> paths;
+    for (const auto& f : principals.folders) paths.push_back(f + "*");
+    sort_unique(paths);
+    json st = assume_role_statement(json::array({wildcard_ecs()}));
+    st["Condition"] = {{"StringLike", {{std::string(wire::kRdPathConditionKey), paths}}}};
+    statements.push_back(st);
+  }
+  std::vector<std::string> foreign = principals.foreign;
+  sort_unique(foreign);
+  for (const auto& f : foreign) statements.push_back(json::parse(f));
+  json doc = json::object();
+  doc["Statement"] = statements;
+  doc["Version"] = "1";
+  return doc.dump();
+}
+
+std::vector<std::string> principal_labels(const TrustPrincipals& p) {
+  std::vector<std::string> out;
+  for (const auto& a : p.accounts) out.push_back("account:" + a);
+  for (const auto& r : p.rds) out.push_back("rd:" + r);
+  for (const auto& f : p.folders) out.push_back("folder:" + f);
+  for (const auto& f : p.foreign) out.push_back("foreign:" + f);
+  sort_unique(out);
+  return out;
+}
+
+std::string protected_principal_label(std::string_view entry) {
+  std::string e(entry);
+  if (!e.empty() &&
+      std::all_of(e.begin(), e.end(), [](unsigned char c) { return std::isdigit(c); }))
+    return "account:" + e;
+  if (e.rfind("rd-", 0) == 0 && e.find('/') != std::string::npos) {
+    if (e.back() == '*') e.pop_back();
+    return "folder:" + e;
+  }
+  if (e.rfind("rd-", 0) == 0) return "rd:" + e;
+  return e;
+}
+
+std::string build_kms_policy(const KmsPolicyContent& content) {
+  json statements = json::array();
+  if (!content.list_resources.empty()) {
+    std::vector<std::string> r = content.list_resources;
+    sort_unique(r);
+    json st = json::object();
+    st["Action"] = json::array({"kms:List*"});
+    st["Effect"] = "Allow";
+    st["Resource"] = r;
+    statements.push_back(st);
+  }
+  if (!content.key_arns.empty()) {
+    std::vector<std::string> r = content.key_arns;
+    sort_unique(r);
+    json st = json::object();
+    st["Action"] = kms_key_actions();
+    st["Effect"] = "Allow";
+    st["Resource"] = r;
+    statements.push_back(st);
+  }
+  json doc = json::object();
+  doc["Statement"] = statements;
+  doc["Version"] = "1";
+  return doc.dump();
+}
+
+std::optional<KmsPolicyContent> parse_kms_policy(std::string_view document) {
+  try {
+    json doc = canonical_json(document);
+    std::set<std::string> needed;
+    for (const auto& a : kms_key_actions()) needed.insert(lower(a));
+    KmsPolicyContent out;
+    for (const auto& st : doc["Statement"]) {
+      if (st.value("Effect", "") != "Allow" || !st.contains("Action") || !st.contains("Resource"))
+        continue;
+      std::set<std::string> actions;
+      for (const auto& a : st["Action"])
+        if (a.is_string()) actions.insert(a.get<std::string>());
+      auto resources = string_list(st["Resource"]);
+      if (actions.count("kms:list*") != 0U)
+        out.list_resources.insert(out.list_resources.end(), resources.begin(), resources.end());
+      if (std::includes(actions.begin(), actions.end(), needed.begin(), needed.end()))
+        out.key_arns.insert(out.key_arns.end(), resources.begin(), resources.end());
+    }
+    sort_unique(out.list_resources);
+    sort_unique(out.key_arns);
+    return out;
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+std::vector<KmsPolicyContent> split_kms_policy(const KmsPolicyContent& content,
+                                               std::size_t max_chars) {
+  KmsPolicyContent all = content;
+  sort_unique(all.list_resources);
+  sort_unique(all.key_arns);
+  std::vector<KmsPolicyContent> out;
+  if (all.list_resources.empty() && all.key_arns.empty()) return out;
+  KmsPolicyContent current;
+  current.list_resources = all.list_resources;
+  std::size_t size = 0;  // exact size of build_kms_policy(current) once it holds a key
+  for (const auto& arn : all.key_arns) {
+    // Appending one string to a compact JSON list adds exactly its quoted length plus a comma.
+    std::size_t grow = json(arn).dump().size() + 1;
+    if (!current.key_arns.empty() && size + grow > max_chars) {
+      out.push_back(std::move(current));
+      current = KmsPolicyContent{};
+      current.key_arns.clear();
+    }
+    if (current.key_arns.empty()) {
+      current.key_arns.push_back(arn);
+      size = build_kms_policy(current).size();
+    } else {
+      current.key_arns.push_back(arn);
+      size += grow;
+    }
+  }
+  out.push_back(std::move(current));
+  return out;
+}
+
+std::string verify_written_form(std::string_view document, std::string_view intended) {
+  std::string err;
+  auto a = canonicalize_policy(document, &err);
+  if (!a) return "document we built does not parse: " + err;
+  auto b = canonicalize_policy(intended, &err);
+  if (!b) return "intended document does not parse: " + err;
+  if (*a != *b) return "document we built differs from the intended one";
+  return "";
+}
+
+}  // namespace sharekeeper::reconcilers

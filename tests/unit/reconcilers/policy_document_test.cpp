@@ -1,0 +1,204 @@
+#include "reconcilers/policy_document.hpp"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+namespace sharekeeper::reconcilers {
+namespace {
+
+struct EquivalenceCase {
+  const char* name;
+  const char* a;
+  const char* b;
+  bool equal;
+};
+
+class EquivalenceTest : public ::testing::TestWithParam<EquivalenceCase> {};
+
+TEST_P(EquivalenceTest, ComparesCanonically) {
+  const auto& c = GetParam();
+  EXPECT_EQ(policies_equivalent(c.a, c.b), c.equal) << c.name;
+  EXPECT_EQ(policies_equivalent(c.b, c.a), c.equal) << c.name;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, EquivalenceTest,
+    ::testing::Values(
+        EquivalenceCase{
+            "Whitespace",
+            R"({"Version":"1","Statement":[{"Effect":"Allow","Action":["kms:Decrypt"],"Resource":["a"]}]})",
+            "{\n  \"Statement\": [\n    {\n      \"Action\": [\"kms:Decrypt\"],\n      \"Effect\": "
+            "\"Allow\",\n      \"Resource\": [\"a\"]\n    }\n  ],\n  \"Version\": \"1\"\n}",
+            true},
+        EquivalenceCase{
+            "StringVersusList",
+            R"({"Version":"1","Statement":[{"Effect":"Allow","Action":"kms:Decrypt","Resource":"a"}]})",
+            R"({"Version":"1","Statement":[{"Effect":"Allow","Action":["kms:Decrypt"],"Resource":["a"]}]})",
+            true},
+        EquivalenceCase{
+            "StatementOrder",
+            R"({"Version":"1","Statement":[{"Effect":"Allow","Action":"a:x","Resource":"1"},)"
+            R"({"Effect":"Allow","Action":"a:y","Resource":"2"}]})",
+            R"({"Version":"1","Statement":[{"Effect":"Allow","Action":"a:y","Resource":"2"},)"
+            R"({"Effect":"Allow","Action":"a:x","Resource":"1"}]})",
+            true},
+        EquivalenceCase{
+            "ListOrderAndDuplicates",
+            R"({"Version":"1","Statement":[{"Effect":"Allow","Action":["a:x","a:y","a:x"],"Resource":["2","1"]}]})",
+            R"({"Version":"1","Statement":[{"Effect":"Allow","Action":["a:y","a:x"],"Resource":["1","2"]}]})",
+            true},
+        EquivalenceCase{
+            "ActionCase",
+            R"({"Version":"1","Statement":[{"Effect":"Allow","Action":"KMS:Decrypt","Resource":"a"}]})",
+            R"({"Version":"1","Statement":[{"Effect":"Allow","Action":"kms:decrypt","Resource":"a"}]})",
+            true},
+        EquivalenceCase{
+            "ResourceCaseMatters",
+            R"({"Version":"1","Statement":[{"Effect":"Allow","Action":"kms:Decrypt","Resource":"key/A"}]})",
+            R"({"Version":"1","Statement":[{"Effect":"Allow","Action":"kms:Decrypt","Resource":"key/a"}]})",
+            false},
+        EquivalenceCase{
+            "PrincipalKeyCase",
+            R"({"Version":"1","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Principal":{"service":"1@ECS.aliyuncs.com"}}]})",
+            R"({"Version":"1","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Principal":{"Service":["1@ecs.aliyuncs.com"]}}]})",
+            true},
+        EquivalenceCase{
+            "ConditionValueScalarVersusList",
+            R"({"Version":"1","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Principal":{"Service":"*@ecs.aliyuncs.com"},"Condition":{"StringEquals":{"sts:ServiceOwnerRDId":"rd-a"}}}]})",
+            R"({"Version":"1","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Principal":{"Service":"*@ecs.aliyuncs.com"},"Condition":{"StringEquals":{"sts:ServiceOwnerRDId":["rd-a"]}}}]})",
+            true},
+        EquivalenceCase{
+            "ConditionValueDiffers",
+            R"({"Version":"1","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Principal":{"Service":"*@ecs.aliyuncs.com"},"Condition":{"StringEquals":{"sts:ServiceOwnerRDId":"rd-a"}}}]})",
+            R"({"Version":"1","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Principal":{"Service":"*@ecs.aliyuncs.com"},"Condition":{"StringEquals":{"sts:ServiceOwnerRDId":"rd-b"}}}]})",
+            false},
+        EquivalenceCase{
+            "EffectDiffers",
+            R"({"Version":"1","Statement":[{"Effect":"Allow","Action":"a:x","Resource":"1"}]})",
+            R"({"Version":"1","Statement":[{"Effect":"Deny","Action":"a:x","Resource":"1"}]})",
+            false},
+        EquivalenceCase{"UnparsableEqualsNothing", "{not json", "{not json", false},
+        EquivalenceCase{"WrongVersion", R"({"Version":"2","Statement":[]})",
+                        R"({"Version":"2","Statement":[]})", false}),
+    [](const auto& param_info) { return std::string(param_info.param.name); });
+
+TEST(TrustPolicyTest, ParsesAllThreeKindsAndForeignStatements) {
+  const char* doc = R"({
+    "Statement": [
+      {"Action": "sts:AssumeRole", "Effect": "Allow",
+       "Principal": {"Service": ["2222333344445555@ecs.aliyuncs.com", "1111222233334444@ECS.aliyuncs.com", "ecs.aliyuncs.com"]}},
+      {"Action": ["sts:AssumeRole"], "Effect": "Allow", "Principal": {"Service": "*@ecs.aliyuncs.com"},
+       "Condition": {"StringEquals": {"sts:ServiceOwnerRDId": "rd-abc123"}}},
+      {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"Service": ["*@ecs.aliyuncs.com"]},
+       "Condition": {"StringLike": {"sts:ServiceOwnerRDPath": ["rd-abc123/r-ab12cd/fd-0123456789*"]}}},
+      {"Action": "sts:AssumeRole", "Effect": "Allow", "Principal": {"RAM": "acs:ram::9999888877776666:root"}}
+    ],
+    "Version": "1"})";
+  auto tp = parse_trust_policy(doc);
+  ASSERT_TRUE(tp);
+  EXPECT_EQ(tp->accounts, (std::vector<std::string>{"1111222233334444", "2222333344445555"}));
+  EXPECT_EQ(tp->rds, (std::vector<std::string>{"rd-abc123"}));
+  EXPECT_EQ(tp->folders, (std::vector<std::string>{"rd-abc123/r-ab12cd/fd-0123456789"}));
+  ASSERT_EQ(tp->foreign.size(), 2U);  // the plain ecs.aliyuncs.com remainder and the RAM statement
+  auto labels = principal_labels(*tp);
+  EXPECT_EQ(labels.front(), "account:1111222233334444");
+}
+
+TEST(TrustPolicyTest, BuildIsStableAcrossParseAndRebuild) {
+  TrustPrincipals tp;
+  tp.accounts = {"2222333344445555", "1111222233334444"};
+  tp.rds = {"rd-abc123"};
+  tp.folders = {"rd-abc123/r-ab12cd/fd-0123456789"};
+  std::string built = build_trust_policy(tp);
+  auto parsed = parse_trust_policy(built);
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ(build_trust_policy(*parsed), built);
+  EXPECT_EQ(verify_written_form(built, built), "");
+  // One stable form: compact, keys sorted, lists everywhere.
+  EXPECT_EQ(built.find('\n'), std::string::npos);
+  EXPECT_NE(
+      built.find(
+          R"("Service":["1111222233334444@ecs.aliyuncs.com","2222333344445555@ecs.aliyuncs.com"])"),
+      std::string::npos);
+  EXPECT_NE(built.find(
+                R"("StringLike":{"sts:ServiceOwnerRDPath":["rd-abc123/r-ab12cd/fd-0123456789*"]})"),
+            std::string::npos);
+}
+
+TEST(TrustPolicyTest, ForeignStatementsSurviveARewriteUnchangedInMeaning) {
+  const char* doc =
+      R"({"Version":"1","Statement":[{"Action":"sts:AssumeRole","Effect":"Allow","Principal":{"RAM":["acs:ram::9999888877776666:root"]}},)"
+      R"({"Action":"sts:AssumeRole","Effect":"Allow","Principal":{"Service":"1111222233334444@ecs.aliyuncs.com"}}]})";
+  auto tp = parse_trust_policy(doc);
+  ASSERT_TRUE(tp);
+  EXPECT_TRUE(policies_equivalent(build_trust_policy(*tp), doc));
+}
+
+TEST(TrustPolicyTest, EmptyPrincipalsGiveAnEmptyStatementList) {
+  EXPECT_EQ(build_trust_policy({}), R"({"Statement":[],"Version":"1"})");
+}
+
+TEST(TrustPolicyTest, ProtectedPrincipalLabels) {
+  EXPECT_EQ(protected_principal_label("1111222233334444"), "account:1111222233334444");
+  EXPECT_EQ(protected_principal_label("rd-abc123"), "rd:rd-abc123");
+  EXPECT_EQ(protected_principal_label("rd-abc123/r-ab12cd/fd-0123456789"),
+            "folder:rd-abc123/r-ab12cd/fd-0123456789");
+}
+
+TEST(KmsPolicyTest, BuildAndParseRoundTrip) {
+  KmsPolicyContent c;
+  c.list_resources = {"acs:kms:cn-hangzhou:1234567890123456:key"};
+  c.key_arns = {"acs:kms:cn-hangzhou:1234567890123456:key/k2",
+                "acs:kms:cn-hangzhou:1234567890123456:key/k1"};
+  std::string doc = build_kms_policy(c);
+  auto back = parse_kms_policy(doc);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->list_resources, c.list_resources);
+  EXPECT_EQ(back->key_arns,
+            (std::vector<std::string>{"acs:kms:cn-hangzhou:1234567890123456:key/k1",
+                                      "acs:kms:cn-hangzhou:1234567890123456:key/k2"}));
+  auto j = nlohmann::json::parse(doc);
+  EXPECT_EQ(j["Statement"][1]["Action"].size(), 6U);
+}
+
+TEST(KmsPolicyTest, SplitsAtTheSizeLimitAndEveryPartFits) {
+  KmsPolicyContent c;
+  c.list_resources = {"acs:kms:cn-hangzhou:1234567890123456:key"};
+  for (int i = 0; i < 250; ++i)
+    c.key_arns.push_back("acs:kms:cn-hangzhou:1234567890123456:key/key-hzz" +
+                         std::to_string(100000 + i) + "abcdefghijklmnop");
+  auto parts = split_kms_policy(c, 6144);
+  ASSERT_GE(parts.size(), 3U);
+  std::size_t total = 0;
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    std::string doc = build_kms_policy(parts[i]);
+    EXPECT_LE(doc.size(), 6144U) << i;
+    EXPECT_EQ(parts[i].list_resources.empty(), i != 0) << "only the first part lists keys";
+    total += parts[i].key_arns.size();
+  }
+  EXPECT_EQ(total, 250U);
+  // Tight: one more key in the first part would not fit.
+  KmsPolicyContent first = parts[0];
+  first.key_arns.push_back(parts[1].key_arns.front());
+  EXPECT_GT(build_kms_policy(first).size(), 6144U);
+}
+
+TEST(KmsPolicyTest, SmallContentIsOnePolicyAndEmptyIsNone) {
+  KmsPolicyContent c;
+  c.list_resources = {"acs:kms:cn-hangzhou:1:key"};
+  c.key_arns = {"acs:kms:cn-hangzhou:1:key/k1"};
+  EXPECT_EQ(split_kms_policy(c, 6144).size(), 1U);
+  EXPECT_TRUE(split_kms_policy({}, 6144).empty());
+}
+
+TEST(VerifyWrittenFormTest, DetectsADifference) {
+  EXPECT_NE(
+      verify_written_form(
+          R"({"Version":"1","Statement":[]})",
+          R"({"Version":"1","Statement":[{"Effect":"Allow","Action":"a:b","Resource":"*"}]})"),
+      "");
+}
+
+}  // namespace
+}  // namespace sharekeeper::reconcilers
