@@ -1,0 +1,511 @@
+#include "emulator/server.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include <cstdio>
+#include <map>
+#include <optional>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+#include "emulator/verifier.hpp"
+
+namespace sharekeeper::emulator {
+namespace {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace ssl = net::ssl;
+using tcp = net::ip::tcp;
+using nlohmann::json;
+using Request = http::request<http::string_body>;
+using Response = http::response<http::string_body>;
+constexpr auto kTuple = net::as_tuple(net::use_awaitable);
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+struct Outcome {
+  Response response;
+  bool drop = false;  // close the connection without answering
+};
+
+Response json_response(int status, const json& body, unsigned version) {
+  Response res{static_cast<http::status>(status), version};
+  res.set(http::field::server, "sharekeeper-emulator");
+  res.set(http::field::content_type, "application/json;charset=utf-8");
+  res.body() = body.dump();
+  return res;
+}
+
+json admin_error(std::string_view message) { return json{{"error", std::string(message)}}; }
+
+std::map<std::string, std::string> query_of(std::string_view target) {
+  std::map<std::string, std::string> out;
+  const auto question = target.find('?');
+  if (question == std::string_view::npos) return out;
+  for (auto& [name, value] : parse_form(target.substr(question + 1))) out.emplace(name, value);
+  return out;
+}
+
+net::awaitable<void> sleep_for(std::chrono::milliseconds duration) {
+  if (duration.count() <= 0) co_return;
+  net::steady_timer timer(co_await net::this_coro::executor);
+  timer.expires_after(duration);
+  co_await timer.async_wait(kTuple);
+}
+
+}  // namespace
+
+struct Server::Impl {
+  Impl(Model& m, ServerOptions o)
+      : model(m),
+        options(std::move(o)),
+        verifier([this](std::string_view id, Clock::time_point now) -> std::optional<KeyRecord> {
+          if (auto key = model.find_key(id, now)) return key;
+          // Model::find_key hides expired STS keys; asking as of the epoch finds them again so
+          // the verifier can answer InvalidSecurityToken.Expired rather than "not found".
+          if (id.rfind("STS.", 0) == 0) return model.find_key(id, Clock::time_point{});
+          return std::nullopt;
+        }),
+        faults(options.fault_seed),
+        journal(options.journal_capacity),
+        rate(options.rate_limit),
+        request_ids(std::random_device{}()) {}
+
+  std::string next_request_id() {
+    // The gateway's shape: 8-4-4-4-12 upper-case hex.
+    const std::uint64_t a = request_ids(), b = request_ids();
+    char out[40];
+    std::snprintf(out, sizeof out, "%08X-%04X-%04X-%04X-%012llX", static_cast<unsigned>(a >> 32),
+                  static_cast<unsigned>((a >> 16) & 0xffff), static_cast<unsigned>(a & 0xffff),
+                  static_cast<unsigned>(b >> 48),
+                  static_cast<unsigned long long>(b & 0xffffffffffffULL));
+    return out;
+  }
+
+  net::awaitable<Outcome> handle_api(const Request& req);
+  Outcome handle_admin(const Request& req);
+  template <class Stream>
+  net::awaitable<void> serve(Stream& stream);
+  net::awaitable<void> session(tcp::socket socket);
+  net::awaitable<void> accept_loop();
+
+  Model& model;
+  ServerOptions options;
+  Verifier verifier;
+  FaultInjector faults;
+  Journal journal;
+  EmulatedClock clock;
+  RateLimiter rate;
+  std::mt19937_64 request_ids;  // io thread only
+  std::atomic<std::size_t> connections{0};
+  std::uint16_t port = 0;
+  bool started = false;
+  bool stopped = false;
+  std::optional<ssl::context> ssl_context;
+  std::thread thread;
+  // Declared last: destroyed first, so pending coroutine frames go while everything they use still
+  // lives.
+  net::io_context io{1};
+  std::optional<tcp::acceptor> acceptor;
+};
+
+net::awaitable<Outcome> Server::Impl::handle_api(const Request& req) {
+  const auto started_at = std::chrono::steady_clock::now();
+  std::map<std::string, std::string> headers;
+  for (const auto& field : req) {
+    const std::string name = lower(field.name_string());
+    auto [it, inserted] = headers.emplace(name, std::string(field.value()));
+    if (!inserted) it->second += "," + std::string(field.value());
+  }
+  const Clock::time_point now = clock.now();
+  const std::string method(req.method_string());
+  const std::string target(req.target());
+  Verification v = verifier.verify(GatewayRequest{method, target, &headers, req.body()}, now);
+
+  ApiCall call;
+  call.product = v.product;
+  call.version = v.version;
+  call.action = v.action;
+  call.params = std::move(v.params);
+  call.caller = v.caller;
+  call.request_id = next_request_id();
+  if (auto host = headers.find("host"); host != headers.end()) call.host = host->second;
+  call.now = now;
+
+  JournalEntry entry;
+  entry.time = now;
+  entry.request_id = call.request_id;
+  entry.method = method;
+  entry.product = call.product;
+  entry.action = call.action;
+  entry.version = call.version;
+  entry.account = v.ok ? call.caller.account_uid : std::string{};
+  entry.signature = std::string(to_string(v.signature));
+
+  co_await sleep_for(options.latency);
+
+  ApiResponse response;
+  bool drop = false;
+  std::optional<std::chrono::milliseconds> retry_after;
+  if (!v.ok) {
+    response = make_error(call, v.status, v.code, v.message);
+  } else if (std::chrono::milliseconds wait{0};
+             !call.caller.anonymous &&
+             !rate.allow(call.caller.account_uid, std::chrono::steady_clock::now(), &wait)) {
+    response =
+        make_error(call, 400, "Throttling.User", "Request was denied due to user flow control.");
+    retry_after = wait;
+  } else {
+    const FaultDecision fault = faults.decide(call.product, call.action, call.caller.account_uid);
+    entry.fault_rule = fault.rule_id;
+    if (fault.after_commit) {
+      // The change is applied; only the answer is lost or replaced: the "did it happen?" case.
+      response = model.call(call);
+      entry.committed = true;
+      co_await sleep_for(fault.latency);
+    } else {
+      co_await sleep_for(fault.latency);
+      if (!fault.fail && !fault.drop) {
+        response = model.call(call);
+        entry.committed = true;
+      }
+    }
+    if (fault.drop) {
+      drop = true;
+    } else if (fault.fail) {
+      response = make_error(call, fault.status, fault.code, fault.message);
+    }
+  }
+
+  entry.duration_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started_at)
+          .count();
+  Outcome out;
+  if (drop) {
+    entry.dropped = true;
+    journal.record(std::move(entry));
+    out.drop = true;
+    co_return out;
+  }
+  entry.status = response.status;
+  if (response.status >= 400 && response.body.is_object() && response.body.contains("Code") &&
+      response.body["Code"].is_string()) {
+    entry.code = response.body["Code"].get<std::string>();
+  }
+  journal.record(std::move(entry));
+  out.response = json_response(response.status, response.body, req.version());
+  out.response.set("x-acs-request-id", call.request_id);
+  if (retry_after) out.response.set("x-acs-retry-after", std::to_string(retry_after->count()));
+  co_return out;
+}
+
+Outcome Server::Impl::handle_admin(const Request& req) {
+  const std::string_view target(req.target().data(), req.target().size());
+  const std::string path(target.substr(0, target.find('?')));
+  const auto query = query_of(target);
+  const auto method = req.method();
+  auto reply = [&](int status, const json& body) {
+    return Outcome{json_response(status, body, req.version()), false};
+  };
+  auto param = [&](const char* name) -> std::optional<std::string> {
+    const auto it = query.find(name);
+    if (it == query.end() || it->second.empty()) return std::nullopt;
+    return it->second;
+  };
+  auto body_json = [&]() -> json {
+    if (req.body().empty()) return json::object();
+    return json::parse(req.body());
+  };
+  // Each route names the methods it serves; a known path with another method is 405, never a
+  // mutation.
+  auto allow = [&](std::initializer_list<http::verb> verbs) {
+    for (const auto verb : verbs) {
+      if (verb == method) return true;
+    }
+    return false;
+  };
+  try {
+    if (path == "/_emulator/health") {
+      if (!allow({http::verb::get})) return reply(405, admin_error("use GET"));
+      return reply(200, json{{"status", "ok"}});
+    }
+    if (path == "/_emulator/state") {
+      if (!allow({http::verb::get})) return reply(405, admin_error("use GET"));
+      return reply(200, model.state());
+    }
+    if (path == "/_emulator/reset") {
+      if (!allow({http::verb::post})) return reply(405, admin_error("use POST"));
+      model.reset();
+      verifier.clear_nonces();
+      return reply(200, json{{"reset", true}});
+    }
+    if (path == "/_emulator/seed") {
+      if (!allow({http::verb::post})) return reply(405, admin_error("use POST"));
+      try {
+        model.load_seed(body_json());
+      } catch (const SeedError& e) {
+        return reply(400, admin_error(e.what()));
+      }
+      verifier.clear_nonces();
+      return reply(200, json{{"loaded", true}});
+    }
+    if (path == "/_emulator/faults") {
+      if (allow({http::verb::get})) return reply(200, faults.to_json());
+      if (allow({http::verb::delete_})) {
+        faults.clear();
+        return reply(200, faults.to_json());
+      }
+      if (allow({http::verb::post})) {
+        std::vector<std::uint64_t> ids;
+        try {
+          ids = faults.add(body_json());
+        } catch (const std::invalid_argument& e) {
+          return reply(400, admin_error(e.what()));
+        }
+        json out = faults.to_json();
+        out["added"] = ids;
+        return reply(200, out);
+      }
+      return reply(405, admin_error("use GET, POST or DELETE"));
+    }
+    if (path == "/_emulator/requests") {
+      if (allow({http::verb::get})) {
+        std::uint64_t since = 0;
+        if (auto s = param("since")) since = std::stoull(*s);
+        return reply(200, journal.to_json(since, param("action").value_or("")));
+      }
+      if (allow({http::verb::delete_})) {
+        journal.clear();
+        return reply(200, journal.to_json());
+      }
+      return reply(405, admin_error("use GET or DELETE"));
+    }
+    if (path == "/_emulator/accept-invitations") {
+      if (!allow({http::verb::post})) return reply(405, admin_error("use POST"));
+      const int accepted = model.accept_invitations(param("account"), clock.now());
+      return reply(200, json{{"accepted", accepted}});
+    }
+    if (path == "/_emulator/access") {
+      if (!allow({http::verb::get})) return reply(405, admin_error("use GET"));
+      const auto account = param("account");
+      const auto resource = param("resource");
+      if (!account || !resource) return reply(400, admin_error("give ?account=UID&resource=ID"));
+      return reply(200, model.access(*account, *resource, clock.now()));
+    }
+    if (path == "/_emulator/clock") {
+      if (allow({http::verb::post})) {
+        const json body = body_json();
+        if (body.contains("now") && body["now"].is_string()) {
+          const auto at = parse_timestamp(body["now"].get<std::string>());
+          if (!at) return reply(400, admin_error("now must be yyyy-MM-ddTHH:mm:ssZ"));
+          clock.set_now(*at);
+        } else if (body.contains("offsetSeconds") && body["offsetSeconds"].is_number_integer()) {
+          clock.set_offset(std::chrono::seconds(body["offsetSeconds"].get<std::int64_t>()));
+        } else {
+          return reply(400, admin_error("give {\"now\": \"...Z\"} or {\"offsetSeconds\": N}"));
+        }
+      } else if (allow({http::verb::delete_})) {
+        clock.reset();
+      } else if (!allow({http::verb::get})) {
+        return reply(405, admin_error("use GET, POST or DELETE"));
+      }
+      return reply(
+          200, json{{"now", format_timestamp(clock.now())},
+                    {"offsetSeconds",
+                     std::chrono::duration_cast<std::chrono::seconds>(clock.offset()).count()}});
+    }
+    return reply(404, admin_error("no such admin route: " + path));
+  } catch (const json::exception& e) {
+    return reply(400, admin_error(std::string("bad JSON: ") + e.what()));
+  } catch (const std::logic_error& e) {  // stoull
+    return reply(400, admin_error(std::string("bad parameter: ") + e.what()));
+  } catch (const std::exception& e) {
+    return reply(500, admin_error(e.what()));
+  }
+}
+
+template <class Stream>
+net::awaitable<void> Server::Impl::serve(Stream& stream) {
+  beast::flat_buffer buffer;
+  for (;;) {
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
+    parser.body_limit(options.body_limit);
+    beast::get_lowest_layer(stream).expires_after(options.idle_timeout);
+    auto [read_error, read_bytes] = co_await http::async_read(stream, buffer, parser, kTuple);
+    if (read_error) {
+      // After a framing error there is no telling where the next request starts: answer and close.
+      int status = 0;
+      if (read_error == http::error::body_limit) {
+        status = 413;
+      } else if (read_error == http::error::header_limit) {
+        status = 431;
+      } else if (read_error.category() ==
+                     http::make_error_code(http::error::bad_target).category() &&
+                 read_error != http::error::end_of_stream &&
+                 read_error != http::error::partial_message) {
+        status = 400;
+      }
+      if (status != 0) {
+        Response res = json_response(status, admin_error(read_error.message()), 11);
+        res.keep_alive(false);
+        res.prepare_payload();
+        beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(5));
+        co_await http::async_write(stream, res, kTuple);
+      }
+      break;
+    }
+    Request& req = parser.get();
+    beast::get_lowest_layer(stream).expires_never();
+    Outcome out;
+    const std::string_view target(req.target().data(), req.target().size());
+    if (target.rfind("/_emulator/", 0) == 0) {
+      out = handle_admin(req);
+    } else {
+      out = co_await handle_api(req);
+    }
+    if (out.drop) {
+      beast::error_code ignored;
+      beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_both, ignored);
+      beast::get_lowest_layer(stream).close();
+      co_return;
+    }
+    out.response.keep_alive(req.keep_alive());
+    out.response.prepare_payload();
+    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(30));
+    auto [write_error, written] = co_await http::async_write(stream, out.response, kTuple);
+    if (write_error || !out.response.keep_alive()) break;
+  }
+  beast::error_code ignored;
+  beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_send, ignored);
+}
+
+net::awaitable<void> Server::Impl::session(tcp::socket socket) {
+  struct Count {
+    std::atomic<std::size_t>& n;
+    ~Count() { --n; }
+  } count{connections};
+  beast::tcp_stream tcp_stream(std::move(socket));
+  if (!ssl_context) {
+    co_await serve(tcp_stream);
+    co_return;
+  }
+  beast::ssl_stream<beast::tcp_stream> tls_stream(std::move(tcp_stream), *ssl_context);
+  beast::get_lowest_layer(tls_stream).expires_after(std::chrono::seconds(30));
+  auto [error] = co_await tls_stream.async_handshake(ssl::stream_base::server, kTuple);
+  if (error) co_return;
+  co_await serve(tls_stream);
+}
+
+net::awaitable<void> Server::Impl::accept_loop() {
+  for (;;) {
+    auto [error, socket] = co_await acceptor->async_accept(kTuple);
+    if (error) {
+      if (error == net::error::operation_aborted || !acceptor->is_open()) co_return;
+      // EMFILE and friends: back off briefly instead of spinning.
+      co_await sleep_for(std::chrono::milliseconds(50));
+      continue;
+    }
+    // Beast has no connection cap of its own (RELIABILITY.md §4.9).
+    if (connections.load() >= options.max_connections) {
+      beast::error_code ignored;
+      socket.close(ignored);
+      continue;
+    }
+    ++connections;
+    beast::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
+    net::co_spawn(io, session(std::move(socket)), [](const std::exception_ptr& failure) {
+      if (!failure) return;
+      try {
+        std::rethrow_exception(failure);
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "sharekeeper-emulator: connection failed: %s\n", e.what());
+      }
+    });
+  }
+}
+
+Server::Server(Model& model, ServerOptions options)
+    : impl_(std::make_unique<Impl>(model, std::move(options))) {}
+
+Server::~Server() { stop(); }
+
+void Server::start() {
+  Impl& impl = *impl_;
+  if (impl.started) throw std::logic_error("Server::start called twice");
+  try {
+    if (impl.options.tls) {
+      impl.ssl_context.emplace(ssl::context::tls_server);
+      impl.ssl_context->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                                    ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
+                                    ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
+      impl.ssl_context->use_certificate_chain(net::buffer(impl.options.certificate_pem));
+      impl.ssl_context->use_private_key(net::buffer(impl.options.private_key_pem),
+                                        ssl::context::pem);
+    }
+    const auto address = net::ip::make_address(impl.options.host);
+    const tcp::endpoint endpoint(address, impl.options.port);
+    impl.acceptor.emplace(impl.io);
+    impl.acceptor->open(endpoint.protocol());
+    impl.acceptor->set_option(net::socket_base::reuse_address(true));
+    impl.acceptor->bind(endpoint);
+    impl.acceptor->listen(net::socket_base::max_listen_connections);
+    impl.port = impl.acceptor->local_endpoint().port();
+  } catch (const boost::system::system_error& e) {
+    throw std::runtime_error("cannot listen on " + impl.options.host + ":" +
+                             std::to_string(impl.options.port) + ": " + e.code().message());
+  }
+  net::co_spawn(impl.io, impl.accept_loop(), [](const std::exception_ptr& failure) {
+    if (!failure) return;
+    try {
+      std::rethrow_exception(failure);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "sharekeeper-emulator: listener failed: %s\n", e.what());
+    }
+  });
+  impl.started = true;
+  impl.thread = std::thread([&impl] { impl.io.run(); });
+}
+
+void Server::stop() {
+  Impl& impl = *impl_;
+  if (!impl.started || impl.stopped) return;
+  impl.stopped = true;
+  // Stop accepting first, then the loop; connections still open are closed with the io_context.
+  net::post(impl.io, [&impl] {
+    beast::error_code ignored;
+    impl.acceptor->close(ignored);
+    impl.io.stop();
+  });
+  if (impl.thread.joinable()) impl.thread.join();
+}
+
+std::uint16_t Server::port() const { return impl_->port; }
+bool Server::tls() const { return impl_->options.tls; }
+FaultInjector& Server::faults() { return impl_->faults; }
+Journal& Server::journal() { return impl_->journal; }
+EmulatedClock& Server::clock() { return impl_->clock; }
+void Server::clear_nonces() { impl_->verifier.clear_nonces(); }
+
+}  // namespace sharekeeper::emulator

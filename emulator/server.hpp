@@ -1,0 +1,82 @@
+#pragma once
+// The emulator's HTTP(S) front: one Beast listener on its own io_context and thread, serving the
+// RPC API of every product on "/" (verified by Verifier, answered by Model, with faults, latency
+// and rate limits applied) and the unsigned admin API under /_emulator/. Beast stays inside
+// server.cpp.
+//
+// Thread-safe: start()/stop() from one owner thread; the accessors are safe from any thread.
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "emulator/faults.hpp"
+#include "emulator/journal.hpp"
+#include "emulator/model.hpp"
+
+namespace sharekeeper::emulator {
+
+// The emulated wall clock: real time plus an offset that POST /_emulator/clock moves, so recorded
+// SDK captures (fixed timestamps) can be replayed and STS expiry reached without waiting.
+class EmulatedClock {
+ public:
+  Clock::time_point now() const { return Clock::now() + offset(); }
+  std::chrono::milliseconds offset() const { return std::chrono::milliseconds(offset_ms_.load()); }
+  void set_offset(std::chrono::milliseconds offset) { offset_ms_.store(offset.count()); }
+  void set_now(Clock::time_point now) {
+    set_offset(std::chrono::duration_cast<std::chrono::milliseconds>(now - Clock::now()));
+  }
+  void reset() { offset_ms_.store(0); }
+
+ private:
+  std::atomic<std::int64_t> offset_ms_{0};
+};
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 0;  // 0: the kernel picks; port() tells which
+  bool tls = false;
+  std::string certificate_pem;  // with tls
+  std::string private_key_pem;  // with tls
+  // Policy documents travel in the URL (cloud-api.md §1.1): a 6 KiB document percent-encodes to ~18
+  // KiB.
+  std::size_t header_limit = 64 * 1024;
+  std::size_t body_limit = 1024 * 1024;
+  std::chrono::seconds idle_timeout{60};
+  std::size_t max_connections = 256;
+  std::chrono::milliseconds latency{0};  // added to every API call (a distant region)
+  double rate_limit = 0;                 // calls per second per account; 0 = unlimited
+  std::uint64_t fault_seed = 1;
+  std::size_t journal_capacity = 10'000;
+};
+
+class Server {
+ public:
+  Server(Model& model, ServerOptions options);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds and starts serving on a new thread. Throws std::runtime_error when the address cannot be
+  // bound.
+  void start();
+  // Stops accepting, closes every connection and joins the thread. Idempotent.
+  void stop();
+
+  std::uint16_t port() const;
+  bool tls() const;
+
+  FaultInjector& faults();
+  Journal& journal();
+  EmulatedClock& clock();
+  // Forgets every nonce seen (also done by POST /_emulator/reset).
+  void clear_nonces();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace sharekeeper::emulator
