@@ -10,8 +10,6 @@ namespace {
 }
 }  // namespace
 
-ApiResponse ecs_call(State&, const ModelOptions&, const ApiCall&) { not_found(); }
-ApiResponse kms_call(State&, const ModelOptions&, const ApiCall&) { not_found(); }
 ApiResponse resource_sharing_call(State&, const ModelOptions&, const ApiCall&) { not_found(); }
 std::string association_status(const State&, const ResourceShare&, const Association&,
                                const ModelOptions&, Clock::time_point) {
