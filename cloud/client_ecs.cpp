@@ -1,0 +1,190 @@
+// ECS (regional, 2014-05-26) typed calls: reference/cloud-api.md §5.
+#include <set>
+
+#include "cloud/client_internal.hpp"
+#include "support/wire.hpp"
+
+namespace sharekeeper::cloud {
+namespace {
+
+using detail::json;
+
+AlibabaClient::Call ecs(std::string_view action, std::string_view region, Params params,
+                        bool read_only) {
+  // RegionId is required on every ECS call even though the endpoint is regional already.
+  params["RegionId"] = std::string(region);
+  return AlibabaClient::Call{"ecs",  wire::kEcsVersion, action,
+                             region, std::move(params), read_only};
+}
+
+void add_tag_filter(Params& p, const std::vector<Tag>& tags) {
+  for (std::size_t i = 0; i < tags.size(); ++i) {
+    const std::string n = std::to_string(i + 1);
+    p["Tag." + n + ".Key"] = tags[i].key;
+    p["Tag." + n + ".Value"] = tags[i].value;
+  }
+}
+
+Snapshot parse_snapshot(const json& s, std::string_view region) {
+  Snapshot snap;
+  snap.snapshot_id = detail::str(s, "SnapshotId");
+  snap.region_id = detail::str(s, "RegionId");
+  if (snap.region_id.empty()) snap.region_id = std::string(region);
+  snap.status = detail::str(s, "Status");
+  snap.encrypted = detail::boolean(s, "Encrypted");
+  snap.kms_key_id = detail::str(s, "KMSKeyId");
+  snap.tags = detail::tags(s);
+  return snap;
+}
+
+Result<Image> parse_image(const json& i, const AlibabaClient::Call& call) {
+  Image image;
+  image.image_id = detail::str(i, "ImageId");
+  image.image_name = detail::str(i, "ImageName");
+  // ImageOwnerId is a JSON int64: str() renders integers digit for digit, never through double.
+  image.owner_id = detail::str(i, "ImageOwnerId");
+  image.status = detail::str(i, "Status");
+  image.is_public = detail::boolean(i, "IsPublic");
+  image.tags = detail::tags(i);
+  const json* disks = detail::items(i, "DiskDeviceMappings", "DiskDeviceMapping");
+  if (disks == nullptr) return detail::malformed(call, "DiskDeviceMappings is not a list");
+  for (const auto& d : *disks) {
+    DiskMapping m;
+    m.snapshot_id = detail::str(d, "SnapshotId");
+    m.type = detail::str(d, "Type");
+    m.device = detail::str(d, "Device");
+    image.disks.push_back(std::move(m));
+  }
+  return image;
+}
+
+}  // namespace
+
+Result<std::vector<Snapshot>> AlibabaClient::describe_snapshots(
+    std::string_view region, const std::vector<std::string>& snapshot_ids,
+    const std::vector<Tag>& tag_filter) {
+  std::vector<Snapshot> out;
+  // Neither ids nor tags would list every snapshot of the region: never do that by accident.
+  if (snapshot_ids.empty() && tag_filter.empty()) return out;
+  std::vector<std::vector<std::string>> id_chunks =
+      detail::chunks(snapshot_ids, wire::kMaxSnapshotIdsPerDescribe);
+  if (id_chunks.empty()) id_chunks.emplace_back();  // tags only: one unfiltered-by-id listing
+  for (const auto& ids : id_chunks) {
+    std::string next_token;
+    for (int page = 0;; ++page) {
+      Params p{{"MaxResults", std::to_string(options_.page_size)}};
+      if (!ids.empty()) p["SnapshotIds"] = detail::json_strings(ids);  // a JSON array in one string
+      add_tag_filter(p, tag_filter);
+      if (!next_token.empty()) p["NextToken"] = next_token;
+      const Call call = ecs("DescribeSnapshots", region, std::move(p), true);
+      if (page >= detail::kMaxPages) return detail::malformed(call, "too many pages");
+      auto body = invoke(call);
+      if (!body) return body.error();
+      auto j = detail::parse_body(*body, call);
+      if (!j) return j.error();
+      const json* list = detail::items(*j, "Snapshots", "Snapshot");
+      if (list == nullptr) return detail::malformed(call, "Snapshots.Snapshot is not a list");
+      for (const auto& s : *list) out.push_back(parse_snapshot(s, region));
+      std::string token = detail::str(*j, "NextToken");
+      if (token.empty()) break;
+      if (token == next_token) return detail::malformed(call, "NextToken did not advance");
+      next_token = std::move(token);
+    }
+  }
+  return out;
+}
+
+Result<std::vector<Image>> AlibabaClient::describe_images(std::string_view region,
+                                                          const std::vector<std::string>& image_ids,
+                                                          const std::vector<Tag>& tag_filter) {
+  std::vector<Image> out;
+  if (image_ids.empty() && tag_filter.empty()) return out;
+  // One listing per id: cloud-api.md documents ImageId as a single id, and a share names few
+  // images.
+  std::vector<std::string> ids = image_ids;
+  if (ids.empty()) ids.emplace_back();
+  for (const auto& id : ids) {
+    std::int64_t seen = 0;
+    for (int page = 1;; ++page) {
+      // Only our own images can be shared: never pick up public or marketplace images by tag.
+      Params p{{"ImageOwnerAlias", "self"},
+               {"PageNumber", std::to_string(page)},
+               {"PageSize", std::to_string(options_.page_size)}};
+      if (!id.empty()) p["ImageId"] = id;
+      add_tag_filter(p, tag_filter);
+      const Call call = ecs("DescribeImages", region, std::move(p), true);
+      if (page > detail::kMaxPages) return detail::malformed(call, "too many pages");
+      auto body = invoke(call);
+      if (!body) return body.error();
+      auto j = detail::parse_body(*body, call);
+      if (!j) return j.error();
+      const json* list = detail::items(*j, "Images", "Image");
+      if (list == nullptr) return detail::malformed(call, "Images.Image is not a list");
+      for (const auto& i : *list) {
+        auto image = parse_image(i, call);
+        if (!image) return image.error();
+        out.push_back(std::move(*image));
+      }
+      seen += static_cast<std::int64_t>(list->size());
+      const std::int64_t total = detail::integer(*j, "TotalCount", 0);
+      if (list->empty() || seen >= total) break;
+    }
+  }
+  return out;
+}
+
+Result<std::vector<std::string>> AlibabaClient::describe_image_share_permission(
+    std::string_view region, std::string_view image_id) {
+  std::vector<std::string> out;
+  std::int64_t seen = 0;
+  for (int page = 1;; ++page) {
+    const Call call = ecs("DescribeImageSharePermission", region,
+                          {{"ImageId", std::string(image_id)},
+                           {"PageNumber", std::to_string(page)},
+                           {"PageSize", std::to_string(options_.page_size)}},
+                          true);
+    if (page > detail::kMaxPages) return detail::malformed(call, "too many pages");
+    auto body = invoke(call);
+    if (!body) return body.error();
+    auto j = detail::parse_body(*body, call);
+    if (!j) return j.error();
+    const json* list = detail::items(*j, "Accounts", "Account");
+    if (list == nullptr) return detail::malformed(call, "Accounts.Account is not a list");
+    for (const auto& a : *list) {
+      std::string uid = detail::str(a, "AliyunId");  // a string, or an int64 rendered exactly
+      if (uid.empty()) return detail::malformed(call, "Account without AliyunId");
+      out.push_back(std::move(uid));
+    }
+    seen += static_cast<std::int64_t>(list->size());
+    // The default page is 10 entries: stopping after page 1 would silently drop shares.
+    if (list->empty() || seen >= detail::integer(*j, "TotalCount", 0)) break;
+  }
+  return out;
+}
+
+Result<void> AlibabaClient::modify_image_share_permission(
+    std::string_view region, std::string_view image_id,
+    const std::vector<std::string>& add_accounts, const std::vector<std::string>& remove_accounts) {
+  // The API processes only the first 10 AddAccount.N / RemoveAccount.N and silently ignores the
+  // rest.
+  const auto adds = detail::chunks(add_accounts, wire::kMaxImageShareAccountsPerCall);
+  const auto removes = detail::chunks(remove_accounts, wire::kMaxImageShareAccountsPerCall);
+  const std::size_t calls = std::max(adds.size(), removes.size());
+  for (std::size_t c = 0; c < calls; ++c) {
+    Params p{{"ImageId", std::string(image_id)}};  // never IsPublic: sharing stays private
+    if (c < adds.size()) {
+      for (std::size_t i = 0; i < adds[c].size(); ++i)
+        p["AddAccount." + std::to_string(i + 1)] = adds[c][i];
+    }
+    if (c < removes.size()) {
+      for (std::size_t i = 0; i < removes[c].size(); ++i) {
+        p["RemoveAccount." + std::to_string(i + 1)] = removes[c][i];
+      }
+    }
+    auto body = invoke(ecs("ModifyImageSharePermission", region, std::move(p), false));
+    if (!body) return body.error();
+  }
+  return {};
+}
+
+}  // namespace sharekeeper::cloud

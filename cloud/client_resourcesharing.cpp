@@ -1,0 +1,220 @@
+// Resource Sharing (regional, 2020-01-10) typed calls: reference/cloud-api.md §7. Bare-array
+// responses, NextToken paging, at most 5 resources and 5 targets per call.
+#include "cloud/client_internal.hpp"
+#include "support/wire.hpp"
+
+namespace sharekeeper::cloud {
+namespace {
+
+using detail::json;
+
+constexpr std::size_t kPerCall = wire::kMaxResourceSharingItemsPerCall;
+
+AlibabaClient::Call rs(std::string_view action, std::string_view region, Params params,
+                       bool read_only) {
+  return AlibabaClient::Call{
+      "resourcesharing", wire::kResourceSharingVersion, action, region, std::move(params),
+      read_only};
+}
+
+void add_resources(Params& p, const std::vector<ShareResource>& resources) {
+  for (std::size_t i = 0; i < resources.size(); ++i) {
+    const std::string n = std::to_string(i + 1);
+    p["Resources." + n + ".ResourceType"] = resources[i].type;
+    p["Resources." + n + ".ResourceId"] = resources[i].id;
+  }
+}
+
+void add_list(Params& p, std::string_view name, const std::vector<std::string>& values) {
+  for (std::size_t i = 0; i < values.size(); ++i)
+    p[std::string(name) + "." + std::to_string(i + 1)] = values[i];
+}
+
+ResourceShare parse_share(const json& s) {
+  ResourceShare share;
+  share.resource_share_id = detail::str(s, "ResourceShareId");
+  share.resource_share_name = detail::str(s, "ResourceShareName");
+  share.resource_share_owner = detail::str(s, "ResourceShareOwner");
+  share.resource_share_status = detail::str(s, "ResourceShareStatus");
+  share.allow_external_targets = detail::boolean(s, "AllowExternalTargets");
+  return share;
+}
+
+ResourceShareAssociation parse_association(const json& a) {
+  ResourceShareAssociation out;
+  out.resource_share_id = detail::str(a, "ResourceShareId");
+  out.resource_share_name = detail::str(a, "ResourceShareName");
+  out.entity_id = detail::str(a, "EntityId");
+  out.entity_type = detail::str(a, "EntityType");
+  out.association_type = detail::str(a, "AssociationType");
+  out.association_status = detail::str(a, "AssociationStatus");
+  out.association_status_message = detail::str(a, "AssociationStatusMessage");
+  out.external = detail::boolean(a, "External");
+  return out;
+}
+
+Result<std::vector<ResourceShareAssociation>> parse_associations(const std::string& body,
+                                                                 const AlibabaClient::Call& call) {
+  auto j = detail::parse_body(body, call);
+  if (!j) return j.error();
+  const json* list = detail::items(*j, "ResourceShareAssociations", "ResourceShareAssociation");
+  if (list == nullptr) return detail::malformed(call, "ResourceShareAssociations is not a list");
+  std::vector<ResourceShareAssociation> out;
+  for (const auto& a : *list) out.push_back(parse_association(a));
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<ResourceShare>> AlibabaClient::list_resource_shares(
+    std::string_view region, std::string_view name_filter) {
+  std::vector<ResourceShare> out;
+  std::string next_token;
+  for (int page = 0;; ++page) {
+    Params p{{"ResourceOwner", "Self"}, {"MaxResults", std::to_string(options_.page_size)}};
+    if (!name_filter.empty()) p["ResourceShareName"] = std::string(name_filter);
+    if (!next_token.empty()) p["NextToken"] = next_token;
+    const Call call = rs("ListResourceShares", region, std::move(p), true);
+    if (page >= detail::kMaxPages) return detail::malformed(call, "too many pages");
+    auto body = invoke(call);
+    if (!body) return body.error();
+    auto j = detail::parse_body(*body, call);
+    if (!j) return j.error();
+    const json* list = detail::items(*j, "ResourceShares", "ResourceShare");
+    if (list == nullptr) return detail::malformed(call, "ResourceShares is not a list");
+    for (const auto& s : *list) out.push_back(parse_share(s));
+    std::string token = detail::str(*j, "NextToken");
+    if (token.empty()) break;
+    if (token == next_token) return detail::malformed(call, "NextToken did not advance");
+    next_token = std::move(token);
+  }
+  return out;
+}
+
+Result<ResourceShare> AlibabaClient::create_resource_share(
+    std::string_view region, std::string_view name, const std::vector<ShareResource>& resources,
+    const std::vector<std::string>& targets, bool allow_external_targets,
+    const std::vector<Tag>& tags) {
+  // The first 5 resources and 5 targets travel with the create; the rest are associated afterwards.
+  const std::vector<ShareResource> first_resources(
+      resources.begin(),
+      resources.begin() + static_cast<std::ptrdiff_t>(std::min(resources.size(), kPerCall)));
+  const std::vector<std::string> first_targets(
+      targets.begin(),
+      targets.begin() + static_cast<std::ptrdiff_t>(std::min(targets.size(), kPerCall)));
+  Params p{{"ResourceShareName", std::string(name)},
+           {"AllowExternalTargets", allow_external_targets ? "true" : "false"}};
+  add_resources(p, first_resources);
+  add_list(p, "Targets", first_targets);
+  for (std::size_t i = 0; i < tags.size(); ++i) {
+    const std::string n = std::to_string(i + 1);
+    p["Tag." + n + ".Key"] = tags[i].key;
+    p["Tag." + n + ".Value"] = tags[i].value;
+  }
+  const Call call = rs("CreateResourceShare", region, std::move(p), false);
+  auto body = invoke(call);
+  if (!body) return body.error();
+  auto j = detail::parse_body(*body, call);
+  if (!j) return j.error();
+  auto s = j->find("ResourceShare");
+  if (s == j->end() || !s->is_object())
+    return detail::malformed(call, "response has no ResourceShare object");
+  ResourceShare share = parse_share(*s);
+  if (share.resource_share_id.empty())
+    return detail::malformed(call, "ResourceShare without ResourceShareId");
+
+  const std::vector<ShareResource> rest_resources(
+      resources.begin() + static_cast<std::ptrdiff_t>(first_resources.size()), resources.end());
+  const std::vector<std::string> rest_targets(
+      targets.begin() + static_cast<std::ptrdiff_t>(first_targets.size()), targets.end());
+  if (!rest_resources.empty() || !rest_targets.empty()) {
+    // The share exists now; if this fails the caller re-observes it by name and associates the
+    // rest.
+    auto more =
+        associate_resource_share(region, share.resource_share_id, rest_resources, rest_targets);
+    if (!more) return more.error();
+  }
+  return share;
+}
+
+namespace {
+
+template <class Send>
+Result<std::vector<ResourceShareAssociation>> chunked_associations(
+    const std::vector<ShareResource>& resources, const std::vector<std::string>& targets,
+    Send&& send) {
+  std::vector<ResourceShareAssociation> out;
+  const auto rc = detail::chunks(resources, kPerCall);
+  const auto tc = detail::chunks(targets, kPerCall);
+  const std::size_t calls = std::max(rc.size(), tc.size());
+  for (std::size_t c = 0; c < calls; ++c) {
+    Params p;
+    if (c < rc.size()) add_resources(p, rc[c]);
+    if (c < tc.size()) add_list(p, "Targets", tc[c]);
+    auto part = send(std::move(p));
+    if (!part) return part.error();
+    out.insert(out.end(), part->begin(), part->end());
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<ResourceShareAssociation>> AlibabaClient::associate_resource_share(
+    std::string_view region, std::string_view resource_share_id,
+    const std::vector<ShareResource>& resources, const std::vector<std::string>& targets) {
+  return chunked_associations(
+      resources, targets, [&](Params p) -> Result<std::vector<ResourceShareAssociation>> {
+        p["ResourceShareId"] = std::string(resource_share_id);
+        const Call call = rs("AssociateResourceShare", region, std::move(p), false);
+        auto body = invoke(call);
+        if (!body) return body.error();
+        return parse_associations(*body, call);
+      });
+}
+
+Result<std::vector<ResourceShareAssociation>> AlibabaClient::disassociate_resource_share(
+    std::string_view region, std::string_view resource_share_id,
+    const std::vector<ShareResource>& resources, const std::vector<std::string>& targets) {
+  return chunked_associations(
+      resources, targets, [&](Params p) -> Result<std::vector<ResourceShareAssociation>> {
+        p["ResourceShareId"] = std::string(resource_share_id);
+        const Call call = rs("DisassociateResourceShare", region, std::move(p), false);
+        auto body = invoke(call);
+        if (!body) return body.error();
+        return parse_associations(*body, call);
+      });
+}
+
+Result<std::vector<ResourceShareAssociation>> AlibabaClient::list_resource_share_associations(
+    std::string_view region, std::string_view association_type,
+    const std::vector<std::string>& resource_share_ids) {
+  std::vector<ResourceShareAssociation> out;
+  auto id_chunks = detail::chunks(resource_share_ids, kPerCall);  // ResourceShareIds.N: at most 5
+  if (id_chunks.empty()) id_chunks.emplace_back();                // every share of the account
+  for (const auto& ids : id_chunks) {
+    std::string next_token;
+    for (int page = 0;; ++page) {
+      Params p{{"AssociationType", std::string(association_type)},
+               {"MaxResults", std::to_string(options_.page_size)}};
+      add_list(p, "ResourceShareIds", ids);
+      if (!next_token.empty()) p["NextToken"] = next_token;
+      const Call call = rs("ListResourceShareAssociations", region, std::move(p), true);
+      if (page >= detail::kMaxPages) return detail::malformed(call, "too many pages");
+      auto body = invoke(call);
+      if (!body) return body.error();
+      auto part = parse_associations(*body, call);
+      if (!part) return part.error();
+      out.insert(out.end(), part->begin(), part->end());
+      auto j = detail::parse_body(*body, call);
+      if (!j) return j.error();
+      std::string token = detail::str(*j, "NextToken");
+      if (token.empty()) break;
+      if (token == next_token) return detail::malformed(call, "NextToken did not advance");
+      next_token = std::move(token);
+    }
+  }
+  return out;
+}
+
+}  // namespace sharekeeper::cloud
