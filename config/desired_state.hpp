@@ -13,6 +13,8 @@ struct SourceLocation {
   std::string file;
   int line = 0;    // 1-based; 0 = unknown
   int column = 0;  // 1-based
+
+  friend bool operator==(const SourceLocation&, const SourceLocation&) = default;
 };
 
 enum class CredentialSource { kDefault, kEnv, kProfile, kEcsRamRole, kOidc, kAssumeRole };
@@ -31,6 +33,8 @@ struct CredentialsSpec {
   std::string external_id;            // assumeRole (optional)
   std::string role_session_name;      // assumeRole / oidc (optional; default "sharekeeper")
   std::string from;                   // assumeRole: account name or "default"
+
+  friend bool operator==(const CredentialsSpec&, const CredentialsSpec&) = default;
 };
 
 enum class AdoptMode { kAdditive, kAuthoritative };
@@ -43,12 +47,17 @@ struct Account {
   // Never removed from a trust policy. Each is an account UID, an "rd-..." id or a folder path.
   std::vector<std::string> protected_principals;
   SourceLocation where;
+
+  // Memberwise, positions included; config::diff() compares without them.
+  friend bool operator==(const Account&, const Account&) = default;
 };
 
 struct Targets {
   std::vector<std::string> accounts;               // 16-digit UIDs, sorted, unique
   std::optional<std::string> resource_directory;   // "rd-xxxxxx"
   std::vector<std::string> folders;                // "rd-xxxxxx/r-xxxxxx/.../fd-xxxxxxxxxx", sorted, unique
+
+  friend bool operator==(const Targets&, const Targets&) = default;
 };
 
 enum class ShareMode { kEnforce, kObserve };
@@ -63,6 +72,8 @@ struct Share {
   Targets to;
   ShareMode mode = ShareMode::kEnforce;
   SourceLocation where;
+
+  friend bool operator==(const Share&, const Share&) = default;
 };
 
 struct Settings {
@@ -76,13 +87,15 @@ struct Settings {
   bool allow_service_key_shares = false;
   bool manage_shares = false;
   std::map<std::string, std::string> endpoints;  // product -> URL template with {region}
+
+  friend bool operator==(const Settings&, const Settings&) = default;
 };
 
 struct DesiredState {
   Settings settings;
   std::vector<Account> accounts;  // sorted by name
   std::vector<Share> shares;      // sorted by name
-  std::string content_hash;       // sha256 of the files' bytes, in path order
+  std::string content_hash;       // sha256 of the files' bytes (with names and sizes), in path order
   std::string revision;           // git HEAD of the config dir when present, else content_hash
 
   const Account* find_account(const std::string& name) const {

@@ -85,7 +85,10 @@ class Merger {
       error(files.empty() ? std::string() : files.front().file, {},
             "the config has " + std::to_string(grants) + " grants; at most " +
                 std::to_string(kMaxGrants) + " are supported");
-    if (share_order_.empty() && !files.empty())
+    bool any_error = std::any_of(diags_.begin(), diags_.end(), [](const Diagnostic& d) {
+      return d.severity == Severity::kError;
+    });
+    if (share_order_.empty() && !files.empty() && !any_error)
       warning(files.front().file, {}, "the config has no shares",
               "with `prune: true` sharekeeper would revoke every grant it manages (guarded by "
               "allowMassRevoke)");

@@ -607,6 +607,11 @@ class Checker {
           ps.share.mode = *t == "observe" ? ShareMode::kObserve : ShareMode::kEnforce;
       }
     });
+    // A misspelt key (`image:`) already has an error; "selects no resources" would only repeat it.
+    for (std::size_t i = 0; i + 1 < item.children.size(); i += 2)
+      if (std::find(kShareKeys.begin(), kShareKeys.end(), item.children[i].text) ==
+          kShareKeys.end())
+        ps.resource_errors = ps.target_errors = true;
     if (!has_account) error(item, "a share needs an `account`");
     if (!has_region) error(item, "a share needs a `region`");
     if (!has_to) error(item, "a share needs `to` (accounts, resourceDirectory or folders)");
