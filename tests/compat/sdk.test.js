@@ -93,8 +93,13 @@ for (const mode of S.MODES) {
 
     it('role names: 64 characters accepted, 65 InvalidParameter.RoleName.Length', known(`${mode}:ram.CreateRole.length`), async () => {
       const long = `${m}-`.padEnd(64, 'r');
-      const r = await ram.createRole(new RAM.CreateRoleRequest({ roleName: long, assumeRolePolicyDocument: JSON.stringify(trust) }));
+      const r = await ram.createRole(
+        new RAM.CreateRoleRequest({ roleName: long, assumeRolePolicyDocument: JSON.stringify(trust), tag: [{ key: 'created-by', value: 'CreateRole' }] }),
+      );
       assert.equal(r.body.role.roleName, long);
+      // CreateRole's Tag is a "json" style parameter: one JSON string.
+      const l = await ram.listTagResources(new RAM.ListTagResourcesRequest({ resourceType: 'role', resourceNames: [long] }));
+      assert.deepEqual(l.body.tagResources.map((x) => [x.tagKey, x.tagValue]), [['created-by', 'CreateRole']]);
       await ram.deleteRole(new RAM.DeleteRoleRequest({ roleName: long }));
       await S.expectSdkError(ram.createRole(new RAM.CreateRoleRequest({ roleName: `${long}x`, assumeRolePolicyDocument: JSON.stringify(trust) })), {
         code: 'InvalidParameter.RoleName.Length',
@@ -146,6 +151,27 @@ for (const mode of S.MODES) {
     it('UpdateRole of a missing role fails with EntityNotExist.Role', known(`${mode}:ram.UpdateRole.missing`), async () => {
       const req = new RAM.UpdateRoleRequest({ roleName: 'missing-role', newDescription: 'x' });
       await S.expectSdkError(ram.updateRole(req), { code: 'EntityNotExist.Role', statusCode: 404 });
+    });
+
+    it('values with reserved, non-ASCII and emoji characters survive signing both ways', known(`${mode}:ram.encoding`), async () => {
+      // Node's querystring leaves * ! ' ( ) unescaped on the wire while the signature encodes them:
+      // the emulator has to decode and re-encode, never sign the raw wire string.
+      const text = "a b*c~d+e/f=g&h!i'j(k)l:m,n;o@p$q?r#s%t 中文 é 🙂";
+      const r = await ram.updateRole(new RAM.UpdateRoleRequest({ roleName, newDescription: text }));
+      assert.equal(r.body.role.description, text);
+      const g = await ram.getRole(new RAM.GetRoleRequest({ roleName }));
+      assert.equal(g.body.role.description, text);
+      await ram.updateRole(new RAM.UpdateRoleRequest({ roleName, newDescription: 'updated by compat' }));
+    });
+
+    it('GET is accepted as well as POST, and parameters may travel in a form body', known(`${mode}:ram.placement`), async () => {
+      const api = S.clients.openapi(emu, mode);
+      const byGet = await S.callRpc(api, 'Ram', 'GetRole', { RoleName: roleName }, { method: 'GET' });
+      assert.equal(byGet.Role.RoleName, roleName);
+      const byForm = await S.callRpc(api, 'Ram', 'GetRole', {}, { body: { RoleName: roleName } });
+      assert.equal(byForm.Role.RoleName, roleName);
+      const id = await S.callRpc(api, 'Sts', 'GetCallerIdentity', {}, { method: 'GET' });
+      assert.equal(id.AccountId, UID);
     });
 
     it('ListRoles pages with MaxItems/Marker and carries no trust document', known(`${mode}:ram.ListRoles`), async () => {
@@ -346,6 +372,12 @@ for (const mode of S.MODES) {
         ram.getPolicyVersion(new RAM.GetPolicyVersionRequest({ policyName, policyType: 'Custom', versionId: 'v9' })),
         { code: 'EntityNotExist.Policy.Version', statusCode: 404 },
       );
+    });
+
+    it('custom policy documents come back as submitted (byte for byte)', known(`${mode}:ram.PolicyDocument.verbatim`), async () => {
+      // Unlike trust documents, RAM was never seen to re-serialise custom policy documents (cloud-api.md §3).
+      const r = await ram.getPolicyVersion(new RAM.GetPolicyVersionRequest({ policyName, policyType: 'Custom', versionId: 'v2' }));
+      assert.equal(r.body.policyVersion.policyDocument, doc(2));
     });
 
     it('SetDefaultPolicyVersion makes v2 the default', known(`${mode}:ram.SetDefaultPolicyVersion`), async () => {
@@ -597,6 +629,14 @@ for (const mode of S.MODES) {
       assert.deepEqual(ids(k), ['s-bp1dddd']);
     });
 
+    it('DescribeSnapshots with more than 100 SnapshotIds is InvalidSnapshotIds.Malformed', known(`${mode}:ecs.DescribeSnapshots.tooMany`), async () => {
+      const many = Array.from({ length: 101 }, (_, i) => `s-bp1x${String(i).padStart(4, '0')}`);
+      await S.expectSdkError(ecs.describeSnapshots(new ECS.DescribeSnapshotsRequest({ regionId: REGION, snapshotIds: JSON.stringify(many) })), {
+        code: 'InvalidSnapshotIds.Malformed',
+        statusCode: 403,
+      });
+    });
+
     it('DescribeSnapshots pages with MaxResults/NextToken', known(`${mode}:ecs.DescribeSnapshots.paging`), async () => {
       const seen = [];
       let nextToken;
@@ -675,6 +715,63 @@ for (const mode of S.MODES) {
         ecs.modifyImageSharePermission(new ECS.ModifyImageSharePermissionRequest({ regionId: REGION, imageId: 'm-bp1missing000001', addAccount: ['1111111111111111'] })),
         { code: 'InvalidImageId.NotFound', statusCode: 404 },
       );
+    });
+
+    const addTo = (imageId, accounts) =>
+      ecs.modifyImageSharePermission(new ECS.ModifyImageSharePermissionRequest({ regionId: REGION, imageId, addAccount: accounts }));
+
+    it('sharing with an account that does not exist is InvalidAccount.NotFound', known(`${mode}:ecs.ModifyImageSharePermission.unknownAccount`), async () => {
+      try {
+        await S.expectSdkError(addTo('m-bp1testimage0001', ['5555555555555555']), { code: 'InvalidAccount.NotFound', statusCode: 404 });
+      } finally {
+        await ecs.modifyImageSharePermission(
+          new ECS.ModifyImageSharePermissionRequest({ regionId: REGION, imageId: 'm-bp1testimage0001', removeAccount: ['5555555555555555'] }),
+        );
+      }
+    });
+
+    it('sharing with the owner itself is InvalidAccount.Forbbiden', known(`${mode}:ecs.ModifyImageSharePermission.self`), async () => {
+      // "Forbbiden" is the real (misspelt) code.
+      await S.expectSdkError(addTo('m-bp1testimage0001', [UID]), { code: 'InvalidAccount.Forbbiden', statusCode: 404 });
+      assert.deepEqual((await sharedIds('m-bp1testimage0001')).ids, []);
+    });
+
+    it('at most 50 accounts per image (QuotaExceed.ShareImage*)', known(`${mode}:ecs.ModifyImageSharePermission.quota`), async () => {
+      const fifty = Array.from({ length: 50 }, (_, i) => `10000000000000${String(i + 1).padStart(2, '0')}`);
+      for (let i = 0; i < 50; i += 10) {
+        await ecs.modifyImageSharePermission(
+          new ECS.ModifyImageSharePermissionRequest({ regionId: REGION, imageId: 'm-bp1testimage0001', addAccount: fifty.slice(i, i + 10) }),
+        );
+      }
+      assert.equal((await sharedIds('m-bp1testimage0001')).ids.length, 50);
+      let err;
+      await ecs
+        .modifyImageSharePermission(new ECS.ModifyImageSharePermissionRequest({ regionId: REGION, imageId: 'm-bp1testimage0001', addAccount: ['1000000000000051'] }))
+        .catch((e) => {
+          err = e;
+        });
+      assert.ok(err, '51st account refused');
+      assert.match(err.code, /^QuotaExceed\.ShareImage/);
+      assert.equal(err.statusCode, 403);
+      const after = (await sharedIds('m-bp1testimage0001')).ids;
+      assert.equal(after.length, 50);
+      assert.ok(!after.includes('1000000000000051'));
+      for (let i = 0; i < 50; i += 10) {
+        await ecs.modifyImageSharePermission(
+          new ECS.ModifyImageSharePermissionRequest({ regionId: REGION, imageId: 'm-bp1testimage0001', removeAccount: fifty.slice(i, i + 10) }),
+        );
+      }
+      assert.deepEqual((await sharedIds('m-bp1testimage0001')).ids, []);
+    });
+
+    it('DryRun answers DryRunOperation and changes nothing', known(`${mode}:ecs.DryRun`), async () => {
+      await S.expectSdkError(
+        ecs.modifyImageSharePermission(
+          new ECS.ModifyImageSharePermissionRequest({ regionId: REGION, imageId: 'm-bp1testimage0001', addAccount: ['1111111111111111'], dryRun: true }),
+        ),
+        { code: 'DryRunOperation', statusCode: 400 },
+      );
+      assert.deepEqual((await sharedIds('m-bp1testimage0001')).ids, []);
     });
 
     it('sharing a CMK-encrypted image needs AliyunECSShareEncryptImageDefaultRole trusting the recipient (AssumeRoleError)', known(`${mode}:ecs.ModifyImageSharePermission.encrypted`), async () => {
@@ -814,6 +911,43 @@ for (const mode of S.MODES) {
         { what: 'target Disassociated' },
       );
     });
+
+    it('a target outside the resource directory needs AllowExternalTargets (InvalidTarget)', known(`${mode}:rs.external.refused`), async () => {
+      await S.expectSdkError(
+        S.callRpc(api, 'ResourceSharing', 'CreateResourceShare', {
+          ResourceShareName: `compat-${m}-external-refused`,
+          Resources: [{ ResourceType: 'Snapshot', ResourceId: 's-bp1cccc' }],
+          Targets: ['9999999999999999'],
+        }),
+        { code: 'InvalidTarget', statusCode: 400 },
+      );
+    });
+
+    it('an external target is associated only once its invitation is accepted', known(`${mode}:rs.external.invitation`), async () => {
+      const b = await S.callRpc(api, 'ResourceSharing', 'CreateResourceShare', {
+        ResourceShareName: `compat-${m}-external`,
+        Resources: [{ ResourceType: 'Snapshot', ResourceId: 's-bp1cccc' }],
+        Targets: ['9999999999999999'],
+        AllowExternalTargets: true,
+      });
+      assert.equal(b.ResourceShare.AllowExternalTargets, true);
+      const id = b.ResourceShare.ResourceShareId;
+      const target = async () =>
+        (await S.callRpc(api, 'ResourceSharing', 'ListResourceShareAssociations', { AssociationType: 'Target', ResourceShareIds: [id] }))
+          .ResourceShareAssociations.find((x) => x.EntityId === '9999999999999999');
+      // Give the association delay time to pass: an unaccepted invitation must still not be Associated.
+      await S.sleep(600);
+      const pending = await target();
+      assert.ok(pending, 'the external target is listed');
+      assert.notEqual(pending.AssociationStatus, 'Associated', 'not usable before the invitation is accepted');
+      assert.equal(pending.External, true);
+      const acc = await emu.acceptInvitations('9999999999999999');
+      assert.equal(acc.accepted, 1);
+      await S.pollUntil(async () => {
+        const t = await target();
+        return { done: t.AssociationStatus === 'Associated', value: t };
+      }, { what: 'external target Associated' });
+    });
   });
 
   describe(`generic errors (${mode})`, () => {
@@ -826,6 +960,72 @@ for (const mode of S.MODES) {
     });
   });
 }
+
+// The product's own use case, through the official SDK only: an encrypted snapshot shared to an RD
+// folder is usable by a member account exactly when the share role trusts the folder and its policy
+// allows the key (checked with GET /_emulator/access).
+describe('end to end: encrypted snapshot shared to an RD folder (V3)', () => {
+  const roleName = 'AliyunECSShareEncryptSnapshotDefaultRole';
+  const policyName = 'compat-e2e-snapshot-share';
+  const key = 'key-hzz63a1b2c3d4e5f6compat';
+  let ram;
+  let api;
+  before(() => {
+    ram = S.clients.ram(emu, 'V3');
+    api = S.clients.openapi(emu, 'V3');
+  });
+
+  it('usable only with trust, KMS permission and an Associated share', known('e2e.rd-folder'), async () => {
+    const usable = async (uid) => emu.access(uid, 's-bp1aaaa');
+    assert.equal((await usable('1111111111111111')).usable, false, 'nothing shared yet');
+    const trust = {
+      Version: '1',
+      Statement: [
+        {
+          Action: 'sts:AssumeRole',
+          Effect: 'Allow',
+          Principal: { Service: ['*@ecs.aliyuncs.com'] },
+          Condition: { StringLike: { 'sts:ServiceOwnerRDPath': 'rd-compat001/fd-compatroot/fd-compatprod*' } },
+        },
+      ],
+    };
+    await ram.createRole(new RAM.CreateRoleRequest({ roleName, assumeRolePolicyDocument: JSON.stringify(trust) }));
+    const policy = {
+      Version: '1',
+      Statement: [
+        { Effect: 'Allow', Action: ['kms:List*'], Resource: [`acs:kms:${REGION}:${UID}:key`] },
+        {
+          Effect: 'Allow',
+          Action: ['kms:DescribeKey', 'kms:TagResource', 'kms:UntagResource', 'kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey'],
+          Resource: [`acs:kms:${REGION}:${UID}:key/${key}`],
+        },
+      ],
+    };
+    await ram.createPolicy(new RAM.CreatePolicyRequest({ policyName, policyDocument: JSON.stringify(policy) }));
+    await ram.attachPolicyToRole(new RAM.AttachPolicyToRoleRequest({ policyType: 'Custom', policyName, roleName }));
+    const b = await S.callRpc(api, 'ResourceSharing', 'CreateResourceShare', {
+      ResourceShareName: 'compat-e2e',
+      Resources: [{ ResourceType: 'Snapshot', ResourceId: 's-bp1aaaa' }],
+      Targets: ['fd-compatprod'],
+    });
+    const id = b.ResourceShare.ResourceShareId;
+    await S.pollUntil(async () => {
+      const l = (await S.callRpc(api, 'ResourceSharing', 'ListResourceShareAssociations', { AssociationType: 'Target', ResourceShareIds: [id] }))
+        .ResourceShareAssociations;
+      return { done: l.length === 1 && l[0].AssociationStatus === 'Associated', value: l };
+    }, { what: 'folder target Associated' });
+    const inFolder = await usable('1111111111111111');
+    assert.equal(inFolder.usable, true, JSON.stringify(inFolder));
+    const outside = await usable('3333333333333333');
+    assert.equal(outside.usable, false, 'an account outside the folder');
+    assert.ok(outside.reasons.length > 0);
+    // Without the KMS permission the share is visible but not usable.
+    await ram.detachPolicyFromRole(new RAM.DetachPolicyFromRoleRequest({ policyType: 'Custom', policyName, roleName }));
+    const noKms = await usable('1111111111111111');
+    assert.equal(noKms.usable, false);
+    assert.ok(noKms.reasons.some((r) => /kms/i.test(r)), JSON.stringify(noKms.reasons));
+  });
+});
 
 describe('KMS via kms20160120@1.2.0 (rpc-client, V1 only)', () => {
   let kms;

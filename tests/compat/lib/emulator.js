@@ -111,7 +111,7 @@ class Emulator {
     return this.admin('GET', 'requests');
   }
   acceptInvitations(account) {
-    return this.admin('POST', 'accept-invitations', account ? { account } : {});
+    return this.admin('POST', account ? `accept-invitations?${new URLSearchParams({ account })}` : 'accept-invitations');
   }
   access(account, resource) {
     const q = new URLSearchParams({ account, resource });

@@ -102,20 +102,22 @@ const clients = {
 
 // A Resource Sharing (or any RPC) call through openapi-core's generic callApi, the way generated SDKs
 // do it: repeat lists flattened to Name.N(.Field) in the query, empty body.
-async function callRpc(client, product, action, query) {
-  const versions = { ResourceSharing: '2020-01-10', Kms: '2016-01-20', Ram: '2015-05-01', Ecs: '2014-05-26' };
+async function callRpc(client, product, action, query, { method = 'POST', body } = {}) {
+  const versions = { ResourceSharing: '2020-01-10', Kms: '2016-01-20', Ram: '2015-05-01', Ecs: '2014-05-26', Sts: '2015-04-01' };
   const params = new $OpenApiUtil.Params({
     action,
     version: versions[product],
     protocol: 'HTTPS',
     pathname: '/',
-    method: 'POST',
+    method,
     authType: 'AK',
     style: 'RPC',
     reqBodyType: 'formData',
     bodyType: 'json',
   });
-  const req = new $OpenApiUtil.OpenApiRequest({ query: OpenApiUtil.query(query) });
+  // `body` goes out as application/x-www-form-urlencoded (pop-core's placement; V3 hashes it, V1 signs
+  // its parameters together with the query's).
+  const req = new $OpenApiUtil.OpenApiRequest({ query: OpenApiUtil.query(query || {}), body: body ? OpenApiUtil.query(body) : undefined });
   const r = await client.callApi(params, req, new $dara.RuntimeOptions({}));
   return r.body;
 }
