@@ -18,6 +18,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <stdexcept>
 
@@ -252,6 +253,26 @@ TempFile::~TempFile() { std::remove(path_.c_str()); }
 void TempFile::write(std::string_view content) const {
   std::ofstream out(path_, std::ios::binary | std::ios::trunc);
   out << content;
+}
+
+TempDir::TempDir() {
+  const char* dir = std::getenv("TMPDIR");
+  std::string templ = std::string(dir != nullptr ? dir : "/tmp") + "/sharekeeper-test-XXXXXX";
+  if (::mkdtemp(templ.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+  path_ = templ;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+std::string TempDir::write(const std::string& relative, std::string_view content) const {
+  const std::filesystem::path p = std::filesystem::path(path_) / relative;
+  std::filesystem::create_directories(p.parent_path());
+  std::ofstream out(p, std::ios::binary | std::ios::trunc);
+  out << content;
+  return p.string();
 }
 
 std::string TestRequest::header(std::string_view name) const {

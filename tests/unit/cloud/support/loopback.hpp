@@ -40,6 +40,21 @@ class TempFile {
   std::string path_;
 };
 
+// A directory in the temp directory, removed (recursively) on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  // Writes `content` to path()/relative, creating parent directories.
+  std::string write(const std::string& relative, std::string_view content) const;
+
+ private:
+  std::string path_;
+};
+
 struct TestRequest {
   std::string method;
   std::string target;                                        // as received: path + "?" + query
