@@ -7,6 +7,7 @@
 #include <set>
 #include <thread>
 
+#include "reconcilers/plan.hpp"
 #include "support/wire.hpp"
 
 namespace sharekeeper::reconcilers {
@@ -127,16 +128,27 @@ class Observer {
   }
 
   void policies() {
+    const std::string& instance = desired_.settings.instance_name;
     std::set<std::string> names;
-    for (RoleKind kind : {RoleKind::kSnapshot, RoleKind::kImage})
-      for (const auto& a : o_.role(kind).attached)
-        if (a.policy_type == "Custom") names.insert(a.policy_name);
-    if (names.empty()) return;
-    for (const auto& n : names) {
-      ObservedPolicy& p = o_.policies[n];
-      p.name = n;
-      p.presence = Presence::kPresent;
+    for (RoleKind kind : {RoleKind::kSnapshot, RoleKind::kImage}) {
+      const ObservedRole& role = o_.role(kind);
+      for (const auto& a : role.attached) {
+        if (a.policy_type != "Custom") continue;
+        names.insert(a.policy_name);
+        ObservedPolicy& p = o_.policies[a.policy_name];
+        p.name = a.policy_name;
+        p.presence = Presence::kPresent;
+      }
+      // Our first KMS policy not attached to an existing role: someone may have detached it (or we
+      // crashed between create and attach). Probing it costs nothing when the account is converged.
+      std::string first = kms_policy_name(instance, kind, 1);
+      if (role.presence == Presence::kPresent && role.attachments_known &&
+          names.count(first) == 0U) {
+        names.insert(first);
+        o_.policies[first].name = first;
+      }
     }
+    if (names.empty()) return;
     auto tags =
         api_.list_tag_resources("policy", std::vector<std::string>(names.begin(), names.end()));
     if (!check(tags)) return;
@@ -148,9 +160,10 @@ class Observer {
     // Only policies we own are read further: we never edit anyone else's, and ListPolicyVersions
     // gives the default document and the version count (for rotation) in one call.
     for (auto& [n, p] : o_.policies) {
-      if (p.managed_by != desired_.settings.instance_name) continue;
+      if (p.managed_by != instance) continue;
       auto versions = api_.list_policy_versions(n, "Custom");
       if (!check(versions)) continue;
+      p.presence = Presence::kPresent;
       p.versions_known = true;
       p.versions = *versions;
       for (const auto& v : p.versions) {

@@ -57,8 +57,12 @@ int severity(GrantState s) {
 struct Resolved {
   RoleKind kind = RoleKind::kSnapshot;
   ResourceStatus status;
-  bool needs_role = false;               // its targets belong in the role's trust policy
-  bool needs_full_access = false;        // service key with allowServiceKeyShares
+  bool needs_role = false;         // its targets (and CMKs) belong in the role's documents
+  bool needs_full_access = false;  // service key with allowServiceKeyShares
+  // Blocked or unobservable: its targets and keys get a grant state instead of a change, so they
+  // are neither added nor removed (a vanished resource or a disabled key never triggers a
+  // revocation).
+  bool keep = false;
   std::vector<const ObservedKey*> cmks;  // CMKs whose ARNs belong in the KMS policy
 };
 
@@ -67,6 +71,7 @@ void fold_snapshot(const ObservedRegion& region, const std::string& snapshot_id,
                    const std::string& context, bool allow_service_keys, Resolved& r,
                    bool& any_encrypted) {
   auto set_state = [&](GrantState st, const std::string& why) {
+    r.keep = r.keep || st == GrantState::kBlocked || st == GrantState::kFailed;
     if (severity(st) > severity(r.status.state) ||
         (severity(st) == severity(r.status.state) && r.status.reason.empty())) {
       r.status.state = st;
@@ -76,12 +81,10 @@ void fold_snapshot(const ObservedRegion& region, const std::string& snapshot_id,
   auto it = region.snapshots.find(snapshot_id);
   if (it == region.snapshots.end() || it->second.presence == Presence::kUnknown) {
     set_state(GrantState::kFailed, "could not observe snapshot " + snapshot_id + context);
-    r.needs_role = true;
     return;
   }
   if (it->second.presence == Presence::kAbsent) {
     set_state(GrantState::kBlocked, "snapshot " + snapshot_id + " not found" + context);
-    r.needs_role = true;
     return;
   }
   const cloud::Snapshot& sn = it->second.snapshot;
@@ -98,13 +101,11 @@ void fold_snapshot(const ObservedRegion& region, const std::string& snapshot_id,
   auto k = region.keys.find(sn.kms_key_id);
   if (k == region.keys.end() || k->second.presence == Presence::kUnknown) {
     set_state(GrantState::kFailed, "could not observe KMS key " + sn.kms_key_id);
-    r.needs_role = true;
     return;
   }
   const ObservedKey& key = k->second;
   if (key.presence == Presence::kAbsent) {
     set_state(GrantState::kBlocked, "KMS key " + sn.kms_key_id + " not found");
-    r.needs_role = true;
     return;
   }
   if (key.service_key) {
@@ -119,10 +120,12 @@ void fold_snapshot(const ObservedRegion& region, const std::string& snapshot_id,
     }
     return;
   }
-  r.needs_role = true;
   if (std::find(r.cmks.begin(), r.cmks.end(), &key) == r.cmks.end()) r.cmks.push_back(&key);
-  if (key.meta.key_state != "Enabled")
+  if (key.meta.key_state != "Enabled") {
     set_state(GrantState::kBlocked, "KMS key " + sn.kms_key_id + " is " + key.meta.key_state);
+  } else {
+    r.needs_role = true;
+  }
 }
 
 std::vector<Resolved> resolve_share(const config::Share& share, const AccountObservation& o,
@@ -165,19 +168,24 @@ std::vector<Resolved> resolve_share(const config::Share& share, const AccountObs
     if (it == region.images.end() || it->second.presence == Presence::kUnknown) {
       r.status.state = GrantState::kFailed;
       r.status.reason = "could not observe image " + id;
-      r.needs_role = true;
+      r.keep = true;
     } else if (it->second.presence == Presence::kAbsent) {
       r.status.state = GrantState::kBlocked;
       r.status.reason = "image " + id + " not found";
-      r.needs_role = true;
+      r.keep = true;
     } else {
       bool enc = false;
       for (const auto& d : it->second.image.disks)
         if (!d.snapshot_id.empty())
           fold_snapshot(region, d.snapshot_id, " (a disk of image " + id + ")", allow_service_keys,
                         r, enc);
-      if (!enc && r.status.state == GrantState::kReady && !r.needs_role)
+      if (!enc && r.status.state == GrantState::kReady)
         r.status.reason = "unencrypted: no RAM grant needed";
+    }
+    // One blocked disk blocks the whole image: nothing of it is added, nothing removed.
+    if (r.keep) {
+      r.needs_role = false;
+      r.needs_full_access = false;
     }
     out.push_back(std::move(r));
   }
@@ -285,7 +293,27 @@ struct Candidate {
   auto key() const { return std::tie(account, object, item); }
 };
 
-int action_order(Action a) { return static_cast<int>(a); }
+// Within a stage: roles, then trust, then policies (a rotation's version deletion before the
+// version it makes room for), then attachments, then detaches.
+int action_order(Action a) {
+  switch (a) {
+    case Action::kCreateRole:
+      return 0;
+    case Action::kUpdateTrustPolicy:
+      return 1;
+    case Action::kCreatePolicy:
+      return 2;
+    case Action::kDeletePolicyVersion:
+      return 3;
+    case Action::kCreatePolicyVersion:
+      return 4;
+    case Action::kAttachPolicy:
+      return 5;
+    case Action::kDetachPolicy:
+      return 6;
+  }
+  return 7;
+}
 
 // Oldest non-default version: by creation date, then by version number (v2 < v10).
 std::string oldest_non_default(const std::vector<cloud::PolicyVersion>& versions) {
@@ -469,18 +497,19 @@ Plan plan(const config::DesiredState& desired, const Observation& observed) {
       if (!sel_err.empty()) w.selector_errors[share.name] = sel_err;
       auto targets = targets_of(share);
       for (const auto& r : res) {
-        if (!r.needs_role) continue;
+        if (!r.needs_role && !r.keep) continue;
         RoleWant& want = w.want[static_cast<int>(r.kind)];
+        bool keep_only = r.keep || share.mode == config::ShareMode::kObserve;
         for (const auto& t : targets) {
           std::string g = grant_label(share.name, t);
-          if (share.mode == config::ShareMode::kObserve) {
+          if (keep_only) {
             want.keep_principals.insert(t.label());
           } else {
             want.principals[t.label()].insert(g);
           }
           for (const ObservedKey* k : r.cmks) {
             std::string lr = list_resource(k->region, o.uid);
-            if (share.mode == config::ShareMode::kObserve) {
+            if (keep_only) {
               want.keep_items.insert(k->arn);
               want.keep_items.insert(lr);
             } else {
@@ -488,8 +517,7 @@ Plan plan(const config::DesiredState& desired, const Observation& observed) {
               want.items[lr].insert(g);
             }
           }
-          if (r.needs_full_access && share.mode == config::ShareMode::kEnforce)
-            want.full_access_grants.insert(g);
+          if (r.needs_full_access && !keep_only) want.full_access_grants.insert(g);
         }
       }
       w.resolved[share.name] = std::move(res);
@@ -743,33 +771,54 @@ Plan plan(const config::DesiredState& desired, const Observation& observed) {
         std::set<std::string> part_items(parts[i].key_arns.begin(), parts[i].key_arns.end());
         part_items.insert(parts[i].list_resources.begin(), parts[i].list_resources.end());
         auto oit = owned.find(name);
-        if (oit == owned.end()) {
-          if (o.policies.count(name) != 0U) {
+        const ObservedPolicy* op = oit == owned.end() ? nullptr : oit->second;
+        bool attached_here = op != nullptr;
+        if (op == nullptr) {
+          auto pit = o.policies.find(name);
+          bool attached_foreign =
+              std::any_of(o.role(kind).attached.begin(), o.role(kind).attached.end(),
+                          [&](const auto& a) { return a.policy_name == name; });
+          if (attached_foreign) {
             w.ap.notes.push_back({w.ap.account, "policy " + name + " is attached to " + rn +
                                                     " but not managed by instance '" + instance +
                                                     "'; not touched"});
             continue;
           }
-          Change c = base(Stage::kPolicies, Action::kCreatePolicy, ObjectKind::kKmsPolicy);
-          c.policy_name = name;
-          c.policy_type = "Custom";
-          c.document = doc;
-          c.added = to_vec(part_items);
-          c.reason = "missing: policy does not exist or is not attached";
-          c.grants = grants_of(c.added, want.items);
-          changes.push_back(c);
+          if (pit != o.policies.end() && pit->second.managed_by == instance &&
+              pit->second.versions_known) {
+            op = &pit->second;  // ours, but someone detached it
+          } else if (pit != o.policies.end() && !pit->second.tags_known) {
+            continue;  // could not tell whether it is ours
+          } else {
+            Change c = base(Stage::kPolicies, Action::kCreatePolicy, ObjectKind::kKmsPolicy);
+            c.policy_name = name;
+            c.policy_type = "Custom";
+            c.document = doc;
+            c.added = to_vec(part_items);
+            c.reason = "missing: policy does not exist";
+            c.grants = grants_of(c.added, want.items);
+            changes.push_back(c);
+            Change a = base(Stage::kAttachments, Action::kAttachPolicy, ObjectKind::kAttachment);
+            a.policy_name = name;
+            a.policy_type = "Custom";
+            a.reason = "missing: policy not attached";
+            a.grants = c.grants;
+            changes.push_back(a);
+            continue;
+          }
+        }
+        if (!attached_here) {
           Change a = base(Stage::kAttachments, Action::kAttachPolicy, ObjectKind::kAttachment);
           a.policy_name = name;
           a.policy_type = "Custom";
-          a.reason = "missing: policy not attached";
-          a.grants = c.grants;
+          a.added = to_vec(part_items);
+          a.reason = "drifted: policy is not attached to the role";
+          a.grants = grants_of(a.added, want.items);
           changes.push_back(a);
-          continue;
         }
-        const ObservedPolicy& op = *oit->second;
-        if (policies_equivalent(op.default_document, doc)) continue;
+        if (policies_equivalent(op->default_document, doc)) continue;
         std::set<std::string> old_items;
-        if (auto oc = parse_kms_policy(op.default_document)) {
+        if (auto oc = parse_kms_policy(op->default_document)) {
           old_items.insert(oc->key_arns.begin(), oc->key_arns.end());
           old_items.insert(oc->list_resources.begin(), oc->list_resources.end());
         }
@@ -778,15 +827,15 @@ Plan plan(const config::DesiredState& desired, const Observation& observed) {
                             old_items.end(), std::back_inserter(added));
         std::set_difference(old_items.begin(), old_items.end(), part_items.begin(),
                             part_items.end(), std::back_inserter(dropped));
-        // A version that drops keys narrows: it waits for the removal stage, after every widening
-        // write.
-        Stage st = dropped.empty() ? Stage::kPolicies : Stage::kRemovals;
-        if (op.versions.size() >= wire::kMaxPolicyVersions) {
+        // A version that drops keys from an attached policy narrows: it waits for the removal
+        // stage, after every widening write. An unattached policy grants nothing yet.
+        Stage st = dropped.empty() || !attached_here ? Stage::kPolicies : Stage::kRemovals;
+        if (op->versions.size() >= wire::kMaxPolicyVersions) {
           Change d = base(st, Action::kDeletePolicyVersion, ObjectKind::kKmsPolicy);
           d.policy_name = name;
           d.policy_type = "Custom";
-          d.version_id = oldest_non_default(op.versions);
-          d.reason = "rotation: " + name + " has " + std::to_string(op.versions.size()) +
+          d.version_id = oldest_non_default(op->versions);
+          d.reason = "rotation: " + name + " has " + std::to_string(op->versions.size()) +
                      " versions; deleting the oldest non-default one";
           changes.push_back(d);
         }
@@ -797,8 +846,9 @@ Plan plan(const config::DesiredState& desired, const Observation& observed) {
         c.added = added;
         // Keys moved to another of our policies are not revocations; only those leaving every
         // policy are.
-        for (const auto& d : dropped)
-          if (final_items.count(d) == 0U) c.removed.push_back(d);
+        if (attached_here)
+          for (const auto& d : dropped)
+            if (final_items.count(d) == 0U) c.removed.push_back(d);
         if (!added.empty() && !dropped.empty()) {
           c.reason = "drifted: " + std::to_string(added.size()) + " key/resource(s) missing, " +
                      std::to_string(dropped.size()) + " extra";

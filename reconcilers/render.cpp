@@ -1,0 +1,268 @@
+#include "reconcilers/render.hpp"
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+namespace sharekeeper::reconcilers {
+namespace {
+
+using nlohmann::json;
+
+char symbol(Action a) {
+  switch (a) {
+    case Action::kCreateRole:
+    case Action::kCreatePolicy:
+    case Action::kAttachPolicy:
+      return '+';
+    case Action::kUpdateTrustPolicy:
+    case Action::kCreatePolicyVersion:
+      return '~';
+    case Action::kDeletePolicyVersion:
+    case Action::kDetachPolicy:
+      return '-';
+  }
+  return '?';
+}
+
+std::string title(const Change& c) {
+  switch (c.action) {
+    case Action::kCreateRole:
+      return "role " + c.role + " (create, with trust policy)";
+    case Action::kUpdateTrustPolicy:
+      return "role " + c.role + " trust policy";
+    case Action::kCreatePolicy:
+      return "policy " + c.policy_name + " (create)";
+    case Action::kCreatePolicyVersion:
+      return "policy " + c.policy_name + " (new default version)";
+    case Action::kDeletePolicyVersion:
+      return "policy " + c.policy_name + " version " + c.version_id;
+    case Action::kAttachPolicy:
+      return "attachment " + c.policy_type + " " + c.policy_name + " -> " + c.role;
+    case Action::kDetachPolicy:
+      return "attachment " + c.policy_type + " " + c.policy_name + " -> " + c.role;
+  }
+  return "";
+}
+
+std::string grant_counts(const Plan& p) {
+  std::map<GrantState, int> counts;
+  for (const auto& g : p.grants) ++counts[g.state];
+  std::string out;
+  for (GrantState s : {GrantState::kReady, GrantState::kPending, GrantState::kBlocked,
+                       GrantState::kFailed, GrantState::kObserved}) {
+    if (counts[s] == 0) continue;
+    if (!out.empty()) out += ", ";
+    out += std::to_string(counts[s]) + " " + to_string(s);
+  }
+  return out.empty() ? "none" : out;
+}
+
+json change_json(const Change& c) {
+  json j = json::object();
+  j["account"] = c.account;
+  j["stage"] = static_cast<int>(c.stage);
+  j["action"] = to_string(c.action);
+  j["object"] = to_string(c.object);
+  j["role"] = c.role;
+  if (!c.policy_name.empty()) {
+    j["policy_name"] = c.policy_name;
+    j["policy_type"] = c.policy_type;
+  }
+  if (!c.version_id.empty()) j["version_id"] = c.version_id;
+  if (!c.document.empty()) j["document"] = c.document;
+  j["added"] = c.added;
+  j["removed"] = c.removed;
+  j["reason"] = c.reason;
+  j["grants"] = c.grants;
+  j["revocation"] = c.is_revocation();
+  return j;
+}
+
+json grant_json(const GrantStatus& g) {
+  json j = json::object();
+  j["share"] = g.share;
+  j["account"] = g.account;
+  j["target_type"] = to_string(g.target.type);
+  j["target"] = g.target.id;
+  j["state"] = to_string(g.state);
+  j["reason"] = g.reason;
+  json rs = json::array();
+  for (const auto& r : g.resources) {
+    rs.push_back({{"resource", r.resource_id},
+                  {"region", r.region},
+                  {"state", to_string(r.state)},
+                  {"reason", r.reason},
+                  {"keys", r.key_ids}});
+  }
+  j["resources"] = rs;
+  return j;
+}
+
+}  // namespace
+
+std::string render_summary_line(const Plan& p) {
+  std::ostringstream out;
+  out << "Plan: " << p.summary.add << " to add, " << p.summary.change << " to change, "
+      << p.summary.remove << " to remove; " << p.summary.revocations << " revocation(s), "
+      << p.summary.blocked_revocations << " blocked. Grants: " << grant_counts(p) << ".";
+  return out.str();
+}
+
+std::string render_text(const Plan& p) {
+  std::ostringstream out;
+  out << "sharekeeper plan: instance \"" << p.instance << "\", config revision " << p.revision
+      << "\n";
+  for (const auto& a : p.accounts) {
+    out << "\naccount " << a.account << " (" << (a.uid.empty() ? "uid unknown" : a.uid) << ")\n";
+    if (!a.error.empty()) out << "  ! error: " << a.error << "\n";
+    if (a.partial) out << "  ! partial observation: no revocations planned for this account\n";
+    for (const auto& e : a.observation_errors) out << "  ! failed call: " << e << "\n";
+    if (a.changes.empty() && a.error.empty()) out << "  no changes\n";
+    for (const auto& c : a.changes) {
+      out << "  " << symbol(c.action) << " " << title(c) << "  [stage " << static_cast<int>(c.stage)
+          << ": " << to_string(c.action) << "]\n";
+      for (const auto& x : c.added) out << "      + " << x << "\n";
+      for (const auto& x : c.removed) out << "      - " << x << "\n";
+      out << "      reason: " << c.reason << "\n";
+      if (!c.grants.empty()) {
+        out << "      grants:";
+        for (const auto& g : c.grants) out << " " << g << ";";
+        out << "\n";
+      }
+    }
+    for (const auto& b : p.blocked) {
+      if (b.account != a.account) continue;
+      out << "  ! blocked revocation: - " << b.item << " from " << b.object << " (" << b.guard
+          << ": " << b.detail << ")\n";
+    }
+    for (const auto& n : a.notes) out << "  # " << n.message << "\n";
+  }
+  if (!p.grants.empty()) {
+    out << "\ngrants:\n";
+    for (const auto& g : p.grants) {
+      std::string state = to_string(g.state);
+      out << "  " << state << std::string(state.size() < 9 ? 9 - state.size() : 1, ' ') << g.share
+          << " -> " << g.target.label();
+      if (!g.reason.empty()) out << "  (" << g.reason << ")";
+      out << "\n";
+    }
+  }
+  out << "\n" << render_summary_line(p) << "\n";
+  return out.str();
+}
+
+std::string render_json(const Plan& p) {
+  json j = json::object();
+  j["instance"] = p.instance;
+  j["revision"] = p.revision;
+  j["has_changes"] = p.has_changes();
+  j["has_errors"] = p.has_errors();
+  json accounts = json::array();
+  for (const auto& a : p.accounts) {
+    json ja = json::object();
+    ja["account"] = a.account;
+    ja["uid"] = a.uid;
+    ja["error"] = a.error;
+    ja["partial"] = a.partial;
+    ja["observation_errors"] = a.observation_errors;
+    json changes = json::array();
+    for (const auto& c : a.changes) changes.push_back(change_json(c));
+    ja["changes"] = changes;
+    json notes = json::array();
+    for (const auto& n : a.notes) notes.push_back(n.message);
+    ja["notes"] = notes;
+    accounts.push_back(ja);
+  }
+  j["accounts"] = accounts;
+  json blocked = json::array();
+  for (const auto& b : p.blocked)
+    blocked.push_back({{"account", b.account},
+                       {"object", b.object},
+                       {"item", b.item},
+                       {"guard", b.guard},
+                       {"detail", b.detail}});
+  j["blocked_revocations"] = blocked;
+  json grants = json::array();
+  for (const auto& g : p.grants) grants.push_back(grant_json(g));
+  j["grants"] = grants;
+  j["summary"] = {{"add", p.summary.add},
+                  {"change", p.summary.change},
+                  {"remove", p.summary.remove},
+                  {"revocations", p.summary.revocations},
+                  {"blocked_revocations", p.summary.blocked_revocations},
+                  {"grants_in_place", p.summary.grants_in_place}};
+  return j.dump(2) + "\n";
+}
+
+std::string render_markdown(const Plan& p) {
+  auto code = [](const std::string& s) { return "`" + s + "`"; };
+  std::ostringstream out;
+  out << "### sharekeeper plan\n\n**" << render_summary_line(p) << "**\n\nInstance "
+      << code(p.instance) << ", config revision " << code(p.revision) << ".\n";
+  for (const auto& a : p.accounts) {
+    out << "\n#### account " << code(a.account) << " (" << code(a.uid) << ")\n\n";
+    if (!a.error.empty()) out << "> :x: " << a.error << "\n\n";
+    if (a.partial)
+      out << "> :warning: partial observation: no revocations planned for this account\n\n";
+    if (a.changes.empty()) {
+      out << "No changes.\n";
+    } else {
+      out << "| | object | stage | change | reason |\n|---|---|---|---|---|\n";
+      for (const auto& c : a.changes) {
+        std::string delta;
+        for (const auto& x : c.added)
+          delta += (delta.empty() ? "" : "<br>") + std::string("+ ") + code(x);
+        for (const auto& x : c.removed)
+          delta += (delta.empty() ? "" : "<br>") + std::string("- ") + code(x);
+        out << "| " << symbol(c.action) << " | " << title(c) << " | " << static_cast<int>(c.stage)
+            << " " << to_string(c.action) << " | " << delta << " | " << c.reason << " |\n";
+      }
+    }
+    bool any_blocked = false;
+    for (const auto& b : p.blocked) {
+      if (b.account != a.account) continue;
+      if (!any_blocked) out << "\n**Blocked revocations**\n\n";
+      any_blocked = true;
+      out << "- " << code(b.item) << " from " << b.object << ": " << b.guard << " (" << b.detail
+          << ")\n";
+    }
+    if (!a.notes.empty()) {
+      out << "\n**Notes**\n\n";
+      for (const auto& n : a.notes) out << "- " << n.message << "\n";
+    }
+  }
+  if (!p.grants.empty()) {
+    out << "\n#### grants\n\n| state | share | target | reason |\n|---|---|---|---|\n";
+    for (const auto& g : p.grants)
+      out << "| " << to_string(g.state) << " | " << code(g.share) << " | " << code(g.target.label())
+          << " | " << g.reason << " |\n";
+  }
+  return out.str();
+}
+
+std::string render_apply_text(const ApplyResult& r) {
+  std::ostringstream out;
+  for (const auto& a : r.accounts) {
+    out << "account " << a.account << ": " << a.writes << " write(s), " << a.failed << " failed\n";
+    for (const auto& c : a.results) {
+      out << "  " << (c.ok ? "ok     " : (c.skipped ? "skipped" : "FAILED ")) << " "
+          << symbol(c.change.action) << " " << title(c.change);
+      if (c.re_observed) out << " (outcome was unknown; re-observed)";
+      if (c.error) out << ": " << c.error->to_string();
+      if (!c.detail.empty()) out << ": " << c.detail;
+      out << "\n";
+    }
+  }
+  if (r.residual.has_changes() || r.residual.has_errors()) {
+    out << "\nStill differs after " << r.verify_rounds << " verification round(s):\n"
+        << render_text(r.residual);
+  } else {
+    out << "\nVerified: the cloud matches the plan (" << r.verify_rounds
+        << " verification round(s)). "
+        << "Grants: " << grant_counts(r.residual) << ".\n";
+  }
+  return out.str();
+}
+
+}  // namespace sharekeeper::reconcilers
