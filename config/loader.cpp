@@ -290,7 +290,9 @@ class Merger {
     ordered.reserve(uses.size());
     for (auto& [id, v] : uses) ordered.emplace_back(id, &v);
     std::sort(ordered.begin(), ordered.end());
-    for (auto& [id, list] : ordered) {
+    for (auto& entry : ordered) {
+      std::string_view id = entry.first;  // not a structured binding: clang 14 cannot capture those
+      std::vector<Use>* list = entry.second;
       bool image = id.starts_with("m-");
       std::size_t limit = image ? wire_image_limit : wire_snapshot_limit;
       const Use& first = list->front();
