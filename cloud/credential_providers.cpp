@@ -10,6 +10,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <utility>
 
 #include "cloud/credentials_internal.hpp"
 #include "cloud/errors.hpp"
@@ -356,8 +357,9 @@ Result<Credentials> RefreshingCredentialsProvider::get() {
   const auto fresh = [&](const Credentials& c) {
     return !c.expiration || *c.expiration - now > stale_window_;
   };
-  if (cached_ && fresh(*cached_)) return *cached_;
-  if (cached_ && valid(*cached_) && now < next_attempt_) return *cached_;
+  const bool forced = std::exchange(invalidated_, false);
+  if (!forced && cached_ && fresh(*cached_)) return *cached_;
+  if (!forced && cached_ && valid(*cached_) && now < next_attempt_) return *cached_;
   auto fetched = fetch();
   if (fetched.ok()) {
     cached_ = std::move(fetched).value();
@@ -371,6 +373,11 @@ Result<Credentials> RefreshingCredentialsProvider::get() {
     return *cached_;
   }
   return fetched.error();
+}
+
+void RefreshingCredentialsProvider::invalidate() {
+  std::lock_guard lock(mu_);
+  invalidated_ = true;
 }
 
 // ---- STS AssumeRole

@@ -128,6 +128,7 @@ class EnvCredentialsProvider final : public CredentialsProvider {
 class RefreshingCredentialsProvider : public CredentialsProvider {
  public:
   Result<Credentials> get() final;
+  void invalidate() final;
 
  protected:
   RefreshingCredentialsProvider(WallClock now, std::chrono::seconds stale_window);
@@ -140,6 +141,7 @@ class RefreshingCredentialsProvider : public CredentialsProvider {
   std::mutex mu_;
   std::optional<Credentials> cached_;
   std::chrono::system_clock::time_point next_attempt_{};
+  bool invalidated_ = false;
 };
 
 struct StsRoleOptions {
@@ -225,6 +227,7 @@ class CliProfileCredentialsProvider final : public CredentialsProvider {
  public:
   CliProfileCredentialsProvider(std::string profile, CredentialsDeps deps);
   Result<Credentials> get() override;
+  void invalidate() override;
   std::string name() const override { return "cli_profile"; }
 
  private:
@@ -240,6 +243,7 @@ class CredentialsFileProvider final : public CredentialsProvider {
  public:
   CredentialsFileProvider(std::string profile, CredentialsDeps deps);
   Result<Credentials> get() override;
+  void invalidate() override;
   std::string name() const override { return "profile"; }
 
  private:
@@ -256,6 +260,7 @@ class DefaultCredentialsChain final : public CredentialsProvider {
  public:
   explicit DefaultCredentialsChain(CredentialsDeps deps);
   Result<Credentials> get() override;
+  void invalidate() override;
   std::string name() const override { return "default"; }
 
  private:

@@ -25,6 +25,10 @@ class CredentialsProvider {
   virtual ~CredentialsProvider() = default;
   virtual Result<Credentials> get() = 0;
   virtual std::string name() const = 0;
+  // The server rejected the cached credentials (InvalidSecurityToken.Expired): the next get()
+  // fetches anew instead of trusting the cache (keeping the old ones if that fetch fails while they
+  // are still valid). No-op for static keys.
+  virtual void invalidate() {}
 };
 
 }  // namespace sharekeeper::cloud

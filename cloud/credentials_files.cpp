@@ -228,6 +228,10 @@ class StickyChain final : public CredentialsProvider {
                  "no credentials provider answered (" + tried + ")");
   }
   std::string name() const override { return name_; }
+  void invalidate() override {
+    std::lock_guard lock(mu_);
+    if (chosen_) chosen_->invalidate();
+  }
 
  private:
   Result<Credentials> tagged(Result<Credentials> r) const {
@@ -280,6 +284,11 @@ Result<Credentials> CliProfileCredentialsProvider::get() {
   return c;
 }
 
+void CliProfileCredentialsProvider::invalidate() {
+  std::lock_guard lock(mu_);
+  if (inner_) inner_->invalidate();
+}
+
 // ---- Credentials file
 
 CredentialsFileProvider::CredentialsFileProvider(std::string profile, CredentialsDeps deps)
@@ -319,6 +328,11 @@ Result<Credentials> CredentialsFileProvider::get() {
   Credentials c = std::move(r).value();
   c.provider = name() + "/" + c.provider;
   return c;
+}
+
+void CredentialsFileProvider::invalidate() {
+  std::lock_guard lock(mu_);
+  if (inner_) inner_->invalidate();
 }
 
 // ---- profile source and the default chain
@@ -371,5 +385,6 @@ DefaultCredentialsChain::DefaultCredentialsChain(CredentialsDeps in) {
 }
 
 Result<Credentials> DefaultCredentialsChain::get() { return chain_->get(); }
+void DefaultCredentialsChain::invalidate() { chain_->invalidate(); }
 
 }  // namespace sharekeeper::cloud

@@ -322,6 +322,35 @@ TEST_F(CredentialsTest, FailedRefreshKeepsValidCredentialsThenGivesUpAtExpiry) {
   EXPECT_NE(back->access_key_id, first->access_key_id);
 }
 
+TEST_F(CredentialsTest, InvalidateForcesOneFetchThroughTheChain) {
+  FakeSts sts(clock);
+  auto d = deps();
+  d.sts_endpoint = sts.url();
+  env.set("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true");
+  home.write(".alibabacloud/credentials",
+             "[default]\ntype = ram_role_arn\naccess_key_id = LTAIfile\n"
+             "access_key_secret = FileSecret001\nrole_arn = acs:ram::1:role/r\n");
+  DefaultCredentialsChain chain(d);
+  auto first = chain.get();
+  ASSERT_TRUE(first.ok()) << first.error().to_string();
+  ASSERT_TRUE(chain.get().ok());
+  EXPECT_EQ(sts.calls(), 1);
+  chain.invalidate();  // e.g. the gateway answered InvalidSecurityToken.Expired
+  auto second = chain.get();
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(sts.calls(), 2);
+  EXPECT_NE(second->access_key_id, first->access_key_id);
+  ASSERT_TRUE(chain.get().ok());
+  EXPECT_EQ(sts.calls(), 2);
+
+  sts.fail_status = 503;
+  chain.invalidate();
+  auto kept = chain.get();  // the forced fetch failed; the old credentials are still valid
+  ASSERT_TRUE(kept.ok());
+  EXPECT_EQ(kept->access_key_id, second->access_key_id);
+  EXPECT_EQ(sts.calls(), 3);
+}
+
 TEST_F(CredentialsTest, ShortLivedCredentialsDoNotTurnEveryCallIntoAFetch) {
   FakeSts sts(clock);
   sts.lifetime = 900s;  // the STS minimum equals the stale window
