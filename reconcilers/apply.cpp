@@ -24,6 +24,7 @@ class Executor {
     AccountApplyResult out;
     out.account = ap.account;
     bool failed = false;
+    std::set<std::string> failed_objects;  // roles and policies whose creation failed
     for (const auto& c : ap.changes) {
       ChangeResult r;
       r.change = c;
@@ -32,9 +33,17 @@ class Executor {
         r.detail =
             "not attempted: an earlier write of this account failed (never remove after a failed "
             "add)";
+      } else if (c.action == Action::kAttachPolicy && (failed_objects.count(c.role) != 0U ||
+                                                       failed_objects.count(c.policy_name) != 0U)) {
+        r.skipped = true;
+        r.detail = "not attempted: creating what it attaches failed";
       } else {
         execute(c, r);
-        if (!r.ok) failed = true;
+        if (!r.ok) {
+          failed = true;
+          if (c.action == Action::kCreateRole) failed_objects.insert(c.role);
+          if (c.action == Action::kCreatePolicy) failed_objects.insert(c.policy_name);
+        }
       }
       if (!r.ok && !r.skipped) ++out.failed;
       out.results.push_back(std::move(r));
@@ -350,8 +359,9 @@ std::vector<GrantStatus> grants_after_apply(const ApplyResult& result) {
       std::string why = c.error ? c.error->to_string() : c.detail;
       for (const auto& g : c.change.grants) {
         for (auto& gs : grants) {
-          if (gs.share + " -> " + gs.target.label() != g || gs.state == GrantState::kReady)
-            continue;
+          if (gs.share + " -> " + gs.target.label() != g || gs.state == GrantState::kReady ||
+              gs.state == GrantState::kFailed)
+            continue;  // the first failure is the cause; later ones follow from it
           gs.state = GrantState::kFailed;
           gs.reason = std::string(to_string(c.change.action)) + " failed: " + why;
         }
