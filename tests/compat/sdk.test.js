@@ -637,6 +637,21 @@ for (const mode of S.MODES) {
       });
     });
 
+    it('DescribeSnapshots Filter.N CreationStartTime/CreationEndTime', known(`${mode}:ecs.DescribeSnapshots.creationTime`), async () => {
+      const r = await ecs.describeSnapshots(
+        new ECS.DescribeSnapshotsRequest({
+          regionId: REGION,
+          maxResults: 100,
+          filter: [
+            { key: 'CreationStartTime', value: '2023-12-31T00:00Z' },
+            { key: 'CreationEndTime', value: '2024-01-02T00:00Z' },
+          ],
+        }),
+      );
+      assert.deepEqual(ids(r), ['s-bp1eeee']);
+      assert.equal(r.body.snapshots.snapshot[0].creationTime, '2024-01-01T00:00:00Z');
+    });
+
     it('DescribeSnapshots pages with MaxResults/NextToken', known(`${mode}:ecs.DescribeSnapshots.paging`), async () => {
       const seen = [];
       let nextToken;
@@ -663,6 +678,13 @@ for (const mode of S.MODES) {
       assert.deepEqual(img.diskDeviceMappings.diskDeviceMapping.map((d) => d.snapshotId), ['s-bp1bbbb']);
       const all = await ecs.describeImages(new ECS.DescribeImagesRequest({ regionId: REGION, imageOwnerAlias: 'self', pageSize: 100 }));
       assert.deepEqual(all.body.images.image.map((i) => i.imageId).sort(), ['m-bp1encimage00001', 'm-bp1svcimage00001', 'm-bp1testimage0001']);
+    });
+
+    it('DescribeImages with an unknown ImageOwnerAlias is InvalidImageOwnerAlias.ValueNotSupported', known(`${mode}:ecs.DescribeImages.alias`), async () => {
+      await S.expectSdkError(ecs.describeImages(new ECS.DescribeImagesRequest({ regionId: REGION, imageOwnerAlias: 'nobody' })), {
+        code: 'InvalidImageOwnerAlias.ValueNotSupported',
+        statusCode: 400,
+      });
     });
 
     const twelve = Array.from({ length: 12 }, (_, i) => `10000000000000${String(i + 1).padStart(2, '0')}`);
@@ -821,6 +843,31 @@ for (const mode of S.MODES) {
       const s = await S.callRpc(api, 'Kms', 'DescribeKey', { KeyId: 'key-hzz6ecsservicekey00001' });
       assert.notEqual(s.KeyMetadata.Creator, UID);
       assert.doesNotMatch(s.KeyMetadata.Creator, S.UID_RE, 'a service key is not created by an account');
+    });
+
+    it('DescribeKey accepts an alias name and a key ARN', known(`${mode}:kms.DescribeKey.alias`), async () => {
+      for (const keyId of ['alias/compat-share-cmk', `acs:kms:${REGION}:${UID}:key/key-hzz63a1b2c3d4e5f6compat`]) {
+        const b = await S.callRpc(api, 'Kms', 'DescribeKey', { KeyId: keyId });
+        assert.equal(b.KeyMetadata.KeyId, 'key-hzz63a1b2c3d4e5f6compat', keyId);
+      }
+      await S.expectSdkError(S.callRpc(api, 'Kms', 'DescribeKey', { KeyId: 'alias/not-there' }), { code: 'Forbidden.AliasNotFound', statusCode: 404 });
+    });
+
+    it('ListKeys Filters: keys ANDed, values ORed (KeyState, CreatorType)', known(`${mode}:kms.ListKeys.and`), async () => {
+      const list = async (filters) => (await S.callRpc(api, 'Kms', 'ListKeys', { Filters: JSON.stringify(filters), PageSize: 100 })).Keys.Key.map((k) => k.KeyId).sort();
+      assert.deepEqual(await list([{ Key: 'KeyState', Values: ['Disabled'] }]), ['key-hzz6disabledcmk000001']);
+      assert.deepEqual(await list([{ Key: 'KeyState', Values: ['Enabled', 'Disabled'] }]), [
+        'key-hzz63a1b2c3d4e5f6compat',
+        'key-hzz6disabledcmk000001',
+        'key-hzz6ecsservicekey00001',
+      ]);
+      assert.deepEqual(
+        await list([
+          { Key: 'KeyState', Values: ['Enabled'] },
+          { Key: 'CreatorType', Values: ['User'] },
+        ]),
+        ['key-hzz63a1b2c3d4e5f6compat'],
+      );
     });
 
     it('ListKeys Filters CreatorType=Service / User', known(`${mode}:kms.ListKeys.filters`), async () => {

@@ -18,6 +18,8 @@ const kDeviations = [
   // Specific entries first: the first matching prefix wins.
   ['V3:ecs.ModifyImageSharePermission.unknownAccount', 'D2: any 16-digit UID is accepted; the real API answers 404 InvalidAccount.NotFound'],
   ['V1:ecs.ModifyImageSharePermission.unknownAccount', 'D2: any 16-digit UID is accepted; the real API answers 404 InvalidAccount.NotFound'],
+  ['V3:ecs.DescribeSnapshots.creationTime', 'D3: Filter.N CreationStartTime/CreationEndTime ignored; every snapshot is returned'],
+  ['V1:ecs.DescribeSnapshots.creationTime', 'D3: Filter.N CreationStartTime/CreationEndTime ignored; every snapshot is returned'],
   // Not implemented in the emulator yet: every call answers InvalidAction.NotFound.
   ['V3:rs.', 'D0: Resource Sharing not implemented in the emulator yet (InvalidAction.NotFound)'],
   ['V1:rs.', 'D0: Resource Sharing not implemented in the emulator yet (InvalidAction.NotFound)'],
