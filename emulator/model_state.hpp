@@ -278,6 +278,14 @@ ApiResponse resource_sharing_call(State& state, const ModelOptions& options, con
 // Resource Sharing association status at `now` (Associating -> Associated after the delay).
 std::string association_status(const State& state, const ResourceShare& share, const Association& a,
                                const ModelOptions& options, Clock::time_point now);
+// Does a Target association reach account `uid` (the account itself, its RD, or a folder on its
+// path)?
+bool target_reaches(const State& state, const Association& target, std::string_view uid);
+// Has `uid` accepted the invitation of an external share (always true for internal targets)?
+bool invitation_accepted(const State& state, std::string_view share_id, std::string_view uid);
+std::optional<Clock::time_point> invitation_accepted_at(const State& state,
+                                                        std::string_view share_id,
+                                                        std::string_view uid);
 int accept_pending_invitations(State& state, const std::optional<std::string>& uid,
                                Clock::time_point now);
 
