@@ -569,6 +569,16 @@ for (const mode of S.MODES) {
       assert.match(err.code, /^InvalidSecurityToken\./);
     });
 
+    it('AssumeRole session Policy: invalid grammar and over 2,048 characters are refused', known(`${mode}:sts.AssumeRole.policy`), async () => {
+      const req = (policy) => new STS.AssumeRoleRequest({ roleArn: role.arn, roleSessionName: 'compat-session', policy });
+      await S.expectSdkError(sts.assumeRole(req('{"Version": "1", "Statement": [')), { code: 'InvalidParameter.PolicyGrammar', statusCode: 400 });
+      const big = JSON.stringify({ Version: '1', Statement: [{ Effect: 'Allow', Action: ['ecs:Describe*'], Resource: ['x'.repeat(2100)] }] });
+      await S.expectSdkError(sts.assumeRole(req(big)), { code: 'InvalidParameter.PolicySize', statusCode: 400 });
+      const narrow = JSON.stringify({ Version: '1', Statement: [{ Effect: 'Allow', Action: ['ecs:Describe*'], Resource: ['*'] }] });
+      const r = await sts.assumeRole(req(narrow));
+      assert.match(r.body.credentials.accessKeyId, /^STS\./);
+    });
+
     it('AssumeRole errors: root caller or untrusted caller NoPermission, missing role EntityNotExist.Role, too long InvalidParameter.DurationSeconds', known(`${mode}:sts.AssumeRole.errors`), async () => {
       await S.expectSdkError(
         S.clients.sts(emu, mode, S.ROOT).assumeRole(new STS.AssumeRoleRequest({ roleArn: role.arn, roleSessionName: 'compat-session' })),
@@ -701,6 +711,30 @@ for (const mode of S.MODES) {
       const { r: d, ids: got } = await sharedIds('m-bp1testimage0001');
       assert.deepEqual(got, twelve.slice(0, 10));
       assert.equal(d.body.totalCount, 10);
+    });
+
+    it('the recipient sees a shared image as ImageOwnerAlias=others, owned by the sharer', known(`${mode}:ecs.DescribeImages.shared`), async () => {
+      const theirs = S.clients.ecs(emu, mode, S.RECIPIENT);
+      const others = async () =>
+        (await theirs.describeImages(new ECS.DescribeImagesRequest({ regionId: REGION, imageOwnerAlias: 'others', pageSize: 100 }))).body.images.image;
+      // 1000000000000001..10 hold the share from the previous test; 1111111111111111 does not.
+      assert.deepEqual((await others()).map((i) => i.imageId), []);
+      await ecs.modifyImageSharePermission(
+        new ECS.ModifyImageSharePermissionRequest({ regionId: REGION, imageId: 'm-bp1testimage0001', addAccount: ['1111111111111111'] }),
+      );
+      try {
+        const imgs = await others();
+        assert.deepEqual(imgs.map((i) => i.imageId), ['m-bp1testimage0001']);
+        assert.equal(imgs[0].imageOwnerId, Number(UID));
+        assert.equal(imgs[0].imageOwnerAlias, 'others');
+        const self = await theirs.describeImages(new ECS.DescribeImagesRequest({ regionId: REGION, imageOwnerAlias: 'self' }));
+        assert.deepEqual(self.body.images.image, [], 'not the recipient\'s own image');
+      } finally {
+        await ecs.modifyImageSharePermission(
+          new ECS.ModifyImageSharePermissionRequest({ regionId: REGION, imageId: 'm-bp1testimage0001', removeAccount: ['1111111111111111'] }),
+        );
+      }
+      assert.deepEqual((await others()).map((i) => i.imageId), [], 'gone once unshared');
     });
 
     it('DescribeImageSharePermission shape and paging', known(`${mode}:ecs.DescribeImageSharePermission`), async () => {

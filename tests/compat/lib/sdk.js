@@ -24,6 +24,8 @@ const SK = 'TestAccessKeySecret0123456789ab';
 const ROOT_AK = 'LTAI5tCompatRootKey0001';
 const ROOT_SK = 'CompatRootSecret0123456789abcd';
 const ROOT = { accessKeyId: ROOT_AK, accessKeySecret: ROOT_SK };
+// Root key of recipient account 1111111111111111.
+const RECIPIENT = { accessKeyId: 'LTAI5tCompatRecipient01', accessKeySecret: 'CompatRecipientSecret0123456789' };
 const STS_AK = 'STS.NTestTemporaryKeyId0001';
 const STS_SK = 'TestTemporarySecretXyz987654321';
 const STS_TOKEN = 'CAIS+gF1q6Ft5B2yfSjIr5fSLo3+/rlt0/aaa==';
@@ -277,6 +279,7 @@ module.exports = {
   ROOT_AK,
   ROOT_SK,
   ROOT,
+  RECIPIENT,
   STS_AK,
   STS_SK,
   STS_TOKEN,
