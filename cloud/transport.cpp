@@ -158,6 +158,8 @@ struct HttpsTransport::Impl {
   // Touched only on the io thread.
   std::unordered_map<std::string, std::deque<std::unique_ptr<Connection>>> idle;
   std::size_t idle_count = 0;
+  net::steady_timer sweeper{ioc};
+  bool sweeping = false;
 
   std::atomic<std::uint64_t> opened{0};
   std::atomic<std::uint64_t> reused{0};
@@ -174,7 +176,22 @@ struct HttpsTransport::Impl {
   std::unique_ptr<Connection> take_idle(const std::string& key);
   void put_idle(std::unique_ptr<Connection> conn);
   void prune(Clock::time_point now);
+  void arm_sweeper();
 };
+
+// Closes idle connections nobody came back for, so they do not hold sockets (often half-closed by
+// the server) until the next request to that host.
+void HttpsTransport::Impl::arm_sweeper() {
+  if (sweeping || idle_count == 0) return;
+  sweeping = true;
+  sweeper.expires_after(options.idle_timeout);
+  sweeper.async_wait([this](error_code ec) {
+    sweeping = false;
+    if (ec) return;
+    prune(Clock::now());
+    arm_sweeper();
+  });
+}
 
 void HttpsTransport::Impl::prune(Clock::time_point now) {
   for (auto it = idle.begin(); it != idle.end();) {
@@ -229,6 +246,7 @@ void HttpsTransport::Impl::put_idle(std::unique_ptr<Connection> conn) {
   }
   q.push_back(std::move(conn));
   ++idle_count;
+  arm_sweeper();
 }
 
 net::awaitable<Result<std::unique_ptr<Connection>>> HttpsTransport::Impl::connect(
@@ -458,6 +476,7 @@ HttpsTransport::~HttpsTransport() {
   net::post(impl_->ioc, [p = impl_.get()] {
     p->idle.clear();
     p->idle_count = 0;
+    p->sweeper.cancel();
   });
   impl_->work.reset();
   if (impl_->thread.joinable()) impl_->thread.join();

@@ -1,6 +1,7 @@
 #include "cloud/transport.hpp"
 
 #include <gtest/gtest.h>
+#include <openssl/ssl.h>
 
 #include <atomic>
 #include <map>
@@ -21,6 +22,17 @@ using testing::TestRequest;
 using testing::TestResponse;
 
 constexpr milliseconds kTimeout{5000};
+
+// Waits for an event on another thread (not for a fixed time); false after 10 s.
+template <class Pred>
+bool eventually(Pred pred) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() > until) return false;
+    std::this_thread::yield();
+  }
+  return true;
+}
 
 TestResponse ok_json(const TestRequest&) { return {200, {}, R"({"RequestId":"r-1"})"}; }
 
@@ -199,6 +211,17 @@ TEST(HttpsTransport, WrongHostNameIsRefused) {
   EXPECT_TRUE(ok.ok()) << ok.error().to_string();
 }
 
+TEST(HttpsTransport, RefusesServersBelowTls12) {
+  Tls tls;
+  LoopbackServer server(ok_json, tls.cert, TLS1_1_VERSION);
+  auto t = make(trusting(tls.ca.path()));
+  auto res = t->send(get("localhost", server.port()), kTimeout);
+  ASSERT_FALSE(res.ok());
+  EXPECT_EQ(res.error().code, "Transport.Tls");
+  EXPECT_EQ(res.error().cls, ErrorClass::kTerminal);
+  EXPECT_EQ(server.requests(), 0);
+}
+
 TEST(HttpsTransport, MissingCaFileFailsCreate) {
   auto t = HttpsTransport::create(trusting("/nonexistent/ca.pem"));
   ASSERT_FALSE(t.ok());
@@ -245,6 +268,20 @@ TEST(HttpsTransport, ConnectionCloseIsNotPooled) {
   EXPECT_EQ(t->stats().stale_retries, 0u);
 }
 
+TEST(HttpsTransport, IdleConnectionsAreClosedAfterTheIdleTimeout) {
+  Tls tls;
+  LoopbackServer server(ok_json, tls.cert);
+  auto options = trusting(tls.ca.path());
+  options.idle_timeout = milliseconds(20);
+  auto t = make(options);
+  ASSERT_TRUE(t->send(get("127.0.0.1", server.port()), kTimeout).ok());
+  // The sweep closes it without any further request; the server sees the close.
+  ASSERT_TRUE(eventually([&] { return server.closed() == 1; }));
+  ASSERT_TRUE(t->send(get("127.0.0.1", server.port()), kTimeout).ok());
+  EXPECT_EQ(server.connections(), 2);
+  EXPECT_EQ(t->stats().connections_reused, 0u);
+}
+
 TEST(HttpsTransport, IdleConnectionClosedByServerIsReplacedBeforeSending) {
   Tls tls;
   LoopbackServer server(
@@ -258,7 +295,7 @@ TEST(HttpsTransport, IdleConnectionClosedByServerIsReplacedBeforeSending) {
   ASSERT_TRUE(t->send(get("127.0.0.1", server.port()), kTimeout).ok());
   // Once the server has closed, its FIN (loopback: delivered within close()) marks the pooled
   // connection dead.
-  while (server.closed() != 1) std::this_thread::yield();
+  ASSERT_TRUE(eventually([&] { return server.closed() == 1; }));
   auto res = t->send(get("127.0.0.1", server.port()), kTimeout);
   ASSERT_TRUE(res.ok()) << res.error().to_string();
   EXPECT_EQ(server.requests(), 2);  // the dead connection never carried the request

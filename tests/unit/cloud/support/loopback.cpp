@@ -296,10 +296,17 @@ struct LoopbackServer::State {
   std::mutex handler_mu;
 };
 
-LoopbackServer::LoopbackServer(TestHandler handler, std::optional<TestCert> cert)
+LoopbackServer::LoopbackServer(TestHandler handler, std::optional<TestCert> cert,
+                               int max_tls_version)
     : handler_(std::move(handler)), state_(std::make_shared<State>()) {
   if (cert) {
     state_->ctx = SSL_CTX_new(TLS_server_method());
+    if (max_tls_version != 0) {
+      SSL_CTX_set_security_level(state_->ctx, 0);  // OpenSSL 3 refuses TLS < 1.2 above level 0
+      SSL_CTX_set_cipher_list(state_->ctx, "DEFAULT:@SECLEVEL=0");
+      SSL_CTX_set_min_proto_version(state_->ctx, TLS1_VERSION);
+      SSL_CTX_set_max_proto_version(state_->ctx, max_tls_version);
+    }
     BIO* cb = BIO_new_mem_buf(cert->cert_pem.data(), static_cast<int>(cert->cert_pem.size()));
     X509* x = PEM_read_bio_X509(cb, nullptr, nullptr, nullptr);
     BIO* kb = BIO_new_mem_buf(cert->key_pem.data(), static_cast<int>(cert->key_pem.size()));

@@ -82,8 +82,10 @@ using TestHandler = std::function<TestResponse(const TestRequest&)>;
 
 class LoopbackServer {
  public:
-  // TLS when `cert` is given. The handler may be called from several threads, one at a time.
-  explicit LoopbackServer(TestHandler handler, std::optional<TestCert> cert = std::nullopt);
+  // TLS when `cert` is given; `max_tls_version` (e.g. TLS1_1_VERSION) caps the protocol to play an
+  // outdated server. The handler may be called from several threads, one at a time.
+  explicit LoopbackServer(TestHandler handler, std::optional<TestCert> cert = std::nullopt,
+                          int max_tls_version = 0);
   ~LoopbackServer();
   LoopbackServer(const LoopbackServer&) = delete;
   LoopbackServer& operator=(const LoopbackServer&) = delete;
