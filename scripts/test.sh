@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every test: installs what the project needs (apt + npm), builds with -Werror and runs ctest -j2, then
-# builds the AddressSanitizer+UBSan variant and runs its tests. Exit code: 0 only when everything passed.
+# builds the AddressSanitizer+UBSan variant and runs its tests, then fuzzes the config loader for 60 s. Exit code: 0 only when everything passed.
 #   SHAREKEEPER_SKIP_ASAN=1   skip the sanitizer build (quick local runs)
+#   SHAREKEEPER_SKIP_FUZZ=1   skip the 60 s libFuzzer run of the config loader (SHAREKEEPER_FUZZ_SECONDS)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -21,5 +22,9 @@ if [ "${SHAREKEEPER_SKIP_ASAN:-0}" != "1" ]; then
   echo "== tests (asan preset)"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --preset asan --label-exclude 'e2e|fuzz'
+fi
+if [ "${SHAREKEEPER_SKIP_FUZZ:-0}" != "1" ]; then
+  echo "== fuzz (clang libFuzzer + ASan/UBSan, config loader)"
+  bash scripts/fuzz.sh "${SHAREKEEPER_FUZZ_SECONDS:-60}"
 fi
 echo "== all tests passed in $(( $(date +%s) - start )) s"
