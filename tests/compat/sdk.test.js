@@ -463,6 +463,26 @@ for (const mode of S.MODES) {
       );
     });
 
+    it('ListPolicies and ListEntitiesForPolicy', known(`${mode}:ram.ListPolicies`), async () => {
+      const l = await ram.listPolicies(new RAM.ListPoliciesRequest({ policyType: 'Custom', maxItems: 1000 }));
+      S.assertWireTypes(ram, RAM.ListPoliciesResponseBody);
+      assert.equal(l.body.isTruncated, false);
+      const mine = l.body.policies.policy.find((p) => p.policyName === policyName);
+      assert.ok(mine, 'our policy is listed');
+      assert.equal(mine.policyType, 'Custom');
+      assert.equal(mine.defaultVersion, 'v7');
+      assert.ok(l.body.policies.policy.every((p) => p.policyType === 'Custom'), 'PolicyType filter');
+      await ram.attachPolicyToRole(new RAM.AttachPolicyToRoleRequest({ policyType: 'Custom', policyName, roleName }));
+      try {
+        const e = await ram.listEntitiesForPolicy(new RAM.ListEntitiesForPolicyRequest({ policyName, policyType: 'Custom' }));
+        S.assertWireTypes(ram, RAM.ListEntitiesForPolicyResponseBody);
+        assert.deepEqual(e.body.roles.role.map((r) => r.roleName), [roleName]);
+        assert.match(e.body.roles.role[0].attachDate, S.ISO_SECONDS);
+      } finally {
+        await ram.detachPolicyFromRole(new RAM.DetachPolicyFromRoleRequest({ policyType: 'Custom', policyName, roleName }));
+      }
+    });
+
     it('DeleteRole / DeletePolicy conflicts, then both deleted', known(`${mode}:ram.Delete`), async () => {
       await ram.attachPolicyToRole(new RAM.AttachPolicyToRoleRequest({ policyType: 'Custom', policyName, roleName }));
       await S.expectSdkError(ram.deleteRole(new RAM.DeleteRoleRequest({ roleName })), { code: 'DeleteConflict.Role.Policy', statusCode: 409 });
@@ -567,6 +587,42 @@ for (const mode of S.MODES) {
       });
       assert.ok(err, 'rejected');
       assert.match(err.code, /^InvalidSecurityToken\./);
+    });
+
+    it('AssumeRoleWithOIDC (anonymous) with the seeded OIDC provider', known(`${mode}:sts.AssumeRoleWithOIDC.ok`), async () => {
+      const b64url = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
+      const token = `${b64url({ alg: 'RS256' })}.${b64url({ sub: 'system:serviceaccount:sharekeeper:daemon', aud: 'sts.aliyuncs.com' })}.c2ln`;
+      const r = await sts.assumeRoleWithOIDC(
+        new STS.AssumeRoleWithOIDCRequest({
+          roleArn: `acs:ram::${UID}:role/share-daemon`,
+          OIDCProviderArn: `acs:ram::${UID}:oidc-provider/ack-rrsa-c123`,
+          OIDCToken: token,
+          roleSessionName: 'compat-oidc',
+          durationSeconds: 900,
+        }),
+      );
+      S.assertWireTypes(sts, STS.AssumeRoleWithOIDCResponseBody);
+      assert.match(r.body.credentials.accessKeyId, /^STS\./);
+      assert.equal(r.body.assumedRoleUser.arn.toLowerCase(), `acs:ram::${UID}:role/share-daemon/compat-oidc`);
+      assert.equal(r.body.OIDCTokenInfo.subject, 'system:serviceaccount:sharekeeper:daemon');
+      // ClientIds is one string (audiences joined by commas), per the SDK model.
+      assert.equal(r.body.OIDCTokenInfo.clientIds, 'sts.aliyuncs.com');
+    });
+
+    it('AssumeRoleWithOIDC with an unknown OIDC provider is EntityNotExist.OIDCProvider', known(`${mode}:sts.AssumeRoleWithOIDC.unknown`), async () => {
+      const b64url = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
+      const token = `${b64url({ alg: 'RS256' })}.${b64url({ sub: 'x', aud: 'sts.aliyuncs.com' })}.c2ln`;
+      await S.expectSdkError(
+        sts.assumeRoleWithOIDC(
+          new STS.AssumeRoleWithOIDCRequest({
+            roleArn: `acs:ram::${UID}:role/share-daemon`,
+            OIDCProviderArn: `acs:ram::${UID}:oidc-provider/not-there`,
+            OIDCToken: token,
+            roleSessionName: 'compat-oidc',
+          }),
+        ),
+        { code: 'EntityNotExist.OIDCProvider', statusCode: 404 },
+      );
     });
 
     it('AssumeRole session Policy: invalid grammar and over 2,048 characters are refused', known(`${mode}:sts.AssumeRole.policy`), async () => {
@@ -887,6 +943,18 @@ for (const mode of S.MODES) {
       await S.expectSdkError(S.callRpc(api, 'Kms', 'DescribeKey', { KeyId: 'alias/not-there' }), { code: 'Forbidden.AliasNotFound', statusCode: 404 });
     });
 
+    it('ListAliases lists every alias with its key', known(`${mode}:kms.ListAliases`), async () => {
+      const b = await S.callRpc(api, 'Kms', 'ListAliases', { PageSize: 100 });
+      assert.equal(b.TotalCount, 2);
+      assert.deepEqual(
+        b.Aliases.Alias.map((a) => [a.AliasName, a.KeyId, a.AliasArn]).sort(),
+        [
+          ['alias/acs/ecs', 'key-hzz6ecsservicekey00001', `acs:kms:${REGION}:${UID}:alias/acs/ecs`],
+          ['alias/compat-share-cmk', 'key-hzz63a1b2c3d4e5f6compat', `acs:kms:${REGION}:${UID}:alias/compat-share-cmk`],
+        ],
+      );
+    });
+
     it('ListKeys Filters: keys ANDed, values ORed (KeyState, CreatorType)', known(`${mode}:kms.ListKeys.and`), async () => {
       const list = async (filters) => (await S.callRpc(api, 'Kms', 'ListKeys', { Filters: JSON.stringify(filters), PageSize: 100 })).Keys.Key.map((k) => k.KeyId).sort();
       assert.deepEqual(await list([{ Key: 'KeyState', Values: ['Disabled'] }]), ['key-hzz6disabledcmk000001']);
@@ -991,6 +1059,66 @@ for (const mode of S.MODES) {
         },
         { what: 'target Disassociated' },
       );
+    });
+
+    it('ListResourceShares, ListSharedResources and ListSharedTargets (owner view)', known(`${mode}:rs.lists`), async () => {
+      const shares = (await S.callRpc(api, 'ResourceSharing', 'ListResourceShares', { ResourceOwner: 'Self', ResourceShareIds: [shareId] })).ResourceShares;
+      assert.equal(shares.length, 1);
+      assert.equal(shares[0].ResourceShareName, `compat-${m}-share`);
+      assert.equal(shares[0].ResourceShareStatus, 'Active');
+      assert.equal(shares[0].ResourceShareOwner, UID, 'the owner account ID');
+      const res = (await S.callRpc(api, 'ResourceSharing', 'ListSharedResources', { ResourceOwner: 'Self', ResourceShareIds: [shareId] })).SharedResources;
+      assert.deepEqual(res.map((r) => [r.ResourceId, r.ResourceType, r.ResourceShareId]), [['s-bp1aaaa', 'Snapshot', shareId]]);
+      const tg = (await S.callRpc(api, 'ResourceSharing', 'ListSharedTargets', { ResourceOwner: 'Self', ResourceShareIds: [shareId] })).SharedTargets;
+      assert.deepEqual(tg.map((x) => x.TargetId).sort(), ['1111111111111111']);
+      assert.equal(tg[0].External, false);
+    });
+
+    it('more than 5 resources per call is InvalidParameter.Resources.Length; times carry milliseconds', known(`${mode}:rs.resources-limit`), async () => {
+      const six = ['s-bp1aaaa', 's-bp1bbbb', 's-bp1cccc', 's-bp1dddd', 's-bp1eeee', 's-bp1ffff'].map((id) => ({ ResourceType: 'Snapshot', ResourceId: id }));
+      await S.expectSdkError(S.callRpc(api, 'ResourceSharing', 'AssociateResourceShare', { ResourceShareId: shareId, Resources: six }), {
+        code: 'InvalidParameter.Resources.Length',
+        statusCode: 400,
+      });
+      const shares = (await S.callRpc(api, 'ResourceSharing', 'ListResourceShares', { ResourceOwner: 'Self', ResourceShareIds: [shareId] })).ResourceShares;
+      assert.match(shares[0].CreateTime, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/, 'e.g. 2020-12-03T08:02:22.413Z');
+    });
+
+    it('the external account lists its invitation, accepts one and rejects another', known(`${mode}:rs.invitations`), async () => {
+      const theirs = S.clients.openapi(emu, mode, S.EXTERNAL);
+      const create = async (name) =>
+        (
+          await S.callRpc(api, 'ResourceSharing', 'CreateResourceShare', {
+            ResourceShareName: name,
+            Resources: [{ ResourceType: 'Snapshot', ResourceId: 's-bp1bbbb' }],
+            Targets: ['9999999999999999'],
+            AllowExternalTargets: true,
+          })
+        ).ResourceShare.ResourceShareId;
+      const a = await create(`compat-${m}-invite-a`);
+      const b = await create(`compat-${m}-invite-b`);
+      const invitation = async (id) =>
+        (await S.callRpc(theirs, 'ResourceSharing', 'ListResourceShareInvitations', { ResourceShareIds: [id] })).ResourceShareInvitations;
+      const [ia] = await invitation(a);
+      assert.ok(ia, 'invitation for share a');
+      assert.equal(ia.Status, 'Pending');
+      assert.equal(ia.SenderAccountId, UID);
+      assert.equal(ia.ReceiverAccountId, '9999999999999999');
+      assert.equal(ia.ResourceShareName, `compat-${m}-invite-a`);
+      const acc = await S.callRpc(theirs, 'ResourceSharing', 'AcceptResourceShareInvitation', { ResourceShareInvitationId: ia.ResourceShareInvitationId });
+      assert.equal(acc.ResourceShareInvitation.Status, 'Accepted');
+      const [ib] = await invitation(b);
+      const rej = await S.callRpc(theirs, 'ResourceSharing', 'RejectResourceShareInvitation', { ResourceShareInvitationId: ib.ResourceShareInvitationId });
+      assert.equal(rej.ResourceShareInvitation.Status, 'Rejected');
+      const seen = (await S.callRpc(theirs, 'ResourceSharing', 'ListSharedResources', { ResourceOwner: 'OtherAccounts' })).SharedResources;
+      await S.pollUntil(
+        async () => {
+          const l = (await S.callRpc(theirs, 'ResourceSharing', 'ListSharedResources', { ResourceOwner: 'OtherAccounts' })).SharedResources;
+          return { done: l.some((r) => r.ResourceShareId === a), value: l };
+        },
+        { what: 'accepted share visible to the consumer' },
+      );
+      assert.ok(!seen.some((r) => r.ResourceShareId === b), 'rejected share not visible');
     });
 
     it('a target outside the resource directory needs AllowExternalTargets (InvalidTarget)', known(`${mode}:rs.external.refused`), async () => {

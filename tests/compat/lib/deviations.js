@@ -18,12 +18,10 @@ const kDeviations = [
   // Specific entries first: the first matching prefix wins.
   ['V3:ecs.ModifyImageSharePermission.unknownAccount', 'D2: any 16-digit UID is accepted; the real API answers 404 InvalidAccount.NotFound'],
   ['V1:ecs.ModifyImageSharePermission.unknownAccount', 'D2: any 16-digit UID is accepted; the real API answers 404 InvalidAccount.NotFound'],
+  ['V3:sts.AssumeRoleWithOIDC.ok', 'D4: OIDCTokenInfo.ClientIds is a JSON array; the SDK model (and real API) has a comma-separated string, so the SDK throws'],
+  ['V1:sts.AssumeRoleWithOIDC.ok', 'D4: OIDCTokenInfo.ClientIds is a JSON array; the SDK model (and real API) has a comma-separated string, so the SDK throws'],
   ['V3:ecs.DescribeSnapshots.creationTime', 'D3: Filter.N CreationStartTime/CreationEndTime ignored; every snapshot is returned'],
   ['V1:ecs.DescribeSnapshots.creationTime', 'D3: Filter.N CreationStartTime/CreationEndTime ignored; every snapshot is returned'],
-  // Not implemented in the emulator yet: every call answers InvalidAction.NotFound.
-  ['V3:rs.', 'D0: Resource Sharing not implemented in the emulator yet (InvalidAction.NotFound)'],
-  ['V1:rs.', 'D0: Resource Sharing not implemented in the emulator yet (InvalidAction.NotFound)'],
-  ['e2e.', 'D0: Resource Sharing and the access evaluator not implemented in the emulator yet'],
 ];
 
 function known(id) {

@@ -25,6 +25,8 @@ const ROOT_AK = 'LTAI5tCompatRootKey0001';
 const ROOT_SK = 'CompatRootSecret0123456789abcd';
 const ROOT = { accessKeyId: ROOT_AK, accessKeySecret: ROOT_SK };
 // Root key of recipient account 1111111111111111.
+// Root key of external account 9999999999999999 (outside the resource directory).
+const EXTERNAL = { accessKeyId: 'LTAI5tCompatExternal001', accessKeySecret: 'CompatExternalSecret0123456789a' };
 const RECIPIENT = { accessKeyId: 'LTAI5tCompatRecipient01', accessKeySecret: 'CompatRecipientSecret0123456789' };
 const STS_AK = 'STS.NTestTemporaryKeyId0001';
 const STS_SK = 'TestTemporarySecretXyz987654321';
@@ -280,6 +282,7 @@ module.exports = {
   ROOT_SK,
   ROOT,
   RECIPIENT,
+  EXTERNAL,
   STS_AK,
   STS_SK,
   STS_TOKEN,
