@@ -244,6 +244,23 @@ for (const mode of S.MODES) {
       assert.deepEqual(role.tags.tag.map((x) => [x.tagKey, x.tagValue]), [['managed-by', 'sharekeeper']]);
     });
 
+    it('a 5xx maps to the SDK ServerError; afterCommit applies the change before failing', known(`${mode}:ram.server-error`), async () => {
+      const name = `compat-${m}-after-commit`;
+      await emu.addFault({ action: 'CreateRole', probability: 1, code: 'InternalError', status: 500, afterCommit: true });
+      try {
+        await S.expectSdkError(ram.createRole(new RAM.CreateRoleRequest({ roleName: name, assumeRolePolicyDocument: JSON.stringify(trust) })), {
+          code: 'InternalError',
+          statusCode: 500,
+          name: 'ServerError',
+        });
+      } finally {
+        await emu.clearFaults();
+      }
+      const g = await ram.getRole(new RAM.GetRoleRequest({ roleName: name }));
+      assert.equal(g.body.role.roleName, name, 'the role was created although the call failed');
+      await ram.deleteRole(new RAM.DeleteRoleRequest({ roleName: name }));
+    });
+
     it('throttling maps to the SDK ThrottlingError (fault rule Throttling.User)', known(`${mode}:ram.throttling`), async () => {
       await emu.addFault({ action: 'ListRoles', probability: 1, code: 'Throttling.User', status: 400 });
       try {
@@ -1144,9 +1161,16 @@ for (const mode of S.MODES) {
       const target = async () =>
         (await S.callRpc(api, 'ResourceSharing', 'ListResourceShareAssociations', { AssociationType: 'Target', ResourceShareIds: [id] }))
           .ResourceShareAssociations.find((x) => x.EntityId === '9999999999999999');
-      // Give the association delay time to pass: an unaccepted invitation must still not be Associated.
-      await S.sleep(600);
-      const pending = await target();
+      // Move the emulated clock past the association delay (well inside the signature window): an
+      // unaccepted invitation must still not be Associated. Back to real time before accepting, so the
+      // acceptance is not stamped in the future.
+      await emu.admin('POST', 'clock', { offsetSeconds: 60 });
+      let pending;
+      try {
+        pending = await target();
+      } finally {
+        await emu.admin('DELETE', 'clock');
+      }
       assert.ok(pending, 'the external target is listed');
       assert.notEqual(pending.AssociationStatus, 'Associated', 'not usable before the invitation is accepted');
       assert.equal(pending.External, true);
