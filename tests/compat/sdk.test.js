@@ -735,6 +735,20 @@ for (const mode of S.MODES) {
       assert.equal(r.body.snapshots.snapshot[0].creationTime, '2024-01-01T00:00:00Z');
     });
 
+    it('DescribeSnapshots is regional and pages 10 at a time by default', known(`${mode}:ecs.DescribeSnapshots.defaults`), async () => {
+      // Without MaxResults/NextToken the (older) PageNumber/PageSize paging applies, 10 per page.
+      const first = await ecs.describeSnapshots(new ECS.DescribeSnapshotsRequest({ regionId: 'cn-shanghai' }));
+      assert.equal(first.body.snapshots.snapshot.length, 10, 'a page holds 10 by default');
+      assert.equal(first.body.pageSize, 10);
+      assert.equal(first.body.totalCount, 12);
+      const rest = await ecs.describeSnapshots(new ECS.DescribeSnapshotsRequest({ regionId: 'cn-shanghai', pageNumber: 2 }));
+      assert.equal(rest.body.snapshots.snapshot.length, 2);
+      assert.equal(rest.body.pageNumber, 2);
+      const all = [...ids(first), ...ids(rest)];
+      assert.equal(new Set(all).size, 12);
+      assert.ok(all.every((id) => id.startsWith('s-uf6page')), 'only cn-shanghai snapshots');
+    });
+
     it('DescribeSnapshots pages with MaxResults/NextToken', known(`${mode}:ecs.DescribeSnapshots.paging`), async () => {
       const seen = [];
       let nextToken;
@@ -873,6 +887,10 @@ for (const mode of S.MODES) {
         );
       }
       assert.equal((await sharedIds('m-bp1testimage0001')).ids.length, 50);
+      const byDefault = await ecs.describeImageSharePermission(new ECS.DescribeImageSharePermissionRequest({ regionId: REGION, imageId: 'm-bp1testimage0001' }));
+      assert.equal(byDefault.body.accounts.account.length, 10, 'PageSize defaults to 10');
+      assert.equal(byDefault.body.pageSize, 10);
+      assert.equal(byDefault.body.totalCount, 50);
       let err;
       await ecs
         .modifyImageSharePermission(new ECS.ModifyImageSharePermissionRequest({ regionId: REGION, imageId: 'm-bp1testimage0001', addAccount: ['1000000000000051'] }))
