@@ -1,0 +1,60 @@
+#pragma once
+// Builds the real CloudApi (cloud::AlibabaClient) of a config account: its credentials provider
+// (config CredentialsSpec -> cloud::CredentialsOptions, assumeRole `from:` chained), one shared
+// HTTPS transport (--ca-file, plain http only for an http:// --endpoint-override), one endpoint
+// resolver (settings.endpoints, then --endpoint-override for every product and STS), one retry
+// quota. Used by `plan`, `apply` and the daemon's ReconcileRunner.
+//
+// Thread-safety: make() may be called from several threads; the clients it returns are thread-safe.
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "cloud/alibaba_client.hpp"
+#include "cloud/api.hpp"
+#include "config/desired_state.hpp"
+#include "daemon/commands.hpp"
+#include "reconcilers/observe.hpp"
+#include "reconcilers/plan.hpp"
+
+namespace sharekeeper::daemon {
+
+class CloudFactory {
+ public:
+  explicit CloudFactory(GlobalOptions global, cloud::CallObserver on_call = {});
+
+  // The client of `account`, or nullptr with a one-line reason in `error` (no secret in it).
+  std::shared_ptr<cloud::CloudApi> make(const config::DesiredState& desired,
+                                        const config::Account& account, std::string& error);
+
+ private:
+  cloud::Result<std::shared_ptr<cloud::CredentialsProvider>> provider(
+      const config::DesiredState& desired, const config::Account& account, int depth);
+  cloud::Result<std::shared_ptr<cloud::Transport>> transport();
+
+  GlobalOptions global_;
+  cloud::CallObserver on_call_;
+  std::mutex mu_;
+  std::shared_ptr<cloud::Transport> transport_;
+  std::shared_ptr<cloud::RetryQuota> retry_quota_;
+};
+
+// What `plan` and `apply` share: the loaded config and one client per account.
+struct CliSession {
+  config::DesiredState desired;
+  std::unique_ptr<CloudFactory> factory;
+  std::map<std::string, std::shared_ptr<cloud::CloudApi>> clients;
+  std::map<std::string, std::string> client_errors;  // account -> why it has no client
+
+  reconcilers::ClientFor client_for();
+};
+
+// Loads the config (diagnostics to stderr) and builds every account's client; false when the
+// config is invalid. An account without a client is reported in the plan as an error.
+bool open_cli_session(const GlobalOptions& g, const std::string& config_path, CliSession& s);
+
+// Observes every account (read-only) and plans.
+reconcilers::Plan plan_cli_session(CliSession& s);
+
+}  // namespace sharekeeper::daemon
