@@ -48,6 +48,43 @@ Paging page_number_paging(const ApiCall& call) {
   return p;
 }
 
+struct TimeWindow {
+  std::optional<Clock::time_point> start;
+  std::optional<Clock::time_point> end;
+  bool contains(Clock::time_point t) const {
+    return (!start || t >= *start) && (!end || t <= *end);
+  }
+};
+
+// Filter.N.Key = CreationStartTime | CreationEndTime, values yyyy-MM-ddTHH:mmZ (seconds accepted
+// too).
+TimeWindow creation_window(const ApiCall& call, int max_filters) {
+  TimeWindow w;
+  auto filters = repeat_param(call, "Filter");
+  if (!filters.empty() && filters.rbegin()->first > max_filters) {
+    fail(400, "InvalidParameter.Filter", "At most " + std::to_string(max_filters) + " filters.");
+  }
+  for (const auto& [n, fields] : filters) {
+    auto key = fields.find("Key");
+    auto value = fields.find("Value");
+    std::string k = key == fields.end() ? "" : key->second;
+    if (k != "CreationStartTime" && k != "CreationEndTime") {
+      fail(400, "InvalidFilterKey.NotFound",
+           "The specified Filter." + std::to_string(n) + ".Key \"" + k + "\" is not supported.");
+    }
+    std::string v = value == fields.end() ? "" : value->second;
+    std::optional<Clock::time_point> t;
+    if (v.size() == 17 && v.back() == 'Z') t = parse_iso(v.substr(0, 16) + ":00Z");
+    if (!t) t = parse_iso(v);
+    if (!t) {
+      fail(400, "InvalidFilterValue",
+           "Filter." + std::to_string(n) + ".Value must be yyyy-MM-ddTHH:mmZ: " + v);
+    }
+    (k == "CreationStartTime" ? w.start : w.end) = t;
+  }
+  return w;
+}
+
 json snapshot_json(const Snapshot& s) {
   return {{"SnapshotId", s.id},
           {"SnapshotName", s.name},
@@ -108,6 +145,7 @@ ApiResponse describe_snapshots(Ctx& c) {
   bool encrypted = bool_param(c.call, "Encrypted", false);  // false means "no filter"
   std::string key_id = param_or(c.call, "KMSKeyId", "");
   auto tag_filter = ecs_tag_filter(c.call);
+  TimeWindow window = creation_window(c.call, 2);
 
   bool token_mode =
       find_param(c.call, "MaxResults") != nullptr || find_param(c.call, "NextToken") != nullptr;
@@ -135,6 +173,7 @@ ApiResponse describe_snapshots(Ctx& c) {
       if (encrypted && !s.encrypted) continue;
       if (!key_id.empty() && key_id != s.kms_key_id) continue;
       if (!tags_match(s.tags, tag_filter)) continue;
+      if (!window.contains(s.created)) continue;
       matched.push_back(&s);
     }
   }
@@ -228,6 +267,7 @@ ApiResponse describe_images(Ctx& c) {
   std::string name = param_or(c.call, "ImageName", "");
   std::string snapshot_id = param_or(c.call, "SnapshotId", "");
   auto tag_filter = ecs_tag_filter(c.call);
+  TimeWindow window = creation_window(c.call, 10);
   Paging page = page_number_paging(c.call);
 
   std::vector<std::pair<const Account*, const Image*>> matched;
@@ -240,6 +280,7 @@ ApiResponse describe_images(Ctx& c) {
       return;
     }
     if (!name.empty() && img.name.find(name) == std::string::npos) return;
+    if (!window.contains(img.created)) return;
     if (!snapshot_id.empty() &&
         std::none_of(img.mappings.begin(), img.mappings.end(),
                      [&](const DiskMapping& m) { return m.snapshot_id == snapshot_id; })) {
@@ -337,7 +378,8 @@ ApiResponse modify_image_share_permission(Ctx& c) {
   auto add = first_ten(c.call, "AddAccount");
   auto remove = first_ten(c.call, "RemoveAccount");
   for (const auto& uid : add) {
-    if (!is_uid(uid)) {
+    // The emulator's world is the seed: an account it does not know does not exist.
+    if (!is_uid(uid) || c.state.account(uid) == nullptr) {
       fail(404, "InvalidAccount.NotFound", "The specified account does not exist: " + uid + ".");
     }
     // The misspelling "Forbbiden" is ECS's own.

@@ -161,7 +161,10 @@ Role load_role(const json& r, const std::string& path, const Account& acc, State
   role.trust = document(r, path, "trustPolicy", policy::DocKind::Trust);
   role.max_session_duration = integer(r, path, "maxSessionDuration", 3600, 3600, 43200);
   role.id = state.next_id("3", 17);
-  role.created = role.updated = role.visible_at = state.epoch;
+  role.created = role.updated = state.epoch;
+  // Seeded objects exist at every emulated time (the clock may be moved back to replay captures);
+  // the consistency lag applies only to objects created through the API.
+  role.visible_at = Clock::time_point{};
   role.tags = tags(r, path);
   const json& attached = array(r, path, "policies");
   for (std::size_t i = 0; i < attached.size(); ++i) {
@@ -188,7 +191,8 @@ Policy load_policy(const json& p, const std::string& path, State& state) {
   if (pol.name.empty() || pol.name.size() > 128) seed_fail(join(path, "name"), "1-128 characters");
   pol.type = "Custom";
   pol.description = str(p, path, "description", "");
-  pol.created = pol.updated = pol.visible_at = state.epoch;
+  pol.created = pol.updated = state.epoch;
+  pol.visible_at = Clock::time_point{};
   pol.tags = tags(p, path);
   const json& versions = array(p, path, "versions");
   if (versions.empty()) {

@@ -15,8 +15,16 @@ std::vector<std::string> ids(const json& list, const char* field) {
   return out;
 }
 
+std::string uid(int i);
+
 class EcsTest : public ModelTest {
  protected:
+  EcsTest() {
+    // 60 more accounts, so the quota tests share with accounts that exist.
+    nlohmann::json seed = base_seed();
+    for (int i = 1; i <= 60; ++i) seed["accounts"].push_back({{"uid", uid(i)}});
+    model_.load_seed(seed);
+  }
   ApiResponse ecs(const std::string& action, Params p, const std::string& key = "AKSHARERROOT") {
     if (p.count("RegionId") == 0) p["RegionId"] = kRegion;
     return call("ecs", action, std::move(p), key);
@@ -285,6 +293,57 @@ TEST_F(EcsTest, EncryptedImageWithRdWideTrust) {
   EXPECT_EQ(
       code(ecs("ModifyImageSharePermission", {{"ImageId", "m-enc1"}, {"AddAccount.1", kOutsider}})),
       "AssumeRoleError");  // not in the RD
+}
+
+}  // namespace
+}  // namespace sharekeeper::emulator::testing
+
+namespace sharekeeper::emulator::testing {
+namespace {
+
+TEST(EcsCreationTime, FiltersByWindowAndRejectsUnknownKeys) {
+  nlohmann::json seed = base_seed();
+  auto& snaps = seed["accounts"][0]["regions"]["cn-hangzhou"]["snapshots"];
+  snaps[0]["creationTime"] = "2024-01-01T00:00:00Z";
+  snaps[1]["creationTime"] = "2023-06-01T00:00:00Z";
+  seed["accounts"][0]["regions"]["cn-hangzhou"]["images"][1]["creationTime"] =
+      "2024-01-01T12:00:00Z";
+  Model m;
+  m.load_seed(seed);
+  auto call = [&](std::string action, std::map<std::string, std::string> p) {
+    ApiCall c;
+    c.product = "ecs";
+    c.action = std::move(action);
+    c.params = std::move(p);
+    c.params["RegionId"] = kRegion;
+    c.caller.account_uid = kSharer;
+    c.now = Clock::now();
+    return m.call(c);
+  };
+  auto r = call("DescribeSnapshots", {{"Filter.1.Key", "CreationStartTime"},
+                                      {"Filter.1.Value", "2023-12-31T00:00Z"},
+                                      {"Filter.2.Key", "CreationEndTime"},
+                                      {"Filter.2.Value", "2024-01-02T00:00Z"}});
+  ASSERT_EQ(r.status, 200) << r.body.dump();
+  ASSERT_EQ(r.body["Snapshots"]["Snapshot"].size(), 1u);
+  EXPECT_EQ(r.body["Snapshots"]["Snapshot"][0]["SnapshotId"], "s-enc1");
+  auto older = call("DescribeSnapshots",
+                    {{"Filter.1.Key", "CreationEndTime"}, {"Filter.1.Value", "2023-12-31T00:00Z"}});
+  ASSERT_EQ(older.body["Snapshots"]["Snapshot"].size(), 1u);
+  EXPECT_EQ(older.body["Snapshots"]["Snapshot"][0]["SnapshotId"], "s-enc2");
+  EXPECT_EQ(call("DescribeSnapshots", {{"Filter.1.Key", "Colour"}, {"Filter.1.Value", "red"}})
+                .body["Code"],
+            "InvalidFilterKey.NotFound");
+  EXPECT_EQ(call("DescribeSnapshots",
+                 {{"Filter.1.Key", "CreationStartTime"}, {"Filter.1.Value", "yesterday"}})
+                .body["Code"],
+            "InvalidFilterValue");
+  auto images = call("DescribeImages", {{"Filter.1.Key", "CreationStartTime"},
+                                        {"Filter.1.Value", "2024-01-01T06:00Z"},
+                                        {"Filter.2.Key", "CreationEndTime"},
+                                        {"Filter.2.Value", "2024-01-02T00:00Z"}});
+  ASSERT_EQ(images.body["Images"]["Image"].size(), 1u);
+  EXPECT_EQ(images.body["Images"]["Image"][0]["ImageId"], "m-plain1");
 }
 
 }  // namespace
