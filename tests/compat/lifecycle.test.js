@@ -63,4 +63,26 @@ describe('sharekeeper-emulator process', () => {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('STS credentials are accepted until their Expiration, then InvalidSecurityToken.Expired', known('lifecycle.sts-expiry'), async () => {
+    // A copy of the suite's seed whose STS key expires a minute from now; the emulated clock is then
+    // moved two minutes ahead (well inside the ±15 min signature window).
+    const s = JSON.parse(JSON.stringify(seed));
+    const key = s.accounts[0].accessKeys.find((k) => k.id === S.STS_AK);
+    key.expiration = new Date(Date.now() + 60e3).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const emu = await startEmulator({ seed: s });
+    try {
+      const creds = { accessKeyId: S.STS_AK, accessKeySecret: S.STS_SK, securityToken: S.STS_TOKEN };
+      for (const mode of S.MODES) {
+        const r = await S.clients.sts(emu, mode, creds).getCallerIdentity();
+        assert.equal(r.body.accountId, S.UID, mode);
+      }
+      await emu.admin('POST', 'clock', { offsetSeconds: 120 });
+      for (const mode of S.MODES) {
+        await S.expectSdkError(S.clients.sts(emu, mode, creds).getCallerIdentity(), { code: 'InvalidSecurityToken.Expired' });
+      }
+    } finally {
+      await emu.stop();
+    }
+  });
 });
