@@ -17,8 +17,11 @@ std::string json_string(const nlohmann::json& obj, const char* key) {
 }
 
 std::string xml_element(std::string_view body, std::string_view name) {
-  const std::string open = "<" + std::string(name) + ">";
-  const std::string close = "</" + std::string(name) + ">";
+  // Built with append, not operator+: GCC 12 at -O3 warns (-Wrestrict) on the temporary chain.
+  std::string open(1, '<');
+  open.append(name).push_back('>');
+  std::string close("</");
+  close.append(name).push_back('>');
   const auto a = body.find(open);
   if (a == std::string_view::npos) return {};
   const auto b = body.find(close, a + open.size());
