@@ -1,6 +1,8 @@
 // The access evaluator: one positive case, and one negative case per prerequisite (shared,
 // association state, invitation, service key, role, trust by account / RD id / RD path, KMS policy
 // and explicit Deny).
+#include <fstream>
+
 #include "tests/unit/emulator/model_fixture.hpp"
 
 namespace sharekeeper::emulator::testing {
@@ -252,6 +254,79 @@ TEST_F(AccessTest, UnencryptedNeedsOnlyTheShareAndOwnersAlwaysCan) {
   json missing = access(kRecipientA, "s-nope");
   EXPECT_FALSE(missing["usable"].get<bool>());
   EXPECT_TRUE(mentions(missing, "does not exist"));
+}
+
+}  // namespace
+}  // namespace sharekeeper::emulator::testing
+
+namespace sharekeeper::emulator::testing {
+namespace {
+
+nlohmann::json quickstart_seed() {
+  std::ifstream in(std::string(SHAREKEEPER_SOURCE_DIR) + "/examples/seed/quickstart.json");
+  return nlohmann::json::parse(in);
+}
+
+TEST(QuickstartSeed, FolderShareOfAForensicSnapshotEndToEnd) {
+  Model m;
+  ASSERT_NO_THROW(m.load_seed(quickstart_seed()));
+  auto now = Clock::now();
+  auto call = [&](std::string product, std::string action, std::map<std::string, std::string> p,
+                  const std::string& key = "LTAI5tQuickstartSharer01") {
+    auto k = m.find_key(key, now);
+    EXPECT_TRUE(k.has_value());
+    ApiCall c;
+    c.product = std::move(product);
+    c.action = std::move(action);
+    c.params = std::move(p);
+    c.caller.account_uid = k->account_uid;
+    c.caller.access_key_id = k->access_key_id;
+    c.caller.arn = k->arn;
+    c.caller.identity_type = k->identity_type;
+    c.now = now;
+    auto r = m.call(c);
+    EXPECT_EQ(r.status, 200) << action << " " << r.body.dump();
+    return r;
+  };
+  call(
+      "ram", "CreateRole",
+      {{"RoleName", "AliyunECSShareEncryptSnapshotDefaultRole"},
+       {"AssumeRolePolicyDocument",
+        R"({"Version":"1","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Principal":{"Service":["*@ecs.aliyuncs.com"]},"Condition":{"StringLike":{"sts:ServiceOwnerRDPath":"rd-abc123/r-ab12cd/fd-abcdefghij*"}}}]})"}});
+  call(
+      "ram", "CreatePolicy",
+      {{"PolicyName", "sharekeeper-snapshot-kms-1"},
+       {"PolicyDocument",
+        R"({"Version":"1","Statement":[{"Effect":"Allow","Action":["kms:List*"],"Resource":["acs:kms:cn-hangzhou:1234567890123456:key"]},{"Effect":"Allow","Action":["kms:DescribeKey","kms:TagResource","kms:UntagResource","kms:Encrypt","kms:Decrypt","kms:GenerateDataKey"],"Resource":["acs:kms:cn-hangzhou:1234567890123456:key/key-hzz63a9b8c7d6e5f4g3h2i"]}]})"}});
+  call("ram", "AttachPolicyToRole",
+       {{"PolicyType", "Custom"},
+        {"PolicyName", "sharekeeper-snapshot-kms-1"},
+        {"RoleName", "AliyunECSShareEncryptSnapshotDefaultRole"}});
+  call("resourcesharing", "CreateResourceShare",
+       {{"ResourceShareName", "forensics-snapshots"},
+        {"Resources.1.ResourceType", "Snapshot"},
+        {"Resources.1.ResourceId", "s-bp1forensic00000001"},
+        {"Resources.2.ResourceType", "Snapshot"},
+        {"Resources.2.ResourceId", "s-bp1forensic00000002"},
+        {"Targets.1", "fd-abcdefghij"}});
+  now += std::chrono::milliseconds(200);
+  auto staging = m.access("5555666677778888", "s-bp1forensic00000001", now);
+  EXPECT_TRUE(staging["usable"].get<bool>()) << staging.dump();
+  EXPECT_TRUE(m.access("5555666677778888", "s-bp1forensic00000002", now)["usable"].get<bool>());
+  auto dev = m.access("1111222233334444", "s-bp1forensic00000001", now);  // other folder
+  EXPECT_FALSE(dev["usable"].get<bool>());
+  auto legacy = m.access("1111222233334444", "m-bp1legacy00000000001", now);
+  EXPECT_NE(legacy["reasons"].dump().find("service key"), std::string::npos);
+  EXPECT_TRUE(m.access("1111222233334444", "m-bp1plain000000000001", now)["usable"].get<bool>());
+  auto who = call("sts", "GetCallerIdentity", {});
+  EXPECT_EQ(who.body["Arn"], "acs:ram::1234567890123456:user/sharekeeper");
+  auto images = call("ecs", "DescribeImages",
+                     {{"RegionId", "cn-hangzhou"}, {"ImageId", "m-bp1aaaaaaaaaaaaaaaaa"}});
+  EXPECT_EQ(images.body["Images"]["Image"][0]["DiskDeviceMappings"]["DiskDeviceMapping"].size(),
+            2u);
+  auto svc =
+      call("kms", "ListKeys", {{"Filters", R"([{"Key":"CreatorType","Values":["Service"]}])"}});
+  EXPECT_EQ(svc.body["Keys"]["Key"][0]["KeyId"], "key-hzz6svc0ecs0default0001");
 }
 
 }  // namespace
