@@ -39,9 +39,15 @@ bool ConfigChanges::empty() const {
 }
 
 std::string ConfigChanges::summary() const {
+  // Appends rather than `"+" + std::to_string(...)`, which trips GCC 12's -Wrestrict at -O2.
   auto counts = [](const auto& a, const auto& r, const auto& m) {
-    return "+" + std::to_string(a.size()) + " -" + std::to_string(r.size()) + " ~" +
-           std::to_string(m.size());
+    std::string out("+");
+    out += std::to_string(a.size());
+    out += " -";
+    out += std::to_string(r.size());
+    out += " ~";
+    out += std::to_string(m.size());
+    return out;
   };
   return "shares " + counts(shares_added, shares_removed, shares_modified) + ", accounts " +
          counts(accounts_added, accounts_removed, accounts_modified) + ", settings " +

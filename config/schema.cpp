@@ -69,15 +69,15 @@ class Checker {
   Checker(const std::string& file, std::vector<Diagnostic>& diags) : file_(file), diags_(diags) {}
 
   void error(Pos p, std::string message, std::string hint = "") {
-    diags_.push_back(
-        {{file_, p.line, p.column}, Severity::kError, std::move(message), std::move(hint)});
+    diags_.push_back(make_diagnostic(Severity::kError, file_, p.line, p.column, std::move(message),
+                                     std::move(hint)));
   }
   void error(const Node& n, std::string message, std::string hint = "") {
     error(pos_of(n), std::move(message), std::move(hint));
   }
   void warning(const Node& n, std::string message, std::string hint = "") {
-    diags_.push_back(
-        {{file_, n.line, n.column}, Severity::kWarning, std::move(message), std::move(hint)});
+    diags_.push_back(make_diagnostic(Severity::kWarning, file_, n.line, n.column,
+                                     std::move(message), std::move(hint)));
   }
 
   // A null value's own mark points past the key (yaml-cpp), so "needs a value" is reported at the

@@ -6,6 +6,7 @@
 #include <yaml-cpp/parser.h>
 
 #include <cstdio>
+#include <memory>
 #include <optional>
 #include <sstream>
 #include <unordered_map>
@@ -104,7 +105,9 @@ class TreeBuilder : public YAML::EventHandler {
  private:
   struct Frame {
     Node node;
-    std::unordered_map<std::string, int> keys;  // key -> line of its first occurrence
+    // Duplicate detection: a scan of the keys so far for small maps (no allocation per mapping on a
+    // 10,000-share config), a hash index once a map grows large (fuzzed inputs).
+    std::unique_ptr<std::unordered_map<std::string, int>> index;
   };
 
   bool skipping() const { return skip_depth_ > 0; }
@@ -122,8 +125,8 @@ class TreeBuilder : public YAML::EventHandler {
     diags_.push_back(std::move(d));
   }
   void error(const Node& n, std::string message, std::string hint = "") {
-    diags_.push_back(
-        {{file_, n.line, n.column}, Severity::kError, std::move(message), std::move(hint)});
+    diags_.push_back(make_diagnostic(Severity::kError, file_, n.line, n.column, std::move(message),
+                                     std::move(hint)));
   }
 
   void check_tag(const YAML::Mark& mark, const std::string& tag) {
@@ -181,10 +184,28 @@ class TreeBuilder : public YAML::EventHandler {
       error(key, "merge keys (`<<`) are not allowed", "write the keys out");
       return;
     }
-    auto [it, inserted] = map.keys.emplace(key.text, key.line);
-    if (!inserted)
+    constexpr std::size_t kScanLimit = 32;
+    const auto& children = map.node.children;
+    int first_line = -1;
+    if (!map.index) {
+      for (std::size_t i = 0; i < children.size(); i += 2)
+        if (children[i].is_scalar() && children[i].text == key.text) {
+          first_line = children[i].line;
+          break;
+        }
+      if (first_line < 0 && children.size() / 2 >= kScanLimit) {
+        map.index = std::make_unique<std::unordered_map<std::string, int>>();
+        for (std::size_t i = 0; i < children.size(); i += 2)
+          if (children[i].is_scalar()) map.index->emplace(children[i].text, children[i].line);
+      }
+    }
+    if (map.index) {
+      auto [it, inserted] = map.index->emplace(key.text, key.line);
+      if (!inserted) first_line = it->second;
+    }
+    if (first_line >= 0)
       error(key, "duplicate key `" + shorten(key.text) + "`",
-            "first defined on line " + std::to_string(it->second) +
+            "first defined on line " + std::to_string(first_line) +
                 "; YAML would keep only the last one");
   }
 
@@ -259,15 +280,14 @@ ParsedYaml parse_yaml(const std::string& file, std::string_view content) {
   ParsedYaml out;
   if (content.size() > kMaxFileBytes) {
     out.diagnostics.push_back(
-        {{file, 0, 0},
-         Severity::kError,
-         "file is larger than 1 MiB (" + std::to_string(content.size()) + " bytes)",
-         "split it into several files in one directory"});
+        make_diagnostic(Severity::kError, file, 0, 0,
+                        "file is larger than 1 MiB (" + std::to_string(content.size()) + " bytes)",
+                        "split it into several files in one directory"));
     return out;
   }
   if (auto bad = check_encoding(content)) {
     auto [line, col] = line_column(content, bad->offset);
-    out.diagnostics.push_back({{file, line, col}, Severity::kError, bad->message, ""});
+    out.diagnostics.push_back(make_diagnostic(Severity::kError, file, line, col, bad->message, ""));
     return out;
   }
   std::istringstream in{std::string(content)};
@@ -275,10 +295,8 @@ ParsedYaml parse_yaml(const std::string& file, std::string_view content) {
   try {
     YAML::Parser parser(in);
     if (!parser.HandleNextDocument(builder) || !builder.done()) {
-      out.diagnostics.push_back({{file, 0, 0},
-                                 Severity::kError,
-                                 "file is empty",
-                                 "start it with `apiVersion: sharekeeper/v1`"});
+      out.diagnostics.push_back(make_diagnostic(Severity::kError, file, 0, 0, "file is empty",
+                                                "start it with `apiVersion: sharekeeper/v1`"));
       return out;
     }
     out.root = builder.take_root();
@@ -287,10 +305,9 @@ ParsedYaml parse_yaml(const std::string& file, std::string_view content) {
     auto before = out.diagnostics.size();
     if (parser.HandleNextDocument(extra) || out.diagnostics.size() > before) {
       out.diagnostics.resize(before);
-      out.diagnostics.push_back({{file, 0, 0},
-                                 Severity::kError,
-                                 "more than one YAML document in the file",
-                                 "put each document in its own file"});
+      out.diagnostics.push_back(make_diagnostic(Severity::kError, file, 0, 0,
+                                                "more than one YAML document in the file",
+                                                "put each document in its own file"));
     }
   } catch (const StopParsing&) {
     // the nesting error is already recorded
@@ -301,8 +318,8 @@ ParsedYaml parse_yaml(const std::string& file, std::string_view content) {
     d.message = "YAML syntax: " + e.msg;
     out.diagnostics.push_back(std::move(d));
   } catch (const std::exception& e) {
-    out.diagnostics.push_back(
-        {{file, 0, 0}, Severity::kError, std::string("cannot parse: ") + e.what(), ""});
+    out.diagnostics.push_back(make_diagnostic(Severity::kError, file, 0, 0,
+                                              std::string("cannot parse: ") + e.what(), ""));
   }
   return out;
 }

@@ -27,6 +27,20 @@ struct Node {
   bool is_null() const { return kind == Kind::kNull; }
 };
 
+// Built field by field: brace-initialising the nested aggregate trips GCC 12's
+// -Wmaybe-uninitialized at -O2.
+inline Diagnostic make_diagnostic(Severity severity, std::string file, int line, int column,
+                                  std::string message, std::string hint = "") {
+  Diagnostic d;
+  d.where.file = std::move(file);
+  d.where.line = line;
+  d.where.column = column;
+  d.severity = severity;
+  d.message = std::move(message);
+  d.hint = std::move(hint);
+  return d;
+}
+
 struct ParsedYaml {
   bool has_root = false;  // false when the file could not be parsed at all
   Node root;

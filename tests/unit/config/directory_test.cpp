@@ -126,5 +126,33 @@ TEST(Directory, ContentHashDependsOnBytesAndNamesNotOnLocation) {
   EXPECT_NE(content_hash({{"x", "ab"}, {"y", "c"}}), content_hash({{"x", "a"}, {"y", "bc"}}));
 }
 
+TEST(Directory, LargeConfigsParseFilesInParallelWithTheSameDiagnostics) {
+  // Over 256 KiB in total: the files are parsed on several threads; results must not depend on it.
+  TempDir dir;
+  dir.write("00.yaml", kAccounts);
+  for (int f = 1; f <= 4; ++f) {
+    std::string y = "apiVersion: sharekeeper/v1\nshares:\n";
+    for (int s = 0; s < 700; ++s) {
+      y += "  - {name: s" + std::to_string(f * 1000 + s) +
+           ", account: prod, region: cn-hangzhou, snapshots: [s-bp1" +
+           std::to_string(10000000 + f * 1000 + s) + "], to: {accounts: [\"1111222233334444\"]}}\n";
+    }
+    if (f == 3) y += "  - {name: bad, account: nobody, region: cn-hangzhou, images: [x], to: {}}\n";
+    dir.write("0" + std::to_string(f) + ".yaml", y);
+  }
+  auto r = load(dir.path());
+  ASSERT_FALSE(r.ok());
+  std::string all = dump(r);
+  EXPECT_EQ(r.error_count(), 3u) << all;
+  for (const auto& d : r.diagnostics) {
+    EXPECT_EQ(d.where.file, (dir.path() / "03.yaml").string()) << all;
+    EXPECT_EQ(d.where.line, 703) << all;
+  }
+  std::filesystem::remove(dir.path() / "03.yaml");
+  auto ok = load(dir.path());
+  ASSERT_TRUE(ok.ok()) << dump(ok);
+  EXPECT_EQ(ok.state->shares.size(), 2100u);
+}
+
 }  // namespace
 }  // namespace sharekeeper::config
