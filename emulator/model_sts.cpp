@@ -253,9 +253,12 @@ ApiResponse assume_role_with_oidc(State& state, const ModelOptions& options, con
              provider->name + " with this token.");
   }
   json body = issue_credentials(state, options, call, *owner, role, session);
-  json client_ids = json::array();
+  // ClientIds is one comma-separated string in the STS model, not a JSON array.
+  std::string client_ids;
   if (claims.is_object() && claims.contains("aud")) {
-    for (const auto& a : policy::string_list(claims["aud"])) client_ids.push_back(a);
+    for (const auto& a : policy::string_list(claims["aud"])) {
+      client_ids += (client_ids.empty() ? "" : ",") + a;
+    }
   }
   body["OIDCTokenInfo"] = {{"Subject", claim("sub")},
                            {"Issuer", claim("iss").empty() ? provider->issuer_url : claim("iss")},

@@ -84,6 +84,7 @@ TEST_F(ModelTest, AssumeRoleWithOidcIsAnonymousAndChecksTheProvider) {
   auto r = call("sts", "AssumeRoleWithOIDC", p, "");
   ASSERT_EQ(r.status, 200) << r.body.dump();
   EXPECT_EQ(r.body["OIDCTokenInfo"]["Subject"], "sa:default");
+  EXPECT_TRUE(r.body["OIDCTokenInfo"]["ClientIds"].is_string());
   EXPECT_TRUE(model_.find_key(r.body["Credentials"]["AccessKeyId"].get<std::string>(), now_));
 
   auto q = p;
