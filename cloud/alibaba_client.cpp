@@ -209,6 +209,7 @@ Result<std::string> AlibabaClient::invoke(const Call& call) {
     // revocation): fetch credentials once more and retry at once, outside the backoff budget.
     if (refresh_credentials_and_retry(error.code) && !refreshed_credentials) {
       refreshed_credentials = true;
+      options_.credentials->invalidate();
       continue;
     }
     const RetryDecision decision = retry.on_failure(error.cls, call.read_only, wait_hint);

@@ -164,6 +164,14 @@ class FakeCredentials final : public CredentialsProvider {
     return c;
   }
   std::string name() const override { return "fake"; }
+  void invalidate() override {
+    std::lock_guard lock(mu_);
+    ++invalidations_;
+  }
+  int invalidations() const {
+    std::lock_guard lock(mu_);
+    return invalidations_;
+  }
   int calls() const {
     std::lock_guard lock(mu_);
     return calls_;
@@ -174,6 +182,7 @@ class FakeCredentials final : public CredentialsProvider {
   std::deque<Credentials> queue_;
   std::optional<Error> error_;
   int calls_ = 0;
+  int invalidations_ = 0;
 };
 
 }  // namespace sharekeeper::cloud::testing

@@ -413,6 +413,7 @@ TEST_F(ClientTest, ExpiredTokenRefreshesCredentialsOnce) {
   const auto rs = transport->requests();
   ASSERT_EQ(rs.size(), 2u);
   EXPECT_EQ(header_of(rs[1], "x-acs-security-token"), "CAISfreshTokenAfterRefresh");
+  EXPECT_EQ(credentials->invalidations(), 1);  // the cache is bypassed, not just asked again
   EXPECT_EQ(clock->slept(), milliseconds(0));
 
   transport->set_handler([](const HttpRequest&) {
@@ -422,6 +423,7 @@ TEST_F(ClientTest, ExpiredTokenRefreshesCredentialsOnce) {
   ASSERT_FALSE(again.ok());
   EXPECT_EQ(again.error().cls, ErrorClass::kTerminal);
   EXPECT_EQ(transport->count(), 4u);  // once more, then give up
+  EXPECT_EQ(credentials->invalidations(), 2);
 }
 
 TEST_F(ClientTest, CredentialFailureIsReturnedRedacted) {
