@@ -67,7 +67,8 @@ class FaultInjector {
   void reseed(std::uint64_t seed);
 
   // Rules are evaluated in order: every firing rule adds its latency; the first firing rule with a
-  // code (or drop) decides the error.
+  // code (or drop) decides the error, and the rules after it are not evaluated (counters
+  // unchanged).
   FaultDecision decide(std::string_view product, std::string_view action, std::string_view account);
 
   nlohmann::json to_json() const;

@@ -164,6 +164,16 @@ net::awaitable<Outcome> Server::Impl::handle_api(const Request& req) {
 
   co_await sleep_for(options.latency);
 
+  // A model bug must cost one 500, not the connection (and never the io thread).
+  auto call_model = [&]() -> ApiResponse {
+    try {
+      return model.call(call);
+    } catch (const std::exception& e) {
+      return make_error(
+          call, 500, "InternalError",
+          std::string("The request processing has failed due to some unknown error: ") + e.what());
+    }
+  };
   ApiResponse response;
   bool drop = false;
   std::optional<std::chrono::milliseconds> retry_after;
@@ -180,13 +190,13 @@ net::awaitable<Outcome> Server::Impl::handle_api(const Request& req) {
     entry.fault_rule = fault.rule_id;
     if (fault.after_commit) {
       // The change is applied; only the answer is lost or replaced: the "did it happen?" case.
-      response = model.call(call);
+      response = call_model();
       entry.committed = true;
       co_await sleep_for(fault.latency);
     } else {
       co_await sleep_for(fault.latency);
       if (!fault.fail && !fault.drop) {
-        response = model.call(call);
+        response = call_model();
         entry.committed = true;
       }
     }
