@@ -7,21 +7,11 @@
 // Test ids: "<V3|V1>:<product>.<Action>[.<case>]" in sdk.test.js, "replay:<capture label>" and
 // "tamper:<capture label>" in replay.test.js, "kms20160120.<Action>", "credentials.<type>".
 const kDeviations = [
-  // [id prefix, 'reason (docs/compat.md Dn)']
-  [
-    'replay:sts.AssumeRoleWithOIDC default',
-    'D1: seeded role share-daemon invisible once the clock is moved before the seed load time (EntityNotExist.Role)',
-  ],
-  ['replay:ram.CreatePolicyVersion default', 'D1: seeded policy invisible once the clock is moved back (EntityNotExist.Policy)'],
-  ['replay:credentials ram_role_arn', 'D1: seeded role share-daemon invisible once the clock is moved back (EntityNotExist.Role)'],
-  ['replay:credentials oidc_role_arn', 'D1: seeded role share-daemon invisible once the clock is moved back (EntityNotExist.Role)'],
-  // Specific entries first: the first matching prefix wins.
-  ['V3:ecs.ModifyImageSharePermission.unknownAccount', 'D2: any 16-digit UID is accepted; the real API answers 404 InvalidAccount.NotFound'],
-  ['V1:ecs.ModifyImageSharePermission.unknownAccount', 'D2: any 16-digit UID is accepted; the real API answers 404 InvalidAccount.NotFound'],
+  // [id prefix, 'reason (docs/compat.md Dn)']; the first matching prefix wins.
   ['V3:sts.AssumeRoleWithOIDC.ok', 'D4: OIDCTokenInfo.ClientIds is a JSON array; the SDK model (and real API) has a comma-separated string, so the SDK throws'],
   ['V1:sts.AssumeRoleWithOIDC.ok', 'D4: OIDCTokenInfo.ClientIds is a JSON array; the SDK model (and real API) has a comma-separated string, so the SDK throws'],
-  ['V3:ecs.DescribeSnapshots.creationTime', 'D3: Filter.N CreationStartTime/CreationEndTime ignored; every snapshot is returned'],
-  ['V1:ecs.DescribeSnapshots.creationTime', 'D3: Filter.N CreationStartTime/CreationEndTime ignored; every snapshot is returned'],
+  ['replay:sts.AssumeRoleWithOIDC default', 'D4: OIDCTokenInfo.ClientIds is a JSON array where the SDK model has a string'],
+  ['replay:credentials oidc_role_arn', 'D4: OIDCTokenInfo.ClientIds is a JSON array where the SDK model has a string'],
 ];
 
 function known(id) {
