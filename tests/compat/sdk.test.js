@@ -500,6 +500,28 @@ for (const mode of S.MODES) {
       }
     });
 
+    it('DeletePolicy with CascadingDelete removes a policy that still has versions', known(`${mode}:ram.DeletePolicy.cascading`), async () => {
+      const name = `${policyName}-cascade`;
+      await ram.createPolicy(new RAM.CreatePolicyRequest({ policyName: name, policyDocument: doc(1) }));
+      await ram.createPolicyVersion(new RAM.CreatePolicyVersionRequest({ policyName: name, policyDocument: doc(2) }));
+      await ram.deletePolicy(new RAM.DeletePolicyRequest({ policyName: name, cascadingDelete: true }));
+      await S.expectSdkError(ram.getPolicy(new RAM.GetPolicyRequest({ policyName: name, policyType: 'Custom' })), {
+        code: 'EntityNotExist.Policy',
+        statusCode: 404,
+      });
+    });
+
+    it('a System policy is not found as Custom; UpdateRole with a malformed document is MalformedPolicyDocument', known(`${mode}:ram.misc-errors`), async () => {
+      await S.expectSdkError(ram.getPolicy(new RAM.GetPolicyRequest({ policyName: 'AliyunKMSFullAccess', policyType: 'Custom' })), {
+        code: 'EntityNotExist.Policy',
+        statusCode: 404,
+      });
+      await S.expectSdkError(ram.updateRole(new RAM.UpdateRoleRequest({ roleName, newAssumeRolePolicyDocument: '{"Statement":' })), {
+        code: 'MalformedPolicyDocument',
+        statusCode: 400,
+      });
+    });
+
     it('DeleteRole / DeletePolicy conflicts, then both deleted', known(`${mode}:ram.Delete`), async () => {
       await ram.attachPolicyToRole(new RAM.AttachPolicyToRoleRequest({ policyType: 'Custom', policyName, roleName }));
       await S.expectSdkError(ram.deleteRole(new RAM.DeleteRoleRequest({ roleName })), { code: 'DeleteConflict.Role.Policy', statusCode: 409 });
@@ -858,6 +880,17 @@ for (const mode of S.MODES) {
         ecs.modifyImageSharePermission(new ECS.ModifyImageSharePermissionRequest({ regionId: REGION, imageId: 'm-bp1missing000001', addAccount: ['1111111111111111'] })),
         { code: 'InvalidImageId.NotFound', statusCode: 404 },
       );
+    });
+
+    it('RemoveAccount beyond 10 entries is silently ignored too', known(`${mode}:ecs.ModifyImageSharePermission.removeTruncation`), async () => {
+      const modify = (o) => ecs.modifyImageSharePermission(new ECS.ModifyImageSharePermissionRequest({ regionId: REGION, imageId: 'm-bp1testimage0001', ...o }));
+      await modify({ addAccount: twelve.slice(0, 10) });
+      await modify({ addAccount: twelve.slice(10) });
+      assert.equal((await sharedIds('m-bp1testimage0001')).ids.length, 12);
+      await modify({ removeAccount: twelve });
+      assert.deepEqual((await sharedIds('m-bp1testimage0001')).ids, twelve.slice(10), 'only the first 10 RemoveAccount entries applied');
+      await modify({ removeAccount: twelve.slice(10) });
+      assert.deepEqual((await sharedIds('m-bp1testimage0001')).ids, []);
     });
 
     const addTo = (imageId, accounts) =>
