@@ -33,16 +33,16 @@ struct GrantKey {
 
 // Per-resource detail shown only in /status (never in metric labels).
 struct ResourceDetail {
-  std::string id;     // m-... / s-...
-  std::string state;  // e.g. "ok", "service_key", "missing", "key_disabled", "unencrypted"
-  std::string
-      shared;  // "yes" | "no" | "pending" | "unknown": is the resource itself shared to the target
+  std::string id;  // m-... / s-...
+  std::string region;
+  std::string state;   // Ready | Pending | Blocked | Failed | Observed
+  std::string reason;  // e.g. "service key: copy the resource with a CMK"
 };
 
 struct GrantReport {
   GrantKey key;
   GrantState state = GrantState::kPending;
-  std::string reason;   // short machine word: converged, missing_role, service_key, ...
+  std::string reason;   // why not Ready ("" when Ready with nothing to say)
   std::string message;  // one human line, already redacted
   std::vector<ResourceDetail> resources;
 };

@@ -197,6 +197,8 @@ bool Scheduler::stop(Millis deadline) {
       w.detach();
   }
   workers_.clear();
+  std::lock_guard lock(mu_);
+  started_ = false;
   return in_time;
 }
 

@@ -70,10 +70,13 @@ TEST(StatusStore, GrantRowsWithTransitionsAndErrors) {
                            "ram AttachPolicyToRole: Throttling",
                            {}}},
                          true, std::chrono::seconds(10)));
-  s.pass_finished(
-      report(PassResult::kSuccess,
-             {{key("1111222233334444"), GrantState::kReady, "", "", {{"m-abc", "ok", "unknown"}}}},
-             true, std::chrono::seconds(20)));
+  s.pass_finished(report(PassResult::kSuccess,
+                         {{key("1111222233334444"),
+                           GrantState::kReady,
+                           "",
+                           "",
+                           {{"m-abc", "cn-hangzhou", "Ready", ""}}}},
+                         true, std::chrono::seconds(20)));
   s.pass_finished(report(PassResult::kSuccess,
                          {{key("1111222233334444"), GrantState::kReady, "", "", {}}}, true,
                          std::chrono::seconds(30)));

@@ -1,0 +1,230 @@
+#include "daemon/daemon.hpp"
+
+#include <algorithm>
+
+#include "config/desired_state.hpp"
+#include "daemon/config_watcher.hpp"
+#include "daemon/logging.hpp"
+
+namespace sharekeeper::daemon {
+
+namespace {
+
+std::vector<std::string> account_names(const config::DesiredState& d) {
+  std::vector<std::string> out;
+  for (const auto& a : d.accounts) out.push_back(a.name);
+  return out;
+}
+
+std::vector<GrantKey> all_grants(const config::DesiredState& d) {
+  std::vector<GrantKey> out;
+  for (const auto& a : d.accounts) {
+    auto g = grants_of(d, a.name);
+    out.insert(out.end(), g.begin(), g.end());
+  }
+  return out;
+}
+
+std::string join_first(const std::vector<std::string>& lines, std::size_t n) {
+  std::string out;
+  for (std::size_t i = 0; i < lines.size() && i < n; ++i) {
+    if (i) out += "\n";
+    out += lines[i];
+  }
+  if (lines.size() > n) out += "\n... and " + std::to_string(lines.size() - n) + " more";
+  return out;
+}
+
+}  // namespace
+
+Daemon::Daemon(DaemonOptions options, ConfigLoader loader, AccountRunner& runner, Metrics& metrics)
+    : options_(std::move(options)), loader_(std::move(loader)), runner_(runner), metrics_(metrics) {
+  scheduler_ = std::make_unique<Scheduler>(
+      runner_, options_.scheduler,
+      [this](const std::string& account) {
+        status_.pass_started(account, std::chrono::system_clock::now());
+      },
+      [this](const PassReport& r) { on_pass_finished(r); });
+}
+
+Daemon::~Daemon() {
+  if (!stopped_) {
+    if (watcher_) watcher_->stop();
+    scheduler_->stop(options_.shutdown_timeout);
+    if (http_) http_->stop();
+  }
+}
+
+void Daemon::install(std::shared_ptr<const config::DesiredState> desired, bool changed) {
+  const auto now = std::chrono::system_clock::now();
+  // Series and rows first, so the first pass's results land on pre-created series.
+  metrics_.set_config(account_names(*desired), all_grants(*desired), desired->revision);
+  status_.set_config(*desired, now);
+  current_ = desired;
+  scheduler_->update_config(std::move(desired), changed);
+}
+
+std::uint16_t Daemon::start() {
+  LoadedConfig first = loader_(options_.config_path);
+  if (!first.state)
+    throw StartupError("invalid config " + options_.config_path + " (" +
+                           std::to_string(first.diagnostics.size()) + " error(s))",
+                       first.diagnostics);
+  {
+    std::lock_guard lock(reload_mu_);
+    install(first.state, true);
+  }
+  log::info("config loaded", {{"path", options_.config_path},
+                              {"revision", first.state->revision},
+                              {"accounts", std::to_string(first.state->accounts.size())},
+                              {"shares", std::to_string(first.state->shares.size())}});
+
+  AdminHandlers h;
+  h.metrics = [this] { return metrics_.serialize(); };
+  h.healthy = [this] { return healthy(); };
+  h.ready = [this] {
+    auto r = status_.readiness();
+    return std::pair<bool, std::string>{r.ready, r.reason};
+  };
+  h.status = [this] { return status_.status_json(scheduler_->snapshot()); };
+  h.plan = [this] { return status_.plan_json(); };
+  h.reconcile = [this](const std::optional<std::string>& account) {
+    return trigger(account, "http");
+  };
+  http_ = std::make_unique<HttpServer>(
+      options_.http, std::make_shared<const HttpRouter>(std::move(h), options_.admin_token));
+  const std::uint16_t port = http_->start();
+
+  {
+    std::lock_guard lock(health_mu_);
+    last_heartbeat_change_ = SteadyClock::now();
+  }
+  scheduler_->start();
+  if (options_.watch_config) {
+    watcher_ = std::make_unique<ConfigWatcher>(
+        options_.config_path, [this] { reload("inotify"); }, options_.watch_debounce);
+    try {
+      watcher_->start();
+    } catch (const std::exception& e) {
+      // Not fatal: SIGHUP and restarts still pick up changes.
+      log::warn("config watch unavailable; reload with SIGHUP", {{"error", e.what()}});
+      watcher_.reset();
+    }
+  }
+  return port;
+}
+
+std::string Daemon::reload(const std::string& trigger) {
+  std::lock_guard lock(reload_mu_);
+  LoadedConfig next = loader_(options_.config_path);
+  const auto now = std::chrono::system_clock::now();
+  if (!next.state) {
+    metrics_.count_config_reload("rejected");
+    status_.config_rejected(next.diagnostics, now);
+    log::warn("config rejected; the last good config keeps running",
+              {{"trigger", trigger},
+               {"path", options_.config_path},
+               {"revision", current_ ? current_->revision : ""},
+               {"errors", std::to_string(next.diagnostics.size())},
+               {"diagnostics", join_first(next.diagnostics, 20)}});
+    return "rejected";
+  }
+  if (current_ && next.state->content_hash == current_->content_hash &&
+      next.state->revision == current_->revision) {
+    metrics_.count_config_reload("unchanged");
+    status_.config_unchanged(now);
+    log::debug("config unchanged", {{"trigger", trigger}});
+    return "unchanged";
+  }
+  const std::string old_revision = current_ ? current_->revision : "";
+  install(next.state, true);
+  metrics_.count_config_reload("success");
+  log::info("config reloaded", {{"trigger", trigger},
+                                {"revision", next.state->revision},
+                                {"previousRevision", old_revision},
+                                {"accounts", std::to_string(next.state->accounts.size())},
+                                {"shares", std::to_string(next.state->shares.size())}});
+  return "success";
+}
+
+bool Daemon::trigger(const std::optional<std::string>& account, const std::string& source) {
+  const bool ok = scheduler_->trigger(account);
+  log::info(ok ? "reconcile triggered" : "reconcile trigger for an unknown account",
+            {{"source", source}, {"account", account.value_or("*")}});
+  return ok;
+}
+
+std::pair<bool, std::string> Daemon::healthy() {
+  const auto hb = scheduler_->heartbeat();
+  const auto now = SteadyClock::now();
+  std::lock_guard lock(health_mu_);
+  if (hb != last_heartbeat_) {
+    last_heartbeat_ = hb;
+    last_heartbeat_change_ = now;
+  }
+  if (now - last_heartbeat_change_ > options_.liveness_window)
+    return {false, "scheduler loop stalled"};
+  return {true, ""};
+}
+
+void Daemon::on_pass_finished(const PassReport& r) {
+  const PassOutcome& o = r.outcome;
+  // Audit even a stale pass: its changes happened.
+  for (const auto& c : o.changes) {
+    log::audit(r.account, c);
+    metrics_.count_change(r.account, c.operation);
+  }
+  const double seconds = std::chrono::duration<double>(r.duration).count();
+  metrics_.observe_pass(r.account, o.result, seconds, r.finished);
+  for (const auto& [object, n] : o.drift) metrics_.count_drift(r.account, object, n);
+  for (const auto& [reason, n] : o.revocations_blocked)
+    metrics_.count_revocations_blocked(reason, n);
+  if (!r.stale) metrics_.publish_grants(o.grants, r.finished);
+  status_.pass_finished(r);
+
+  int ready = 0;
+  for (const auto& g : o.grants) ready += g.state == GrantState::kReady ? 1 : 0;
+  log::Fields f{{"account", r.account},
+                {"result", to_string(o.result)},
+                {"durationSeconds", std::to_string(seconds)},
+                {"changesPlanned", std::to_string(o.changes_planned)},
+                {"changesApplied", std::to_string(o.changes.size())},
+                {"grants", std::to_string(o.grants.size())},
+                {"grantsReady", std::to_string(ready)},
+                {"phase", to_string(r.phase)},
+                {"nextRun", r.next_run ? format_time(*r.next_run) : ""}};
+  if (!o.error.empty()) f.emplace_back("error", o.error);
+  if (o.terminal) f.emplace_back("terminal", "true");
+  if (r.stale) f.emplace_back("stale", "true");
+  if (o.result == PassResult::kSuccess)
+    log::info("reconcile pass finished", f);
+  else
+    log::warn(o.terminal ? "reconcile pass failed; waiting for a config change or POST /reconcile"
+                         : "reconcile pass failed; retrying with backoff",
+              f);
+}
+
+void Daemon::request_stop() {
+  std::lock_guard lock(stop_mu_);
+  stop_requested_ = true;
+  stop_cv_.notify_all();
+}
+
+bool Daemon::run_until_stopped() {
+  {
+    std::unique_lock lock(stop_mu_);
+    stop_cv_.wait(lock, [this] { return stop_requested_; });
+  }
+  log::info("shutting down: no new passes; waiting for passes in flight",
+            {{"timeoutSeconds", std::to_string(options_.shutdown_timeout.count() / 1000)}});
+  if (watcher_) watcher_->stop();
+  const bool in_time = scheduler_->stop(options_.shutdown_timeout);
+  if (!in_time) log::warn("passes still in flight at the shutdown deadline; abandoning them");
+  // HTTP last, so /healthz and /metrics answer while passes drain.
+  if (http_) http_->stop();
+  stopped_ = true;
+  log::info("stopped");
+  return in_time;
+}
+
+}  // namespace sharekeeper::daemon

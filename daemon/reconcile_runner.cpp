@@ -1,0 +1,252 @@
+#include "daemon/reconcile_runner.hpp"
+
+#include <openssl/sha.h>
+
+#include <algorithm>
+#include <cstdio>
+
+#include "cloud/api.hpp"
+#include "config/desired_state.hpp"
+#include "reconcilers/observe.hpp"
+#include "reconcilers/plan.hpp"
+#include "reconcilers/render.hpp"
+
+namespace sharekeeper::daemon {
+
+namespace rc = reconcilers;
+
+std::string digest(const std::string& document) {
+  if (document.empty()) return "";
+  unsigned char d[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(document.data()), document.size(), d);
+  std::string out(2 * SHA256_DIGEST_LENGTH, '0');
+  for (int i = 0; i < SHA256_DIGEST_LENGTH; ++i)
+    std::snprintf(&out[2 * static_cast<std::size_t>(i)], 3, "%02x", d[i]);
+  return out;
+}
+
+namespace {
+
+GrantState map_state(rc::GrantState s) {
+  switch (s) {
+    case rc::GrantState::kReady:
+      return GrantState::kReady;
+    case rc::GrantState::kPending:
+      return GrantState::kPending;
+    case rc::GrantState::kBlocked:
+      return GrantState::kBlocked;
+    case rc::GrantState::kFailed:
+      return GrantState::kFailed;
+    case rc::GrantState::kObserved:
+      return GrantState::kObserved;
+  }
+  return GrantState::kFailed;
+}
+
+std::vector<GrantReport> map_grants(const std::vector<rc::GrantStatus>& in,
+                                    const std::string& account) {
+  std::vector<GrantReport> out;
+  for (const auto& g : in) {
+    if (g.account != account) continue;
+    GrantReport r;
+    r.key = {g.account, g.share, rc::to_string(g.target.type), g.target.id};
+    r.state = map_state(g.state);
+    r.reason = g.reason;
+    if (r.state == GrantState::kFailed) r.message = g.reason;
+    for (const auto& res : g.resources)
+      r.resources.push_back({res.resource_id, res.region, rc::to_string(res.state), res.reason});
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+// "prune disabled" -> "prune_disabled" (the sharekeeper_revocations_blocked_total label).
+std::string guard_label(std::string guard) {
+  std::replace(guard.begin(), guard.end(), ' ', '_');
+  return guard;
+}
+
+std::string operation(rc::Action a) {
+  switch (a) {
+    case rc::Action::kCreateRole:
+      return "create_role";
+    case rc::Action::kUpdateTrustPolicy:
+      return "update_trust_policy";
+    case rc::Action::kCreatePolicy:
+      return "create_policy";
+    case rc::Action::kCreatePolicyVersion:
+      return "create_policy_version";
+    case rc::Action::kDeletePolicyVersion:
+      return "delete_policy_version";
+    case rc::Action::kAttachPolicy:
+      return "attach_policy";
+    case rc::Action::kDetachPolicy:
+      return "detach_policy";
+  }
+  return "other";
+}
+
+// The document an object had before the change, for the audit digest.
+std::string before_document(const rc::AccountObservation& obs, const rc::Change& c) {
+  switch (c.action) {
+    case rc::Action::kUpdateTrustPolicy:
+      for (auto k : {rc::RoleKind::kSnapshot, rc::RoleKind::kImage})
+        if (c.role == rc::role_name(k) && obs.role(k).presence == rc::Presence::kPresent)
+          return obs.role(k).role.trust_policy;
+      return "";
+    case rc::Action::kCreatePolicyVersion:
+    case rc::Action::kDeletePolicyVersion:
+      if (auto it = obs.policies.find(c.policy_name); it != obs.policies.end())
+        return it->second.default_document;
+      return "";
+    default:
+      return "";
+  }
+}
+
+// Drift: a change to an object that already existed (a creation on a fresh account is not drift).
+const char* drift_object(const rc::AccountObservation& obs, const rc::Change& c) {
+  switch (c.action) {
+    case rc::Action::kUpdateTrustPolicy:
+      return "trust_policy";
+    case rc::Action::kCreatePolicyVersion:
+      return "kms_policy";
+    case rc::Action::kDetachPolicy:
+      return "attachment";
+    case rc::Action::kAttachPolicy: {
+      // Re-attaching a policy that exists means someone detached it.
+      auto it = obs.policies.find(c.policy_name);
+      return it != obs.policies.end() && it->second.presence == rc::Presence::kPresent
+                 ? "attachment"
+                 : nullptr;
+    }
+    default:
+      return nullptr;
+  }
+}
+
+// Only this account's part of a plan (plan() reports accounts it was not given as fatal).
+rc::Plan only_account(const rc::Plan& p, const std::string& account) {
+  rc::Plan out;
+  out.instance = p.instance;
+  out.revision = p.revision;
+  for (const auto& a : p.accounts)
+    if (a.account == account) out.accounts.push_back(a);
+  for (const auto& b : p.blocked)
+    if (b.account == account) out.blocked.push_back(b);
+  for (const auto& g : p.grants)
+    if (g.account == account) out.grants.push_back(g);
+  out.summary = p.summary;
+  out.summary.blocked_revocations = static_cast<int>(out.blocked.size());
+  return out;
+}
+
+}  // namespace
+
+ReconcileRunner::ReconcileRunner(ClientFactory factory, Options options)
+    : factory_(std::move(factory)), options_(std::move(options)) {}
+
+std::shared_ptr<cloud::CloudApi> ReconcileRunner::client(const config::DesiredState& desired,
+                                                         const config::Account& account,
+                                                         std::string& error) {
+  std::lock_guard lock(mu_);
+  auto it = clients_.find(account.name);
+  if (it != clients_.end() && it->second.content_hash == desired.content_hash && it->second.api)
+    return it->second.api;
+  auto api = factory_(desired, account, error);
+  if (api) clients_[account.name] = {desired.content_hash, api};
+  return api;
+}
+
+PassOutcome ReconcileRunner::run_pass(const config::DesiredState& desired,
+                                      const std::string& account, const std::atomic<bool>& stop) {
+  PassOutcome out;
+  const config::Account* acct = desired.find_account(account);
+  if (acct == nullptr) {
+    out.result = PassResult::kError;
+    out.error = "account " + account + " is not in the config";
+    return out;
+  }
+  std::string client_error;
+  auto api = client(desired, *acct, client_error);
+  if (!api) {
+    // Credentials that cannot even be set up (missing variables, bad profile) will not fix
+    // themselves.
+    out.result = PassResult::kError;
+    out.terminal = true;
+    out.error = client_error.empty() ? "cannot build the cloud client" : client_error;
+    return out;
+  }
+
+  rc::Observation observation;
+  observation.accounts[account] = rc::observe_account(desired, *acct, *api);
+  const rc::AccountObservation& obs = observation.accounts[account];
+  const rc::Plan full = rc::plan(desired, observation);
+  const rc::Plan p = only_account(full, account);
+  out.plan_json = rc::render_json(p);
+  out.observation_complete = !obs.fatal_error && !obs.partial;
+  for (const auto& b : p.blocked) ++out.revocations_blocked[guard_label(b.guard)];
+  const rc::AccountPlan* ap = p.accounts.empty() ? nullptr : &p.accounts.front();
+  if (ap != nullptr) {
+    out.changes_planned = static_cast<int>(ap->changes.size());
+    for (const auto& c : ap->changes)
+      if (const char* o = drift_object(obs, c)) ++out.drift[o];
+  }
+
+  if (obs.fatal_error) {
+    out.result = PassResult::kError;
+    // Wrong account or rejected credentials: wait for a human. A network failure is not terminal.
+    out.terminal = obs.errors.empty() || obs.errors.back().cls == cloud::ErrorClass::kTerminal;
+    out.error = *obs.fatal_error;
+    out.grants = map_grants(p.grants, account);
+    return out;
+  }
+
+  std::vector<rc::GrantStatus> grants = p.grants;
+  bool failed = false;
+  std::string first_error;
+  if (ap != nullptr && !ap->observation_errors.empty())
+    first_error = ap->observation_errors.front();
+  if (options_.apply_changes && p.has_changes()) {
+    if (stop) {
+      out.result = PassResult::kPartial;
+      out.error = "shutting down: planned changes not applied";
+      out.grants = map_grants(p.grants, account);
+      return out;
+    }
+    const rc::ClientFor client_for = [&](const config::Account& a) -> cloud::CloudApi* {
+      return a.name == account ? api.get() : nullptr;
+    };
+    const rc::ApplyResult r = rc::apply(desired, p, client_for, options_.apply);
+    grants = rc::grants_after_apply(r);
+    for (const auto& a : r.accounts) {
+      for (const auto& cr : a.results) {
+        if (cr.ok) {
+          AppliedChange ch;
+          ch.object = rc::to_string(cr.change.object);
+          ch.name = cr.change.policy_name.empty() ? cr.change.role : cr.change.policy_name;
+          ch.operation = operation(cr.change.action);
+          ch.before_digest = digest(before_document(obs, cr.change));
+          ch.after_digest = cr.change.action == rc::Action::kDeletePolicyVersion
+                                ? ""
+                                : digest(cr.change.document);
+          out.changes.push_back(std::move(ch));
+        } else if (!cr.skipped) {
+          failed = true;
+          if (first_error.empty()) first_error = cr.error ? cr.error->to_string() : cr.detail;
+        }
+      }
+    }
+    if (r.residual.has_errors()) out.observation_complete = false;
+  }
+  out.grants = map_grants(grants, account);
+  if (failed) {
+    out.result = PassResult::kError;
+  } else if (obs.partial) {
+    out.result = PassResult::kPartial;
+  }
+  out.error = out.result == PassResult::kSuccess ? "" : first_error;
+  return out;
+}
+
+}  // namespace sharekeeper::daemon
