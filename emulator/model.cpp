@@ -100,7 +100,7 @@ ApiResponse Model::call(const ApiCall& call) {
          "Specified api is not found, please check your url and method.");
   } catch (const ApiFailure& f) {
     return make_error(call, f.status, f.code, f.message);
-  } catch (const nlohmann::json::exception& e) {
+  } catch (const std::exception& e) {
     // A handler bug must not take the emulator down; answer like the gateway's internal error.
     return make_error(
         call, 500, "InternalError",

@@ -17,6 +17,7 @@ using nlohmann::json;
 
 struct Ctx {
   State& state;
+  const ModelOptions& options;
   const ApiCall& call;
   Account& acc;
 };
@@ -297,8 +298,12 @@ ApiResponse describe_images(Ctx& c) {
     auto it = owner.regions.find(region);
     if (it == owner.regions.end()) continue;
     for (const auto& img : it->second.images) {
-      if (!own && std::none_of(img.shares.begin(), img.shares.end(),
-                               [&](const ImageShare& s) { return s.account_uid == c.acc.uid; })) {
+      // Shared images: by share permission, or by an Associated resource share of type Image.
+      if (!own &&
+          std::none_of(img.shares.begin(), img.shares.end(),
+                       [&](const ImageShare& s) { return s.account_uid == c.acc.uid; }) &&
+          !shared_through_resource_sharing(c.state, c.options, owner.uid, img.id, c.acc.uid,
+                                           c.call.now)) {
         continue;
       }
       consider(owner, img, own);
@@ -446,8 +451,8 @@ ApiResponse modify_image_share_permission(Ctx& c) {
 
 }  // namespace
 
-ApiResponse ecs_call(State& state, const ModelOptions&, const ApiCall& call) {
-  Ctx c{state, call, *state.account(call.caller.account_uid)};
+ApiResponse ecs_call(State& state, const ModelOptions& options, const ApiCall& call) {
+  Ctx c{state, options, call, *state.account(call.caller.account_uid)};
   if (call.action == "DescribeSnapshots") return describe_snapshots(c);
   if (call.action == "DescribeImages") return describe_images(c);
   if (call.action == "DescribeImageSharePermission") return describe_image_share_permission(c);

@@ -652,6 +652,27 @@ bool target_reaches(const State& state, const Association& target, std::string_v
   return std::find(chain.begin(), chain.end(), target.entity_id) != chain.end();
 }
 
+bool shared_through_resource_sharing(const State& state, const ModelOptions& options,
+                                     std::string_view owner_uid, std::string_view resource_id,
+                                     std::string_view uid, Clock::time_point now) {
+  for (const auto& share : state.shares) {
+    if (share.owner != owner_uid) continue;
+    bool resource = std::any_of(
+        share.associations.begin(), share.associations.end(), [&](const Association& a) {
+          return a.association_type == "Resource" && a.entity_id == resource_id &&
+                 association_status(state, share, a, options, now) == "Associated";
+        });
+    if (!resource) continue;
+    for (const auto& t : share.associations) {
+      if (target_reaches(state, t, uid) &&
+          association_status(state, share, t, options, now) == "Associated") {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
 int accept_pending_invitations(State& state, const std::optional<std::string>& uid,
                                Clock::time_point now) {
   int n = 0;

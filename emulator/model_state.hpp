@@ -286,6 +286,10 @@ bool invitation_accepted(const State& state, std::string_view share_id, std::str
 std::optional<Clock::time_point> invitation_accepted_at(const State& state,
                                                         std::string_view share_id,
                                                         std::string_view uid);
+// Is `resource_id` of `owner_uid` shared with `uid` through an Associated resource share at `now`?
+bool shared_through_resource_sharing(const State& state, const ModelOptions& options,
+                                     std::string_view owner_uid, std::string_view resource_id,
+                                     std::string_view uid, Clock::time_point now);
 int accept_pending_invitations(State& state, const std::optional<std::string>& uid,
                                Clock::time_point now);
 

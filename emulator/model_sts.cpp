@@ -274,6 +274,10 @@ ApiResponse assume_role_with_oidc(State& state, const ModelOptions& options, con
 ApiResponse sts_call(State& state, const ModelOptions& options, const ApiCall& call) {
   const std::string& a = call.action;
   if (a == "AssumeRoleWithOIDC") return assume_role_with_oidc(state, options, call);
+  // SAML federation is not modelled (no SAML providers in the seed).
+  if (a == "AssumeRoleWithSAML") {
+    fail(404, "InvalidAction.NotFound", "AssumeRoleWithSAML is not implemented by the emulator.");
+  }
   if (call.caller.anonymous) {
     // Only the OIDC/SAML federation calls are anonymous; the verifier should have refused this one.
     fail(400, "MissingParameter", "AccessKeyId is mandatory for this action.");

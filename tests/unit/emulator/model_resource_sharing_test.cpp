@@ -245,3 +245,28 @@ TEST_F(RsTest, ListingsFromBothSidesAndPaging) {
 
 }  // namespace
 }  // namespace sharekeeper::emulator::testing
+
+namespace sharekeeper::emulator::testing {
+namespace {
+
+TEST_F(RsTest, ImagesSharedByResourceSharingShowAsOthers) {
+  create({{"Resources.1.ResourceType", "Image"},
+          {"Resources.1.ResourceId", "m-plain1"},
+          {"Targets.1", "fd-dev"}});
+  auto describe = [&] {
+    return call("ecs", "DescribeImages", {{"RegionId", kRegion}, {"ImageOwnerAlias", "others"}},
+                "AKRECIPIENTB");
+  };
+  EXPECT_TRUE(describe().body["Images"]["Image"].empty());  // still Associating
+  now_ += std::chrono::milliseconds(200);
+  auto r = describe();
+  ASSERT_EQ(r.body["Images"]["Image"].size(), 1u) << r.body.dump();
+  EXPECT_EQ(r.body["Images"]["Image"][0]["ImageId"], "m-plain1");
+  EXPECT_TRUE(call("ecs", "DescribeImages", {{"RegionId", kRegion}, {"ImageOwnerAlias", "others"}},
+                   "AKRECIPIENTA")
+                  .body["Images"]["Image"]
+                  .empty());
+}
+
+}  // namespace
+}  // namespace sharekeeper::emulator::testing
