@@ -397,3 +397,39 @@ TEST(RamConsistency, CreatedRoleIsInvisibleDuringTheLag) {
 
 }  // namespace
 }  // namespace sharekeeper::emulator::testing
+
+namespace sharekeeper::emulator::testing {
+namespace {
+
+TEST_F(RamTest, AccountLimitsAndDescriptionLength) {
+  // The seed has 2 roles; the account limit is 1,000.
+  for (int i = 0; i < 998; ++i) {
+    ASSERT_EQ(ram("CreateRole",
+                  {{"RoleName", "bulk-" + std::to_string(i)}, {"AssumeRolePolicyDocument", kTrust}})
+                  .status,
+              200);
+  }
+  auto over =
+      ram("CreateRole", {{"RoleName", "one-too-many"}, {"AssumeRolePolicyDocument", kTrust}});
+  EXPECT_EQ(over.status, 409);
+  EXPECT_EQ(code(over), "LimitExceeded.Role");
+  for (int i = 0; i < 1500; ++i) {
+    ASSERT_EQ(ram("CreatePolicy",
+                  {{"PolicyName", "bulk-" + std::to_string(i)}, {"PolicyDocument", kms_policy(i)}})
+                  .status,
+              200);
+  }
+  EXPECT_EQ(code(ram("CreatePolicy",
+                     {{"PolicyName", "one-too-many"}, {"PolicyDocument", kms_policy(0)}})),
+            "LimitExceeded.Policy");
+  EXPECT_EQ(
+      code(ram("UpdateRole", {{"RoleName", "bulk-1"}, {"NewDescription", std::string(1025, 'd')}})),
+      "InvalidParameter.NewDescription.Length");
+  EXPECT_EQ(code(ram("CreateRole", {{"RoleName", "d"},
+                                    {"AssumeRolePolicyDocument", kTrust},
+                                    {"Description", std::string(1025, 'd')}})),
+            "InvalidParameter.Description.Length");
+}
+
+}  // namespace
+}  // namespace sharekeeper::emulator::testing
