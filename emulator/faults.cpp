@@ -71,9 +71,9 @@ FaultInjector::FaultInjector(std::uint64_t seed) : random_(seed) {}
 
 FaultRule FaultInjector::parse_rule(const json& rule) {
   if (!rule.is_object()) bad("must be a JSON object");
-  static const std::set<std::string> kKnown = {"action",  "product",   "account",     "probability",
-                                               "nth",     "times",     "code",        "status",
-                                               "message", "latencyMs", "afterCommit", "drop"};
+  static const std::set<std::string> kKnown = {
+      "action", "product", "account",   "probability", "nth",  "times",       "code",
+      "status", "message", "latencyMs", "afterCommit", "drop", "retryAfterMs"};
   for (const auto& [name, value] : rule.items()) {
     if (kKnown.count(name) == 0) bad("unknown field \"" + name + "\"");
   }
@@ -108,15 +108,18 @@ FaultRule FaultInjector::parse_rule(const json& rule) {
   }
   if (rule.contains("afterCommit")) out.after_commit = bool_field(rule, "afterCommit");
   if (rule.contains("drop")) out.drop = bool_field(rule, "drop");
+  if (rule.contains("retryAfterMs")) {
+    const auto& r = rule.at("retryAfterMs");
+    if (!r.is_number_unsigned()) bad("retryAfterMs must be a non-negative integer");
+    out.retry_after = std::chrono::milliseconds(r.get<std::int64_t>());
+  }
   if (out.code.empty() && out.status != 0) out.code = default_code(out.status);
   if (!out.code.empty() && out.status == 0) out.status = default_status(out.code);
   if (out.code.empty() && !out.drop && out.latency.count() == 0) {
     bad("needs code/status, drop or latencyMs: it would do nothing");
   }
   if (out.drop && !out.code.empty()) bad("drop closes the connection: give code or drop, not both");
-  if (out.after_commit && out.code.empty() && !out.drop) {
-    bad("afterCommit needs code/status or drop");
-  }
+  if (out.retry_after && out.code.empty()) bad("retryAfterMs needs code/status");
   if (out.message.empty() && !out.code.empty()) {
     out.message = "The request failed (fault injected by the emulator).";
   }
@@ -174,7 +177,7 @@ FaultDecision FaultInjector::decide(std::string_view product, std::string_view a
     }
     if (!fires) continue;
     ++rule.fired;
-    decision.latency += rule.latency;
+    (rule.after_commit ? decision.latency_after : decision.latency) += rule.latency;
     if (!rule.code.empty() || rule.drop) {
       decision.fail = !rule.code.empty();
       decision.drop = rule.drop;
@@ -182,6 +185,7 @@ FaultDecision FaultInjector::decide(std::string_view product, std::string_view a
       decision.status = rule.status;
       decision.code = rule.code;
       decision.message = rule.message;
+      decision.retry_after = rule.retry_after;
       decision.rule_id = rule.id;
       break;
     }
@@ -205,6 +209,7 @@ json FaultInjector::to_json() const {
     if (rule.probability) r["probability"] = *rule.probability;
     if (rule.nth) r["nth"] = *rule.nth;
     if (rule.times) r["times"] = *rule.times;
+    if (rule.retry_after) r["retryAfterMs"] = rule.retry_after->count();
     if (!rule.code.empty()) {
       r["code"] = rule.code;
       r["status"] = rule.status;

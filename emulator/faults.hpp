@@ -21,7 +21,7 @@
 namespace sharekeeper::emulator {
 
 // One rule, as POSTed: {action, product?, account?, probability | nth, times?, code?, status?,
-// message?, latencyMs?, afterCommit?, drop?}.
+// message?, latencyMs?, afterCommit?, drop?, retryAfterMs?}.
 struct FaultRule {
   std::string action = "*";            // action name, or "*" for every action
   std::string product;                 // ram | sts | ecs | kms | resourcesharing; empty = any
@@ -33,8 +33,11 @@ struct FaultRule {
   int status = 0;                      // HTTP status of the error
   std::string message;
   std::chrono::milliseconds latency{0};  // added before answering (slept asynchronously)
-  bool after_commit = false;             // let the model apply the call, then fail/drop the answer
-  bool drop = false;                     // close the connection instead of answering
+  // Let the model apply the call first, then wait `latency` and fail, drop or (latency only) answer
+  // late: the "did it happen?" case.
+  bool after_commit = false;
+  std::optional<std::chrono::milliseconds> retry_after;  // sent as x-acs-retry-after with the error
+  bool drop = false;  // close the connection instead of answering
 
   // Bookkeeping, shown by GET /_emulator/faults.
   std::uint64_t id = 0;
@@ -44,13 +47,15 @@ struct FaultRule {
 
 // What the server must do with one call.
 struct FaultDecision {
-  std::chrono::milliseconds latency{0};
-  bool fail = false;  // answer code/status/message instead of the model's answer
-  bool drop = false;  // close the connection without answering
-  bool after_commit = false;
+  std::chrono::milliseconds latency{0};        // before the model sees the call
+  std::chrono::milliseconds latency_after{0};  // after the model applied it (afterCommit rules)
+  bool fail = false;          // answer code/status/message instead of the model's answer
+  bool drop = false;          // close the connection without answering
+  bool after_commit = false;  // the fail/drop comes after the model applied the call
   int status = 0;
   std::string code;
   std::string message;
+  std::optional<std::chrono::milliseconds> retry_after;
   std::uint64_t rule_id = 0;  // the rule that failed/dropped the call, 0 if none
 };
 

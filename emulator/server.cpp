@@ -188,22 +188,19 @@ net::awaitable<Outcome> Server::Impl::handle_api(const Request& req) {
   } else {
     const FaultDecision fault = faults.decide(call.product, call.action, call.caller.account_uid);
     entry.fault_rule = fault.rule_id;
-    if (fault.after_commit) {
-      // The change is applied; only the answer is lost or replaced: the "did it happen?" case.
+    co_await sleep_for(fault.latency);
+    const bool fails_first = (fault.fail || fault.drop) && !fault.after_commit;
+    if (!fails_first) {
       response = call_model();
       entry.committed = true;
-      co_await sleep_for(fault.latency);
-    } else {
-      co_await sleep_for(fault.latency);
-      if (!fault.fail && !fault.drop) {
-        response = call_model();
-        entry.committed = true;
-      }
+      // Applied; the answer may now come late, be lost or be replaced: the "did it happen?" case.
+      co_await sleep_for(fault.latency_after);
     }
     if (fault.drop) {
       drop = true;
     } else if (fault.fail) {
       response = make_error(call, fault.status, fault.code, fault.message);
+      if (fault.retry_after) retry_after = fault.retry_after;
     }
   }
 

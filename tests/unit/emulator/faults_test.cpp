@@ -38,7 +38,7 @@ TEST(FaultsTest, RejectsRulesThatAreWrongOrDoNothing) {
            R"({"code":"X","nth":0})",                    // nth is 1-based
            R"({"code":"X","status":200})",               // not an error status
            R"({"code":"X","drop":true})",                // drop and code
-           R"({"latencyMs":10,"afterCommit":true})",     // afterCommit with nothing to do after
+           R"({"latencyMs":10,"retryAfterMs":5})",       // retry-after without an error
            R"({"latencyMs":-1})",                        // negative latency
            R"({"code":7})",                              // wrong type
        }) {
@@ -120,7 +120,8 @@ TEST(FaultsTest, LatencyStacksAndTheFirstErrorWins) {
       json::parse(R"({"action":"CreateRole","latencyMs":50,"code":"A","afterCommit":true})"));
   faults.add(json::parse(R"({"action":"CreateRole","code":"B"})"));
   const FaultDecision d = faults.decide("ram", "CreateRole", "1");
-  EXPECT_EQ(d.latency, std::chrono::milliseconds(150));
+  EXPECT_EQ(d.latency, std::chrono::milliseconds(100));
+  EXPECT_EQ(d.latency_after, std::chrono::milliseconds(50));
   EXPECT_EQ(d.code, "A");
   EXPECT_TRUE(d.after_commit);
   const FaultDecision other = faults.decide("ram", "GetRole", "1");
@@ -140,7 +141,22 @@ TEST(FaultsTest, DropRule) {
   EXPECT_TRUE(d.drop);
   EXPECT_FALSE(d.fail);
   EXPECT_TRUE(d.after_commit);
-  EXPECT_EQ(d.latency, std::chrono::seconds(30));
+  EXPECT_EQ(d.latency_after, std::chrono::seconds(30));
+  EXPECT_EQ(d.latency, std::chrono::seconds(0));
+}
+
+TEST(FaultsTest, LateAnswerAfterCommitAndRetryAfter) {
+  FaultInjector faults;
+  faults.add(json::parse(R"({"action":"CreateRole","latencyMs":20000,"afterCommit":true})"));
+  faults.add(json::parse(R"({"action":"GetRole","code":"Throttling.User","retryAfterMs":250})"));
+  const FaultDecision late = faults.decide("ram", "CreateRole", "1");
+  EXPECT_FALSE(late.fail);
+  EXPECT_FALSE(late.drop);
+  EXPECT_EQ(late.latency_after, std::chrono::seconds(20));
+  const FaultDecision throttled = faults.decide("ram", "GetRole", "1");
+  EXPECT_TRUE(throttled.fail);
+  EXPECT_EQ(throttled.retry_after, std::chrono::milliseconds(250));
+  EXPECT_EQ(faults.to_json().at("rules")[1].at("retryAfterMs"), 250);
 }
 
 TEST(RateLimiterTest, RefillsPerAccount) {

@@ -167,22 +167,14 @@ class Client {
 
   std::string host() const { return "127.0.0.1:" + std::to_string(port_); }
 
+  // A client deadline for each later send(): an expired one throws like a real client's timeout.
+  void set_deadline(std::chrono::milliseconds deadline) { deadline_ = deadline; }
+
   HttpResponse send(HttpRequest req) {
     req.set(http::field::host, host());
     req.keep_alive(true);
     req.prepare_payload();
-    beast::flat_buffer buffer;
-    HttpResponse res;
-    http::response_parser<http::string_body> parser;
-    parser.body_limit(64 * 1024 * 1024);
-    if (tls_) {
-      http::write(*tls_stream_, req);
-      http::read(*tls_stream_, buffer, parser);
-    } else {
-      http::write(*plain_, req);
-      http::read(*plain_, buffer, parser);
-    }
-    return parser.release();
+    return tls_ ? exchange(*tls_stream_, req) : exchange(*plain_, req);
   }
 
   HttpResponse admin(http::verb verb, const std::string& target, const std::string& body = {}) {
@@ -216,8 +208,33 @@ class Client {
     }
   }
 
+  // Asynchronous write + read driven to completion here: Beast's deadlines (expires_after) only
+  // apply to asynchronous operations.
+  template <class Stream>
+  HttpResponse exchange(Stream& stream, HttpRequest& req) {
+    if (deadline_) beast::get_lowest_layer(stream).expires_after(*deadline_);
+    beast::flat_buffer buffer;
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(64 * 1024 * 1024);
+    beast::error_code result;
+    http::async_write(stream, req, [&](beast::error_code ec, std::size_t) {
+      if (ec) {
+        result = ec;
+        return;
+      }
+      http::async_read(stream, buffer, parser,
+                       [&](beast::error_code read_ec, std::size_t) { result = read_ec; });
+    });
+    io_.restart();
+    io_.run();
+    if (deadline_) beast::get_lowest_layer(stream).expires_never();
+    if (result) throw boost::system::system_error(result);
+    return parser.release();
+  }
+
   net::io_context io_;
   std::uint16_t port_;
+  std::optional<std::chrono::milliseconds> deadline_;
   std::optional<ssl::context> tls_;
   std::optional<beast::tcp_stream> plain_;
   std::optional<beast::ssl_stream<beast::tcp_stream>> tls_stream_;
@@ -473,6 +490,43 @@ TEST(ServerTest, DropFaultClosesTheConnectionAfterCommitting) {
   const json journal = body_of(admin.admin(http::verb::get, "/_emulator/requests"));
   EXPECT_EQ(journal.at("requests")[0].at("dropped"), true);
   EXPECT_EQ(journal.at("requests")[0].at("committed"), true);
+}
+
+TEST(ServerTest, LateAnswerAfterCommitTimesTheClientOut) {
+  Emulator emulator(options());
+  emulator.start();
+  Client admin(emulator.port());
+  ASSERT_EQ(admin
+                .admin(http::verb::post, "/_emulator/faults",
+                       R"({"action":"CreateRole","latencyMs":3000,"afterCommit":true})")
+                .result_int(),
+            200);
+  Client client(emulator.port());
+  client.set_deadline(std::chrono::milliseconds(300));
+  const std::map<std::string, std::string> create = {{"RoleName", "late-role"},
+                                                     {"AssumeRolePolicyDocument", kTrust}};
+  EXPECT_THROW(client.send(sign_v3("CreateRole", "2015-05-01", create, client.host())),
+               boost::system::system_error);
+  // The client gave up, but the role exists: it must re-read before retrying.
+  const auto res =
+      admin.send(sign_v3("GetRole", "2015-05-01", {{"RoleName", "late-role"}}, admin.host()));
+  EXPECT_EQ(res.result_int(), 200) << res.body();
+}
+
+TEST(ServerTest, ThrottlingFaultCarriesRetryAfter) {
+  Emulator emulator(options());
+  emulator.start();
+  Client client(emulator.port());
+  ASSERT_EQ(
+      client
+          .admin(http::verb::post, "/_emulator/faults",
+                 R"({"action":"GetCallerIdentity","code":"Throttling.User","retryAfterMs":750})")
+          .result_int(),
+      200);
+  const auto res = client.send(sign_v3("GetCallerIdentity", "2015-04-01", {}, client.host()));
+  EXPECT_EQ(res.result_int(), 400);
+  EXPECT_EQ(body_of(res).at("Code"), "Throttling.User");
+  EXPECT_EQ(std::string(res["x-acs-retry-after"]), "750");
 }
 
 TEST(ServerTest, LatencyIsSleptWithoutBlockingOtherConnections) {
