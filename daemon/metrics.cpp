@@ -109,6 +109,12 @@ struct Metrics::Impl {
                                         .Name("sharekeeper_config_reloads_total")
                                         .Help("Config reload attempts by result")
                                         .Register(*registry);
+  Family<Gauge>& config_last_reload_ok =
+      prometheus::BuildGauge()
+          .Name("sharekeeper_config_last_reload_successful")
+          .Help(
+              "1 when the last config load or reload was accepted (or unchanged), 0 when rejected")
+          .Register(*registry);
   Family<Gauge>& config_info = prometheus::BuildGauge()
                                    .Name("sharekeeper_config_info")
                                    .Help("The config revision in use (git HEAD or content hash)")
@@ -188,6 +194,8 @@ struct Metrics::Impl {
 Metrics::Metrics(std::string version) : impl_(std::make_unique<Impl>()) {
   impl_->build_info.Add({{"version", std::move(version)}}).Set(1);
   for (const char* r : kReloadResults) impl_->config_reloads.Add({{"result", r}});
+  // The daemon only starts with a valid config.
+  impl_->config_last_reload_ok.Add({}).Set(1);
   for (const char* r : kBlockedReasons)
     impl_->blocked.emplace(r, &impl_->revocations_blocked.Add({{"reason", r}}));
 }
@@ -307,7 +315,10 @@ void Metrics::observe_api_call(std::string_view product, std::string_view action
 
 void Metrics::count_config_reload(std::string_view result) {
   // Family::Add returns the existing series for known labels.
-  impl_->config_reloads.Add({{"result", one_of(result, kReloadResults)}}).Increment();
+  const std::string r = one_of(result, kReloadResults);
+  if (r == "other") return;  // a caller bug; never a new series
+  impl_->config_reloads.Add({{"result", r}}).Increment();
+  impl_->config_last_reload_ok.Add({}).Set(r == "rejected" ? 0 : 1);
 }
 
 std::string Metrics::serialize() const {

@@ -98,7 +98,7 @@ TEST(Metrics, PassApiAndReloadCounters) {
   m.observe_api_call("ram", "GetRole", "OK", 0.02);
   m.observe_api_call("ram", "GetRole", "Throttling.User", 0.03);
   m.count_config_reload("rejected");
-  m.count_config_reload("bogus");  // folded, never a new series
+  m.count_config_reload("bogus");  // ignored, never a new series
   const std::string t = m.serialize();
   EXPECT_TRUE(has_line(t, R"(sharekeeper_reconcile_total{account="prod",result="success"} 1)"));
   EXPECT_TRUE(has_line(t, R"(sharekeeper_reconcile_total{account="prod",result="partial"} 1)"));
@@ -117,7 +117,12 @@ TEST(Metrics, PassApiAndReloadCounters) {
       R"(sharekeeper_api_requests_total{action="GetRole",code="Throttling.User",product="ram"} 1)"));
   EXPECT_TRUE(has_line(t, R"(sharekeeper_api_request_duration_seconds_count{product="ram"} 2)"));
   EXPECT_TRUE(has_line(t, R"(sharekeeper_config_reloads_total{result="rejected"} 1)"));
+  EXPECT_TRUE(has_line(t, "sharekeeper_config_last_reload_successful 0"));
   EXPECT_EQ(t.find("bogus"), std::string::npos);
+  m.count_config_reload("rejected");
+  EXPECT_TRUE(has_line(m.serialize(), "sharekeeper_config_last_reload_successful 0"));
+  m.count_config_reload("unchanged");
+  EXPECT_TRUE(has_line(m.serialize(), "sharekeeper_config_last_reload_successful 1"));
 }
 
 TEST(Metrics, LabelValuesFromOutsideAreBounded) {
@@ -131,8 +136,8 @@ TEST(Metrics, LabelValuesFromOutsideAreBounded) {
 }
 
 TEST(Metrics, ExpositionPassesPromtoolCheckMetrics) {
-  if (std::system("command -v promtool >/dev/null 2>&1") != 0)
-    GTEST_SKIP() << "promtool not installed";
+  ASSERT_EQ(std::system("command -v promtool >/dev/null 2>&1"), 0)
+      << "promtool (Debian package prometheus, installed by scripts/install-deps.sh) is required";
   Metrics m("0.1.0");
   m.set_config({"prod"}, {g("golden", "1111222233334444")}, "abc");
   m.publish_grants({{g("golden", "1111222233334444"), GrantState::kReady, "", "", {}}}, kNow);

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -49,6 +50,22 @@ inline Response http_request(std::uint16_t port, const std::string& method,
     r.status = std::stoi(r.raw.substr(9, 3));
   const auto he = r.raw.find("\r\n\r\n");
   if (he != std::string::npos) r.body = r.raw.substr(he + 4);
+  // Other servers (Prometheus) answer larger bodies chunked.
+  std::string head = r.raw.substr(0, he == std::string::npos ? 0 : he);
+  for (auto& c : head) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (head.find("transfer-encoding: chunked") != std::string::npos) {
+    std::string decoded;
+    std::size_t pos = 0;
+    while (pos < r.body.size()) {
+      const auto eol = r.body.find("\r\n", pos);
+      if (eol == std::string::npos) break;
+      const std::size_t len = std::stoul(r.body.substr(pos, eol - pos), nullptr, 16);
+      if (len == 0) break;
+      decoded += r.body.substr(eol + 2, len);
+      pos = eol + 2 + len + 2;
+    }
+    r.body = std::move(decoded);
+  }
   return r;
 }
 
