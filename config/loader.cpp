@@ -265,17 +265,17 @@ class Merger {
     // limit is lower, so the share's own account count must fit.
     std::size_t unique_accounts = sorted_unique(s.to_accounts).size();
     if (!s.share.selector_tags.empty()) {
-      if (unique_accounts > wire_snapshot_limit)
+      if (unique_accounts > kMaxSnapshotAccounts)
         error(file, s.to_pos,
               "share `" + s.share.name + "` targets " + std::to_string(unique_accounts) +
                   " accounts; a snapshot can be shared with at most " +
-                  std::to_string(wire_snapshot_limit),
+                  std::to_string(kMaxSnapshotAccounts),
               "split the targets or use a resource directory or folder");
-      else if (unique_accounts > wire_image_limit)
+      else if (unique_accounts > kMaxImageAccounts)
         warning(file, s.to_pos,
                 "share `" + s.share.name + "` targets " + std::to_string(unique_accounts) +
                     " accounts; images its selector matches can be shared with at most " +
-                    std::to_string(wire_image_limit));
+                    std::to_string(kMaxImageAccounts));
     }
   }
 
@@ -299,7 +299,7 @@ class Merger {
       for (end = begin; end < uses.size() && uses[end].first == id; ++end) {
       }
       bool image = id.starts_with("m-");
-      std::size_t limit = image ? wire_image_limit : wire_snapshot_limit;
+      std::size_t limit = image ? kMaxImageAccounts : kMaxSnapshotAccounts;
       if (end - begin == 1) {  // the common case: fan-out is the share's own account count
         const Use& u = uses[begin].second;
         if (u.share->to_accounts.size() > limit) check_resource(id, {u});
@@ -312,64 +312,61 @@ class Merger {
   }
 
   void check_resource(std::string_view id, const std::vector<Use>& uses) {
-    const std::vector<Use>* list = &uses;
-    {  // NOLINT(readability-braces-around-statements): scope of the per-resource bookkeeping
-      bool image = id.starts_with("m-");
-      std::size_t limit = image ? wire_image_limit : wire_snapshot_limit;
-      const Use& first = list->front();
-      std::set<std::string_view> accounts;
-      std::map<std::string, Use> targets;  // target -> first share that grants it
-      std::set<const ParsedShare*> seen_shares;
-      bool over = false;
-      for (const Use& u : *list) {
-        const Share& sh = u.share->share;
-        const std::string& file = sh.where.file;
-        if (!seen_shares.insert(u.share).second)
-          continue;  // listed twice in one share: a warning already
-        if (u.share != first.share &&
-            (sh.account != first.share->share.account || sh.region != first.share->share.region)) {
-          error(file, u.item->pos,
-                "`" + std::string(id) + "` is listed by share `" + first.share->share.name +
-                    "` under account `" + first.share->share.account + "` in " +
-                    first.share->share.region + ", and here under `" + sh.account + "` in " +
-                    sh.region,
-                "a resource has one owner and one region");
-          continue;
-        }
-        auto dup_target = [&](const std::string& key, const std::string& shown) {
-          auto [it, inserted] = targets.emplace(key, u);
-          if (inserted || it->second.share == u.share) return false;
-          error(file, u.item->pos,
-                "`" + std::string(id) + "` is shared with " + shown + " by both share `" +
-                    it->second.share->share.name + "` and share `" + sh.name + "`",
-                "first at " + at(it->second.share->share.where.file, it->second.item->pos) +
-                    "; keep each grant in one share");
-          return true;
-        };
-        bool dup = false;
-        for (const auto& t : u.share->to_accounts) {
-          accounts.insert(t.value);
-          if (!dup) dup = dup_target("a:" + t.value, "account " + t.value);
-        }
-        if (!dup && sh.to.resource_directory)
-          dup = dup_target("r:" + *sh.to.resource_directory,
-                           "resource directory " + *sh.to.resource_directory);
-        for (const auto& f : u.share->folders)
-          if (!dup) dup = dup_target("f:" + f.value, "folder " + f.value);
-        if (!over && accounts.size() > limit) {
-          over = true;
-          error(file, u.item->pos,
-                std::string(image ? "image" : "snapshot") + " `" + std::string(id) +
-                    "` would be shared with " + std::to_string(accounts.size()) +
-                    " accounts; the limit is " + std::to_string(limit),
-                "share with a resource directory or folder instead");
-        }
+    bool image = id.starts_with("m-");
+    std::size_t limit = image ? kMaxImageAccounts : kMaxSnapshotAccounts;
+    const Use& first = uses.front();
+    std::set<std::string_view> accounts;
+    std::map<std::string, Use> targets;  // target -> first share that grants it
+    std::set<const ParsedShare*> seen_shares;
+    bool over = false;
+    for (const Use& u : uses) {
+      const Share& sh = u.share->share;
+      const std::string& file = sh.where.file;
+      if (!seen_shares.insert(u.share).second)
+        continue;  // listed twice in one share: a warning already
+      if (u.share != first.share &&
+          (sh.account != first.share->share.account || sh.region != first.share->share.region)) {
+        error(file, u.item->pos,
+              "`" + std::string(id) + "` is listed by share `" + first.share->share.name +
+                  "` under account `" + first.share->share.account + "` in " +
+                  first.share->share.region + ", and here under `" + sh.account + "` in " +
+                  sh.region,
+              "a resource has one owner and one region");
+        continue;
+      }
+      auto dup_target = [&](const std::string& key, const std::string& shown) {
+        auto [it, inserted] = targets.emplace(key, u);
+        if (inserted || it->second.share == u.share) return false;
+        error(file, u.item->pos,
+              "`" + std::string(id) + "` is shared with " + shown + " by both share `" +
+                  it->second.share->share.name + "` and share `" + sh.name + "`",
+              "first at " + at(it->second.share->share.where.file, it->second.item->pos) +
+                  "; keep each grant in one share");
+        return true;
+      };
+      bool dup = false;
+      for (const auto& t : u.share->to_accounts) {
+        accounts.insert(t.value);
+        if (!dup) dup = dup_target("a:" + t.value, "account " + t.value);
+      }
+      if (!dup && sh.to.resource_directory)
+        dup = dup_target("r:" + *sh.to.resource_directory,
+                         "resource directory " + *sh.to.resource_directory);
+      for (const auto& f : u.share->folders)
+        if (!dup) dup = dup_target("f:" + f.value, "folder " + f.value);
+      if (!over && accounts.size() > limit) {
+        over = true;
+        error(file, u.item->pos,
+              std::string(image ? "image" : "snapshot") + " `" + std::string(id) +
+                  "` would be shared with " + std::to_string(accounts.size()) +
+                  " accounts; the limit is " + std::to_string(limit),
+              "share with a resource directory or folder instead");
       }
     }
   }
 
-  static constexpr std::size_t wire_image_limit = 50;     // ECS: accounts per image
-  static constexpr std::size_t wire_snapshot_limit = 64;  // ECS: accounts per snapshot
+  static constexpr std::size_t kMaxImageAccounts = 50;     // ECS: accounts per image
+  static constexpr std::size_t kMaxSnapshotAccounts = 64;  // ECS: accounts per snapshot
 
   std::vector<Diagnostic>& diags_;
   std::map<std::string, ParsedAccount*> accounts_;
