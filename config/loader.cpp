@@ -64,6 +64,7 @@ class Merger {
       }
       for (auto& a : f.accounts) {
         auto [it, inserted] = accounts_.emplace(a.account.name, &a);
+        if (inserted) account_order_.push_back(&a);
         if (!inserted)
           error(a.account.where.file, a.name_pos,
                 "account `" + a.account.name + "` is defined twice",
@@ -131,7 +132,8 @@ class Merger {
 
   void check_accounts() {
     std::map<std::string, const ParsedAccount*> by_uid;
-    for (auto& [name, a] : accounts_) {
+    for (const ParsedAccount* a : account_order_) {  // file order: "first" means first in the files
+      const std::string& name = a->account.name;
       if (a->account.uid) {
         auto [it, inserted] = by_uid.emplace(*a->account.uid, a);
         if (!inserted)
@@ -372,6 +374,7 @@ class Merger {
   std::map<std::string, ParsedAccount*> accounts_;
   std::map<std::string, ParsedShare*> shares_;
   std::vector<ParsedShare*> share_order_;
+  std::vector<const ParsedAccount*> account_order_;
 };
 
 std::string hex(const unsigned char* p, std::size_t n) {
