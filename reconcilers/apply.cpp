@@ -337,12 +337,16 @@ ApplyResult apply(const config::DesiredState& desired, const Plan& p, const Clie
     result.residual = p;
     return result;
   }
+  // Only the accounts this plan covered are re-read (a per-account pass never re-reads the others).
+  std::vector<std::string> scope;
+  for (const auto& a : p.accounts) scope.push_back(a.account);
   // Re-observe with a bounded, growing wait: RAM is eventually consistent, so a read right after a
   // write may still show the old state.
   auto delay = options.verify_initial_delay;
   for (int round = 1; round <= std::max(1, options.verify_attempts); ++round) {
     result.verify_rounds = round;
-    result.residual = plan(desired, observe(desired, client_for, options.max_parallel_accounts));
+    result.residual =
+        plan(desired, observe(desired, client_for, options.max_parallel_accounts, scope), scope);
     if (!still_differs(result.residual, result)) break;
     if (round == options.verify_attempts) break;
     sleep(delay);

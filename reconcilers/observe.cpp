@@ -319,15 +319,19 @@ AccountObservation observe_account(const config::DesiredState& desired,
 }
 
 Observation observe(const config::DesiredState& desired, const ClientFor& client_for,
-                    int max_parallel) {
+                    int max_parallel, const std::vector<std::string>& only) {
+  std::vector<const config::Account*> accounts;
+  for (const auto& a : desired.accounts)
+    if (only.empty() || std::find(only.begin(), only.end(), a.name) != only.end())
+      accounts.push_back(&a);
   Observation out;
   std::mutex mu;
   std::atomic<std::size_t> next{0};
   auto worker = [&] {
     for (;;) {
       std::size_t i = next.fetch_add(1);
-      if (i >= desired.accounts.size()) return;
-      const config::Account& account = desired.accounts[i];
+      if (i >= accounts.size()) return;
+      const config::Account& account = *accounts[i];
       AccountObservation o;
       cloud::CloudApi* api = client_for ? client_for(account) : nullptr;
       if (api == nullptr) {
@@ -341,8 +345,8 @@ Observation observe(const config::DesiredState& desired, const ClientFor& client
       out.accounts[account.name] = std::move(o);
     }
   };
-  std::size_t n = std::min<std::size_t>(static_cast<std::size_t>(std::max(1, max_parallel)),
-                                        desired.accounts.size());
+  std::size_t n =
+      std::min<std::size_t>(static_cast<std::size_t>(std::max(1, max_parallel)), accounts.size());
   std::vector<std::thread> threads;
   for (std::size_t i = 1; i < n; ++i) threads.emplace_back(worker);
   worker();

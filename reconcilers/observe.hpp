@@ -122,8 +122,9 @@ AccountObservation observe_account(const config::DesiredState& desired,
 // then carries a fatal error). The pointer must stay valid for the duration of the call using it.
 using ClientFor = std::function<cloud::CloudApi*(const config::Account& account)>;
 
-// Observes every account of the desired state, at most max_parallel at a time.
+// Observes every account of the desired state (or only those named in `only`), at most
+// max_parallel at a time.
 Observation observe(const config::DesiredState& desired, const ClientFor& client_for,
-                    int max_parallel = 4);
+                    int max_parallel = 4, const std::vector<std::string>& only = {});
 
 }  // namespace sharekeeper::reconcilers

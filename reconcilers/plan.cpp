@@ -457,7 +457,11 @@ std::string kms_policy_name(const std::string& instance, RoleKind kind, int n) {
   return safe + "-ecs-share-" + role_short(kind) + "-kms-" + std::to_string(n);
 }
 
-Plan plan(const config::DesiredState& desired, const Observation& observed) {
+Plan plan(const config::DesiredState& desired, const Observation& observed,
+          const std::vector<std::string>& only) {
+  auto in_scope = [&](const std::string& account) {
+    return only.empty() || std::find(only.begin(), only.end(), account) != only.end();
+  };
   const auto& settings = desired.settings;
   const std::string& instance = settings.instance_name;
   Plan p;
@@ -466,6 +470,7 @@ Plan plan(const config::DesiredState& desired, const Observation& observed) {
 
   std::vector<AccountWork> work;
   for (const auto& account : desired.accounts) {
+    if (!in_scope(account.name)) continue;
     AccountWork w;
     w.account = &account;
     w.ap.account = account.name;
@@ -922,6 +927,7 @@ Plan plan(const config::DesiredState& desired, const Observation& observed) {
 
   // ---- 4. Grant status, from the observation.
   for (const auto& share : desired.shares) {
+    if (!in_scope(share.account)) continue;
     const AccountWork* w = nullptr;
     for (const auto& x : work)
       if (x.account->name == share.account) w = &x;

@@ -99,8 +99,11 @@ struct Plan {
   bool has_errors() const;  // a fatal or partial account observation
 };
 
-// Builds the plan. Accounts absent from `observed` are reported with a fatal error.
-Plan plan(const config::DesiredState& desired, const Observation& observed);
+// Builds the plan. Accounts absent from `observed` are reported with a fatal error. With `only`
+// non-empty, plans just those accounts (their changes and the grants of their shares; the guards
+// count within them) — what a per-account scheduler calls with a one-account observation.
+Plan plan(const config::DesiredState& desired, const Observation& observed,
+          const std::vector<std::string>& only = {});
 
 // The policy name for the n-th (1-based) KMS policy of a role:
 // "<instance>-ecs-share-<kind>-kms-<n>", with characters RAM does not allow in policy names

@@ -281,3 +281,30 @@ TEST(ApplyTest, MaxRevocationsPerCycleConvergesOverCycles) {
 
 }  // namespace
 }  // namespace sharekeeper::testing
+
+namespace sharekeeper::testing {
+namespace {
+
+TEST(ApplyTest, PerAccountPassTouchesOnlyThatAccount) {
+  FakeCloud prod(kUid);
+  seed_world(prod);
+  FakeCloud staging("6666666666666666");
+  seed_world(staging);
+  auto d = make_desired(
+      {make_share("a", {"s-1"}, {}, {kA}), make_share("b", {"s-1"}, {}, {kA}, "staging")},
+      {make_account("prod"), make_account("staging", "6666666666666666")});
+  Harness h({{"prod", &prod}, {"staging", &staging}});
+  const std::vector<std::string> only = {"prod"};
+  auto p = reconcilers::plan(d, reconcilers::observe(d, h.client_for(), 2, only), only);
+  ASSERT_EQ(p.accounts.size(), 1U);
+  EXPECT_FALSE(p.has_errors());
+  ASSERT_EQ(p.grants.size(), 1U);
+  EXPECT_EQ(p.grants[0].share, "a");
+  ApplyResult r = reconcilers::apply(d, p, h.client_for(), h.options());
+  EXPECT_TRUE(r.converged()) << render_apply_text(r);
+  EXPECT_EQ(r.residual.accounts.size(), 1U);
+  EXPECT_EQ(staging.total_calls(), 0);
+}
+
+}  // namespace
+}  // namespace sharekeeper::testing
