@@ -44,6 +44,7 @@ struct ServerOptions {
   // KiB.
   std::size_t header_limit = 64 * 1024;
   std::size_t body_limit = 1024 * 1024;
+  std::size_t admin_body_limit = 64 * 1024 * 1024;  // POST /_emulator/seed of a large world
   std::chrono::seconds idle_timeout{60};
   std::size_t max_connections = 256;
   std::chrono::milliseconds latency{0};  // added to every API call (a distant region)

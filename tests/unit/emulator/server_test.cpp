@@ -657,6 +657,23 @@ TEST(ServerTest, LongTargetsPassAndOversizedBodiesAreRefused) {
   }
 }
 
+TEST(ServerTest, AdminTakesLargeSeedsAndAnswersExpectContinue) {
+  Emulator emulator(options());
+  emulator.start();
+  json big = seed();
+  big["description"] = std::string(3 * 1024 * 1024, 'x');  // over the API's 1 MiB body limit
+  const std::string body = big.dump();
+  Client client(emulator.port());
+  client.write_raw(
+      "POST /_emulator/seed HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      "Expect: 100-continue\r\nContent-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n");
+  EXPECT_EQ(client.read().result_int(), 100);  // before a byte of the body was sent
+  client.write_raw(body);
+  const auto res = client.read();
+  EXPECT_EQ(res.result_int(), 200) << res.body();
+}
+
 TEST(ServerTest, BindFailureIsAnError) {
   Emulator first(options());
   first.start();
