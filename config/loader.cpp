@@ -121,12 +121,22 @@ class Merger {
     return v;
   }
 
-  static Share finish(const ParsedShare& ps) {
-    Share s = ps.share;
-    s.images = sorted_unique(ps.images);
-    s.snapshots = sorted_unique(ps.snapshots);
-    s.to.accounts = sorted_unique(ps.to_accounts);
-    s.to.folders = sorted_unique(ps.folders);
+  static std::vector<std::string> sorted_unique(std::vector<Item>&& items) {
+    std::vector<std::string> v;
+    v.reserve(items.size());
+    for (auto& i : items) v.push_back(std::move(i.value));
+    std::sort(v.begin(), v.end());
+    v.erase(std::unique(v.begin(), v.end()), v.end());
+    return v;
+  }
+
+  // Moves out of `ps`: called once per share, after every check.
+  static Share finish(ParsedShare& ps) {
+    Share s = std::move(ps.share);
+    s.images = sorted_unique(std::move(ps.images));
+    s.snapshots = sorted_unique(std::move(ps.snapshots));
+    s.to.accounts = sorted_unique(std::move(ps.to_accounts));
+    s.to.folders = sorted_unique(std::move(ps.folders));
     return s;
   }
 
@@ -197,13 +207,24 @@ class Merger {
   template <typename F>
   void duplicates_within(const ParsedShare& s, const std::vector<Item>& items, F what) {
     if (items.size() < 2) return;
-    std::unordered_map<std::string_view, Pos> seen;
+    auto report = [&](const Item& dup, const Item& first) {
+      warning(s.share.where.file, dup.pos,
+              what(dup.value) + " is listed twice in share `" + s.share.name + "`",
+              "first at line " + std::to_string(first.pos.line));
+    };
+    if (items.size() <= 16) {  // the usual size: a scan allocates nothing
+      for (std::size_t i = 1; i < items.size(); ++i)
+        for (std::size_t j = 0; j < i; ++j)
+          if (items[j].value == items[i].value) {
+            report(items[i], items[j]);
+            break;
+          }
+      return;
+    }
+    std::unordered_map<std::string_view, const Item*> seen;
     for (const auto& i : items) {
-      auto [it, inserted] = seen.emplace(i.value, i.pos);
-      if (!inserted)
-        warning(s.share.where.file, i.pos,
-                what(i.value) + " is listed twice in share `" + s.share.name + "`",
-                "first at line " + std::to_string(it->second.line));
+      auto [it, inserted] = seen.emplace(i.value, &i);
+      if (!inserted) report(i, *it->second);
     }
   }
 
