@@ -543,11 +543,16 @@ LoadResult load_sources(const std::vector<Source>& sources, std::string revision
     for (std::size_t i = 0; i < sources.size(); ++i) process(i);
   } else {
     std::atomic<std::size_t> next{0};
+    auto worker = [&] {
+      for (std::size_t i = next++; i < sources.size(); i = next++) process(i);
+    };
     std::vector<std::thread> pool;
-    for (std::size_t t = 0; t < threads; ++t)
-      pool.emplace_back([&] {
-        for (std::size_t i = next++; i < sources.size(); i = next++) process(i);
-      });
+    try {
+      for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
+    } catch (const std::system_error&) {
+      // no more threads available: the ones started and this one finish the work
+    }
+    worker();
     for (auto& t : pool) t.join();
   }
   std::vector<ParsedFile> files;
