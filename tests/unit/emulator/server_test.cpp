@@ -31,6 +31,7 @@
 #include <nlohmann/json.hpp>
 
 #include "emulator/emulator.hpp"
+#include "emulator/tls.hpp"
 #include "emulator/verifier.hpp"
 
 extern char** environ;
@@ -304,6 +305,38 @@ TEST(ServerTest, SignedV3CallOverHttpsWithSelfSignedCertificate) {
   const auto res = client.send(sign_v3("GetCallerIdentity", "2015-04-01", {}, client.host()));
   EXPECT_EQ(res.result_int(), 200) << res.body();
   std::filesystem::remove_all(dir);
+}
+
+TEST(ServerTest, HttpsWithCertificateFiles) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("emulator-files-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const PemPair pair = make_self_signed_certificate();
+  EmulatorOptions o = options(TlsMode::kFiles);
+  o.tls_cert_file = (dir / "cert.pem").string();
+  o.tls_key_file = (dir / "key.pem").string();
+  write_file(o.tls_cert_file, pair.certificate);
+  write_file(o.tls_key_file, pair.private_key);
+  Emulator emulator(o);
+  emulator.start();
+  EXPECT_EQ(emulator.certificate_pem(), pair.certificate);
+  Client client(emulator.port(), pair.certificate);
+  EXPECT_EQ(client.send(sign_v3("GetCallerIdentity", "2015-04-01", {}, client.host())).result_int(),
+            200);
+  o.tls_key_file = (dir / "missing.pem").string();
+  Emulator broken(o);
+  EXPECT_THROW(broken.start(), std::runtime_error);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(ServerTest, ListenAddresses) {
+  EXPECT_EQ(parse_listen_address("127.0.0.1:0"),
+            std::make_pair(std::string("127.0.0.1"), std::uint16_t{0}));
+  EXPECT_EQ(parse_listen_address("[::1]:8443"),
+            std::make_pair(std::string("::1"), std::uint16_t{8443}));
+  for (const char* bad : {"127.0.0.1", "127.0.0.1:", ":80", "127.0.0.1:65536", "[::1]80", "h:x"}) {
+    EXPECT_THROW(parse_listen_address(bad), std::invalid_argument) << bad;
+  }
 }
 
 TEST(ServerTest, HttpsRefusesClientsThatDoNotTrustTheCertificate) {
