@@ -101,7 +101,12 @@ AlibabaClient::~AlibabaClient() = default;
 
 Result<HttpRequest> AlibabaClient::build_request(const Call& call, const Credentials& credentials) {
   auto endpoint = options_.endpoints->resolve(call.product, call.region);
-  if (!endpoint) return sanitize(endpoint.error(), call, false);
+  if (!endpoint) {
+    Error e = endpoint.error();
+    e.product = std::string(call.product);  // "ecs DescribeSnapshots: Client.InvalidEndpoint ..."
+    e.action = std::string(call.action);
+    return sanitize(std::move(e), call, false);
+  }
 
   HttpRequest req;
   req.method = "POST";

@@ -142,13 +142,16 @@ std::string scrub_patterns(std::string_view text) {
     std::size_t p = i + hit->name.size();
     if (p < text.size() && (text[p] == '"' || text[p] == '\'')) ++p;  // closing quote of a JSON key
     while (p < text.size() && text[p] == ' ') ++p;
-    if (p >= text.size() || (text[p] != '=' && text[p] != ':')) {
+    // "=" / ":" as written, or "%3D" where the pairs are percent-encoded once more: a V1 string to
+    // sign ("...SecurityToken%3DCAIS%252B...%26...") quoted back by SignatureDoesNotMatch.
+    const bool encoded = iequals_at(text, p, "%3d");
+    if (p >= text.size() || (text[p] != '=' && text[p] != ':' && !encoded)) {
       // Not a key=value (e.g. "SignatureMethod", "SignedHeaders=...;x-acs-security-token;").
       out.append(text.substr(i, hit->name.size()));
       i += hit->name.size();
       continue;
     }
-    ++p;
+    p += encoded ? 3 : 1;
     while (p < text.size() && text[p] == ' ') ++p;
     char quote = 0;
     if (p < text.size() && (text[p] == '"' || text[p] == '\'')) quote = text[p++];
@@ -160,7 +163,11 @@ std::string scrub_patterns(std::string_view text) {
     } else if (hit->to_end_of_line) {
       while (end < text.size() && text[end] != '\r' && text[end] != '\n') ++end;
     } else {
-      while (end < text.size() && !value_terminator(text[end])) ++end;
+      // Inside an encoded pair list every "%" of a value is itself "%25", so "%26" can only be the
+      // next pair's "&".
+      while (end < text.size() && !value_terminator(text[end]) &&
+             !(encoded && iequals_at(text, end, "%26")))
+        ++end;
     }
     out.append(text.substr(i, p - i));
     if (end > p) out.append(kMask);
@@ -213,7 +220,9 @@ void register_secret(std::string_view secret) {
   Registered e;
   e.raw = std::string(secret);
   e.forms.push_back(e.raw);
-  for (std::string f : {percent_encode(secret), json_escaped(secret)}) {
+  // Double-encoded: how a value appears inside a V1 string to sign.
+  for (std::string f :
+       {percent_encode(secret), percent_encode(percent_encode(secret)), json_escaped(secret)}) {
     if (std::find(e.forms.begin(), e.forms.end(), f) == e.forms.end())
       e.forms.push_back(std::move(f));
   }

@@ -5,9 +5,12 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <ctime>
 #include <fstream>
+#include <mutex>
 #include <set>
+#include <thread>
 
 #include "alibaba_client_fakes.hpp"
 #include "cloud/redact.hpp"
@@ -885,6 +888,51 @@ TEST_F(ClientTest, CanarySecretNeverReachesAnErrorOrTheObserver) {
   for (const Observed& o : observed) {
     EXPECT_FALSE(leaks(o.product + o.action + o.code)) << o.code;
   }
+}
+
+// One client, many threads (the daemon reconciles several shares of an account at once).
+TEST_F(ClientTest, ConcurrentCallsShareOneClient) {
+  AlibabaClientOptions o = options();
+  o.on_call = {};  // the fixture's observer appends to a vector without a lock
+  RateLimiterOptions fast;
+  fast.initial_rate = 1e6;
+  fast.max_rate = 1e6;
+  fast.burst = 1e6;
+  o.rate_limiters = std::make_shared<RateLimiterSet>(fast);
+  std::atomic<int> counter{0};
+  o.nonce = [&counter] { return "n" + std::to_string(counter.fetch_add(1)); };
+  auto cl = client(std::move(o));
+  std::mutex mu;
+  std::set<std::string> failed_once;
+  transport->set_handler([&](const HttpRequest& r) -> Result<HttpResponse> {
+    // Every role whose index is a multiple of 3 fails once with a transient error: retries run
+    // concurrently with first attempts.
+    const std::string name = query_of(r).at("RoleName");
+    if (name.back() % 3 == 0) {
+      std::lock_guard lock(mu);
+      if (failed_once.insert(name).second) return testing::alibaba_error(503, "ServiceUnavailable");
+    }
+    return testing::ok({{"Role", {{"RoleName", name}}}});
+  });
+  constexpr int kThreads = 8;
+  constexpr int kCalls = 40;
+  std::atomic<int> good{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kCalls; ++i) {
+        const std::string name = "role-" + std::to_string(t) + "-" + std::to_string(i);
+        auto r = cl.get_role(name);
+        if (r.ok() && r->has_value() && (*r)->role_name == name) ++good;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(good.load(), kThreads * kCalls);
+  std::set<std::string> seen_nonces;
+  for (const auto& r : transport->requests())
+    seen_nonces.insert(header_of(r, "x-acs-signature-nonce"));
+  EXPECT_EQ(seen_nonces.size(), transport->count());
 }
 
 TEST_F(ClientTest, EndpointOverrideSendsEveryProductToOnePlace) {

@@ -28,6 +28,21 @@ TEST_F(Redact, ScrubsQueryParametersThatCarrySecrets) {
   EXPECT_TRUE(has(s, "SignatureNonce=abc123"));
 }
 
+// SignatureDoesNotMatch quotes the server's V1 string to sign, where every pair is encoded once
+// more.
+TEST_F(Redact, ScrubsAV1StringToSign) {
+  const std::string s = redact::scrub(
+      "Specified signature is not matched with our calculation. server string to sign is:"
+      "POST&%2F&AccessKeyId%3DSTS.NTestKey%26Action%3DGetRole%26SecurityToken%3DCAIS%252BgF1%"
+      "252Fabc%253D%253D"
+      "%26SignatureMethod%3DHMAC-SHA1%26Timestamp%3D2024-01-02T03%253A04%253A05Z");
+  EXPECT_FALSE(has(s, "STS.NTestKey"));
+  EXPECT_FALSE(has(s, "CAIS"));
+  EXPECT_FALSE(has(s, "gF1"));
+  EXPECT_TRUE(has(s, "%26Action%3DGetRole"));
+  EXPECT_TRUE(has(s, "%26SignatureMethod%3DHMAC-SHA1"));
+}
+
 TEST_F(Redact, ScrubsHeaders) {
   const std::string s = redact::scrub(
       "authorization: ACS3-HMAC-SHA256 "
@@ -79,6 +94,7 @@ TEST_F(Redact, RegisteredCanaryNeverLeaves) {
   const std::string canary = "Canary+Secret/Value=0123456789";
   redact::register_secret(canary);
   const std::string spellings[] = {canary, percent_encode(canary),
+                                   percent_encode(percent_encode(canary)),
                                    "Canary+Secret\\/Value=0123456789"};
   for (const auto& sp : spellings) {
     for (const std::string& text :
