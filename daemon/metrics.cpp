@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <mutex>
 
 namespace sharekeeper::daemon {
@@ -38,6 +39,23 @@ std::string bounded(std::string_view v) {
   return std::string(v);
 }
 
+// Label value escaping of the text exposition format: backslash, double quote, line feed.
+std::string escape(std::string_view v) {
+  std::string out;
+  out.reserve(v.size());
+  for (char c : v) {
+    if (c == '\\' || c == '"') {
+      out += '\\';
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 template <std::size_t N>
 std::string one_of(std::string_view v, const char* const (&allowed)[N]) {
   for (const char* a : allowed)
@@ -57,19 +75,6 @@ std::vector<double> pass_buckets() {
 struct Metrics::Impl {
   std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
 
-  Family<Gauge>& grant_ready = prometheus::BuildGauge()
-                                   .Name("sharekeeper_grant_ready")
-                                   .Help("1 when the grant (share x target) is Ready, else 0")
-                                   .Register(*registry);
-  Family<Gauge>& grant_state =
-      prometheus::BuildGauge()
-          .Name("sharekeeper_grant_state")
-          .Help("One-hot grant state: Ready|Pending|Blocked|Failed|Observed")
-          .Register(*registry);
-  Family<Gauge>& grant_last_ready = prometheus::BuildGauge()
-                                        .Name("sharekeeper_grant_last_ready_timestamp_seconds")
-                                        .Help("Unix time the grant was last seen Ready (0: never)")
-                                        .Register(*registry);
   Family<Counter>& reconcile_total = prometheus::BuildCounter()
                                          .Name("sharekeeper_reconcile_total")
                                          .Help("Reconcile passes per account by result")
@@ -124,10 +129,17 @@ struct Metrics::Impl {
                                   .Help("sharekeeper version")
                                   .Register(*registry);
 
+  // Grant series live outside prometheus-cpp: 10,000 grants make 70,000 series, and TextSerializer
+  // (ostringstream, per-sample label maps) needs over a second for that where a scrape should take
+  // milliseconds. Labels are rendered once, values written straight into the exposition.
   struct GrantSeries {
-    Gauge* ready = nullptr;
-    std::array<Gauge*, std::size(kAllGrantStates)> state{};
-    Gauge* last_ready = nullptr;
+    // Label names in sorted order (as TextSerializer writes them): account, share, [state,] target,
+    // target_type.
+    std::string head;  // account="..",share=".."
+    std::string tail;  // target="..",target_type=".."
+    GrantState state = GrantState::kPending;
+    bool judged = false;  // a pass has published a state (else every one-hot series is 0)
+    double last_ready = 0;
   };
   struct AccountSeries {
     std::array<Counter*, std::size(kPassResults)> total{};
@@ -145,30 +157,11 @@ struct Metrics::Impl {
   std::map<std::string, Counter*> blocked;
   Gauge* config_gauge = nullptr;
 
-  static Labels grant_labels(const GrantKey& k) {
-    return {{"account", k.account},
-            {"share", k.share},
-            {"target_type", k.target_type},
-            {"target", k.target}};
-  }
-
   void add_grant(const GrantKey& k) {
-    GrantSeries s;
-    const Labels l = grant_labels(k);
-    s.ready = &grant_ready.Add(l);
-    for (std::size_t i = 0; i < std::size(kAllGrantStates); ++i) {
-      Labels ls = l;
-      ls["state"] = to_string(kAllGrantStates[i]);
-      s.state[i] = &grant_state.Add(ls);
-    }
-    s.last_ready = &grant_last_ready.Add(l);
-    grants.emplace(k, s);
-  }
-
-  void remove_grant(const GrantSeries& s) {
-    grant_ready.Remove(s.ready);
-    for (Gauge* g : s.state) grant_state.Remove(g);
-    grant_last_ready.Remove(s.last_ready);
+    GrantSeries g;
+    g.head = "account=\"" + escape(k.account) + "\",share=\"" + escape(k.share) + "\"";
+    g.tail = "target=\"" + escape(k.target) + "\",target_type=\"" + escape(k.target_type) + "\"";
+    grants.emplace(k, std::move(g));
   }
 
   void add_account(const std::string& a) {
@@ -209,7 +202,6 @@ void Metrics::set_config(const std::vector<std::string>& accounts,
   const std::set<GrantKey> want_grants(grants.begin(), grants.end());
   for (auto it = impl_->grants.begin(); it != impl_->grants.end();) {
     if (want_grants.count(it->first) == 0) {
-      impl_->remove_grant(it->second);
       it = impl_->grants.erase(it);
     } else {
       ++it;
@@ -238,12 +230,9 @@ void Metrics::publish_grants(const std::vector<GrantReport>& grants,
   for (const auto& g : grants) {
     auto it = impl_->grants.find(g.key);
     if (it == impl_->grants.end()) continue;
-    auto& s = it->second;
-    const bool ready = g.state == GrantState::kReady;
-    s.ready->Set(ready ? 1 : 0);
-    for (std::size_t i = 0; i < std::size(kAllGrantStates); ++i)
-      s.state[i]->Set(kAllGrantStates[i] == g.state ? 1 : 0);
-    if (ready) s.last_ready->Set(to_seconds(now));
+    it->second.state = g.state;
+    it->second.judged = true;
+    if (g.state == GrantState::kReady) it->second.last_ready = to_seconds(now);
   }
 }
 
@@ -322,7 +311,51 @@ void Metrics::count_config_reload(std::string_view result) {
 }
 
 std::string Metrics::serialize() const {
-  return prometheus::TextSerializer().Serialize(impl_->registry->Collect());
+  std::string out = prometheus::TextSerializer().Serialize(impl_->registry->Collect());
+  std::lock_guard lock(impl_->mu);
+  const auto& grants = impl_->grants;
+  // ~7 lines of ~130 bytes per grant.
+  out.reserve(out.size() + grants.size() * 1000 + 1024);
+  out +=
+      "# HELP sharekeeper_grant_ready 1 when the grant (share x target) is Ready, else 0\n"
+      "# TYPE sharekeeper_grant_ready gauge\n";
+  for (const auto& [k, g] : grants) {
+    out += "sharekeeper_grant_ready{";
+    out += g.head;
+    out += ',';
+    out += g.tail;
+    out += g.judged && g.state == GrantState::kReady ? "} 1\n" : "} 0\n";
+  }
+  out +=
+      "# HELP sharekeeper_grant_state One-hot grant state: Ready|Pending|Blocked|Failed|Observed\n"
+      "# TYPE sharekeeper_grant_state gauge\n";
+  for (const auto& [k, g] : grants) {
+    for (GrantState st : kAllGrantStates) {
+      out += "sharekeeper_grant_state{";
+      out += g.head;
+      out += ",state=\"";
+      out += to_string(st);
+      out += "\",";
+      out += g.tail;
+      out += g.judged && g.state == st ? "} 1\n" : "} 0\n";
+    }
+  }
+  out +=
+      "# HELP sharekeeper_grant_last_ready_timestamp_seconds Unix time the grant was last seen "
+      "Ready (0: never)\n"
+      "# TYPE sharekeeper_grant_last_ready_timestamp_seconds gauge\n";
+  char num[32];
+  for (const auto& [k, g] : grants) {
+    out += "sharekeeper_grant_last_ready_timestamp_seconds{";
+    out += g.head;
+    out += ',';
+    out += g.tail;
+    out += "} ";
+    const auto r = std::to_chars(num, num + sizeof num, g.last_ready, std::chars_format::fixed);
+    out.append(num, r.ptr);
+    out += '\n';
+  }
+  return out;
 }
 
 }  // namespace sharekeeper::daemon

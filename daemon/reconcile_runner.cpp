@@ -237,7 +237,11 @@ PassOutcome ReconcileRunner::run_pass(const config::DesiredState& desired,
         }
       }
     }
-    if (r.residual.has_errors()) out.observation_complete = false;
+    // Verification re-observes through client_for, which knows only this account: judge only its
+    // part.
+    for (const auto& ra : r.residual.accounts)
+      if (ra.account == account && (!ra.error.empty() || ra.partial))
+        out.observation_complete = false;
   }
   out.grants = map_grants(grants, account);
   if (failed) {

@@ -146,11 +146,11 @@ inline constexpr const char* kSharerSecret = "QuickstartSharerSecret0123456789";
 inline constexpr const char* kAdminToken = "itAdminToken-0123456789abcdef0123456789abcdef";
 
 struct Emulator {
-  explicit Emulator(const fs::path& dir) {
+  explicit Emulator(const fs::path& dir, std::string seed = std::string(SHAREKEEPER_SOURCE_DIR) +
+                                                            "/examples/seed/quickstart.json") {
     proc = std::make_unique<Process>(
-        std::vector<std::string>{
-            SK_EMULATOR_BIN, "--listen", "127.0.0.1:0", "--seed",
-            std::string(SHAREKEEPER_SOURCE_DIR) + "/examples/seed/quickstart.json"},
+        std::vector<std::string>{SK_EMULATOR_BIN, "--listen", "127.0.0.1:0", "--seed",
+                                 std::move(seed)},
         dir / "emulator.out", dir / "emulator.err");
     if (!eventually([&] { return listening_port(dir / "emulator.out").has_value(); }))
       throw std::runtime_error("emulator did not start: " + read_file(dir / "emulator.err"));
@@ -173,7 +173,11 @@ inline std::string single_account_config(const std::string& interval) {
 }
 
 struct Daemon {
-  Daemon(const fs::path& dir, const std::string& emulator_url, std::vector<std::string> extra = {})
+  // env: the quickstart seed's sharer credentials unless given.
+  Daemon(const fs::path& dir, const std::string& emulator_url, std::vector<std::string> extra = {},
+         std::map<std::string, std::string> env = {{"ALIBABA_CLOUD_ACCESS_KEY_ID", kSharerKeyId},
+                                                   {"ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+                                                    kSharerSecret}})
       : dir_(dir) {
     write_file_atomic(dir / "token", std::string(kAdminToken) + "\n");
     std::vector<std::string> argv{SK_DAEMON_BIN,
@@ -187,11 +191,8 @@ struct Daemon {
                                   "--endpoint-override",
                                   emulator_url};
     argv.insert(argv.end(), extra.begin(), extra.end());
-    proc = std::make_unique<Process>(
-        argv, dir / "daemon.out", dir / "daemon.err",
-        std::map<std::string, std::string>{{"ALIBABA_CLOUD_ACCESS_KEY_ID", kSharerKeyId},
-                                           {"ALIBABA_CLOUD_ACCESS_KEY_SECRET", kSharerSecret},
-                                           {"TZ", "UTC"}});
+    env["TZ"] = "UTC";
+    proc = std::make_unique<Process>(argv, dir / "daemon.out", dir / "daemon.err", env);
     if (!eventually(
             [&] { return listening_port(dir / "daemon.out").has_value() || !proc->running(); }) ||
         !listening_port(dir / "daemon.out"))
