@@ -145,6 +145,16 @@ json assume_role_statement(const json& services) {
   return st;
 }
 
+// RAM refuses a trust policy with an empty Statement list (MalformedPolicyDocument), so a role left
+// with no principal gets this one statement: it lets no ECS account assume the role.
+json deny_all_statement() {
+  json st = json::object();
+  st["Action"] = json::array({"sts:AssumeRole"});
+  st["Effect"] = "Deny";
+  st["Principal"] = json::object({{"Service", json::array({wildcard_ecs()})}});
+  return st;
+}
+
 std::vector<std::string> string_list(const json& list) {
   std::vector<std::string> out;
   for (const auto& v : list) {
@@ -180,8 +190,10 @@ std::optional<TrustPrincipals> parse_trust_policy(std::string_view document, std
   try {
     json doc = parse_document(document);
     TrustPrincipals out;
+    const json deny_all = normalize_statement(deny_all_statement(), true);
     for (const auto& raw : statements_of(doc)) {
       json canon = normalize_statement(raw, true);
+      if (canon == deny_all) continue;  // our "no principal" placeholder
       json write = normalize_statement(raw, false);
       bool shape_ok = canon.value("Effect", "") == "Allow" && canon.contains("Action") &&
                       canon["Action"] == json::array({"sts:assumerole"}) &&
@@ -287,6 +299,7 @@ std::string build_trust_policy(const TrustPrincipals& principals) {
   std::vector<std::string> foreign = principals.foreign;
   sort_unique(foreign);
   for (const auto& f : foreign) statements.push_back(json::parse(f));
+  if (statements.empty()) statements.push_back(deny_all_statement());
   json doc = json::object();
   doc["Statement"] = statements;
   doc["Version"] = "1";

@@ -52,8 +52,9 @@ std::optional<TrustPrincipals> parse_trust_policy(std::string_view document,
                                                   std::string* error = nullptr);
 
 // The stable form of a trust policy: one statement for accounts, one for RDs, one for folders (each
-// only when non-empty), then the foreign statements verbatim (canonical). Zero principals give an
-// empty Statement list.
+// only when non-empty), then the foreign statements. Zero principals give one statement denying
+// sts:AssumeRole to every ECS account (RAM refuses an empty Statement list); parse_trust_policy
+// reads that placeholder back as no principal.
 std::string build_trust_policy(const TrustPrincipals& principals);
 
 // The principal strings used in plans and guards: "account:<uid>", "rd:<rd-id>", "folder:<path>",

@@ -209,6 +209,25 @@ TEST_F(ReconcileEmulatorTest, ShrinkingTheConfigRespectsPrune) {
   EXPECT_EQ(trusted(kSnapRole), (std::vector<std::string>{kA}));
 }
 
+TEST_F(ReconcileEmulatorTest, EmptyingTheConfigNeedsAllowMassRevoke) {
+  ASSERT_TRUE(converge().converged());
+  desired_.shares.clear();
+  auto guarded = converge();
+  EXPECT_EQ(guarded.writes(), 0);
+  EXPECT_EQ(trusted(kImageRole), (std::vector<std::string>{kA, kB}));
+
+  desired_.settings.allow_mass_revoke = true;
+  auto emptied = converge();
+  EXPECT_TRUE(emptied.converged()) << reconcilers::render_apply_text(emptied);
+  EXPECT_TRUE(trusted(kImageRole).empty());
+  EXPECT_TRUE(trusted(kSnapRole).empty());
+  auto attached = client_->list_policies_for_role(kSnapRole);
+  ASSERT_TRUE(attached.ok());
+  EXPECT_TRUE(attached->empty());
+  auto now = emu_->server().clock().now();
+  EXPECT_FALSE(emu_->model().access(kA, kImage, now).value("usable", true));
+}
+
 TEST_F(ReconcileEmulatorTest, IntendedTargetsCanUseTheSharedImageAndAnOutsiderCannot) {
   ASSERT_TRUE(converge().converged());
   // The share itself (manageShares is later work): the test shares the image as a person would.

@@ -135,8 +135,14 @@ TEST(TrustPolicyTest, ForeignStatementsSurviveARewriteUnchangedInMeaning) {
   EXPECT_TRUE(policies_equivalent(build_trust_policy(*tp), doc));
 }
 
-TEST(TrustPolicyTest, EmptyPrincipalsGiveAnEmptyStatementList) {
-  EXPECT_EQ(build_trust_policy({}), R"({"Statement":[],"Version":"1"})");
+TEST(TrustPolicyTest, EmptyPrincipalsGiveADenyPlaceholderReadBackAsEmpty) {
+  std::string doc = build_trust_policy({});
+  EXPECT_EQ(doc,
+            R"({"Statement":[{"Action":["sts:AssumeRole"],"Effect":"Deny","Principal":{"Service":)"
+            R"(["*@ecs.aliyuncs.com"]}}],"Version":"1"})");
+  auto tp = parse_trust_policy(doc);
+  ASSERT_TRUE(tp);
+  EXPECT_TRUE(tp->empty());
 }
 
 TEST(TrustPolicyTest, ProtectedPrincipalLabels) {
