@@ -151,6 +151,9 @@ struct Metrics::Impl {
 
   mutable std::mutex mu;  // guards the maps below (prometheus-cpp guards its own families)
   std::map<GrantKey, GrantSeries> grants;
+  bool grants_dirty = true;
+  std::string grant_block;  // the rendered grant families, valid while !grants_dirty
+  std::string render_grants() const;
   std::map<std::string, AccountSeries> accounts;
   std::map<std::string, Counter*> api_counters;  // product\0action\0code
   std::map<std::string, Histogram*> api_histograms;
@@ -162,6 +165,7 @@ struct Metrics::Impl {
     g.head = "account=\"" + escape(k.account) + "\",share=\"" + escape(k.share) + "\"";
     g.tail = "target=\"" + escape(k.target) + "\",target_type=\"" + escape(k.target_type) + "\"";
     grants.emplace(k, std::move(g));
+    grants_dirty = true;
   }
 
   void add_account(const std::string& a) {
@@ -203,6 +207,7 @@ void Metrics::set_config(const std::vector<std::string>& accounts,
   for (auto it = impl_->grants.begin(); it != impl_->grants.end();) {
     if (want_grants.count(it->first) == 0) {
       it = impl_->grants.erase(it);
+      impl_->grants_dirty = true;
     } else {
       ++it;
     }
@@ -232,6 +237,7 @@ void Metrics::publish_grants(const std::vector<GrantReport>& grants,
     if (it == impl_->grants.end()) continue;
     it->second.state = g.state;
     it->second.judged = true;
+    impl_->grants_dirty = true;
     if (g.state == GrantState::kReady) it->second.last_ready = to_seconds(now);
   }
 }
@@ -313,7 +319,18 @@ void Metrics::count_config_reload(std::string_view result) {
 std::string Metrics::serialize() const {
   std::string out = prometheus::TextSerializer().Serialize(impl_->registry->Collect());
   std::lock_guard lock(impl_->mu);
-  const auto& grants = impl_->grants;
+  // Grant values change only when a pass publishes or a config is installed, while Prometheus
+  // scrapes every few seconds: render the block once per change and copy it for every scrape.
+  if (impl_->grants_dirty) {
+    impl_->grant_block = impl_->render_grants();
+    impl_->grants_dirty = false;
+  }
+  out += impl_->grant_block;
+  return out;
+}
+
+std::string Metrics::Impl::render_grants() const {
+  std::string out;
   // ~7 lines of ~130 bytes per grant.
   out.reserve(out.size() + grants.size() * 1000 + 1024);
   out +=

@@ -37,7 +37,7 @@ inline Response http_request(std::uint16_t port, const std::string& method,
                           (method == "POST" ? "Content-Length: 0\r\n" : "") + "\r\n";
   ::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  char buf[8192];
+  char buf[65536];
   while (std::chrono::steady_clock::now() < deadline) {
     pollfd p{fd, POLLIN, 0};
     if (::poll(&p, 1, 50) <= 0) continue;
