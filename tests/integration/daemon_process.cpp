@@ -168,6 +168,35 @@ TEST_F(DaemonProcessTest, NoSecretInLogsMetricsStatusOrPlan) {
   EXPECT_EQ(everything.find("Signature="), std::string::npos);
 }
 
+// The credentials belong to another account than the config's uid: a terminal error. The account is
+// stalled (no retries hammering the API) until the config changes.
+TEST_F(DaemonProcessTest, WrongAccountStallsUntilTheConfigIsFixed) {
+  emulator_ = std::make_unique<Emulator>(dir_.path);
+  std::string wrong = single_account_config("5m");
+  const auto at = wrong.find("\"1234567890123456\"");
+  ASSERT_NE(at, std::string::npos);
+  wrong.replace(at, 18, "\"1234567890123499\"");
+  write_file_atomic(dir_.path / "config.yaml", wrong);
+  daemon_ = std::make_unique<Daemon>(dir_.path, emulator_->url);
+  nlohmann::json account;
+  ASSERT_TRUE(eventually([&] {
+    const auto s = nlohmann::json::parse(daemon_->get("/status").body, nullptr, false);
+    if (s.is_discarded() || s["accounts"].empty()) return false;
+    account = s["accounts"][0];
+    return account.value("phase", "") == "stalled";
+  })) << daemon_->logs();
+  EXPECT_TRUE(account["terminalError"].get<bool>());
+  EXPECT_TRUE(account["nextRun"].is_null());
+  EXPECT_NE(account["lastReconcile"]["error"].get<std::string>(), "");
+  EXPECT_EQ(daemon_->get("/readyz").status, 503);
+  EXPECT_EQ(metric(daemon_->get("/metrics").body,
+                   R"(sharekeeper_reconcile_total{account="prod",result="error"})"),
+            1.0);
+  write_file_atomic(dir_.path / "config.yaml", single_account_config("5m"));
+  ASSERT_TRUE(eventually([&] { return daemon_->get("/readyz").status == 200; })) << daemon_->logs();
+  EXPECT_EQ(metric(daemon_->get("/metrics").body, kGrantA), 1.0);
+}
+
 TEST(DaemonProcess, OnceRunsOnePassAndExitsWithApplyCodes) {
   TempDir dir;
   Emulator emulator(dir.path);
