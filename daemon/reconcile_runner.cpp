@@ -204,6 +204,7 @@ PassOutcome ReconcileRunner::run_pass(const config::DesiredState& desired,
 
   std::vector<rc::GrantStatus> grants = p.grants;
   bool failed = false;
+  int still_differs = 0;
   std::string first_error;
   if (ap != nullptr && !ap->observation_errors.empty())
     first_error = ap->observation_errors.front();
@@ -239,15 +240,21 @@ PassOutcome ReconcileRunner::run_pass(const config::DesiredState& desired,
     }
     // Verification re-observes through client_for, which knows only this account: judge only its
     // part.
-    for (const auto& ra : r.residual.accounts)
-      if (ra.account == account && (!ra.error.empty() || ra.partial))
-        out.observation_complete = false;
+    for (const auto& ra : r.residual.accounts) {
+      if (ra.account != account) continue;
+      if (!ra.error.empty() || ra.partial) out.observation_complete = false;
+      // Like `apply`'s exit code: what still differs after the verification wait is not a success.
+      if (!ra.changes.empty()) still_differs = static_cast<int>(ra.changes.size());
+    }
   }
   out.grants = map_grants(grants, account);
   if (failed) {
     out.result = PassResult::kError;
-  } else if (obs.partial) {
+  } else if (obs.partial || !out.observation_complete) {
     out.result = PassResult::kPartial;
+  } else if (still_differs > 0) {
+    out.result = PassResult::kError;
+    first_error = std::to_string(still_differs) + " change(s) still differ after verification";
   }
   out.error = out.result == PassResult::kSuccess ? "" : first_error;
   return out;
