@@ -123,7 +123,7 @@ TEST(ConfigWatcher, DebouncesABurstIntoOneCallback) {
   write_file(d.path / "c.yaml", "a: 1\n");
   Counter c;
   ConfigWatcher w(
-      d.path / "c.yaml", [&] { c.bump(); }, 300ms);
+      d.path / "c.yaml", [&] { c.bump(); }, 1000ms);
   w.start();
   for (int i = 0; i < 20; ++i) write_file(d.path / "c.yaml", "a: " + std::to_string(i) + "\n");
   EXPECT_TRUE(c.wait_above(0));
