@@ -240,6 +240,21 @@ TEST_F(ReconcileEmulatorTest, IntendedTargetsCanUseTheSharedImageAndAnOutsiderCa
   }
   auto outsider = emu_->model().access(kOutsider, kImage, now);
   EXPECT_FALSE(outsider.value("usable", true)) << outsider.dump();
+
+  // Snapshots go through Resource Sharing; external accounts accept an invitation first.
+  auto share = client_->create_resource_share(kRegion, "golden-snapshots", {{"Snapshot", kSnap}},
+                                              {kA, kB}, true, {});
+  ASSERT_TRUE(share.ok()) << share.error().to_string();
+  // Associations are asynchronous (200 ms by default): move the emulated clock instead of sleeping.
+  emu_->server().clock().set_offset(std::chrono::seconds(5));
+  emu_->model().accept_invitations(std::nullopt, emu_->server().clock().now());
+  emu_->server().clock().set_offset(std::chrono::seconds(10));
+  now = emu_->server().clock().now();
+  for (const char* uid : {kA, kB}) {
+    auto verdict = emu_->model().access(uid, kSnap, now);
+    EXPECT_TRUE(verdict.value("usable", false)) << uid << ": " << verdict.dump();
+  }
+  EXPECT_FALSE(emu_->model().access(kOutsider, kSnap, now).value("usable", true));
 }
 
 }  // namespace
