@@ -235,8 +235,10 @@ void Scheduler::coordinator_loop() {
         cv_work_.notify_one();
       }
     }
+    // Due accounts left waiting because every worker is busy do not shorten the sleep (that would
+    // spin): a finishing worker notifies cv_coord_.
     for (const auto& [name, s] : schedules_)
-      if (auto n = s.next_run()) wake = std::min(wake, std::max(*n, now));
+      if (auto n = s.next_run(); n && *n > now) wake = std::min(wake, *n);
     cv_coord_.wait_until(lock, wake);
   }
 }

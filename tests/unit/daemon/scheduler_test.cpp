@@ -4,6 +4,7 @@
 
 #include <condition_variable>
 #include <mutex>
+#include <thread>
 
 #include "config/desired_state.hpp"
 
@@ -223,6 +224,33 @@ TEST(Scheduler, BoundsConcurrencyAcrossAccounts) {
   ASSERT_TRUE(c.wait_for_count(5));
   EXPECT_TRUE(s.stop(5s));
   EXPECT_EQ(runner.max_concurrent, 2);
+}
+
+TEST(Scheduler, DueAccountsWaitingForAWorkerDoNotSpinTheCoordinator) {
+  FakeRunner runner;
+  runner.hold = true;
+  Collector c;
+  Scheduler::Options o;
+  o.max_concurrency = 1;
+  Scheduler s(runner, o, nullptr, [&](const PassReport& r) { c.add(r); });
+  s.update_config(desired_with({"a", "b", "c"}, std::chrono::hours(1)), true);
+  s.start();
+  {
+    std::unique_lock lock(runner.mu);
+    ASSERT_TRUE(runner.cv.wait_for(lock, 20s, [&] { return runner.concurrent == 1; }));
+  }
+  // Absence of busy-waiting can only be observed over some real time: a spinning coordinator ticks
+  // thousands of times in 300 ms, a sleeping one at most a few (it wakes once a second).
+  const auto h0 = s.heartbeat();
+  std::this_thread::sleep_for(300ms);
+  EXPECT_LE(s.heartbeat() - h0, 3u);
+  {
+    std::lock_guard lock(runner.mu);
+    runner.hold = false;
+    runner.cv.notify_all();
+  }
+  ASSERT_TRUE(c.wait_for_count(3));
+  EXPECT_TRUE(s.stop(5s));
 }
 
 TEST(Scheduler, TriggerRunsOneAccountAgainAndRejectsUnknownNames) {
