@@ -213,6 +213,13 @@ std::string scrub_url_queries(std::string_view text) {
 void register_secret(std::string_view secret) {
   if (secret.size() < kMinSecretLength) return;
   Registry& r = registry();
+  {
+    // The client registers the same secret on every call: keep that path on the shared lock.
+    std::shared_lock read(r.mu);
+    for (const auto& e : r.entries) {
+      if (e.raw == secret) return;
+    }
+  }
   std::unique_lock lock(r.mu);
   for (const auto& e : r.entries) {
     if (e.raw == secret) return;
