@@ -80,7 +80,6 @@ ErrorClass classify(std::string_view code, int http_status) {
     return ErrorClass::kTerminal;  // Transport.Tls: never downgrade
   if (code == kCodeMalformedResponse)
     return ErrorClass::kOutcomeUnknown;  // an answer came, unreadable
-  if (code == kCodeRetryQuotaExhausted) return ErrorClass::kTransient;
 
   if (code.starts_with("ServiceUnavailable") || code.starts_with("InternalError") ||
       code == "UnknownError" || code == "ServiceBusy" || code == "SystemBusy") {

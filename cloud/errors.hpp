@@ -43,6 +43,5 @@ Error error_from_response(std::string_view product, std::string_view action,
 // Client-side codes (not Alibaba's).
 inline constexpr std::string_view kCodeMalformedResponse = "Client.MalformedResponse";
 inline constexpr std::string_view kCodeInvalidEndpoint = "Client.InvalidEndpoint";
-inline constexpr std::string_view kCodeRetryQuotaExhausted = "Client.RetryQuotaExhausted";
 
 }  // namespace sharekeeper::cloud

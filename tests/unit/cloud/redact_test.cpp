@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include "cloud/signer.hpp"
 
 namespace sharekeeper::cloud {
@@ -104,6 +106,37 @@ TEST_F(Redact, RegisteredCanaryNeverLeaves) {
       EXPECT_FALSE(has(out, percent_encode(canary))) << out;
       EXPECT_FALSE(has(out, "Secret\\/Value")) << out;
       EXPECT_TRUE(has(out, redact::kMask)) << out;
+    }
+  }
+}
+
+// Property: wherever a registered secret lands in arbitrary text (next to separators, quotes, URL
+// syntax, other secrets), none of its spellings survive. Deterministic seed, so a failure replays.
+TEST_F(Redact, CanarySurvivesNoRandomSurroundings) {
+  const std::string canaries[] = {"CanaryAlpha+/=0123456789", "CanaryBeta~_.-9876543210"};
+  for (const auto& c : canaries) redact::register_secret(c);
+  const std::string pieces[] = {"&", "=",   ":",   " ",           "\"",        "'",     "?",  "/",
+                                "%", "%3D", "%26", "https://h/?", "Signature", "token", "\n", "{",
+                                "}", ",",   "a",   "Z",           "é",         "\\"};
+  std::mt19937 rng(20261129);
+  for (int round = 0; round < 2000; ++round) {
+    std::string text;
+    const int n = static_cast<int>(rng() % 12);
+    for (int i = 0; i < n; ++i) {
+      const auto pick = rng() % 5;
+      if (pick == 0) {
+        const std::string& c = canaries[rng() % 2];
+        const auto form = rng() % 3;
+        text += form == 0 ? c : form == 1 ? percent_encode(c) : percent_encode(percent_encode(c));
+      } else {
+        text += pieces[rng() % std::size(pieces)];
+      }
+    }
+    const std::string out = redact::scrub(text);
+    for (const auto& c : canaries) {
+      ASSERT_FALSE(has(out, c)) << text;
+      ASSERT_FALSE(has(out, percent_encode(c))) << text;
+      ASSERT_FALSE(has(out, percent_encode(percent_encode(c)))) << text;
     }
   }
 }
