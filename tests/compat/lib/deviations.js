@@ -7,11 +7,8 @@
 // Test ids: "<V3|V1>:<product>.<Action>[.<case>]" in sdk.test.js, "replay:<capture label>" and
 // "tamper:<capture label>" in replay.test.js, "kms20160120.<Action>", "credentials.<type>".
 const kDeviations = [
-  // [id prefix, 'reason (docs/compat.md Dn)']; the first matching prefix wins.
-  ['V3:sts.AssumeRoleWithOIDC.ok', 'D4: OIDCTokenInfo.ClientIds is a JSON array; the SDK model (and real API) has a comma-separated string, so the SDK throws'],
-  ['V1:sts.AssumeRoleWithOIDC.ok', 'D4: OIDCTokenInfo.ClientIds is a JSON array; the SDK model (and real API) has a comma-separated string, so the SDK throws'],
-  ['replay:sts.AssumeRoleWithOIDC default', 'D4: OIDCTokenInfo.ClientIds is a JSON array where the SDK model has a string'],
-  ['replay:credentials oidc_role_arn', 'D4: OIDCTokenInfo.ClientIds is a JSON array where the SDK model has a string'],
+  // [id prefix, 'reason (docs/compat.md Dn)']; the first matching prefix wins. None open: D1-D4 were
+  // fixed in the emulator (docs/compat.md "Fixed").
 ];
 
 function known(id) {
