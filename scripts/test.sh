@@ -7,6 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 jobs=${SHAREKEEPER_JOBS:-$(nproc)}
+# ccache: paths under the checkout are hashed relative to it, so another clone of the repository (CI's)
+# reuses the cache of this one.
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$(pwd)}
 start=$(date +%s)
 
 echo "== build (ci preset: Debug -O0, -Werror)"
