@@ -200,12 +200,15 @@ std::string list_resource(const std::string& region, const std::string& uid) {
 }
 
 // What the config wants of one role, and what observe-mode shares ask us to leave alone.
+// Grants are indices into AccountWork::grant_names: at 10,000 shares, copying the grant strings
+// into every item's set dominated the plan time, and only changes ever need the names.
+using GrantIds = std::vector<int>;
 struct RoleWant {
-  std::map<std::string, std::set<std::string>> principals;  // label -> grants
+  std::map<std::string, GrantIds> principals;  // label -> grants
   std::set<std::string> keep_principals;
-  std::map<std::string, std::set<std::string>> items;  // key ARN or list resource -> grants
+  std::map<std::string, GrantIds> items;  // key ARN or list resource -> grants
   std::set<std::string> keep_items;
-  std::set<std::string> full_access_grants;
+  GrantIds full_access_grants;
 };
 
 // What the observation says of one role.
@@ -339,20 +342,21 @@ struct AccountWork {
   const AccountObservation* obs = nullptr;
   AccountPlan ap;
   RoleWant want[2];
+  std::vector<std::string> grant_names;  // "<share> -> <target>", indexed by GrantIds
   RoleFacts facts[2];
   std::map<std::string, std::vector<Resolved>> resolved;  // by share name
   std::map<std::string, std::string> selector_errors;     // by share name
 };
 
 std::string unmet_requirement(const Resolved& r, const RoleFacts& f, RoleKind kind,
-                              const GrantTarget& target, const std::string& uid) {
+                              const std::string& target_label, const std::string& uid) {
   if (f.presence == Presence::kUnknown)
     return "could not observe role " + std::string(role_name(kind));
   if (f.presence == Presence::kAbsent)
     return "role " + std::string(role_name(kind)) + " does not exist";
   if (!f.trust_known) return "trust policy of " + std::string(role_name(kind)) + " is unreadable";
-  if (f.labels.count(target.label()) == 0U)
-    return "trust policy of " + std::string(role_name(kind)) + " lacks " + target.label();
+  if (f.labels.count(target_label) == 0U)
+    return "trust policy of " + std::string(role_name(kind)) + " lacks " + target_label;
   if (r.needs_full_access && !f.full_access_attached)
     return std::string(kFullAccessPolicy) + " is not attached to " + role_name(kind);
   for (const ObservedKey* k : r.cmks) {
@@ -490,40 +494,48 @@ Plan plan(const config::DesiredState& desired, const Observation& observed,
 
   // ---- 1. What each role should hold (from enforce shares) and what to leave alone (observe
   // shares).
+  std::map<std::string, std::vector<const config::Share*>> shares_by_account;
+  for (const auto& share : desired.shares) shares_by_account[share.account].push_back(&share);
   for (auto& w : work) {
     if (!w.ap.error.empty()) continue;
     const AccountObservation& o = *w.obs;
     for (RoleKind kind : kKinds)
       w.facts[static_cast<int>(kind)] = role_facts(o.role(kind), o, *w.account, instance);
-    for (const auto& share : desired.shares) {
-      if (share.account != w.account->name) continue;
+    for (const config::Share* sp : shares_by_account[w.account->name]) {
+      const config::Share& share = *sp;
       std::string sel_err;
       auto res = resolve_share(share, o, settings.allow_service_key_shares, &sel_err);
       if (!sel_err.empty()) w.selector_errors[share.name] = sel_err;
-      auto targets = targets_of(share);
+      std::vector<std::string> labels;
+      GrantIds grants;
+      for (const auto& t : targets_of(share)) {
+        labels.push_back(t.label());
+        grants.push_back(static_cast<int>(w.grant_names.size()));
+        w.grant_names.push_back(grant_label(share.name, t));
+      }
       for (const auto& r : res) {
         if (!r.needs_role && !r.keep) continue;
         RoleWant& want = w.want[static_cast<int>(r.kind)];
         bool keep_only = r.keep || share.mode == config::ShareMode::kObserve;
-        for (const auto& t : targets) {
-          std::string g = grant_label(share.name, t);
-          if (keep_only) {
-            want.keep_principals.insert(t.label());
-          } else {
-            want.principals[t.label()].insert(g);
-          }
+        if (keep_only) {
+          want.keep_principals.insert(labels.begin(), labels.end());
           for (const ObservedKey* k : r.cmks) {
-            std::string lr = list_resource(k->region, o.uid);
-            if (keep_only) {
-              want.keep_items.insert(k->arn);
-              want.keep_items.insert(lr);
-            } else {
-              want.items[k->arn].insert(g);
-              want.items[lr].insert(g);
-            }
+            want.keep_items.insert(k->arn);
+            want.keep_items.insert(list_resource(k->region, o.uid));
           }
-          if (r.needs_full_access && !keep_only) want.full_access_grants.insert(g);
+          continue;
         }
+        for (std::size_t i = 0; i < labels.size(); ++i)
+          want.principals[labels[i]].push_back(grants[i]);
+        for (const ObservedKey* k : r.cmks) {
+          auto& by_key = want.items[k->arn];
+          auto& by_listing = want.items[list_resource(k->region, o.uid)];
+          by_key.insert(by_key.end(), grants.begin(), grants.end());
+          by_listing.insert(by_listing.end(), grants.begin(), grants.end());
+        }
+        if (r.needs_full_access)
+          want.full_access_grants.insert(want.full_access_grants.end(), grants.begin(),
+                                         grants.end());
       }
       w.resolved[share.name] = std::move(res);
     }
@@ -659,12 +671,18 @@ Plan plan(const config::DesiredState& desired, const Observation& observed,
       std::set<std::string> allowed_removals;
       for (const auto& c : candidates)
         if (c.allowed && c.account == w.ap.account && c.kind == ki) allowed_removals.insert(c.item);
-      auto grants_of = [&](const std::vector<std::string>& labels,
-                           const std::map<std::string, std::set<std::string>>& m) {
+      auto names_of = [&](const GrantIds& ids) {
         std::set<std::string> g;
-        for (const auto& l : labels)
-          if (auto it = m.find(l); it != m.end()) g.insert(it->second.begin(), it->second.end());
+        for (int id : ids) g.insert(w.grant_names[static_cast<std::size_t>(id)]);
         return to_vec(g);
+      };
+      auto grants_of = [&](const std::vector<std::string>& labels,
+                           const std::map<std::string, GrantIds>& m) {
+        GrantIds ids;
+        for (const auto& l : labels)
+          if (auto it = m.find(l); it != m.end())
+            ids.insert(ids.end(), it->second.begin(), it->second.end());
+        return names_of(ids);
       };
       auto base = [&](Stage st, Action a, ObjectKind obj) {
         Change c;
@@ -890,7 +908,7 @@ Plan plan(const config::DesiredState& desired, const Observation& observed,
         a.policy_type = "System";
         a.reason =
             "allowServiceKeyShares: service-key resources need " + std::string(kFullAccessPolicy);
-        a.grants = to_vec(want.full_access_grants);
+        a.grants = names_of(want.full_access_grants);
         changes.push_back(a);
       }
     }
@@ -926,12 +944,14 @@ Plan plan(const config::DesiredState& desired, const Observation& observed,
   }
 
   // ---- 4. Grant status, from the observation.
+  std::map<std::string, const AccountWork*> work_by_account;
+  for (const auto& x : work) work_by_account[x.account->name] = &x;
   for (const auto& share : desired.shares) {
     if (!in_scope(share.account)) continue;
-    const AccountWork* w = nullptr;
-    for (const auto& x : work)
-      if (x.account->name == share.account) w = &x;
+    auto wit = work_by_account.find(share.account);
+    const AccountWork* w = wit == work_by_account.end() ? nullptr : wit->second;
     for (const auto& t : targets_of(share)) {
+      const std::string target_label = t.label();
       GrantStatus g;
       g.share = share.name;
       g.account = share.account;
@@ -967,7 +987,7 @@ Plan plan(const config::DesiredState& desired, const Observation& observed,
           if (!r.needs_role || r.status.state != GrantState::kReady) continue;
           any_needs_role = true;
           int ki = static_cast<int>(r.kind);
-          std::string unmet = unmet_requirement(r, w->facts[ki], r.kind, t, w->obs->uid);
+          std::string unmet = unmet_requirement(r, w->facts[ki], r.kind, target_label, w->obs->uid);
           if (!unmet.empty()) {
             auto& rs = g.resources.back();
             rs.state = w->facts[ki].presence == Presence::kUnknown ? GrantState::kFailed

@@ -194,7 +194,8 @@ std::optional<TrustPrincipals> parse_trust_policy(std::string_view document, std
     for (const auto& raw : statements_of(doc)) {
       json canon = normalize_statement(raw, true);
       if (canon == deny_all) continue;  // our "no principal" placeholder
-      json write = normalize_statement(raw, false);
+      // The write form (case kept) is only needed for statements we carry through unchanged.
+      auto write_form = [&] { return normalize_statement(raw, false); };
       bool shape_ok = canon.value("Effect", "") == "Allow" && canon.contains("Action") &&
                       canon["Action"] == json::array({"sts:assumerole"}) &&
                       canon.contains("Principal") && canon["Principal"].is_object() &&
@@ -204,7 +205,7 @@ std::optional<TrustPrincipals> parse_trust_policy(std::string_view document, std
           shape_ok = false;
       }
       if (!shape_ok) {
-        out.foreign.push_back(write.dump());
+        out.foreign.push_back(write_form().dump());
         continue;
       }
       std::vector<std::string> services;
@@ -216,12 +217,17 @@ std::optional<TrustPrincipals> parse_trust_policy(std::string_view document, std
         services.push_back(v.get<std::string>());
       }
       if (!shape_ok) {
-        out.foreign.push_back(write.dump());
+        out.foreign.push_back(write_form().dump());
         continue;
       }
       if (!canon.contains("Condition")) {
         // Account principals are extracted; any other Service value stays as a foreign remainder.
+        if (std::all_of(services.begin(), services.end(), is_account_principal)) {
+          for (const auto& sv : services) out.accounts.push_back(sv.substr(0, 16));
+          continue;  // the common case: no write form needed
+        }
         json rest = json::array();
+        json write = write_form();
         std::string service_key;
         for (const auto& [pk, pv] : write["Principal"].items()) service_key = pk;
         for (const auto& v : write["Principal"][service_key]) {
@@ -259,7 +265,7 @@ std::optional<TrustPrincipals> parse_trust_policy(std::string_view document, std
           }
         }
       }
-      if (!handled) out.foreign.push_back(write.dump());
+      if (!handled) out.foreign.push_back(write_form().dump());
     }
     sort_unique(out.accounts);
     sort_unique(out.rds);
