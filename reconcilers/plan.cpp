@@ -64,6 +64,9 @@ struct Resolved {
   // revocation).
   bool keep = false;
   std::vector<const ObservedKey*> cmks;  // CMKs whose ARNs belong in the KMS policy
+  // What the role's attached policies still lack for this resource ("" when nothing): the same for
+  // every target, so computed once.
+  std::string items_unmet;
 };
 
 // Folds one (possibly missing) snapshot into a resource's status: its key decides.
@@ -135,8 +138,9 @@ std::vector<Resolved> resolve_share(const config::Share& share, const AccountObs
   auto rit = o.regions.find(share.region);
   const ObservedRegion& region = rit == o.regions.end() ? kEmpty : rit->second;
 
-  std::set<std::string> snapshots(share.snapshots.begin(), share.snapshots.end());
-  std::set<std::string> images(share.images.begin(), share.images.end());
+  // Named ids are sorted and unique (DesiredState contract); only selectors need merging.
+  std::vector<std::string> snapshots = share.snapshots;
+  std::vector<std::string> images = share.images;
   if (!share.selector_tags.empty()) {
     std::string key = selector_key(share.selector_tags);
     auto si = region.selected_snapshots.find(key);
@@ -144,9 +148,13 @@ std::vector<Resolved> resolve_share(const config::Share& share, const AccountObs
     if (si == region.selected_snapshots.end() || ii == region.selected_images.end()) {
       *selector_error = "could not list the resources selected by {" + key + "}";
     }
-    if (si != region.selected_snapshots.end())
-      snapshots.insert(si->second.begin(), si->second.end());
-    if (ii != region.selected_images.end()) images.insert(ii->second.begin(), ii->second.end());
+    auto merge = [](std::vector<std::string>& into, const std::vector<std::string>& more) {
+      into.insert(into.end(), more.begin(), more.end());
+      std::sort(into.begin(), into.end());
+      into.erase(std::unique(into.begin(), into.end()), into.end());
+    };
+    if (si != region.selected_snapshots.end()) merge(snapshots, si->second);
+    if (ii != region.selected_images.end()) merge(images, ii->second);
   }
   for (const auto& id : snapshots) {
     Resolved r;
@@ -348,15 +356,8 @@ struct AccountWork {
   std::map<std::string, std::string> selector_errors;     // by share name
 };
 
-std::string unmet_requirement(const Resolved& r, const RoleFacts& f, RoleKind kind,
-                              const std::string& target_label, const std::string& uid) {
-  if (f.presence == Presence::kUnknown)
-    return "could not observe role " + std::string(role_name(kind));
-  if (f.presence == Presence::kAbsent)
-    return "role " + std::string(role_name(kind)) + " does not exist";
-  if (!f.trust_known) return "trust policy of " + std::string(role_name(kind)) + " is unreadable";
-  if (f.labels.count(target_label) == 0U)
-    return "trust policy of " + std::string(role_name(kind)) + " lacks " + target_label;
+std::string items_unmet(const Resolved& r, const RoleFacts& f, RoleKind kind,
+                        const std::string& uid) {
   if (r.needs_full_access && !f.full_access_attached)
     return std::string(kFullAccessPolicy) + " is not attached to " + role_name(kind);
   for (const ObservedKey* k : r.cmks) {
@@ -366,6 +367,18 @@ std::string unmet_requirement(const Resolved& r, const RoleFacts& f, RoleKind ki
       return "no attached KMS policy of ours allows kms:List* in " + k->region;
   }
   return "";
+}
+
+std::string unmet_requirement(const Resolved& r, const RoleFacts& f, RoleKind kind,
+                              const std::string& target_label) {
+  if (f.presence == Presence::kUnknown)
+    return "could not observe role " + std::string(role_name(kind));
+  if (f.presence == Presence::kAbsent)
+    return "role " + std::string(role_name(kind)) + " does not exist";
+  if (!f.trust_known) return "trust policy of " + std::string(role_name(kind)) + " is unreadable";
+  if (f.labels.count(target_label) == 0U)
+    return "trust policy of " + std::string(role_name(kind)) + " lacks " + target_label;
+  return r.items_unmet;
 }
 
 }  // namespace
@@ -495,7 +508,11 @@ Plan plan(const config::DesiredState& desired, const Observation& observed,
   // ---- 1. What each role should hold (from enforce shares) and what to leave alone (observe
   // shares).
   std::map<std::string, std::vector<const config::Share*>> shares_by_account;
-  for (const auto& share : desired.shares) shares_by_account[share.account].push_back(&share);
+  std::map<const config::Share*, std::vector<GrantTarget>> share_targets;
+  for (const auto& share : desired.shares) {
+    shares_by_account[share.account].push_back(&share);
+    share_targets[&share] = targets_of(share);
+  }
   for (auto& w : work) {
     if (!w.ap.error.empty()) continue;
     const AccountObservation& o = *w.obs;
@@ -506,9 +523,12 @@ Plan plan(const config::DesiredState& desired, const Observation& observed,
       std::string sel_err;
       auto res = resolve_share(share, o, settings.allow_service_key_shares, &sel_err);
       if (!sel_err.empty()) w.selector_errors[share.name] = sel_err;
+      for (auto& r : res)
+        if (r.needs_role)
+          r.items_unmet = items_unmet(r, w.facts[static_cast<int>(r.kind)], r.kind, o.uid);
       std::vector<std::string> labels;
       GrantIds grants;
-      for (const auto& t : targets_of(share)) {
+      for (const auto& t : share_targets[sp]) {
         labels.push_back(t.label());
         grants.push_back(static_cast<int>(w.grant_names.size()));
         w.grant_names.push_back(grant_label(share.name, t));
@@ -950,7 +970,7 @@ Plan plan(const config::DesiredState& desired, const Observation& observed,
     if (!in_scope(share.account)) continue;
     auto wit = work_by_account.find(share.account);
     const AccountWork* w = wit == work_by_account.end() ? nullptr : wit->second;
-    for (const auto& t : targets_of(share)) {
+    for (const auto& t : share_targets[&share]) {
       const std::string target_label = t.label();
       GrantStatus g;
       g.share = share.name;
@@ -987,7 +1007,7 @@ Plan plan(const config::DesiredState& desired, const Observation& observed,
           if (!r.needs_role || r.status.state != GrantState::kReady) continue;
           any_needs_role = true;
           int ki = static_cast<int>(r.kind);
-          std::string unmet = unmet_requirement(r, w->facts[ki], r.kind, target_label, w->obs->uid);
+          std::string unmet = unmet_requirement(r, w->facts[ki], r.kind, target_label);
           if (!unmet.empty()) {
             auto& rs = g.resources.back();
             rs.state = w->facts[ki].presence == Presence::kUnknown ? GrantState::kFailed
@@ -1016,9 +1036,13 @@ Plan plan(const config::DesiredState& desired, const Observation& observed,
       p.grants.push_back(std::move(g));
     }
   }
-  std::sort(p.grants.begin(), p.grants.end(), [](const GrantStatus& a, const GrantStatus& b) {
+  // Shares come sorted by name (DesiredState contract) and targets sorted, so this is usually a
+  // linear check.
+  auto by_grant = [](const GrantStatus& a, const GrantStatus& b) {
     return std::tie(a.share, a.target) < std::tie(b.share, b.target);
-  });
+  };
+  if (!std::is_sorted(p.grants.begin(), p.grants.end(), by_grant))
+    std::sort(p.grants.begin(), p.grants.end(), by_grant);
   for (auto& w : work) p.accounts.push_back(std::move(w.ap));
   return p;
 }

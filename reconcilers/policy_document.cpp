@@ -26,6 +26,23 @@ std::string upper(std::string s) {
 // A scalar or a list becomes a sorted, de-duplicated list (sorted by canonical text, so strings,
 // numbers and bools can mix). `fold` lower-cases strings.
 json to_sorted_list(const json& v, bool fold) {
+  // Fast path for the usual all-string list (trust policies list one principal per account).
+  if (v.is_string() || (v.is_array() && std::all_of(v.begin(), v.end(),
+                                                    [](const json& x) { return x.is_string(); }))) {
+    std::vector<std::string> strings;
+    auto add = [&](const json& x) {
+      strings.push_back(fold ? lower(x.get<std::string>()) : x.get<std::string>());
+    };
+    if (v.is_array()) {
+      strings.reserve(v.size());
+      for (const auto& item : v) add(item);
+    } else {
+      add(v);
+    }
+    std::sort(strings.begin(), strings.end());
+    strings.erase(std::unique(strings.begin(), strings.end()), strings.end());
+    return json(strings);
+  }
   std::map<std::string, json> items;
   auto add = [&](const json& item) {
     json x = item;
