@@ -139,9 +139,15 @@ std::vector<Resolved> resolve_share(const config::Share& share, const AccountObs
   const ObservedRegion& region = rit == o.regions.end() ? kEmpty : rit->second;
 
   // Named ids are sorted and unique (DesiredState contract); only selectors need merging.
-  std::vector<std::string> snapshots = share.snapshots;
-  std::vector<std::string> images = share.images;
+  std::vector<std::string> merged_snapshots;
+  std::vector<std::string> merged_images;
+  const std::vector<std::string>* snapshots_ptr = &share.snapshots;
+  const std::vector<std::string>* images_ptr = &share.images;
   if (!share.selector_tags.empty()) {
+    merged_snapshots = share.snapshots;
+    merged_images = share.images;
+    snapshots_ptr = &merged_snapshots;
+    images_ptr = &merged_images;
     std::string key = selector_key(share.selector_tags);
     auto si = region.selected_snapshots.find(key);
     auto ii = region.selected_images.find(key);
@@ -153,9 +159,11 @@ std::vector<Resolved> resolve_share(const config::Share& share, const AccountObs
       std::sort(into.begin(), into.end());
       into.erase(std::unique(into.begin(), into.end()), into.end());
     };
-    if (si != region.selected_snapshots.end()) merge(snapshots, si->second);
-    if (ii != region.selected_images.end()) merge(images, ii->second);
+    if (si != region.selected_snapshots.end()) merge(merged_snapshots, si->second);
+    if (ii != region.selected_images.end()) merge(merged_images, ii->second);
   }
+  const std::vector<std::string>& snapshots = *snapshots_ptr;
+  const std::vector<std::string>& images = *images_ptr;
   for (const auto& id : snapshots) {
     Resolved r;
     r.kind = RoleKind::kSnapshot;
@@ -350,7 +358,9 @@ struct AccountWork {
   const AccountObservation* obs = nullptr;
   AccountPlan ap;
   RoleWant want[2];
-  std::vector<std::string> grant_names;  // "<share> -> <target>", indexed by GrantIds
+  // (share, target) of each GrantIds index; the "<share> -> <target>" text is built only for the
+  // few grants a change reports.
+  std::vector<std::pair<const config::Share*, const GrantTarget*>> grant_refs;
   RoleFacts facts[2];
   std::map<std::string, std::vector<Resolved>> resolved;  // by share name
   std::map<std::string, std::string> selector_errors;     // by share name
@@ -486,6 +496,7 @@ Plan plan(const config::DesiredState& desired, const Observation& observed,
   p.revision = desired.revision;
 
   std::vector<AccountWork> work;
+  work.reserve(desired.accounts.size());
   for (const auto& account : desired.accounts) {
     if (!in_scope(account.name)) continue;
     AccountWork w;
@@ -530,8 +541,8 @@ Plan plan(const config::DesiredState& desired, const Observation& observed,
       GrantIds grants;
       for (const auto& t : share_targets[sp]) {
         labels.push_back(t.label());
-        grants.push_back(static_cast<int>(w.grant_names.size()));
-        w.grant_names.push_back(grant_label(share.name, t));
+        grants.push_back(static_cast<int>(w.grant_refs.size()));
+        w.grant_refs.emplace_back(sp, &t);
       }
       for (const auto& r : res) {
         if (!r.needs_role && !r.keep) continue;
@@ -693,7 +704,10 @@ Plan plan(const config::DesiredState& desired, const Observation& observed,
         if (c.allowed && c.account == w.ap.account && c.kind == ki) allowed_removals.insert(c.item);
       auto names_of = [&](const GrantIds& ids) {
         std::set<std::string> g;
-        for (int id : ids) g.insert(w.grant_names[static_cast<std::size_t>(id)]);
+        for (int id : ids) {
+          const auto& [share_ptr, target_ptr] = w.grant_refs[static_cast<std::size_t>(id)];
+          g.insert(grant_label(share_ptr->name, *target_ptr));
+        }
         return to_vec(g);
       };
       auto grants_of = [&](const std::vector<std::string>& labels,
@@ -966,6 +980,9 @@ Plan plan(const config::DesiredState& desired, const Observation& observed,
   // ---- 4. Grant status, from the observation.
   std::map<std::string, const AccountWork*> work_by_account;
   for (const auto& x : work) work_by_account[x.account->name] = &x;
+  std::size_t grant_count = 0;
+  for (const auto& [share_ptr, targets] : share_targets) grant_count += targets.size();
+  p.grants.reserve(grant_count);
   for (const auto& share : desired.shares) {
     if (!in_scope(share.account)) continue;
     auto wit = work_by_account.find(share.account);
