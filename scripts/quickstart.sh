@@ -3,7 +3,8 @@
 #   1. installs dependencies and builds `sharekeeper` and `sharekeeper-emulator`;
 #   2. starts the emulator over TLS (self-signed cert) with examples/seed/quickstart.json;
 #   3. validates examples/quickstart.yaml, shows the plan, applies it, shows that a second plan is empty;
-#   4. runs the daemon against it and shows /status and a few metrics, then stops everything.
+#   4. runs the daemon against it: /status, grant metrics, POST /reconcile with and without the admin
+#      token, and a graceful SIGTERM.
 # Set SHAREKEEPER_QUICKSTART_KEEP=1 to leave the emulator and daemon running at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -69,23 +70,28 @@ for acct in s.get("accounts", []):
             print(json.dumps(doc if isinstance(doc, dict) else json.loads(doc), indent=2))
 ' || echo "(could not read the emulator state)"
 
-if ! "$sk" run -c /nonexistent 2>&1 | grep -q "not implemented"; then
-  say "sharekeeper run (the daemon; --listen 127.0.0.1:0 picks a free port, the default is 127.0.0.1:9464)"
-  head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$work/admin-token"
-  "$sk" run -c "$config" --listen 127.0.0.1:0 --admin-token-file "$work/admin-token" "${flags[@]}" \
-    >"$work/daemon.log" 2>&1 &
-  pids+=($!)
-  for _ in $(seq 1 100); do grep -q "listening on" "$work/daemon.log" 2>/dev/null && break; sleep 0.1; done
-  url=$(grep -o 'http://127.0.0.1:[0-9]*' "$work/daemon.log" | head -1)
-  for _ in $(seq 1 100); do curl -sf "$url/readyz" >/dev/null 2>&1 && break; sleep 0.2; done
-  say "GET $url/status"
-  curl -s "$url/status" >"$work/status.json" || true
-  python3 -m json.tool "$work/status.json" >"$work/status.pretty" 2>/dev/null || cp "$work/status.json" "$work/status.pretty"
-  head -60 "$work/status.pretty"
-  say "GET $url/metrics (grant readiness)"
-  curl -s "$url/metrics" >"$work/metrics.txt" || true
-  grep -E '^sharekeeper_(grant_ready|grant_state\{.*state="Ready"|reconcile_total|config_info)' "$work/metrics.txt" | head -20 || true
-else
-  say "the daemon (sharekeeper run) has not landed yet; plan/apply above are the product today"
-fi
+say "sharekeeper run (the daemon; --listen 127.0.0.1:0 picks a free port, the default is 127.0.0.1:9464)"
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$work/admin-token"
+"$sk" run -c "$config" --listen 127.0.0.1:0 --admin-token-file "$work/admin-token" "${flags[@]}" \
+  >"$work/daemon.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do grep -q "listening on" "$work/daemon.log" 2>/dev/null && break; sleep 0.1; done
+url=$(grep -o 'http://127.0.0.1:[0-9]*' "$work/daemon.log" | head -1)
+for _ in $(seq 1 100); do curl -sf "$url/readyz" >/dev/null 2>&1 && break; sleep 0.2; done
+say "GET $url/status"
+curl -s "$url/status" >"$work/status.json" || true
+python3 -m json.tool "$work/status.json" >"$work/status.pretty" 2>/dev/null || cp "$work/status.json" "$work/status.pretty"
+head -60 "$work/status.pretty"
+say "GET $url/metrics (grant readiness)"
+curl -s "$url/metrics" >"$work/metrics.txt" || true
+grep -E '^sharekeeper_(grant_ready|grant_state\{.*state="Ready"|reconcile_total|config_info)' "$work/metrics.txt" | head -20 || true
+say "POST $url/reconcile with the admin token (without it: 401)"
+printf 'no token:   HTTP %s\n' "$(curl -s -o /dev/null -w '%{http_code}' -X POST "$url/reconcile")"
+printf 'with token: HTTP %s\n' "$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer $(cat "$work/admin-token")" "$url/reconcile")"
+say "SIGTERM: the daemon finishes in-flight work and exits 0"
+kill -TERM "${pids[-1]}"
+set +e; wait "${pids[-1]}"; rc=$?; set -e
+echo "daemon exit code: $rc"
+unset 'pids[-1]'
+
 say "done"
