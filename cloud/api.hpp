@@ -1,17 +1,21 @@
 #pragma once
-// The abstract cloud interface the reconcilers depend on: typed calls for RAM, STS, ECS, KMS and Resource
-// Sharing, one instance per sharer account (one credential set). No HTTP, no Beast, no JSON here.
+// The abstract cloud interface the reconcilers depend on: typed calls for RAM, STS, ECS, KMS and
+// Resource Sharing, one instance per sharer account (one credential set). No HTTP, no Beast, no
+// JSON here.
 //
-// Implementations: AlibabaClient (cloud/alibaba_client.hpp, the real wire protocol) and in-memory fakes
-// in the tests. Every method is blocking with a deadline inside, and thread-safe.
+// Implementations: AlibabaClient (cloud/alibaba_client.hpp, the real wire protocol) and in-memory
+// fakes in the tests. Every method is blocking with a deadline inside, and thread-safe.
 //
 // Conventions:
-//  - list calls return every page (pagination is the implementation's job); a failed page fails the call,
+//  - list calls return every page (pagination is the implementation's job); a failed page fails the
+//  call,
 //    so a caller never sees a partial listing as complete;
 //  - "absent" is a value (std::optional) where the API answers NotFound for a normal question
 //    (GetRole, GetPolicy, DescribeKey);
-//  - idempotent writes: "already exists / already attached / not attached" are success where documented;
-//  - documents are returned decoded once more (RAM sends JSON inside JSON): the raw policy JSON text.
+//  - idempotent writes: "already exists / already attached / not attached" are success where
+//  documented;
+//  - documents are returned decoded once more (RAM sends JSON inside JSON): the raw policy JSON
+//  text.
 #include <optional>
 #include <string>
 #include <string_view>
@@ -28,7 +32,7 @@ struct Tag {
 };
 
 struct CallerIdentity {
-  std::string account_id;     // 16-digit UID, always a string
+  std::string account_id;  // 16-digit UID, always a string
   std::string arn;
   std::string identity_type;  // Account | RAMUser | AssumedRoleUser
   std::string principal_id;
@@ -39,7 +43,8 @@ struct Role {
   std::string role_name;
   std::string arn;
   std::string description;
-  std::string trust_policy;  // AssumeRolePolicyDocument, decoded JSON text (may be re-serialised by RAM)
+  std::string
+      trust_policy;  // AssumeRolePolicyDocument, decoded JSON text (may be re-serialised by RAM)
   std::string create_date;
   std::string update_date;
   int max_session_duration = 3600;
@@ -131,7 +136,8 @@ struct ResourceShareAssociation {
   std::string entity_id;         // resource id or target id
   std::string entity_type;       // Snapshot | Image | Account | ResourceDirectory | Folder
   std::string association_type;  // Resource | Target
-  std::string association_status;  // Associating | Associated | Failed | Disassociating | Disassociated
+  std::string
+      association_status;  // Associating | Associated | Failed | Disassociating | Disassociated
   std::string association_status_message;
   bool external = false;
 };
@@ -147,65 +153,80 @@ class CloudApi {
   virtual Result<std::optional<Role>> get_role(std::string_view role_name) = 0;
   virtual Result<Role> create_role(std::string_view role_name, std::string_view trust_policy,
                                    std::string_view description, const std::vector<Tag>& tags) = 0;
-  virtual Result<Role> update_role_trust_policy(std::string_view role_name, std::string_view trust_policy) = 0;
+  virtual Result<Role> update_role_trust_policy(std::string_view role_name,
+                                                std::string_view trust_policy) = 0;
   // Not paged by the API (a role holds few policies).
-  virtual Result<std::vector<AttachedPolicy>> list_policies_for_role(std::string_view role_name) = 0;
-  virtual Result<std::optional<Policy>> get_policy(std::string_view policy_name, std::string_view policy_type) = 0;
+  virtual Result<std::vector<AttachedPolicy>> list_policies_for_role(
+      std::string_view role_name) = 0;
+  virtual Result<std::optional<Policy>> get_policy(std::string_view policy_name,
+                                                   std::string_view policy_type) = 0;
   virtual Result<std::vector<PolicyVersion>> list_policy_versions(std::string_view policy_name,
                                                                   std::string_view policy_type) = 0;
   virtual Result<Policy> create_policy(std::string_view policy_name, std::string_view document,
-                                       std::string_view description, const std::vector<Tag>& tags) = 0;
+                                       std::string_view description,
+                                       const std::vector<Tag>& tags) = 0;
   // rotate=true sends RotateStrategy=DeleteOldestNonDefaultVersionWhenLimitExceeded.
-  virtual Result<PolicyVersion> create_policy_version(std::string_view policy_name, std::string_view document,
+  virtual Result<PolicyVersion> create_policy_version(std::string_view policy_name,
+                                                      std::string_view document,
                                                       bool set_as_default, bool rotate) = 0;
-  virtual Result<void> delete_policy_version(std::string_view policy_name, std::string_view version_id) = 0;
-  virtual Result<void> set_default_policy_version(std::string_view policy_name, std::string_view version_id) = 0;
+  virtual Result<void> delete_policy_version(std::string_view policy_name,
+                                             std::string_view version_id) = 0;
+  virtual Result<void> set_default_policy_version(std::string_view policy_name,
+                                                  std::string_view version_id) = 0;
   // EntityAlreadyExists.Role.Policy is success.
-  virtual Result<void> attach_policy_to_role(std::string_view policy_type, std::string_view policy_name,
+  virtual Result<void> attach_policy_to_role(std::string_view policy_type,
+                                             std::string_view policy_name,
                                              std::string_view role_name) = 0;
   // EntityNotExist.Role.Policy is success.
-  virtual Result<void> detach_policy_from_role(std::string_view policy_type, std::string_view policy_name,
+  virtual Result<void> detach_policy_from_role(std::string_view policy_type,
+                                               std::string_view policy_name,
                                                std::string_view role_name) = 0;
   // resource_type: "role" | "policy"; names <= 50 per call (chunked by the implementation).
-  virtual Result<void> tag_resources(std::string_view resource_type, const std::vector<std::string>& names,
+  virtual Result<void> tag_resources(std::string_view resource_type,
+                                     const std::vector<std::string>& names,
                                      const std::vector<Tag>& tags) = 0;
-  virtual Result<std::vector<TagResource>> list_tag_resources(std::string_view resource_type,
-                                                              const std::vector<std::string>& names) = 0;
+  virtual Result<std::vector<TagResource>> list_tag_resources(
+      std::string_view resource_type, const std::vector<std::string>& names) = 0;
 
   // ---- ECS (regional)
-  // ids are chunked by 100 (SnapshotIds JSON array); tag_filter is AND-combined; empty ids and empty
-  // tags lists nothing (never "all snapshots of the region" by accident).
-  virtual Result<std::vector<Snapshot>> describe_snapshots(std::string_view region,
-                                                           const std::vector<std::string>& snapshot_ids,
-                                                           const std::vector<Tag>& tag_filter) = 0;
-  virtual Result<std::vector<Image>> describe_images(std::string_view region, const std::vector<std::string>& image_ids,
+  // ids are chunked by 100 (SnapshotIds JSON array); tag_filter is AND-combined; empty ids and
+  // empty tags lists nothing (never "all snapshots of the region" by accident).
+  virtual Result<std::vector<Snapshot>> describe_snapshots(
+      std::string_view region, const std::vector<std::string>& snapshot_ids,
+      const std::vector<Tag>& tag_filter) = 0;
+  virtual Result<std::vector<Image>> describe_images(std::string_view region,
+                                                     const std::vector<std::string>& image_ids,
                                                      const std::vector<Tag>& tag_filter) = 0;
   // Account UIDs the image is shared with (every page).
-  virtual Result<std::vector<std::string>> describe_image_share_permission(std::string_view region,
-                                                                           std::string_view image_id) = 0;
+  virtual Result<std::vector<std::string>> describe_image_share_permission(
+      std::string_view region, std::string_view image_id) = 0;
   // Chunked to <= 10 accounts per call (the API silently ignores the rest). Never sets IsPublic.
-  virtual Result<void> modify_image_share_permission(std::string_view region, std::string_view image_id,
-                                                     const std::vector<std::string>& add_accounts,
-                                                     const std::vector<std::string>& remove_accounts) = 0;
+  virtual Result<void> modify_image_share_permission(
+      std::string_view region, std::string_view image_id,
+      const std::vector<std::string>& add_accounts,
+      const std::vector<std::string>& remove_accounts) = 0;
 
   // ---- KMS (regional)
-  virtual Result<std::optional<KeyMetadata>> describe_key(std::string_view region, std::string_view key_id) = 0;
-  virtual Result<std::vector<std::string>> list_aliases_by_key_id(std::string_view region, std::string_view key_id) = 0;
+  virtual Result<std::optional<KeyMetadata>> describe_key(std::string_view region,
+                                                          std::string_view key_id) = 0;
+  virtual Result<std::vector<std::string>> list_aliases_by_key_id(std::string_view region,
+                                                                  std::string_view key_id) = 0;
 
   // ---- Resource Sharing (regional); <= 5 resources and <= 5 targets per call (chunked).
   virtual Result<std::vector<ResourceShare>> list_resource_shares(std::string_view region,
                                                                   std::string_view name_filter) = 0;
-  virtual Result<ResourceShare> create_resource_share(std::string_view region, std::string_view name,
+  virtual Result<ResourceShare> create_resource_share(std::string_view region,
+                                                      std::string_view name,
                                                       const std::vector<ShareResource>& resources,
                                                       const std::vector<std::string>& targets,
                                                       bool allow_external_targets,
                                                       const std::vector<Tag>& tags) = 0;
   virtual Result<std::vector<ResourceShareAssociation>> associate_resource_share(
-      std::string_view region, std::string_view resource_share_id, const std::vector<ShareResource>& resources,
-      const std::vector<std::string>& targets) = 0;
+      std::string_view region, std::string_view resource_share_id,
+      const std::vector<ShareResource>& resources, const std::vector<std::string>& targets) = 0;
   virtual Result<std::vector<ResourceShareAssociation>> disassociate_resource_share(
-      std::string_view region, std::string_view resource_share_id, const std::vector<ShareResource>& resources,
-      const std::vector<std::string>& targets) = 0;
+      std::string_view region, std::string_view resource_share_id,
+      const std::vector<ShareResource>& resources, const std::vector<std::string>& targets) = 0;
   // association_type: "Resource" | "Target".
   virtual Result<std::vector<ResourceShareAssociation>> list_resource_share_associations(
       std::string_view region, std::string_view association_type,

@@ -12,14 +12,16 @@ namespace sharekeeper::cloud {
 
 struct Credentials {
   std::string access_key_id;
-  std::string access_key_secret;   // never logged; redact.hpp scrubs it from any text
-  std::string security_token;      // empty for long-term access keys
+  std::string access_key_secret;  // never logged; redact.hpp scrubs it from any text
+  std::string security_token;     // empty for long-term access keys
   std::optional<std::chrono::system_clock::time_point> expiration;  // UTC; none for static keys
-  std::string provider;            // "static_ak", "env", "oidc", "ecs_ram_role", ... (x-acs-credentials-provider)
+  std::string
+      provider;  // "static_ak", "env", "oidc", "ecs_ram_role", ... (x-acs-credentials-provider)
 };
 
-// Thread-safe. get() returns cached credentials and refreshes them when they come within the provider's
-// stale window of expiry; a failed refresh keeps the old credentials while they are still valid.
+// Thread-safe. get() returns cached credentials and refreshes them when they come within the
+// provider's stale window of expiry; a failed refresh keeps the old credentials while they are
+// still valid.
 class CredentialsProvider {
  public:
   virtual ~CredentialsProvider() = default;

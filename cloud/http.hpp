@@ -1,5 +1,6 @@
 #pragma once
-// Plain HTTP message types and the Transport interface. No Beast here: Beast lives in transport.cpp only.
+// Plain HTTP message types and the Transport interface. No Beast here: Beast lives in transport.cpp
+// only.
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -16,7 +17,7 @@ struct HttpRequest {
   std::string scheme = "https";  // "http" only when an endpoint override says so
   std::string host;              // without port
   std::uint16_t port = 443;
-  std::string target = "/";      // path + "?" + query, already percent-encoded for the wire
+  std::string target = "/";  // path + "?" + query, already percent-encoded for the wire
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-case
   std::string body;
 };
@@ -31,12 +32,13 @@ struct HttpResponse {
 
 // Sends one request and reads one response within `timeout`. Thread-safe; keeps connections alive.
 // Errors: "Transport.Connect"/"Transport.Resolve" (nothing was sent: kTransient), "Transport.Tls"
-// (kTerminal: never fall back to insecure), "Transport.Timeout"/"Transport.Reset" after the request was
-// written (kOutcomeUnknown).
+// (kTerminal: never fall back to insecure), "Transport.Timeout"/"Transport.Reset" after the request
+// was written (kOutcomeUnknown).
 class Transport {
  public:
   virtual ~Transport() = default;
-  virtual Result<HttpResponse> send(const HttpRequest& request, std::chrono::milliseconds timeout) = 0;
+  virtual Result<HttpResponse> send(const HttpRequest& request,
+                                    std::chrono::milliseconds timeout) = 0;
 };
 
 }  // namespace sharekeeper::cloud

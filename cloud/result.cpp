@@ -4,12 +4,18 @@ namespace sharekeeper::cloud {
 
 const char* to_string(ErrorClass c) {
   switch (c) {
-    case ErrorClass::kTransient: return "transient";
-    case ErrorClass::kThrottled: return "throttled";
-    case ErrorClass::kTerminal: return "terminal";
-    case ErrorClass::kConflict: return "conflict";
-    case ErrorClass::kNotFound: return "not_found";
-    case ErrorClass::kOutcomeUnknown: return "outcome_unknown";
+    case ErrorClass::kTransient:
+      return "transient";
+    case ErrorClass::kThrottled:
+      return "throttled";
+    case ErrorClass::kTerminal:
+      return "terminal";
+    case ErrorClass::kConflict:
+      return "conflict";
+    case ErrorClass::kNotFound:
+      return "not_found";
+    case ErrorClass::kOutcomeUnknown:
+      return "outcome_unknown";
   }
   return "unknown";
 }

@@ -26,13 +26,16 @@ struct V1Signature {
   std::string signature;  // base64
 };
 // `params`: every query and form parameter except Signature (including the common ones).
-V1Signature sign_v1(std::string_view method, const Params& params, std::string_view access_key_secret);
+V1Signature sign_v1(std::string_view method, const Params& params,
+                    std::string_view access_key_secret);
 
 struct V3Input {
   std::string method = "POST";
   std::string path = "/";
-  Params query;  // decoded; form-body parameters are NOT included (they are covered by the body hash)
-  std::vector<std::pair<std::string, std::string>> headers;  // every header to sign: host, x-acs-*, content-type
+  Params
+      query;  // decoded; form-body parameters are NOT included (they are covered by the body hash)
+  std::vector<std::pair<std::string, std::string>>
+      headers;  // every header to sign: host, x-acs-*, content-type
   std::string body;
 };
 struct V3Signature {
@@ -42,6 +45,7 @@ struct V3Signature {
   std::string signature;       // lower-case hex
   std::string authorization;   // "ACS3-HMAC-SHA256 Credential=...,SignedHeaders=...,Signature=..."
 };
-V3Signature sign_v3(const V3Input& input, std::string_view access_key_id, std::string_view access_key_secret);
+V3Signature sign_v3(const V3Input& input, std::string_view access_key_id,
+                    std::string_view access_key_secret);
 
 }  // namespace sharekeeper::cloud

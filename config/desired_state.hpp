@@ -53,9 +53,9 @@ struct Account {
 };
 
 struct Targets {
-  std::vector<std::string> accounts;               // 16-digit UIDs, sorted, unique
-  std::optional<std::string> resource_directory;   // "rd-xxxxxx"
-  std::vector<std::string> folders;                // "rd-xxxxxx/r-xxxxxx/.../fd-xxxxxxxxxx", sorted, unique
+  std::vector<std::string> accounts;              // 16-digit UIDs, sorted, unique
+  std::optional<std::string> resource_directory;  // "rd-xxxxxx"
+  std::vector<std::string> folders;  // "rd-xxxxxx/r-xxxxxx/.../fd-xxxxxxxxxx", sorted, unique
 
   friend bool operator==(const Targets&, const Targets&) = default;
 };
@@ -63,12 +63,13 @@ struct Targets {
 enum class ShareMode { kEnforce, kObserve };
 
 struct Share {
-  std::string name;      // unique; used in metric labels
-  std::string account;   // Account::name
+  std::string name;     // unique; used in metric labels
+  std::string account;  // Account::name
   std::string region;
-  std::vector<std::string> images;      // "m-...", sorted, unique
-  std::vector<std::string> snapshots;   // "s-...", sorted, unique
-  std::map<std::string, std::string> selector_tags;  // resources carrying all these tags also belong
+  std::vector<std::string> images;     // "m-...", sorted, unique
+  std::vector<std::string> snapshots;  // "s-...", sorted, unique
+  std::map<std::string, std::string>
+      selector_tags;  // resources carrying all these tags also belong
   Targets to;
   ShareMode mode = ShareMode::kEnforce;
   SourceLocation where;
@@ -95,8 +96,8 @@ struct DesiredState {
   Settings settings;
   std::vector<Account> accounts;  // sorted by name
   std::vector<Share> shares;      // sorted by name
-  std::string content_hash;       // sha256 of the files' bytes (with names and sizes), in path order
-  std::string revision;           // git HEAD of the config dir when present, else content_hash
+  std::string content_hash;  // sha256 of the files' bytes (with names and sizes), in path order
+  std::string revision;      // git HEAD of the config dir when present, else content_hash
 
   const Account* find_account(const std::string& name) const {
     for (const auto& a : accounts)

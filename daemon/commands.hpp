@@ -1,15 +1,15 @@
 #pragma once
-// The CLI's subcommands (DESIGN.md §3.1). main.cpp parses flags with CLI11 and calls one of these; each
-// returns the process exit code. Each lives in its own file so the folders that own the behaviour can
-// grow them independently.
+// The CLI's subcommands (DESIGN.md §3.1). main.cpp parses flags with CLI11 and calls one of these;
+// each returns the process exit code. Each lives in its own file so the folders that own the
+// behaviour can grow them independently.
 #include <optional>
 #include <string>
 
 namespace sharekeeper::daemon {
 
 struct GlobalOptions {
-  std::string endpoint_override;  // send every product's calls here (e.g. the emulator)
-  std::string ca_file;            // extra CA bundle (PEM)
+  std::string endpoint_override;    // send every product's calls here (e.g. the emulator)
+  std::string ca_file;              // extra CA bundle (PEM)
   std::string log_format = "json";  // json | text
   std::string log_level = "info";   // debug | info | warn | error
 };

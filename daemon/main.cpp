@@ -11,21 +11,27 @@ constexpr const char* kVersion = SHAREKEEPER_VERSION;
 
 int main(int argc, char** argv) {
   using namespace sharekeeper::daemon;
-  CLI::App app{"sharekeeper: keeps encrypted ECS snapshot and image sharing equal to a Git repository"};
+  CLI::App app{
+      "sharekeeper: keeps encrypted ECS snapshot and image sharing equal to a Git repository"};
   app.require_subcommand(1);
   GlobalOptions g;
   // Global flags are accepted before or after the subcommand (subcommands fall through to the app).
-  app.add_option("--endpoint-override", g.endpoint_override, "Send every product's calls to this URL");
-  app.add_option("--ca-file", g.ca_file, "Extra CA certificate bundle (PEM) to trust")->check(CLI::ExistingFile);
+  app.add_option("--endpoint-override", g.endpoint_override,
+                 "Send every product's calls to this URL");
+  app.add_option("--ca-file", g.ca_file, "Extra CA certificate bundle (PEM) to trust")
+      ->check(CLI::ExistingFile);
   app.add_option("--log-format", g.log_format, "json|text")->check(CLI::IsMember({"json", "text"}));
   app.add_option("--log-level", g.log_level, "debug|info|warn|error")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
 
   ValidateOptions vo;
-  auto* validate = app.add_subcommand("validate", "Check a config file or directory; errors as file:line:col");
+  auto* validate =
+      app.add_subcommand("validate", "Check a config file or directory; errors as file:line:col");
   validate->fallthrough();
-  validate->add_option("-c,--config", vo.config_path, "Config file or directory of *.yaml")->required();
-  validate->add_option("-o,--output", vo.output, "text|json")->check(CLI::IsMember({"text", "json"}));
+  validate->add_option("-c,--config", vo.config_path, "Config file or directory of *.yaml")
+      ->required();
+  validate->add_option("-o,--output", vo.output, "text|json")
+      ->check(CLI::IsMember({"text", "json"}));
 
   PlanOptions po;
   auto* plan = app.add_subcommand("plan", "Show what apply would change");
@@ -33,7 +39,8 @@ int main(int argc, char** argv) {
   plan->add_option("-c,--config", po.config_path, "Config file or directory")->required();
   plan->add_option("-o,--output", po.output, "text|json|markdown")
       ->check(CLI::IsMember({"text", "json", "markdown"}));
-  plan->add_flag("--detailed-exitcode", po.detailed_exitcode, "Exit 0 no changes, 2 changes, 1 error");
+  plan->add_flag("--detailed-exitcode", po.detailed_exitcode,
+                 "Exit 0 no changes, 2 changes, 1 error");
 
   ApplyOptions ao;
   auto* apply = app.add_subcommand("apply", "Run one converge pass");
@@ -46,7 +53,8 @@ int main(int argc, char** argv) {
   run->fallthrough();
   run->add_option("-c,--config", ro.config_path, "Config file or directory")->required();
   run->add_option("--listen", ro.listen, "HTTP listen address (metrics, status, admin)");
-  run->add_option("--admin-token-file", ro.admin_token_file, "File holding the bearer token for POST /reconcile");
+  run->add_option("--admin-token-file", ro.admin_token_file,
+                  "File holding the bearer token for POST /reconcile");
   run->add_flag("--once", ro.once, "Run one pass and exit with apply's exit codes");
 
   auto* version = app.add_subcommand("version", "Print the version");

@@ -1,7 +1,8 @@
 #pragma once
-// The emulated cloud's state and its products (RAM, STS, ECS, KMS, Resource Sharing): the part of the
-// emulator that knows no HTTP. The protocol layer (server.cpp, verifier.cpp) parses and verifies requests,
-// then calls Model::call(); it asks Model for access keys and STS tokens while verifying signatures.
+// The emulated cloud's state and its products (RAM, STS, ECS, KMS, Resource Sharing): the part of
+// the emulator that knows no HTTP. The protocol layer (server.cpp, verifier.cpp) parses and
+// verifies requests, then calls Model::call(); it asks Model for access keys and STS tokens while
+// verifying signatures.
 //
 // Thread-safe: every public method takes the model's mutex.
 #include <chrono>
@@ -20,21 +21,22 @@ using Clock = std::chrono::system_clock;
 
 // Who is calling, as established by the verifier.
 struct Caller {
-  bool anonymous = false;          // only AssumeRoleWithOIDC / AssumeRoleWithSAML
-  std::string account_uid;         // owner account of the key or of the assumed role
+  bool anonymous = false;   // only AssumeRoleWithOIDC / AssumeRoleWithSAML
+  std::string account_uid;  // owner account of the key or of the assumed role
   std::string access_key_id;
-  std::string arn;                 // acs:ram::<uid>:root, ...:user/<n>, or ...:assumed-role/<role>/<session>
-  std::string identity_type;       // Account | RAMUser | AssumedRoleUser
+  std::string arn;  // acs:ram::<uid>:root, ...:user/<n>, or ...:assumed-role/<role>/<session>
+  std::string identity_type;  // Account | RAMUser | AssumedRoleUser
 };
 
 struct ApiCall {
   std::string product;  // ram | sts | ecs | kms | resourcesharing (from the version)
   std::string version;
   std::string action;
-  std::map<std::string, std::string> params;  // decoded, query merged with form body, common params included
+  std::map<std::string, std::string>
+      params;  // decoded, query merged with form body, common params included
   Caller caller;
   std::string request_id;
-  std::string host;     // Host header (for HostId in errors)
+  std::string host;  // Host header (for HostId in errors)
   Clock::time_point now;
 };
 
@@ -50,18 +52,20 @@ struct KeyRecord {
   std::string account_uid;
   std::string arn;
   std::string identity_type;
-  std::optional<std::string> security_token;          // set for STS credentials ("STS." keys)
-  std::optional<Clock::time_point> expires;           // STS credentials only
+  std::optional<std::string> security_token;  // set for STS credentials ("STS." keys)
+  std::optional<Clock::time_point> expires;   // STS credentials only
 };
 
 struct ModelOptions {
-  std::chrono::milliseconds association_delay{200};   // Resource Sharing Associating -> Associated
-  std::chrono::milliseconds consistency_lag{0};       // a created role/policy is invisible to reads this long
+  std::chrono::milliseconds association_delay{200};  // Resource Sharing Associating -> Associated
+  std::chrono::milliseconds consistency_lag{
+      0};  // a created role/policy is invisible to reads this long
   std::chrono::seconds sts_duration_default{3600};
 };
 
 // Error body in Alibaba's shape: {RequestId, HostId, Code, Message, Recommend}.
-ApiResponse make_error(const ApiCall& call, int status, std::string_view code, std::string_view message);
+ApiResponse make_error(const ApiCall& call, int status, std::string_view code,
+                       std::string_view message);
 
 class Model {
  public:
@@ -70,8 +74,8 @@ class Model {
   Model(const Model&) = delete;
   Model& operator=(const Model&) = delete;
 
-  // Replaces the whole state with the seed (DESIGN.md §3.5). Throws SeedError (what() names the JSON path)
-  // on a malformed seed; the previous state is kept then.
+  // Replaces the whole state with the seed (DESIGN.md §3.5). Throws SeedError (what() names the
+  // JSON path) on a malformed seed; the previous state is kept then.
   void load_seed(const nlohmann::json& seed);
   // Back to the last loaded seed (or empty).
   void reset();
@@ -80,10 +84,12 @@ class Model {
 
   std::optional<KeyRecord> find_key(std::string_view access_key_id, Clock::time_point now) const;
 
-  nlohmann::json state() const;                       // GET /_emulator/state
+  nlohmann::json state() const;  // GET /_emulator/state
   // GET /_emulator/access: {usable, reasons[]}
-  nlohmann::json access(std::string_view account_uid, std::string_view resource_id, Clock::time_point now) const;
-  // POST /_emulator/accept-invitations: accepts pending invitations (of one account, or all). Returns count.
+  nlohmann::json access(std::string_view account_uid, std::string_view resource_id,
+                        Clock::time_point now) const;
+  // POST /_emulator/accept-invitations: accepts pending invitations (of one account, or all).
+  // Returns count.
   int accept_invitations(std::optional<std::string> account_uid, Clock::time_point now);
 
  private:

@@ -1,6 +1,7 @@
 #pragma once
-// Wire constants of the Alibaba Cloud OpenAPI (reference/cloud-api.md §1). The only code that cloud/ and
-// emulator/ share: each side implements the protocol itself, so a misunderstanding is not mirrored.
+// Wire constants of the Alibaba Cloud OpenAPI (reference/cloud-api.md §1). The only code that
+// cloud/ and emulator/ share: each side implements the protocol itself, so a misunderstanding is
+// not mirrored.
 #include <string_view>
 
 namespace sharekeeper::wire {

@@ -1,7 +1,8 @@
-// The AlibabaClient against sharekeeper-emulator in-process, over loopback TLS on port 0, through the
-// real HttpsTransport: signatures verified by the emulator's gateway (V3 and V1, STS-free AK), RAM role
-// and policy lifecycle with idempotent attach/detach, ECS image sharing past the 10-per-call limit read
-// back over several pages, KMS, and an injected 503 that the client retries through.
+// The AlibabaClient against sharekeeper-emulator in-process, over loopback TLS on port 0, through
+// the real HttpsTransport: signatures verified by the emulator's gateway (V3 and V1, STS-free AK),
+// RAM role and policy lifecycle with idempotent attach/detach, ECS image sharing past the
+// 10-per-call limit read back over several pages, KMS, and an injected 503 that the client retries
+// through.
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -47,12 +48,15 @@ json seed() {
                                      {"creator", kUid},
                                      {"state", "Enabled"},
                                      {"aliases", json::array({"alias/client-emu"})}}})},
-           {"snapshots", json::array({{{"snapshotId", kImageSnap}, {"encrypted", false}, {"tags", json::object()}}})},
+           {"snapshots",
+            json::array(
+                {{{"snapshotId", kImageSnap}, {"encrypted", false}, {"tags", json::object()}}})},
            {"images", json::array({{{"imageId", kImage},
                                     {"snapshotIds", json::array({kImageSnap})},
                                     {"tags", {{"share", "golden"}}}}})}}}}}});
   for (int i = 0; i < 12; ++i) {
-    accounts.push_back({{"uid", consumer(i)}, {"name", "c" + std::to_string(i)}, {"accessKeys", json::array()}});
+    accounts.push_back(
+        {{"uid", consumer(i)}, {"name", "c" + std::to_string(i)}, {"accessKeys", json::array()}});
   }
   return {{"accounts", accounts}};
 }
@@ -117,7 +121,8 @@ class ClientEmulatorTest : public ::testing::Test {
     o.signature = alg;
     o.timeout = std::chrono::seconds(10);
     o.page_size = page_size;
-    o.on_call = [this](std::string_view, std::string_view action, std::string_view code, std::chrono::nanoseconds,
+    o.on_call = [this](std::string_view, std::string_view action, std::string_view code,
+                       std::chrono::nanoseconds,
                        int) { calls_.push_back(std::string(action) + ":" + std::string(code)); };
     return std::make_unique<cloud::AlibabaClient>(std::move(o));
   }
@@ -143,7 +148,8 @@ TEST_F(ClientEmulatorTest, RoleAndPolicyLifecycle) {
   ASSERT_TRUE(absent.ok()) << absent.error().to_string();
   EXPECT_FALSE(absent->has_value());
 
-  auto created = c->create_role(kRole, trust({consumer(0)}), "share encrypted images", {{"sharekeeper:managed-by", "t"}});
+  auto created = c->create_role(kRole, trust({consumer(0)}), "share encrypted images",
+                                {{"sharekeeper:managed-by", "t"}});
   ASSERT_TRUE(created.ok()) << created.error().to_string();
   EXPECT_EQ(created->role_name, kRole);
   auto again = c->create_role(kRole, trust({consumer(0)}), "", {});
@@ -162,7 +168,8 @@ TEST_F(ClientEmulatorTest, RoleAndPolicyLifecycle) {
   auto policy = c->create_policy("sharekeeper-kms-test", policy_doc, "test", {});
   ASSERT_TRUE(policy.ok()) << policy.error().to_string();
   ASSERT_TRUE(c->attach_policy_to_role("Custom", "sharekeeper-kms-test", kRole).ok());
-  ASSERT_TRUE(c->attach_policy_to_role("Custom", "sharekeeper-kms-test", kRole).ok());  // already attached
+  ASSERT_TRUE(
+      c->attach_policy_to_role("Custom", "sharekeeper-kms-test", kRole).ok());  // already attached
   auto attached = c->list_policies_for_role(kRole);
   ASSERT_TRUE(attached.ok());
   ASSERT_EQ(attached->size(), 1u);
@@ -186,7 +193,8 @@ TEST_F(ClientEmulatorTest, RoleAndPolicyLifecycle) {
   EXPECT_TRUE(keys.contains("owner"));
 
   ASSERT_TRUE(c->detach_policy_from_role("Custom", "sharekeeper-kms-test", kRole).ok());
-  ASSERT_TRUE(c->detach_policy_from_role("Custom", "sharekeeper-kms-test", kRole).ok());  // not attached
+  ASSERT_TRUE(
+      c->detach_policy_from_role("Custom", "sharekeeper-kms-test", kRole).ok());  // not attached
 }
 
 TEST_F(ClientEmulatorTest, GetRoleLoopOverOneKeptAliveConnection) {
@@ -209,7 +217,8 @@ TEST_F(ClientEmulatorTest, ImageSharingPastTenAccountsReadBackOverPages) {
   ASSERT_TRUE(shared.ok()) << shared.error().to_string();
   auto read = c->describe_image_share_permission(kRegion, kImage);
   ASSERT_TRUE(read.ok()) << read.error().to_string();
-  EXPECT_EQ(std::set<std::string>(read->begin(), read->end()), std::set<std::string>(uids.begin(), uids.end()));
+  EXPECT_EQ(std::set<std::string>(read->begin(), read->end()),
+            std::set<std::string>(uids.begin(), uids.end()));
 
   auto removed = c->modify_image_share_permission(kRegion, kImage, {}, {consumer(3)});
   ASSERT_TRUE(removed.ok());
@@ -246,12 +255,15 @@ TEST_F(ClientEmulatorTest, KmsKeyAndAliases) {
 }
 
 TEST_F(ClientEmulatorTest, RetriesAnInjected503) {
-  emu_->server().faults().add(json{{"action", "GetCallerIdentity"}, {"nth", 1u}, {"code", "ServiceUnavailable"},
+  emu_->server().faults().add(json{{"action", "GetCallerIdentity"},
+                                   {"nth", 1u},
+                                   {"code", "ServiceUnavailable"},
                                    {"status", 503}});
   auto c = client(cloud::SignatureAlgorithm::kV3);
   auto id = c->get_caller_identity();
   ASSERT_TRUE(id.ok()) << id.error().to_string();
-  EXPECT_EQ(calls_, (std::vector<std::string>{"GetCallerIdentity:ServiceUnavailable", "GetCallerIdentity:OK"}));
+  EXPECT_EQ(calls_, (std::vector<std::string>{"GetCallerIdentity:ServiceUnavailable",
+                                              "GetCallerIdentity:OK"}));
 }
 
 TEST_F(ClientEmulatorTest, WrongSecretIsTerminalAndRedacted) {
