@@ -677,8 +677,9 @@ TEST(ServerTest, LongTargetsPassAndOversizedBodiesAreRefused) {
     EXPECT_NE(res.result_int(), 413);
   }
   {
-    // Announce a 2 MiB body without sending it: the server must refuse on the header alone. (Sending
-    // the body raced the server's close: the client could see EPIPE before reading the 413.)
+    // Announce a 2 MiB body without sending it: the server must refuse on the header alone.
+    // (Sending the body raced the server's close: the client could see EPIPE before reading the
+    // 413.)
     Client client(emulator.port());
     client.write_raw(
         "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
