@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cassert>
+#include <cctype>
 #include <charconv>
 #include <ctime>
 #include <optional>
@@ -12,6 +13,7 @@
 #include "cloud/client_internal.hpp"
 #include "cloud/errors.hpp"
 #include "cloud/redact.hpp"
+#include "cloud/request_ids.hpp"
 #include "support/wire.hpp"
 
 namespace sharekeeper::cloud {
@@ -36,6 +38,37 @@ std::string random_nonce() {
 }
 
 // UTC "yyyy-MM-ddTHH:mm:ssZ", no fractional seconds (x-acs-date and V1 Timestamp).
+// The top-level "RequestId" of a JSON response body ("" when absent or not a plain id). A scan, not
+// a parse: the caller parses the body once, later. An id inside an embedded document would be
+// escaped
+// (\"RequestId\") and is skipped.
+std::string request_id_of(std::string_view body) {
+  constexpr std::string_view kKey = "\"RequestId\"";
+  for (std::size_t at = body.find(kKey); at != std::string_view::npos;
+       at = body.find(kKey, at + 1)) {
+    if (at > 0 && body[at - 1] == '\\') continue;
+    std::size_t i = at + kKey.size();
+    auto skip_space = [&] {
+      while (i < body.size() &&
+             (body[i] == ' ' || body[i] == '\n' || body[i] == '\r' || body[i] == '\t'))
+        ++i;
+    };
+    skip_space();
+    if (i >= body.size() || body[i] != ':') continue;
+    ++i;
+    skip_space();
+    if (i >= body.size() || body[i] != '"') continue;
+    const std::size_t start = ++i;
+    while (i < body.size() && i - start <= 128 &&
+           (std::isalnum(static_cast<unsigned char>(body[i])) != 0 || body[i] == '-' ||
+            body[i] == '_'))
+      ++i;
+    if (i < body.size() && body[i] == '"' && i > start)
+      return std::string(body.substr(start, i - start));
+  }
+  return "";
+}
+
 std::string iso8601(std::chrono::system_clock::time_point t) {
   const std::time_t secs = std::chrono::system_clock::to_time_t(t);
   std::tm tm{};
@@ -201,6 +234,7 @@ Result<std::string> AlibabaClient::invoke(const Call& call) {
       retry.on_success();
       limiter.on_success(clock.now());
       if (options_.on_call) options_.on_call(call.product, call.action, "OK", duration, attempt);
+      note_call(call.action, request_id_of(sent->body));
       return std::move(sent->body);
     } else {
       error = error_from_response(call.product, call.action, *sent);

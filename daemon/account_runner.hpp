@@ -56,7 +56,8 @@ struct AppliedChange {
                           // tag | share | unshare
   std::string before_digest;  // sha256 of the canonical document before ("" when absent)
   std::string after_digest;   // after ("" when removed)
-  std::string request_id;     // Alibaba RequestId of the write
+  std::string request_id;     // Alibaba RequestId of the write (comma-separated when the change
+                              // took two, e.g. a version created and then made default)
 };
 
 enum class PassResult { kSuccess, kPartial, kError };

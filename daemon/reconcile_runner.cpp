@@ -231,6 +231,11 @@ PassOutcome ReconcileRunner::run_pass(const config::DesiredState& desired,
           ch.after_digest = cr.change.action == rc::Action::kDeletePolicyVersion
                                 ? ""
                                 : digest(cr.change.document);
+          for (const auto& w : cr.writes) {
+            if (w.request_id.empty()) continue;
+            if (!ch.request_id.empty()) ch.request_id += ",";
+            ch.request_id += w.request_id;
+          }
           out.changes.push_back(std::move(ch));
         } else if (!cr.skipped) {
           failed = true;

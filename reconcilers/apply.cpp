@@ -38,7 +38,10 @@ class Executor {
         r.skipped = true;
         r.detail = "not attempted: creating what it attaches failed";
       } else {
+        cloud::CallCollector collector;
         execute(c, r);
+        for (const auto& call : collector.calls())
+          if (!cloud::is_read_action(call.action)) r.writes.push_back(call);
         if (!r.ok) {
           failed = true;
           if (c.action == Action::kCreateRole) failed_objects.insert(c.role);

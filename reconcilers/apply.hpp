@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "cloud/request_ids.hpp"
 #include "cloud/result.hpp"
 #include "config/desired_state.hpp"
 #include "reconcilers/observe.hpp"
@@ -46,6 +47,9 @@ struct ChangeResult {
   bool re_observed = false;  // outcome was unknown and the effect was checked by re-reading
   std::optional<cloud::Error> error;
   std::string detail;  // human text for skipped/failed
+  // The successful write calls this change made, in order, with their RequestIds (for the audit
+  // record): usually one, two when a version was created and then made default.
+  std::vector<cloud::CallRecord> writes;
 };
 
 struct AccountApplyResult {

@@ -249,6 +249,9 @@ std::string render_apply_text(const ApplyResult& r) {
       out << "  " << (c.ok ? "ok     " : (c.skipped ? "skipped" : "FAILED ")) << " "
           << symbol(c.change.action) << " " << title(c.change);
       if (c.re_observed) out << " (outcome was unknown; re-observed)";
+      for (std::size_t i = 0; i < c.writes.size(); ++i)
+        out << (i == 0 ? " [RequestId " : ", ") << c.writes[i].request_id
+            << (i + 1 == c.writes.size() ? "]" : "");
       if (c.error) out << ": " << c.error->to_string();
       if (!c.detail.empty()) out << ": " << c.detail;
       out << "\n";

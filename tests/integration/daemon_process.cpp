@@ -5,6 +5,9 @@
 // status.
 #include <gtest/gtest.h>
 
+#include <set>
+#include <sstream>
+
 #include <nlohmann/json.hpp>
 
 #include "cloud/alibaba_client.hpp"
@@ -103,7 +106,23 @@ TEST_F(DaemonProcessTest, DriftIsCorrectedAtTheNextInterval) {
   ASSERT_TRUE(eventually(
       [&] { return metric(daemon_->get("/metrics").body, kAttachmentDrift).value_or(0) >= 1; }));
   EXPECT_EQ(metric(daemon_->get("/metrics").body, kGrantA), 1.0);
-  EXPECT_NE(daemon_->logs().find(R"("operation":"attach_policy")"), std::string::npos);
+  // Each audit record names its write by the RequestId the emulator journaled for it.
+  const auto journal = nlohmann::json::parse(
+      http_request(emulator_->port, "GET", "/_emulator/requests?action=AttachPolicyToRole").body);
+  std::set<std::string> journaled;
+  for (const auto& e : journal.at("requests"))
+    if (e.at("code") == "") journaled.insert(e.at("requestId").get<std::string>());
+  bool audited = false;
+  std::istringstream lines(daemon_->logs());
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find(R"("operation":"attach_policy")") == std::string::npos) continue;
+    const auto record = nlohmann::json::parse(line);
+    EXPECT_EQ(record.at("audit"), "true");
+    EXPECT_EQ(journaled.count(record.at("requestId").get<std::string>()), 1U) << line << "\n"
+                                                                              << journal.dump();
+    audited = true;
+  }
+  EXPECT_TRUE(audited) << daemon_->logs();
 }
 
 TEST_F(DaemonProcessTest, PostReconcileCorrectsDriftAtOnceAndNeedsTheToken) {

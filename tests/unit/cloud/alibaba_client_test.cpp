@@ -14,6 +14,7 @@
 
 #include "alibaba_client_fakes.hpp"
 #include "cloud/redact.hpp"
+#include "cloud/request_ids.hpp"
 #include "cloud/signer.hpp"
 
 namespace sharekeeper::cloud {
@@ -389,6 +390,41 @@ TEST_F(ClientTest, ConnectFailuresBeforeSendingAreRetriedEvenForWrites) {
   transport->push(testing::ok());
   ASSERT_TRUE(cl.attach_policy_to_role("Custom", "p", "r").ok());
   EXPECT_EQ(transport->count(), 2u);
+}
+
+// Audit records carry the RequestId of each write: the client reports every successful call to the
+// collectors alive on the calling thread (failed attempts and other threads are not reported).
+TEST_F(ClientTest, SuccessfulCallsReportTheirRequestIdToCollectorsOnThisThread) {
+  auto cl = client(options());
+  CallCollector outer;
+  {
+    CallCollector inner;
+    transport->push(testing::alibaba_error(503, "ServiceUnavailable"));
+    transport->push(testing::ok());  // RequestId "REQ-OK"
+    ASSERT_TRUE(cl.attach_policy_to_role("Custom", "p", "r").ok());
+    ASSERT_EQ(inner.calls().size(), 1u);
+    EXPECT_EQ(inner.calls()[0].action, "AttachPolicyToRole");
+    EXPECT_EQ(inner.calls()[0].request_id, "REQ-OK");
+  }
+  // Pretty-printed bodies, and an id-looking key inside an embedded (escaped) document that must
+  // not be taken for the response's own.
+  HttpResponse spaced;
+  spaced.status = 200;
+  spaced.body =
+      R"({"Role": {"RoleName": "r", "AssumeRolePolicyDocument": "{\"RequestId\":\"FAKE\"}"},
+    "RequestId" :  "4C46-AB12_9"})";
+  transport->push(spaced);
+  ASSERT_TRUE(cl.get_role("r").ok());
+  std::thread([&] {
+    transport->push(testing::ok());
+    ASSERT_TRUE(cl.attach_policy_to_role("Custom", "p", "r").ok());
+  }).join();
+  ASSERT_EQ(outer.calls().size(), 2u);  // not the other thread's call
+  EXPECT_EQ(outer.calls()[1].action, "GetRole");
+  EXPECT_EQ(outer.calls()[1].request_id, "4C46-AB12_9");
+  EXPECT_TRUE(is_read_action("GetRole"));
+  EXPECT_TRUE(is_read_action("DescribeImageSharePermission"));
+  EXPECT_FALSE(is_read_action("AttachPolicyToRole"));
 }
 
 TEST_F(ClientTest, SharedRetryQuotaStopsRetriesInAStorm) {

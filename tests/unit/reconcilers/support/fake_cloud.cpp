@@ -4,6 +4,8 @@
 #include <cctype>
 #include <nlohmann/json.hpp>
 
+#include "cloud/request_ids.hpp"
+
 namespace sharekeeper::testing {
 namespace {
 
@@ -68,6 +70,8 @@ std::optional<cloud::Error> FakeCloud::enter(const std::string& action, bool wri
     }
     return e;
   }
+  // Like AlibabaClient: a call that answers reports its RequestId to the thread's collectors.
+  if (write) cloud::note_call(action, "fake-" + action + "-" + std::to_string(requests_));
   return std::nullopt;
 }
 
