@@ -3,6 +3,8 @@
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 
+#include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -95,8 +97,33 @@ AdminToken AdminToken::from_file(const std::string& path) {
   return token;
 }
 
-HttpRouter::HttpRouter(AdminHandlers handlers, std::optional<AdminToken> token)
-    : h_(std::move(handlers)), token_(std::move(token)) {}
+HttpRouter::HttpRouter(AdminHandlers handlers, std::optional<AdminToken> token, AdminLimits limits)
+    : h_(std::move(handlers)), token_(std::move(token)), limits_(std::move(limits)) {
+  if (!limits_.now) limits_.now = [] { return std::chrono::steady_clock::now(); };
+}
+
+std::optional<double> HttpRouter::Bucket::take(double rate, double burst,
+                                               std::chrono::steady_clock::time_point now) {
+  if (tokens < 0) {
+    tokens = burst;
+  } else {
+    const double elapsed = std::chrono::duration<double>(now - at).count();
+    if (elapsed > 0) tokens = std::min(burst, tokens + elapsed * rate);
+  }
+  at = now;
+  if (tokens >= 1) {
+    tokens -= 1;
+    return std::nullopt;
+  }
+  return rate > 0 ? (1 - tokens) / rate : 3600.0;
+}
+
+HttpReply HttpRouter::too_many(double retry_after_seconds) const {
+  HttpReply r = text(429, "too many requests");
+  r.headers.emplace_back("Retry-After",
+                         std::to_string(static_cast<long>(std::ceil(retry_after_seconds))));
+  return r;
+}
 
 HttpReply HttpRouter::handle(const HttpRequestView& req) const {
   // Origin-form only: absolute-form ("http://host/x"), authority-form (CONNECT) and "*" are
@@ -148,8 +175,18 @@ HttpReply HttpRouter::reconcile(const HttpRequestView& req, std::string_view que
   if (!token_) return text(403, "admin API disabled: start with --admin-token-file");
   constexpr std::string_view kBearer = "Bearer ";
   const std::string_view auth = req.authorization;
-  if (auth.size() <= kBearer.size() || auth.substr(0, kBearer.size()) != kBearer ||
-      !token_->matches(auth.substr(kBearer.size()))) {
+  const bool authorized = auth.size() > kBearer.size() &&
+                          auth.substr(0, kBearer.size()) == kBearer &&
+                          token_->matches(auth.substr(kBearer.size()));
+  {
+    std::lock_guard lock(mu_);
+    const auto now = limits_.now();
+    const auto wait =
+        authorized ? authorized_.take(limits_.authorized_per_second, limits_.authorized_burst, now)
+                   : failures_.take(limits_.failures_per_second, limits_.failure_burst, now);
+    if (wait) return too_many(*wait);
+  }
+  if (!authorized) {
     HttpReply r = text(401, "unauthorized");
     r.headers.emplace_back("WWW-Authenticate", "Bearer");
     return r;

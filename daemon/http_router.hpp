@@ -2,7 +2,9 @@
 // Routes the daemon's HTTP requests (DESIGN.md §3.3) with plain types, so every rule (exact paths,
 // methods, admin auth, Transfer-Encoding refusal) is unit-tested without a socket. http_server.cpp
 // is the only file that knows Beast. Thread-safe if the handlers are.
+#include <chrono>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -52,15 +54,37 @@ class AdminToken {
   unsigned char digest_[32];
 };
 
+// Rate limits of POST /reconcile, two token buckets. Authorized requests: triggers coalesce in the
+// scheduler anyway, this bounds what a looping script costs. Failed authentications: bounds
+// guessing and log noise; it never locks out the right token (a valid token is not charged to it).
+struct AdminLimits {
+  double authorized_per_second = 2;
+  double authorized_burst = 10;
+  double failures_per_second = 1.0 / 6;  // 10 a minute
+  double failure_burst = 10;
+  std::function<std::chrono::steady_clock::time_point()> now;  // default: steady_clock::now
+};
+
 class HttpRouter {
  public:
-  HttpRouter(AdminHandlers handlers, std::optional<AdminToken> token);
+  HttpRouter(AdminHandlers handlers, std::optional<AdminToken> token, AdminLimits limits = {});
   HttpReply handle(const HttpRequestView& req) const;
 
  private:
+  struct Bucket {
+    double tokens = -1;  // < 0: full (not used yet)
+    std::chrono::steady_clock::time_point at;
+    // Takes one token; else the seconds until one is there.
+    std::optional<double> take(double rate, double burst,
+                               std::chrono::steady_clock::time_point now);
+  };
   HttpReply reconcile(const HttpRequestView& req, std::string_view query) const;
+  HttpReply too_many(double retry_after_seconds) const;
   AdminHandlers h_;
   std::optional<AdminToken> token_;
+  AdminLimits limits_;
+  mutable std::mutex mu_;  // guards the buckets
+  mutable Bucket authorized_, failures_;
 };
 
 // "%41b" -> "Ab"; nullopt on a malformed escape.

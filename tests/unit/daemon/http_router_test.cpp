@@ -113,6 +113,44 @@ TEST(HttpRouter, ReconcileOneAccount) {
   EXPECT_EQ(f.triggered[1], std::optional<std::string>("prod"));
 }
 
+TEST(HttpRouter, ReconcileIsRateLimitedWithoutLockingOutTheToken) {
+  std::vector<std::optional<std::string>> triggered;
+  auto now = std::chrono::steady_clock::time_point{};
+  AdminLimits limits;
+  limits.now = [&] { return now; };
+  AdminHandlers h;
+  h.reconcile = [&](const std::optional<std::string>& a) {
+    triggered.push_back(a);
+    return true;
+  };
+  const HttpRouter router(h, AdminToken(kToken), limits);
+  auto post = [&](const std::string& auth) {
+    return router.handle(req("POST", "/reconcile", auth));
+  };
+
+  // Guessing: 10 failures, then 429 (with Retry-After) for the next wrong token...
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(post("Bearer guess").status, 401) << i;
+  const HttpReply limited = post("Bearer guess");
+  EXPECT_EQ(limited.status, 429);
+  ASSERT_EQ(limited.headers.size(), 1U);
+  EXPECT_EQ(limited.headers[0], (std::pair<std::string, std::string>{"Retry-After", "6"}));
+  // ...while the right token still works.
+  EXPECT_EQ(post("Bearer " + kToken).status, 202);
+  now += std::chrono::seconds(6);  // one failure's worth refilled
+  EXPECT_EQ(post("Bearer guess").status, 401);
+  EXPECT_EQ(post("Bearer guess").status, 429);
+
+  // A script looping with the right token: a burst of 10 (refilled by now), then 2 a second.
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(post("Bearer " + kToken).status, 202) << i;
+  EXPECT_EQ(post("Bearer " + kToken).status, 429);
+  now += std::chrono::milliseconds(500);
+  EXPECT_EQ(post("Bearer " + kToken).status, 202);
+  EXPECT_EQ(post("Bearer " + kToken).status, 429);
+  EXPECT_EQ(triggered.size(), 12U);  // a limited request triggers nothing
+  // Reads are never limited.
+  EXPECT_EQ(router.handle(req("GET", "/reconcile")).status, 405);
+}
+
 TEST(HttpRouter, ReconcileRefusesTransferEncoding) {
   Fixture f;
   auto v = req("POST", "/reconcile", "Bearer " + kToken);
