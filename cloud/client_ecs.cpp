@@ -70,26 +70,23 @@ Result<std::vector<Snapshot>> AlibabaClient::describe_snapshots(
       detail::chunks(snapshot_ids, wire::kMaxSnapshotIdsPerDescribe);
   if (id_chunks.empty()) id_chunks.emplace_back();  // tags only: one unfiltered-by-id listing
   for (const auto& ids : id_chunks) {
-    std::string next_token;
-    for (int page = 0;; ++page) {
-      Params p{{"MaxResults", std::to_string(options_.page_size)}};
-      if (!ids.empty()) p["SnapshotIds"] = detail::json_strings(ids);  // a JSON array in one string
-      add_tag_filter(p, tag_filter);
-      if (!next_token.empty()) p["NextToken"] = next_token;
-      const Call call = ecs("DescribeSnapshots", region, std::move(p), true);
-      if (page >= detail::kMaxPages) return detail::malformed(call, "too many pages");
-      auto body = invoke(call);
-      if (!body) return body.error();
-      auto j = detail::parse_body(*body, call);
-      if (!j) return j.error();
-      const json* list = detail::items(*j, "Snapshots", "Snapshot");
-      if (list == nullptr) return detail::malformed(call, "Snapshots.Snapshot is not a list");
-      for (const auto& s : *list) out.push_back(parse_snapshot(s, region));
-      std::string token = detail::str(*j, "NextToken");
-      if (token.empty()) break;
-      if (token == next_token) return detail::malformed(call, "NextToken did not advance");
-      next_token = std::move(token);
-    }
+    auto err = detail::token_pages(
+        *this,
+        [&](const std::string& next_token) {
+          Params p{{"MaxResults", std::to_string(options_.page_size)}};
+          if (!ids.empty())
+            p["SnapshotIds"] = detail::json_strings(ids);  // a JSON array in one string
+          add_tag_filter(p, tag_filter);
+          if (!next_token.empty()) p["NextToken"] = next_token;
+          return ecs("DescribeSnapshots", region, std::move(p), true);
+        },
+        [&](const json& page, const Call& call) -> Result<std::size_t> {
+          const json* list = detail::items(page, "Snapshots", "Snapshot");
+          if (list == nullptr) return detail::malformed(call, "Snapshots.Snapshot is not a list");
+          for (const auto& s : *list) out.push_back(parse_snapshot(s, region));
+          return list->size();
+        });
+    if (err) return *err;
   }
   return out;
 }
@@ -104,31 +101,28 @@ Result<std::vector<Image>> AlibabaClient::describe_images(std::string_view regio
   std::vector<std::string> ids = image_ids;
   if (ids.empty()) ids.emplace_back();
   for (const auto& id : ids) {
-    std::int64_t seen = 0;
-    for (int page = 1;; ++page) {
-      // Only our own images can be shared: never pick up public or marketplace images by tag.
-      Params p{{"ImageOwnerAlias", "self"},
-               {"PageNumber", std::to_string(page)},
-               {"PageSize", std::to_string(options_.page_size)}};
-      if (!id.empty()) p["ImageId"] = id;
-      add_tag_filter(p, tag_filter);
-      const Call call = ecs("DescribeImages", region, std::move(p), true);
-      if (page > detail::kMaxPages) return detail::malformed(call, "too many pages");
-      auto body = invoke(call);
-      if (!body) return body.error();
-      auto j = detail::parse_body(*body, call);
-      if (!j) return j.error();
-      const json* list = detail::items(*j, "Images", "Image");
-      if (list == nullptr) return detail::malformed(call, "Images.Image is not a list");
-      for (const auto& i : *list) {
-        auto image = parse_image(i, call);
-        if (!image) return image.error();
-        out.push_back(std::move(*image));
-      }
-      seen += static_cast<std::int64_t>(list->size());
-      const std::int64_t total = detail::integer(*j, "TotalCount", 0);
-      if (list->empty() || seen >= total) break;
-    }
+    auto err = detail::numbered_pages(
+        *this,
+        [&](int page) {
+          // Only our own images can be shared: never pick up public or marketplace images by tag.
+          Params p{{"ImageOwnerAlias", "self"},
+                   {"PageNumber", std::to_string(page)},
+                   {"PageSize", std::to_string(options_.page_size)}};
+          if (!id.empty()) p["ImageId"] = id;
+          add_tag_filter(p, tag_filter);
+          return ecs("DescribeImages", region, std::move(p), true);
+        },
+        [&](const json& page, const Call& call) -> Result<std::size_t> {
+          const json* list = detail::items(page, "Images", "Image");
+          if (list == nullptr) return detail::malformed(call, "Images.Image is not a list");
+          for (const auto& i : *list) {
+            auto image = parse_image(i, call);
+            if (!image) return image.error();
+            out.push_back(std::move(*image));
+          }
+          return list->size();
+        });
+    if (err) return *err;
   }
   return out;
 }
@@ -136,29 +130,26 @@ Result<std::vector<Image>> AlibabaClient::describe_images(std::string_view regio
 Result<std::vector<std::string>> AlibabaClient::describe_image_share_permission(
     std::string_view region, std::string_view image_id) {
   std::vector<std::string> out;
-  std::int64_t seen = 0;
-  for (int page = 1;; ++page) {
-    const Call call = ecs("DescribeImageSharePermission", region,
-                          {{"ImageId", std::string(image_id)},
-                           {"PageNumber", std::to_string(page)},
-                           {"PageSize", std::to_string(options_.page_size)}},
-                          true);
-    if (page > detail::kMaxPages) return detail::malformed(call, "too many pages");
-    auto body = invoke(call);
-    if (!body) return body.error();
-    auto j = detail::parse_body(*body, call);
-    if (!j) return j.error();
-    const json* list = detail::items(*j, "Accounts", "Account");
-    if (list == nullptr) return detail::malformed(call, "Accounts.Account is not a list");
-    for (const auto& a : *list) {
-      std::string uid = detail::str(a, "AliyunId");  // a string, or an int64 rendered exactly
-      if (uid.empty()) return detail::malformed(call, "Account without AliyunId");
-      out.push_back(std::move(uid));
-    }
-    seen += static_cast<std::int64_t>(list->size());
-    // The default page is 10 entries: stopping after page 1 would silently drop shares.
-    if (list->empty() || seen >= detail::integer(*j, "TotalCount", 0)) break;
-  }
+  auto err = detail::numbered_pages(
+      *this,
+      [&](int page) {
+        return ecs("DescribeImageSharePermission", region,
+                   {{"ImageId", std::string(image_id)},
+                    {"PageNumber", std::to_string(page)},
+                    {"PageSize", std::to_string(options_.page_size)}},
+                   true);
+      },
+      [&](const json& page, const Call& call) -> Result<std::size_t> {
+        const json* list = detail::items(page, "Accounts", "Account");
+        if (list == nullptr) return detail::malformed(call, "Accounts.Account is not a list");
+        for (const auto& a : *list) {
+          std::string uid = detail::str(a, "AliyunId");  // a string, or an int64 rendered exactly
+          if (uid.empty()) return detail::malformed(call, "Account without AliyunId");
+          out.push_back(std::move(uid));
+        }
+        return list->size();
+      });
+  if (err) return *err;
   return out;
 }
 

@@ -2,7 +2,9 @@
 // Helpers shared by the AlibabaClient translation units (alibaba_client.cpp, client_*.cpp):
 // response decoding and parameter flattening. Internal to cloud/; nothing outside includes it.
 #include <cstdint>
+#include <functional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -47,6 +49,24 @@ std::vector<Tag> tags(const json& obj);
 // RAM "json" style parameters.
 std::string json_tags(const std::vector<Tag>& tags);  // [{"Key":"k","Value":"v"}]
 std::string json_strings(const std::vector<std::string>& values);
+
+// Paging. Both helpers call invoke() page by page until the listing ends and hand every page
+// (parsed) to on_page, which returns how many items it had or an error that ends the listing. A
+// listing that needs more than kMaxPages pages, or whose NextToken does not advance, is malformed:
+// a caller never sees a partial listing as complete.
+using PageHandler =
+    std::function<Result<std::size_t>(const json& page, const AlibabaClient::Call&)>;
+// NextToken paging (RAM ListTagResources, ECS DescribeSnapshots, Resource Sharing lists):
+// make_call gets "" for the first page.
+std::optional<Error> token_pages(
+    AlibabaClient& client, const std::function<AlibabaClient::Call(const std::string&)>& make_call,
+    const PageHandler& on_page);
+// PageNumber paging (ECS DescribeImages/DescribeImageSharePermission, KMS ListAliasesByKeyId):
+// pages 1, 2, ... until a page is empty or TotalCount items were seen (the default page of 10 would
+// otherwise silently drop entries).
+std::optional<Error> numbered_pages(AlibabaClient& client,
+                                    const std::function<AlibabaClient::Call(int page)>& make_call,
+                                    const PageHandler& on_page);
 
 template <class T>
 std::vector<std::vector<T>> chunks(const std::vector<T>& values, std::size_t size) {

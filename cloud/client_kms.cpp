@@ -34,9 +34,10 @@ Result<std::optional<KeyMetadata>> AlibabaClient::describe_key(std::string_view 
 Result<std::vector<std::string>> AlibabaClient::list_aliases_by_key_id(std::string_view region,
                                                                        std::string_view key_id) {
   std::vector<std::string> out;
-  std::int64_t seen = 0;
-  for (int page = 1;; ++page) {
-    const Call call{"kms",
+  auto err = detail::numbered_pages(
+      *this,
+      [&](int page) {
+        return Call{"kms",
                     wire::kKmsVersion,
                     "ListAliasesByKeyId",
                     region,
@@ -44,17 +45,14 @@ Result<std::vector<std::string>> AlibabaClient::list_aliases_by_key_id(std::stri
                      {"PageNumber", std::to_string(page)},
                      {"PageSize", std::to_string(options_.page_size)}},
                     true};
-    if (page > detail::kMaxPages) return detail::malformed(call, "too many pages");
-    auto body = invoke(call);
-    if (!body) return body.error();
-    auto j = detail::parse_body(*body, call);
-    if (!j) return j.error();
-    const detail::json* list = detail::items(*j, "Aliases", "Alias");
-    if (list == nullptr) return detail::malformed(call, "Aliases.Alias is not a list");
-    for (const auto& a : *list) out.push_back(detail::str(a, "AliasName"));
-    seen += static_cast<std::int64_t>(list->size());
-    if (list->empty() || seen >= detail::integer(*j, "TotalCount", 0)) break;
-  }
+      },
+      [&](const detail::json& page, const Call& call) -> Result<std::size_t> {
+        const detail::json* list = detail::items(page, "Aliases", "Alias");
+        if (list == nullptr) return detail::malformed(call, "Aliases.Alias is not a list");
+        for (const auto& a : *list) out.push_back(detail::str(a, "AliasName"));
+        return list->size();
+      });
+  if (err) return *err;
   return out;
 }
 

@@ -284,35 +284,29 @@ Result<std::vector<TagResource>> AlibabaClient::list_tag_resources(
   std::vector<TagResource> out;
   if (names.empty()) return out;  // never "every tagged resource of the account" by accident
   for (const auto& chunk : detail::chunks(names, kMaxTagResourceNames)) {
-    std::string next_token;
-    for (int page = 0;; ++page) {
-      if (page >= detail::kMaxPages) {
-        return detail::malformed(ram("ListTagResources", {}, true), "too many pages");
-      }
-      Params p{{"ResourceType", std::string(resource_type)},
-               {"ResourceNames", detail::json_strings(chunk)},
-               {"PageSize", std::to_string(options_.page_size)}};
-      if (!next_token.empty()) p["NextToken"] = next_token;
-      const Call call = ram("ListTagResources", std::move(p), true);
-      auto body = invoke(call);
-      if (!body) return body.error();
-      auto j = detail::parse_body(*body, call);
-      if (!j) return j.error();
-      const json* list = detail::items(*j, "TagResources", "TagResource");
-      if (list == nullptr) return detail::malformed(call, "TagResources is not a list");
-      for (const auto& t : *list) {
-        TagResource tr;
-        tr.resource_type = detail::str(t, "ResourceType");
-        tr.resource_name = detail::str(t, "ResourceName");
-        tr.key = detail::str(t, "TagKey");
-        tr.value = detail::str(t, "TagValue");
-        out.push_back(std::move(tr));
-      }
-      std::string token = detail::str(*j, "NextToken");
-      if (token.empty()) break;
-      if (token == next_token) return detail::malformed(call, "NextToken did not advance");
-      next_token = std::move(token);
-    }
+    auto err = detail::token_pages(
+        *this,
+        [&](const std::string& next_token) {
+          Params p{{"ResourceType", std::string(resource_type)},
+                   {"ResourceNames", detail::json_strings(chunk)},
+                   {"PageSize", std::to_string(options_.page_size)}};
+          if (!next_token.empty()) p["NextToken"] = next_token;
+          return ram("ListTagResources", std::move(p), true);
+        },
+        [&](const json& page, const Call& call) -> Result<std::size_t> {
+          const json* list = detail::items(page, "TagResources", "TagResource");
+          if (list == nullptr) return detail::malformed(call, "TagResources is not a list");
+          for (const auto& t : *list) {
+            TagResource tr;
+            tr.resource_type = detail::str(t, "ResourceType");
+            tr.resource_name = detail::str(t, "ResourceName");
+            tr.key = detail::str(t, "TagKey");
+            tr.value = detail::str(t, "TagValue");
+            out.push_back(std::move(tr));
+          }
+          return list->size();
+        });
+    if (err) return *err;
   }
   return out;
 }

@@ -53,15 +53,20 @@ ResourceShareAssociation parse_association(const json& a) {
   return out;
 }
 
-Result<std::vector<ResourceShareAssociation>> parse_associations(const std::string& body,
-                                                                 const AlibabaClient::Call& call) {
-  auto j = detail::parse_body(body, call);
-  if (!j) return j.error();
-  const json* list = detail::items(*j, "ResourceShareAssociations", "ResourceShareAssociation");
+Result<std::vector<ResourceShareAssociation>> associations_of(const json& j,
+                                                              const AlibabaClient::Call& call) {
+  const json* list = detail::items(j, "ResourceShareAssociations", "ResourceShareAssociation");
   if (list == nullptr) return detail::malformed(call, "ResourceShareAssociations is not a list");
   std::vector<ResourceShareAssociation> out;
   for (const auto& a : *list) out.push_back(parse_association(a));
   return out;
+}
+
+Result<std::vector<ResourceShareAssociation>> parse_associations(const std::string& body,
+                                                                 const AlibabaClient::Call& call) {
+  auto j = detail::parse_body(body, call);
+  if (!j) return j.error();
+  return associations_of(*j, call);
 }
 
 }  // namespace
@@ -69,25 +74,21 @@ Result<std::vector<ResourceShareAssociation>> parse_associations(const std::stri
 Result<std::vector<ResourceShare>> AlibabaClient::list_resource_shares(
     std::string_view region, std::string_view name_filter) {
   std::vector<ResourceShare> out;
-  std::string next_token;
-  for (int page = 0;; ++page) {
-    Params p{{"ResourceOwner", "Self"}, {"MaxResults", std::to_string(options_.page_size)}};
-    if (!name_filter.empty()) p["ResourceShareName"] = std::string(name_filter);
-    if (!next_token.empty()) p["NextToken"] = next_token;
-    const Call call = rs("ListResourceShares", region, std::move(p), true);
-    if (page >= detail::kMaxPages) return detail::malformed(call, "too many pages");
-    auto body = invoke(call);
-    if (!body) return body.error();
-    auto j = detail::parse_body(*body, call);
-    if (!j) return j.error();
-    const json* list = detail::items(*j, "ResourceShares", "ResourceShare");
-    if (list == nullptr) return detail::malformed(call, "ResourceShares is not a list");
-    for (const auto& s : *list) out.push_back(parse_share(s));
-    std::string token = detail::str(*j, "NextToken");
-    if (token.empty()) break;
-    if (token == next_token) return detail::malformed(call, "NextToken did not advance");
-    next_token = std::move(token);
-  }
+  auto err = detail::token_pages(
+      *this,
+      [&](const std::string& next_token) {
+        Params p{{"ResourceOwner", "Self"}, {"MaxResults", std::to_string(options_.page_size)}};
+        if (!name_filter.empty()) p["ResourceShareName"] = std::string(name_filter);
+        if (!next_token.empty()) p["NextToken"] = next_token;
+        return rs("ListResourceShares", region, std::move(p), true);
+      },
+      [&](const json& page, const Call& call) -> Result<std::size_t> {
+        const json* list = detail::items(page, "ResourceShares", "ResourceShare");
+        if (list == nullptr) return detail::malformed(call, "ResourceShares is not a list");
+        for (const auto& s : *list) out.push_back(parse_share(s));
+        return list->size();
+      });
+  if (err) return *err;
   return out;
 }
 
@@ -193,26 +194,22 @@ Result<std::vector<ResourceShareAssociation>> AlibabaClient::list_resource_share
   auto id_chunks = detail::chunks(resource_share_ids, kPerCall);  // ResourceShareIds.N: at most 5
   if (id_chunks.empty()) id_chunks.emplace_back();                // every share of the account
   for (const auto& ids : id_chunks) {
-    std::string next_token;
-    for (int page = 0;; ++page) {
-      Params p{{"AssociationType", std::string(association_type)},
-               {"MaxResults", std::to_string(options_.page_size)}};
-      add_list(p, "ResourceShareIds", ids);
-      if (!next_token.empty()) p["NextToken"] = next_token;
-      const Call call = rs("ListResourceShareAssociations", region, std::move(p), true);
-      if (page >= detail::kMaxPages) return detail::malformed(call, "too many pages");
-      auto body = invoke(call);
-      if (!body) return body.error();
-      auto part = parse_associations(*body, call);
-      if (!part) return part.error();
-      out.insert(out.end(), part->begin(), part->end());
-      auto j = detail::parse_body(*body, call);
-      if (!j) return j.error();
-      std::string token = detail::str(*j, "NextToken");
-      if (token.empty()) break;
-      if (token == next_token) return detail::malformed(call, "NextToken did not advance");
-      next_token = std::move(token);
-    }
+    auto err = detail::token_pages(
+        *this,
+        [&](const std::string& next_token) {
+          Params p{{"AssociationType", std::string(association_type)},
+                   {"MaxResults", std::to_string(options_.page_size)}};
+          add_list(p, "ResourceShareIds", ids);
+          if (!next_token.empty()) p["NextToken"] = next_token;
+          return rs("ListResourceShareAssociations", region, std::move(p), true);
+        },
+        [&](const json& page, const Call& call) -> Result<std::size_t> {
+          auto part = associations_of(page, call);
+          if (!part) return part.error();
+          out.insert(out.end(), part->begin(), part->end());
+          return part->size();
+        });
+    if (err) return *err;
   }
   return out;
 }
