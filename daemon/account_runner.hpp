@@ -37,6 +37,10 @@ struct ResourceDetail {
   std::string region;
   std::string state;   // Ready | Pending | Blocked | Failed | Observed
   std::string reason;  // e.g. "service key: copy the resource with a CMK"
+  // Whether the resource is actually shared with the grant's target (DESIGN.md §1 item 5):
+  // shared | pending | not_shared | unknown, and how (or why not).
+  std::string sharing = "unknown";
+  std::string sharing_detail;
 };
 
 struct GrantReport {

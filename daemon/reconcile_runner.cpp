@@ -54,7 +54,8 @@ std::vector<GrantReport> map_grants(const std::vector<rc::GrantStatus>& in,
     r.reason = g.reason;
     if (r.state == GrantState::kFailed) r.message = g.reason;
     for (const auto& res : g.resources)
-      r.resources.push_back({res.resource_id, res.region, rc::to_string(res.state), res.reason});
+      r.resources.push_back({res.resource_id, res.region, rc::to_string(res.state), res.reason,
+                             rc::to_string(res.sharing), res.sharing_detail});
     out.push_back(std::move(r));
   }
   return out;

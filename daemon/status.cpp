@@ -163,7 +163,12 @@ std::string StatusStore::status_json(const std::vector<Scheduler::AccountView>& 
     ++counts[to_string(row.report.state)];
     json res = json::array();
     for (const auto& r : row.report.resources)
-      res.push_back({{"id", r.id}, {"region", r.region}, {"state", r.state}, {"reason", r.reason}});
+      res.push_back({{"id", r.id},
+                     {"region", r.region},
+                     {"state", r.state},
+                     {"reason", r.reason},
+                     {"sharing", r.sharing},
+                     {"sharingDetail", r.sharing_detail}});
     grants.push_back({{"account", k.account},
                       {"share", k.share},
                       {"targetType", k.target_type},

@@ -27,6 +27,16 @@ struct GrantTarget {
   friend auto operator<=>(const GrantTarget&, const GrantTarget&) = default;
 };
 
+// Whether a resource is actually shared with a grant's target (DESIGN.md §1 item 5): reported apart
+// from the grant state until settings.manageShares.
+enum class Sharing {
+  kUnknown,    // not observed, or the listing failed
+  kShared,     // in the image's share permissions, or an Associated Resource Sharing pair
+  kPending,    // a Resource Sharing association in progress (or an invitation not accepted yet)
+  kNotShared,  // neither (or the association Failed)
+};
+const char* to_string(Sharing s);  // "unknown" | "shared" | "pending" | "not_shared"
+
 // Per resource of a share: why it does (not) hold. Detail for /status, never a metric label.
 struct ResourceStatus {
   std::string resource_id;  // s-... | m-...
@@ -34,6 +44,8 @@ struct ResourceStatus {
   GrantState state = GrantState::kReady;
   std::string reason;  // "", "unencrypted: no RAM grant needed", "service key: ...", ...
   std::vector<std::string> key_ids;  // KMS keys it depends on
+  Sharing sharing = Sharing::kUnknown;
+  std::string sharing_detail;  // how: "image share permission", "resource share rs-...", or why not
 };
 
 struct GrantStatus {

@@ -184,6 +184,71 @@ class Observer {
       if (!s.selector_tags.empty()) w.selectors[selector_key(s.selector_tags)] = s.selector_tags;
     }
     for (const auto& [region, w] : wants) observe_region(region, w);
+    for (const auto& [region, w] : wants) observe_shares(region);
+  }
+
+  template <class R>
+  bool soft_check(R& r) {
+    ++o_.calls;
+    if (r.ok()) return true;
+    o_.share_errors.push_back(r.error());
+    return false;
+  }
+
+  // Who the region's resources are shared with, for the report (ObservedShares).
+  void observe_shares(const std::string& region) {
+    ObservedRegion& r = o_.regions[region];
+    std::set<std::string> images_to_accounts;
+    bool need_resource_sharing = false;
+    for (const auto& s : desired_.shares) {
+      if (s.account != account_.name || s.region != region) continue;
+      std::vector<std::string> images = s.images;
+      std::vector<std::string> snapshots = s.snapshots;
+      if (!s.selector_tags.empty()) {
+        const std::string key = selector_key(s.selector_tags);
+        if (auto it = r.selected_images.find(key); it != r.selected_images.end())
+          images.insert(images.end(), it->second.begin(), it->second.end());
+        if (auto it = r.selected_snapshots.find(key); it != r.selected_snapshots.end())
+          snapshots.insert(snapshots.end(), it->second.begin(), it->second.end());
+      }
+      if (!snapshots.empty()) need_resource_sharing = true;
+      if (!images.empty() && (s.to.resource_directory || !s.to.folders.empty()))
+        need_resource_sharing = true;
+      if (!s.to.accounts.empty())
+        for (const auto& id : images)
+          if (auto it = r.images.find(id);
+              it != r.images.end() && it->second.presence == Presence::kPresent)
+            images_to_accounts.insert(id);
+    }
+    for (const auto& id : images_to_accounts) {
+      auto accounts = api_.describe_image_share_permission(region, id);
+      if (soft_check(accounts)) r.shares.image_accounts[id] = std::move(*accounts);
+    }
+    if (!need_resource_sharing) return;
+    auto resources = api_.list_resource_share_associations(region, "Resource", {});
+    if (!soft_check(resources)) return;
+    auto targets = api_.list_resource_share_associations(region, "Target", {});
+    if (!soft_check(targets)) return;
+    r.shares.resource_sharing_known = true;
+    // A pair is only as far along as the less advanced of its two associations.
+    auto rank = [](const std::string& status) {
+      return status == "Associated" ? 3 : status == "Associating" ? 2 : status == "Failed" ? 1 : 0;
+    };
+    std::map<std::string, std::vector<const cloud::ResourceShareAssociation*>> targets_of;
+    for (const auto& t : *targets)
+      if (rank(t.association_status) > 0) targets_of[t.resource_share_id].push_back(&t);
+    for (const auto& res : *resources) {
+      if (rank(res.association_status) == 0) continue;
+      auto it = targets_of.find(res.resource_share_id);
+      if (it == targets_of.end()) continue;
+      for (const cloud::ResourceShareAssociation* t : it->second) {
+        const auto& weaker = rank(res.association_status) <= rank(t->association_status) ? res : *t;
+        ObservedShares::Association a{weaker.association_status, weaker.association_status_message,
+                                      res.resource_share_id};
+        auto& slot = r.shares.resource_targets[res.entity_id][t->entity_id];
+        if (rank(a.status) > rank(slot.status)) slot = std::move(a);
+      }
+    }
   }
 
   void observe_region(const std::string& region, const RegionWants& w) {

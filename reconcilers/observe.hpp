@@ -70,6 +70,25 @@ struct ObservedImage {
   cloud::Image image;
 };
 
+// Who the resources are actually shared with (DESIGN.md §1 item 5). Until settings.manageShares
+// this is observed only to be reported (/status): a failed listing leaves it unknown and never
+// makes the account observation partial.
+struct ObservedShares {
+  // Images with account targets -> the accounts DescribeImageSharePermission lists. Absent key: not
+  // listed, or the listing failed.
+  std::map<std::string, std::vector<std::string>> image_accounts;
+  // Resource Sharing, the account's own shares in the region, joined: resource id -> target id
+  // (UID, rd-..., fd-...) -> the best association of that pair over every share holding both.
+  // Listed only when some snapshot share or some image share to a directory or folder needs it.
+  bool resource_sharing_known = false;
+  struct Association {
+    std::string status;   // Associated | Associating | Failed (the resource's or the target's)
+    std::string message;  // AssociationStatusMessage, e.g. an invitation not accepted yet
+    std::string resource_share_id;
+  };
+  std::map<std::string, std::map<std::string, Association>> resource_targets;
+};
+
 struct ObservedRegion {
   std::string region;
   std::map<std::string, ObservedSnapshot>
@@ -79,6 +98,7 @@ struct ObservedRegion {
   std::map<std::string, std::vector<std::string>> selected_snapshots;
   std::map<std::string, std::vector<std::string>> selected_images;
   std::map<std::string, ObservedKey> keys;  // by key id as resources name it
+  ObservedShares shares;
 };
 
 struct AccountObservation {
@@ -89,6 +109,9 @@ struct AccountObservation {
   std::optional<std::string> fatal_error;
   bool partial = false;              // some call failed: no revocation may be planned from it
   std::vector<cloud::Error> errors;  // every failed call, in order
+  // Failed calls that only feed the report of ObservedShares (they do not make the observation
+  // partial).
+  std::vector<cloud::Error> share_errors;
   ObservedRole snapshot_role;
   ObservedRole image_role;
   Presence disk_encrypt_role = Presence::kUnknown;

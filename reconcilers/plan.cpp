@@ -366,6 +366,58 @@ struct AccountWork {
   std::map<std::string, std::string> selector_errors;     // by share name
 };
 
+// Whether the resource is actually shared with the target (reported, never planned from).
+void judge_sharing(const AccountObservation& obs, RoleKind kind, const GrantTarget& target,
+                   ResourceStatus& rs) {
+  auto reg = obs.regions.find(rs.region);
+  if (reg == obs.regions.end()) return;
+  const ObservedShares& sh = reg->second.shares;
+  const bool image_to_account = kind == RoleKind::kImage && target.type == TargetType::kAccount;
+  if (image_to_account) {
+    auto it = sh.image_accounts.find(rs.resource_id);
+    if (it == sh.image_accounts.end())
+      return;  // not listed: the other mechanism cannot rule it out
+    if (std::find(it->second.begin(), it->second.end(), target.id) != it->second.end()) {
+      rs.sharing = Sharing::kShared;
+      rs.sharing_detail = "image share permission";
+      return;
+    }
+  }
+  if (!sh.resource_sharing_known) {
+    if (image_to_account) {
+      rs.sharing = Sharing::kNotShared;
+      rs.sharing_detail = "not in the image's share permissions";
+    }
+    return;
+  }
+  // Resource Sharing names a folder by its own id, the last part of the configured path.
+  std::string_view target_id = target.id;
+  if (target.type == TargetType::kFolder) target_id = target_id.substr(target_id.rfind('/') + 1);
+  const ObservedShares::Association* a = nullptr;
+  if (auto r = sh.resource_targets.find(rs.resource_id); r != sh.resource_targets.end())
+    if (auto t = r->second.find(std::string(target_id)); t != r->second.end()) a = &t->second;
+  if (a == nullptr) {
+    rs.sharing = Sharing::kNotShared;
+    rs.sharing_detail = image_to_account
+                            ? "not in the image's share permissions nor a resource share"
+                            : "in no resource share with this target";
+    return;
+  }
+  const std::string where = "resource share " + a->resource_share_id;
+  if (a->status == "Associated") {
+    rs.sharing = Sharing::kShared;
+    rs.sharing_detail = where;
+  } else if (a->status == "Associating") {
+    rs.sharing = Sharing::kPending;
+    rs.sharing_detail =
+        where + ": associating" + (a->message.empty() ? "" : " (" + a->message + ")");
+  } else {
+    rs.sharing = Sharing::kNotShared;
+    rs.sharing_detail =
+        where + ": association " + a->status + (a->message.empty() ? "" : " (" + a->message + ")");
+  }
+}
+
 std::string items_unmet(const Resolved& r, const RoleFacts& f, RoleKind kind,
                         const std::string& uid) {
   if (r.needs_full_access && !f.full_access_attached)
@@ -419,6 +471,20 @@ const char* to_string(GrantState s) {
       return "Observed";
   }
   return "Unknown";
+}
+
+const char* to_string(Sharing s) {
+  switch (s) {
+    case Sharing::kUnknown:
+      return "unknown";
+    case Sharing::kShared:
+      return "shared";
+    case Sharing::kPending:
+      return "pending";
+    case Sharing::kNotShared:
+      return "not_shared";
+  }
+  return "unknown";
 }
 
 const char* to_string(TargetType t) {
@@ -511,6 +577,7 @@ Plan plan(const config::DesiredState& desired, const Observation& observed,
       if (!w.obs->uid.empty()) w.ap.uid = w.obs->uid;
       w.ap.partial = w.obs->partial;
       for (const auto& e : w.obs->errors) w.ap.observation_errors.push_back(e.to_string());
+      for (const auto& e : w.obs->share_errors) w.ap.sharing_errors.push_back(e.to_string());
       if (w.obs->fatal_error) w.ap.error = *w.obs->fatal_error;
     }
     work.push_back(std::move(w));
@@ -1020,6 +1087,7 @@ Plan plan(const config::DesiredState& desired, const Observation& observed,
       if (rit != w->resolved.end()) {
         for (const auto& r : rit->second) {
           g.resources.push_back(r.status);
+          if (w->obs != nullptr) judge_sharing(*w->obs, r.kind, t, g.resources.back());
           consider(r.status.state, r.status.reason);
           if (!r.needs_role || r.status.state != GrantState::kReady) continue;
           any_needs_role = true;

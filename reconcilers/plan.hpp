@@ -74,6 +74,9 @@ struct AccountPlan {
   std::string error;  // fatal observation error ("" when none): nothing planned
   bool partial = false;
   std::vector<std::string> observation_errors;  // redacted Error::to_string() of failed calls
+  // Failed calls of the sharing report (ObservedShares): resources' `sharing` stays unknown;
+  // nothing else is affected.
+  std::vector<std::string> sharing_errors;
   std::vector<Change> changes;  // in execution order: by stage, then object, then name
   std::vector<Note> notes;      // sorted
 };

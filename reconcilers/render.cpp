@@ -93,7 +93,9 @@ json grant_json(const GrantStatus& g) {
                   {"region", r.region},
                   {"state", to_string(r.state)},
                   {"reason", r.reason},
-                  {"keys", r.key_ids}});
+                  {"keys", r.key_ids},
+                  {"sharing", to_string(r.sharing)},
+                  {"sharing_detail", r.sharing_detail}});
   }
   j["resources"] = rs;
   return j;
@@ -118,6 +120,8 @@ std::string render_text(const Plan& p) {
     if (!a.error.empty()) out << "  ! error: " << a.error << "\n";
     if (a.partial) out << "  ! partial observation: no revocations planned for this account\n";
     for (const auto& e : a.observation_errors) out << "  ! failed call: " << e << "\n";
+    for (const auto& e : a.sharing_errors)
+      out << "  ! failed call (sharing report only): " << e << "\n";
     if (a.changes.empty() && a.error.empty()) out << "  no changes\n";
     for (const auto& c : a.changes) {
       out << "  " << symbol(c.action) << " " << title(c) << "  [stage " << static_cast<int>(c.stage)
@@ -166,6 +170,7 @@ std::string render_json(const Plan& p) {
     ja["error"] = a.error;
     ja["partial"] = a.partial;
     ja["observation_errors"] = a.observation_errors;
+    ja["sharing_errors"] = a.sharing_errors;
     json changes = json::array();
     for (const auto& c : a.changes) changes.push_back(change_json(c));
     ja["changes"] = changes;

@@ -258,9 +258,11 @@ int emulator_calls(int* minimum) {
   // Minimum (docs/reconcilers.md): 1 STS + 3 GetRole + 1 role tags + R attachments + 1 policy tags
   // + P versions + per region I DescribeImages (one per named image) + ceil(S/100)
   // DescribeSnapshots + K DescribeKey, with R = 2 roles, P = 2 policies, I = 3,
-  // S = 150 + 3 image disks, K = 4.
+  // S = 150 + 3 image disks, K = 4; and for the sharing report M = 3 DescribeImageSharePermission
+  // (images with account targets) + 2 ListResourceShareAssociations (a snapshot share).
   const int roles = 2, policies = 2;
-  *minimum = 1 + 3 + 1 + roles + 1 + policies + kImages + (kSnapshots + kImages + 99) / 100 + kKeys;
+  *minimum = 1 + 3 + 1 + roles + 1 + policies + kImages + (kSnapshots + kImages + 99) / 100 +
+             kKeys + kImages + 2;
   emu.stop();
   return p.has_changes() ? -calls : calls;
 }

@@ -89,7 +89,12 @@ TEST_F(DaemonProcessTest, ReadyWithGrantsReadyInMetricsAndStatus) {
       0);
   const auto s = nlohmann::json::parse(daemon_->get("/status").body);
   ASSERT_EQ(s["grants"].size(), 2u);
-  for (const auto& g : s["grants"]) EXPECT_EQ(g["state"], "Ready") << g.dump();
+  for (const auto& g : s["grants"]) {
+    EXPECT_EQ(g["state"], "Ready") << g.dump();
+    // The seed shares nothing yet: Ready is the RAM/KMS side, and the status says so per resource.
+    ASSERT_FALSE(g["resources"].empty()) << g.dump();
+    for (const auto& r : g["resources"]) EXPECT_EQ(r["sharing"], "not_shared") << g.dump();
+  }
   EXPECT_EQ(s["accounts"][0]["lastReconcile"]["result"], "success");
   const auto p = nlohmann::json::parse(daemon_->get("/plan").body);
   EXPECT_TRUE(p["accounts"].contains("prod"));

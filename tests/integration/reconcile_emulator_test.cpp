@@ -166,8 +166,9 @@ TEST_F(ReconcileEmulatorTest, ApplyFromEmptyThenAgainMakesZeroWrites) {
   EXPECT_EQ(writes, 0);
   // The minimum for this converged account (docs/reconcilers.md): 1 GetCallerIdentity + 3 GetRole +
   // 1 ListTagResources(role) + 2 ListPoliciesForRole + 1 ListTagResources(policy) +
-  // 2 ListPolicyVersions + 1 DescribeImages + 1 DescribeSnapshots + 1 DescribeKey.
-  EXPECT_EQ(calls, 13);
+  // 2 ListPolicyVersions + 1 DescribeImages + 1 DescribeSnapshots + 1 DescribeKey, and for the
+  // sharing report 1 DescribeImageSharePermission + 2 ListResourceShareAssociations.
+  EXPECT_EQ(calls, 16);
 }
 
 TEST_F(ReconcileEmulatorTest, ConsoleDriftIsCorrected) {
@@ -228,8 +229,20 @@ TEST_F(ReconcileEmulatorTest, EmptyingTheConfigNeedsAllowMassRevoke) {
   EXPECT_FALSE(emu_->model().access(kA, kImage, now).value("usable", true));
 }
 
+// What the plan reports about the share itself for `resource` to target A.
+std::pair<reconcilers::Sharing, std::string> sharing_of(const reconcilers::Plan& p,
+                                                        const std::string& resource) {
+  for (const auto& g : p.grants)
+    if (g.target.id == kA)
+      for (const auto& r : g.resources)
+        if (r.resource_id == resource) return {r.sharing, r.sharing_detail};
+  return {reconcilers::Sharing::kUnknown, "no such resource"};
+}
+
 TEST_F(ReconcileEmulatorTest, IntendedTargetsCanUseTheSharedImageAndAnOutsiderCannot) {
   ASSERT_TRUE(converge().converged());
+  EXPECT_EQ(sharing_of(plan(), kImage).first, reconcilers::Sharing::kNotShared);
+  EXPECT_EQ(sharing_of(plan(), kSnap).first, reconcilers::Sharing::kNotShared);
   // The share itself (manageShares is later work): the test shares the image as a person would.
   auto shared = client_->modify_image_share_permission(kRegion, kImage, {kA, kB}, {});
   ASSERT_TRUE(shared.ok()) << shared.error().to_string();
@@ -242,9 +255,17 @@ TEST_F(ReconcileEmulatorTest, IntendedTargetsCanUseTheSharedImageAndAnOutsiderCa
   EXPECT_FALSE(outsider.value("usable", true)) << outsider.dump();
 
   // Snapshots go through Resource Sharing; external accounts accept an invitation first.
+  EXPECT_EQ(sharing_of(plan(), kImage),
+            std::make_pair(reconcilers::Sharing::kShared, std::string("image share permission")));
   auto share = client_->create_resource_share(kRegion, "golden-snapshots", {{"Snapshot", kSnap}},
                                               {kA, kB}, true, {});
   ASSERT_TRUE(share.ok()) << share.error().to_string();
+  // Until A accepts the invitation the association is in progress, and the plan says why.
+  emu_->server().clock().set_offset(std::chrono::seconds(2));
+  const auto pending = sharing_of(plan(), kSnap);
+  EXPECT_EQ(pending.first, reconcilers::Sharing::kPending) << pending.second;
+  EXPECT_NE(pending.second.find("resource share " + share->resource_share_id), std::string::npos)
+      << pending.second;
   // Associations are asynchronous (200 ms by default): move the emulated clock instead of sleeping.
   emu_->server().clock().set_offset(std::chrono::seconds(5));
   emu_->model().accept_invitations(std::nullopt, emu_->server().clock().now());
@@ -255,6 +276,9 @@ TEST_F(ReconcileEmulatorTest, IntendedTargetsCanUseTheSharedImageAndAnOutsiderCa
     EXPECT_TRUE(verdict.value("usable", false)) << uid << ": " << verdict.dump();
   }
   EXPECT_FALSE(emu_->model().access(kOutsider, kSnap, now).value("usable", true));
+  EXPECT_EQ(
+      sharing_of(plan(), kSnap),
+      std::make_pair(reconcilers::Sharing::kShared, "resource share " + share->resource_share_id));
 }
 
 }  // namespace

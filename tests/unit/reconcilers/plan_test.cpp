@@ -61,11 +61,97 @@ TEST(PlanTest, ConvergedAccountObservationMakesTheMinimumCalls) {
   (void)plan_one(d, cloud);
   // 1 GetCallerIdentity + 3 GetRole + 1 ListTagResources(role) + 1 ListPoliciesForRole (one role
   // exists) + 1 ListTagResources(policy) + 1 ListPolicyVersions + 1 DescribeSnapshots + 1
-  // DescribeKey.
-  EXPECT_EQ(cloud.total_calls(), 10);
+  // DescribeKey + 2 ListResourceShareAssociations (the sharing report: resources, targets).
+  EXPECT_EQ(cloud.total_calls(), 12);
   EXPECT_EQ(cloud.calls("ListAliasesByKeyId"), 0)
       << "a CMK's Creator is the owner UID: no alias lookup";
   EXPECT_EQ(cloud.write_calls(), 0);
+}
+
+// ---- whether each resource is actually shared (reported, never planned from)
+
+cloud::ResourceShareAssociation association(const std::string& share, const std::string& type,
+                                            const std::string& entity, const std::string& status,
+                                            const std::string& message = "") {
+  cloud::ResourceShareAssociation a;
+  a.resource_share_id = share;
+  a.association_type = type;
+  a.entity_id = entity;
+  a.entity_type = type == "Resource" ? "Snapshot" : "Account";
+  a.association_status = status;
+  a.association_status_message = message;
+  return a;
+}
+
+const reconcilers::ResourceStatus& resource_of(const Plan& p, const std::string& share,
+                                               const std::string& target_label) {
+  for (const auto& g : p.grants)
+    if (g.share == share && g.target.label() == target_label && !g.resources.empty())
+      return g.resources.front();
+  throw std::runtime_error("no grant " + share + " -> " + target_label);
+}
+
+TEST(PlanTest, SharingOfEachResourceIsReportedApartFromTheGrantState) {
+  FakeCloud cloud(kUid);
+  seed_world(cloud);
+  cloud.add_image(kRegion, "m-1", {"s-2"});
+  seed_snapshot_role(cloud, {kA}, {"k1"});
+  // The image is shared with A by ECS image permission; B has nothing.
+  ASSERT_TRUE(cloud.modify_image_share_permission(kRegion, "m-1", {kA}, {}).ok());
+  // s-1 is in resource share rs-1: A associated, the directory still associating (an invitation),
+  // the folder failed.
+  cloud.add_association(association("rs-1", "Resource", "s-1", "Associated"));
+  cloud.add_association(association("rs-1", "Target", kA, "Associated"));
+  cloud.add_association(association("rs-1", "Target", "rd-abc123", "Associating",
+                                    "The invitation has not been accepted by the target account."));
+  cloud.add_association(association("rs-1", "Target", "fd-child", "Failed", "LimitExceeded"));
+  cloud.reset_counters();
+  auto snaps = make_share("snaps", {"s-1"}, {}, {kA});
+  snaps.to.resource_directory = "rd-abc123";
+  snaps.to.folders = {"rd-abc123/r-root/fd-child"};
+  auto imgs = make_share("imgs", {}, {"m-1"}, {kA, kB});
+  const Plan p = plan_one(make_desired({imgs, snaps}), cloud);
+
+  using reconcilers::Sharing;
+  const auto& a = resource_of(p, "snaps", acct(kA));
+  EXPECT_EQ(a.sharing, Sharing::kShared);
+  EXPECT_EQ(a.sharing_detail, "resource share rs-1");
+  const auto& rd = resource_of(p, "snaps", "rd:rd-abc123");
+  EXPECT_EQ(rd.sharing, Sharing::kPending);
+  EXPECT_EQ(rd.sharing_detail,
+            "resource share rs-1: associating (The invitation has not been accepted by the target "
+            "account.)");
+  const auto& fd = resource_of(p, "snaps", "folder:rd-abc123/r-root/fd-child");
+  EXPECT_EQ(fd.sharing, Sharing::kNotShared);
+  EXPECT_EQ(fd.sharing_detail, "resource share rs-1: association Failed (LimitExceeded)");
+  EXPECT_EQ(resource_of(p, "imgs", acct(kA)).sharing, Sharing::kShared);
+  EXPECT_EQ(resource_of(p, "imgs", acct(kA)).sharing_detail, "image share permission");
+  EXPECT_EQ(resource_of(p, "imgs", acct(kB)).sharing, Sharing::kNotShared);
+  // The grant state is the RAM/KMS side's alone: A's snapshot grant is Ready whatever the share
+  // says.
+  EXPECT_EQ(state_of(p, "snaps", acct(kA)), "Ready: ");
+  EXPECT_EQ(cloud.calls("DescribeImageSharePermission"), 1);
+  EXPECT_EQ(cloud.calls("ListResourceShareAssociations"), 2);
+  const std::string json = reconcilers::render_json(p);
+  EXPECT_NE(json.find(R"("sharing": "pending")"), std::string::npos) << json;
+}
+
+TEST(PlanTest, AFailedSharingListingLeavesSharingUnknownAndTheObservationWhole) {
+  FakeCloud cloud(kUid);
+  seed_world(cloud);
+  seed_snapshot_role(cloud, {kA}, {"k1"});
+  cloud.inject({.action = "ListResourceShareAssociations",
+                .code = "NoPermission",
+                .cls = cloud::ErrorClass::kTerminal});
+  const Plan p = plan_one(make_desired({make_share("snaps", {"s-1"}, {}, {kA})}), cloud);
+  EXPECT_EQ(resource_of(p, "snaps", acct(kA)).sharing, reconcilers::Sharing::kUnknown);
+  ASSERT_EQ(p.accounts.size(), 1U);
+  EXPECT_FALSE(p.accounts[0].partial);
+  EXPECT_TRUE(p.accounts[0].observation_errors.empty());
+  ASSERT_EQ(p.accounts[0].sharing_errors.size(), 1U);
+  EXPECT_NE(p.accounts[0].sharing_errors[0].find("NoPermission"), std::string::npos);
+  EXPECT_EQ(state_of(p, "snaps", acct(kA)), "Ready: ");
+  EXPECT_FALSE(p.has_errors());
 }
 
 // ---- drift, table-driven: each case mutates a converged account

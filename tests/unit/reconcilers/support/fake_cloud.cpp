@@ -693,11 +693,19 @@ cloud::Result<std::vector<cloud::ResourceShareAssociation>> FakeCloud::disassoci
 }
 
 cloud::Result<std::vector<cloud::ResourceShareAssociation>>
-FakeCloud::list_resource_share_associations(std::string_view, std::string_view,
+FakeCloud::list_resource_share_associations(std::string_view, std::string_view association_type,
                                             const std::vector<std::string>&) {
   std::lock_guard<std::mutex> lock(mu_);
   if (auto e = enter("ListResourceShareAssociations", false, nullptr)) return *e;
-  return std::vector<cloud::ResourceShareAssociation>{};
+  std::vector<cloud::ResourceShareAssociation> out;
+  for (const auto& a : associations_)
+    if (a.association_type == association_type) out.push_back(a);
+  return out;
+}
+
+void FakeCloud::add_association(cloud::ResourceShareAssociation a) {
+  std::lock_guard<std::mutex> lock(mu_);
+  associations_.push_back(std::move(a));
 }
 
 }  // namespace sharekeeper::testing

@@ -60,6 +60,8 @@ class FakeCloud : public cloud::CloudApi {
                const std::string& state = "Enabled", const std::string& creator = "",
                std::vector<std::string> aliases = {});
   void set_caller_uid(const std::string& uid);
+  // Resource Sharing associations ListResourceShareAssociations returns (by AssociationType).
+  void add_association(cloud::ResourceShareAssociation a);
 
   // ---- inspection
   std::optional<RoleState> role(const std::string& name) const;
@@ -166,6 +168,7 @@ class FakeCloud : public cloud::CloudApi {
   std::map<std::string, std::vector<cloud::Image>> images_;        // by region
   std::map<std::string, std::map<std::string, KeyState>> keys_;    // region -> key id
   std::map<std::string, std::vector<std::string>> image_shares_;   // image id -> accounts
+  std::vector<cloud::ResourceShareAssociation> associations_;
   std::map<std::string, int> calls_;
   int writes_ = 0;
   int requests_ = 0;
