@@ -1,5 +1,6 @@
 // deploy/: the alert rules pass `promtool check rules` and their own `promtool test rules` cases,
-// and every sharekeeper_* name the rules and the Grafana dashboard query is one the daemon exports.
+// and every sharekeeper_* name the rules and the Grafana dashboard query is one the daemon exports;
+// the Dockerfile installs every Debian package whose shared library the binary links.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
@@ -127,6 +128,37 @@ TEST(Deploy, SystemdUnitCarriesTheHardeningOfReliability45) {
   EXPECT_NE(unit.find("--admin-token-file ${CREDENTIALS_DIRECTORY}/admin-token"),
             std::string::npos);
 }
+
+#ifdef SK_DAEMON_BIN
+TEST(Deploy, DockerfileInstallsEveryLibraryTheBinaryLinks) {
+  if (std::system("command -v dpkg >/dev/null 2>&1 && command -v ldd >/dev/null 2>&1") != 0)
+    GTEST_SKIP() << "needs dpkg and ldd (Debian)";
+  // Library path -> the package that ships it (dpkg knows some under /lib, some under /usr/lib).
+  const auto [rc, out] =
+      run("for l in $(ldd " + std::string(SK_DAEMON_BIN) +
+          " | awk '/=> \\//{print $3}'); do dpkg -S \"$l\" 2>/dev/null || "
+          "dpkg -S \"$(realpath \"$l\")\" 2>/dev/null || echo \"unpackaged $l\"; "
+          "done | cut -d: -f1 | sort -u");
+  ASSERT_EQ(rc, 0) << out;
+  const std::string dockerfile = read(std::string(SHAREKEEPER_SOURCE_DIR) + "/Dockerfile");
+  const auto runtime = dockerfile.find("FROM debian:12-slim");
+  ASSERT_NE(runtime, std::string::npos);
+  std::set<std::string> words;
+  std::istringstream stage(dockerfile.substr(runtime));
+  for (std::string w; stage >> w;) words.insert(w);
+  std::istringstream packages(out);
+  int checked = 0;
+  for (std::string p; std::getline(packages, p);) {
+    // In every Debian image already; sanitizer runtimes only in the ASan test build.
+    if (p == "libc6" || p == "libgcc-s1" || p.rfind("libasan", 0) == 0 ||
+        p.rfind("libubsan", 0) == 0 || p.rfind("liblsan", 0) == 0)
+      continue;
+    EXPECT_EQ(words.count(p), 1U) << "the Dockerfile's runtime stage does not install " << p;
+    ++checked;
+  }
+  EXPECT_GE(checked, 5) << out;  // libstdc++6, libssl3, libyaml-cpp0.7, prometheus-cpp, spdlog, ...
+}
+#endif
 
 }  // namespace
 }  // namespace sharekeeper::daemon
