@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -121,6 +122,10 @@ const std::set<std::string>& write_actions() {
   return kWrites;
 }
 
+// Scenarios that fail today are skipped as known bugs (see docs/reliability.md); set
+// SHAREKEEPER_RUN_KNOWN_BUGS=1 to run them, e.g. while fixing one.
+bool run_known_bugs() { return std::getenv("SHAREKEEPER_RUN_KNOWN_BUGS") != nullptr; }
+
 struct World {
   json seed = sharekeeper::seed();
   milliseconds consistency_lag{0};
@@ -176,6 +181,7 @@ class ReconcileFaultsTest : public ::testing::Test {
     co.clock = std::make_shared<EmulatorFollowingClock>(emu_->server().clock());
     co.random = [] { return 0.5; };
     co.page_size = world.page_size;
+    co.retry_quota = quota_;
     client_ = std::make_unique<cloud::AlibabaClient>(std::move(co));
   }
 
@@ -381,6 +387,7 @@ class ReconcileFaultsTest : public ::testing::Test {
 
   std::unique_ptr<emulator::Emulator> emu_;
   std::unique_ptr<cloud::AlibabaClient> client_;
+  std::shared_ptr<cloud::RetryQuota> quota_ = std::make_shared<cloud::RetryQuota>();
   config::DesiredState desired_;
   std::optional<reconcilers::ApplyOptions> options_;
 };
@@ -402,6 +409,7 @@ TEST_F(ReconcileFaultsTest, A1ThrottlingOnAThirdOfCallsConvergesWithoutDuplicate
   EXPECT_EQ(committed("AttachPolicyToRole"), 2);
   EXPECT_EQ(principals_of(role_state(kImageRole)), (std::set<std::string>{kA, kB}));
   EXPECT_EQ(keys_of(policy_state(kSnapPolicy)), (std::set<std::string>{arn(kKey)}));
+  EXPECT_GE(quota_->available(), 0) << "the retry quota never goes negative";
 
   // L1: the faults stop, and the next pass has nothing left to do.
   emu_->server().faults().clear();
@@ -413,11 +421,12 @@ TEST_F(ReconcileFaultsTest, A1ThrottlingOnAThirdOfCallsConvergesWithoutDuplicate
 // ---- A2: 500/503 bursts on writes --------------------------------------------------------------
 
 TEST_F(ReconcileFaultsTest, A2ServerErrorBurstOnAWriteFailsThePassThenConverges) {
-  GTEST_SKIP() << "known bug: once a role exists and its first KMS policy does not, observe "
-                  "(reconcilers/observe.cpp policies()) probes the policy name with "
-                  "ListTagResources, the emulator answers EntityNotExist.Policy for the whole "
-                  "call, the observation is partial with tags unknown, and plan.cpp skips the "
-                  "CreatePolicy ('could not tell whether it is ours'): no later pass converges";
+  if (!run_known_bugs())
+    GTEST_SKIP() << "known bug: once a role exists and its first KMS policy does not, observe "
+                    "(reconcilers/observe.cpp policies()) probes the policy name with "
+                    "ListTagResources, the emulator answers EntityNotExist.Policy for the whole "
+                    "call, the observation is partial with tags unknown, and plan.cpp skips the "
+                    "CreatePolicy ('could not tell whether it is ours'): no later pass converges";
   start();
   // Every attempt the client makes (4) at the first CreatePolicy gets 503; the first
   // AttachPolicyToRole gets one 500 that the client's own retry absorbs.
@@ -440,8 +449,7 @@ TEST_F(ReconcileFaultsTest, A2ServerErrorBurstOnAWriteFailsThePassThenConverges)
   EXPECT_EQ(skipped_attach, 1) << "the attach of the policy that was not created is not tried";
   EXPECT_EQ(faulted("AttachPolicyToRole"), 1);
 
-  auto second = pass();
-  EXPECT_TRUE(second.converged()) << reconcilers::render_apply_text(second);
+  EXPECT_LE(converge_within(3), 3) << "L1: the burst is over, yet no pass converges";
   EXPECT_EQ(committed("CreateRole"), 2);
   EXPECT_EQ(committed("CreatePolicy"), 2);
   EXPECT_EQ(committed("AttachPolicyToRole"), 2);
@@ -491,6 +499,14 @@ TEST_F(ReconcileFaultsTest, A3CommitThenResetOnAttachIsOneAttachment) {
   add_fault({{"action", "AttachPolicyToRole"}, {"nth", 1U}, {"afterCommit", true}, {"drop", true}});
   auto r = pass();
   EXPECT_TRUE(r.converged()) << reconcilers::render_apply_text(r);
+  // The transport re-sends on the reused connection (SignatureNonceUsed), the client retries with a
+  // fresh nonce, and RAM answers "already attached", which apply confirms by re-reading.
+  std::vector<std::string> codes;
+  for (const auto& e : emu_->server().journal().entries())
+    if (e.action == "AttachPolicyToRole")
+      codes.push_back(e.dropped ? "dropped" : e.code.empty() ? "OK" : e.code);
+  EXPECT_EQ(codes, (std::vector<std::string>{"dropped", "SignatureNonceUsed",
+                                             "EntityAlreadyExists.Role.Policy", "OK"}));
   EXPECT_EQ(committed("AttachPolicyToRole"), 2);
   for (const char* rn : {kImageRole, kSnapRole})
     EXPECT_EQ(role_state(rn)["policies"].size(), 1U) << role_state(rn).dump();
@@ -539,10 +555,11 @@ TEST_F(ReconcileFaultsPolicyVersionTest, A3CommitThenTimeoutOnCreatePolicyVersio
 }
 
 TEST_F(ReconcileFaultsPolicyVersionTest, A3CommitThenResetOnCreatePolicyVersionIsOneVersion) {
-  GTEST_SKIP() << "known bug: the transport re-sends the request on the reused connection "
-                  "(cloud/transport.cpp, 'keep-alive race'), the emulator answers "
-                  "SignatureNonceUsed, cloud/errors.cpp classifies that as transient and the "
-                  "client retries with a fresh nonce: a second version (v3) is created";
+  if (!run_known_bugs())
+    GTEST_SKIP() << "known bug: the transport re-sends the request on the reused connection "
+                    "(cloud/transport.cpp, 'keep-alive race'), the emulator answers "
+                    "SignatureNonceUsed, cloud/errors.cpp classifies that as transient and the "
+                    "client retries with a fresh nonce: a second version (v3) is created";
   auto r = widen_with(
       {{"action", "CreatePolicyVersion"}, {"nth", 1U}, {"afterCommit", true}, {"drop", true}});
   EXPECT_TRUE(r.converged()) << reconcilers::render_apply_text(r);
@@ -550,9 +567,10 @@ TEST_F(ReconcileFaultsPolicyVersionTest, A3CommitThenResetOnCreatePolicyVersionI
 }
 
 TEST_F(ReconcileFaultsPolicyVersionTest, A3CommitThenServerErrorOnCreatePolicyVersionIsOneVersion) {
-  GTEST_SKIP() << "known bug: the client retries a write after a 5xx (cloud/retry.cpp "
-                  "RetryState::on_failure: kTransient is retried whether or not the action is "
-                  "read-only), so a CreatePolicyVersion applied before its 500 runs twice (v3)";
+  if (!run_known_bugs())
+    GTEST_SKIP() << "known bug: the client retries a write after a 5xx (cloud/retry.cpp "
+                    "RetryState::on_failure: kTransient is retried whether or not the action is "
+                    "read-only), so a CreatePolicyVersion applied before its 500 runs twice (v3)";
   // Applied, then answered 500: the "did it happen?" case arriving as a server error.
   auto r = widen_with({{"action", "CreatePolicyVersion"},
                        {"nth", 1U},
@@ -598,6 +616,9 @@ TEST_F(ReconcileFaultsTest, B1PassDuringTheLagNeverCreatesTwice) {
   // Two passes inside the lag (the role still reads as missing), then the lag passes.
   pass();
   pass();
+  // The second pass still sees no role and tries once more per role; RAM answers
+  // EntityAlreadyExists (existence ignores the lag), which is not a loop and creates nothing.
+  EXPECT_LE(sent("CreateRole"), 4) << "at most one CreateRole per role per pass";
   EXPECT_EQ(committed("CreateRole"), 2);
   EXPECT_EQ(committed("CreatePolicy"), 2);
   EXPECT_EQ(account_state()["roles"].size(), 2U);
@@ -673,6 +694,7 @@ class ReconcileFaultsShrinkTest : public ReconcileFaultsTest {
     add_fault(rule);
     const int writes_before = committed_writes();
     auto guarded = pass();
+    EXPECT_GE(faulted(rule["action"]), 1) << "the rule never fired";
     EXPECT_EQ(committed_writes(), writes_before) << reconcilers::render_apply_text(guarded);
     if (persistent) {
       auto p = plan();
