@@ -512,6 +512,25 @@ TEST_F(ReconcileFaultsTest, A3CommitThenResetOnAttachIsOneAttachment) {
     EXPECT_EQ(role_state(rn)["policies"].size(), 1U) << role_state(rn).dump();
 }
 
+TEST_F(ReconcileFaultsTest, A3CommitThenServerErrorOnCreateRoleAndAttachIsOneEach) {
+  start();
+  // Applied, then answered 500: the client retries, RAM says "already exists/attached", and apply
+  // confirms by re-reading.
+  add_fault(
+      {{"action", "CreateRole"}, {"nth", 1U}, {"afterCommit", true}, {"code", "InternalError"}});
+  add_fault({{"action", "AttachPolicyToRole"},
+             {"nth", 1U},
+             {"afterCommit", true},
+             {"code", "InternalError"}});
+  auto r = pass();
+  EXPECT_TRUE(r.converged()) << reconcilers::render_apply_text(r);
+  EXPECT_EQ(account_state()["roles"].size(), 2U);
+  EXPECT_EQ(committed("CreateRole"), 2);
+  EXPECT_EQ(committed("AttachPolicyToRole"), 2);
+  for (const char* rn : {kImageRole, kSnapRole})
+    EXPECT_EQ(role_state(rn)["policies"].size(), 1U) << role_state(rn).dump();
+}
+
 // A converged account whose share gains kSnap2 (another key): the snapshot role's KMS policy needs
 // a new version. `rule` is put on CreatePolicyVersion for that pass.
 class ReconcileFaultsPolicyVersionTest : public ReconcileFaultsTest {
@@ -771,6 +790,44 @@ TEST_F(ReconcileFaultsTest, B7OutOfBandEditsOutsiderRemovedForeignAttachmentKept
   EXPECT_TRUE(still_attached) << role_state(kSnapRole).dump();
   EXPECT_EQ(policy_state(kForeignPolicy), foreign_before);
   check_invariants(before);
+}
+
+// The image role exists but was not created by sharekeeper (no managed-by tag, e.g. made in the
+// console): it is adopted additively.
+World adopted_image_role() {
+  World w;
+  reconcilers::TrustPrincipals tp;
+  tp.accounts = {kA, kOutsider};
+  w.seed["accounts"][0]["roles"] =
+      json::array({{{"name", kImageRole}, {"trustPolicy", reconcilers::build_trust_policy(tp)}}});
+  return w;
+}
+
+TEST_F(ReconcileFaultsTest, B7OutsiderInAnAdoptedRoleIsKept) {
+  // A principal someone else put in a role sharekeeper does not own is reported, never removed.
+  start(adopted_image_role());
+  pass();
+  pass();
+  EXPECT_EQ(principals_of(role_state(kImageRole)), (std::set<std::string>{kA, kB, kOutsider}));
+  EXPECT_EQ(principals_of(role_state(kSnapRole)), (std::set<std::string>{kA, kB}));
+  EXPECT_EQ(committed("UpdateRole"), 1) << "B added once, the outsider never removed";
+  auto p = plan();
+  bool noted = false;
+  for (const auto& n : p.accounts.at(0).notes)
+    noted = noted || (n.message.find("foreign principal kept") != std::string::npos &&
+                      n.message.find(kOutsider) != std::string::npos);
+  EXPECT_TRUE(noted) << reconcilers::render_text(p);
+}
+
+TEST_F(ReconcileFaultsTest, AdoptedRoleWithoutOurPolicyConverges) {
+  if (!run_known_bugs())
+    GTEST_SKIP() << "known bug (same as A2ServerErrorBurst..., without any fault): the adopted "
+                    "image role has no KMS policy of ours, the ListTagResources probe of "
+                    "sharekeeper-ecs-share-image-kms-1 answers EntityNotExist.Policy, and the "
+                    "policy is never created: the image grants stay Pending";
+  start(adopted_image_role());
+  EXPECT_LE(converge_within(3), 3) << reconcilers::render_text(plan());
+  EXPECT_EQ(keys_of(policy_state(kImagePolicy)), (std::set<std::string>{arn(kKey)}));
 }
 
 }  // namespace
