@@ -37,16 +37,20 @@ std::string random_nonce() {
   return out;
 }
 
-// UTC "yyyy-MM-ddTHH:mm:ssZ", no fractional seconds (x-acs-date and V1 Timestamp).
-// The top-level "RequestId" of a JSON response body ("" when absent or not a plain id). A scan, not
-// a parse: the caller parses the body once, later. An id inside an embedded document would be
-// escaped
-// (\"RequestId\") and is skipped.
+}  // namespace
+
+namespace detail {
+
+// The first "RequestId" string member of a JSON body ("" when absent or not a plain id of at most
+// 128 characters). Alibaba puts it at the top level of every answer (cloud-api.md §2; the
+// x-acs-request-id header is not documented, so the body is the source). A scan, not a parse: the
+// caller parses the body once, later. Inside an embedded document the key is escaped
+// (\"RequestId\") and cannot match.
 std::string request_id_of(std::string_view body) {
   constexpr std::string_view kKey = "\"RequestId\"";
+  constexpr std::size_t kMaxLength = 128;
   for (std::size_t at = body.find(kKey); at != std::string_view::npos;
        at = body.find(kKey, at + 1)) {
-    if (at > 0 && body[at - 1] == '\\') continue;
     std::size_t i = at + kKey.size();
     auto skip_space = [&] {
       while (i < body.size() &&
@@ -59,7 +63,7 @@ std::string request_id_of(std::string_view body) {
     skip_space();
     if (i >= body.size() || body[i] != '"') continue;
     const std::size_t start = ++i;
-    while (i < body.size() && i - start <= 128 &&
+    while (i < body.size() && i - start < kMaxLength &&
            (std::isalnum(static_cast<unsigned char>(body[i])) != 0 || body[i] == '-' ||
             body[i] == '_'))
       ++i;
@@ -69,6 +73,11 @@ std::string request_id_of(std::string_view body) {
   return "";
 }
 
+}  // namespace detail
+
+namespace {
+
+// UTC "yyyy-MM-ddTHH:mm:ssZ", no fractional seconds (x-acs-date and V1 Timestamp).
 std::string iso8601(std::chrono::system_clock::time_point t) {
   const std::time_t secs = std::chrono::system_clock::to_time_t(t);
   std::tm tm{};
@@ -234,7 +243,7 @@ Result<std::string> AlibabaClient::invoke(const Call& call) {
       retry.on_success();
       limiter.on_success(clock.now());
       if (options_.on_call) options_.on_call(call.product, call.action, "OK", duration, attempt);
-      note_call(call.action, request_id_of(sent->body));
+      if (collecting()) note_call(call.action, detail::request_id_of(sent->body), call.read_only);
       return std::move(sent->body);
     } else {
       error = error_from_response(call.product, call.action, *sent);

@@ -1,6 +1,6 @@
 #pragma once
 // Helpers shared by the AlibabaClient translation units (alibaba_client.cpp, client_*.cpp):
-// response decoding and parameter flattening. Internal to cloud/; nothing outside includes it.
+// response decoding and parameter flattening. Internal to cloud/ (and its unit tests).
 #include <cstdint>
 #include <functional>
 #include <nlohmann/json.hpp>
@@ -21,6 +21,9 @@ using nlohmann::json;
 inline constexpr int kMaxPages = 1000;
 
 Error malformed(const AlibabaClient::Call& call, std::string_view what);
+
+// The RequestId of a response body, scanned (see alibaba_client.cpp).
+std::string request_id_of(std::string_view body);
 
 // Parses a 2xx body as a JSON object.
 Result<json> parse_body(const std::string& body, const AlibabaClient::Call& call);

@@ -1,6 +1,7 @@
 #include "cloud/request_ids.hpp"
 
 #include <algorithm>
+#include <cassert>
 
 namespace sharekeeper::cloud {
 namespace {
@@ -12,20 +13,17 @@ thread_local std::vector<CallCollector*> t_collectors;
 CallCollector::CallCollector() { t_collectors.push_back(this); }
 
 CallCollector::~CallCollector() {
-  // Collectors are scoped, so this one is normally the innermost.
+  // Collectors are scoped, so this one is normally the innermost; it must be on this thread's list.
   auto it = std::find(t_collectors.rbegin(), t_collectors.rend(), this);
+  assert(it != t_collectors.rend() && "CallCollector destroyed on another thread");
   if (it != t_collectors.rend()) t_collectors.erase(std::next(it).base());
 }
 
-void note_call(std::string_view action, std::string_view request_id) {
+void note_call(std::string_view action, std::string_view request_id, bool read_only) {
   for (CallCollector* c : t_collectors)
-    c->calls_.push_back({std::string(action), std::string(request_id)});
+    c->calls_.push_back({std::string(action), std::string(request_id), read_only});
 }
 
-bool is_read_action(std::string_view action) {
-  for (std::string_view prefix : {"Get", "List", "Describe"})
-    if (action.substr(0, prefix.size()) == prefix) return true;
-  return false;
-}
+bool collecting() { return !t_collectors.empty(); }
 
 }  // namespace sharekeeper::cloud

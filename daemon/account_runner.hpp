@@ -60,8 +60,12 @@ struct AppliedChange {
                           // tag | share | unshare
   std::string before_digest;  // sha256 of the canonical document before ("" when absent)
   std::string after_digest;   // after ("" when removed)
-  std::string request_id;     // Alibaba RequestId of the write (comma-separated when the change
-                              // took two, e.g. a version created and then made default)
+  // The write calls that made the change take effect, in order, and their Alibaba RequestIds
+  // (comma-separated, aligned): usually one; e.g. "SetDefaultPolicyVersion" alone when a
+  // CreatePolicyVersion answer was lost and the re-read found the version to finish. Empty when the
+  // change was found already in effect (a lost answer, a conflict, a version already gone).
+  std::string api_calls;
+  std::string request_id;
 };
 
 enum class PassResult { kSuccess, kPartial, kError };

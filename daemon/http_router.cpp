@@ -106,11 +106,12 @@ std::optional<double> HttpRouter::Bucket::take(double rate, double burst,
                                                std::chrono::steady_clock::time_point now) {
   if (tokens < 0) {
     tokens = burst;
-  } else {
-    const double elapsed = std::chrono::duration<double>(now - at).count();
-    if (elapsed > 0) tokens = std::min(burst, tokens + elapsed * rate);
+    at = now;
+  } else if (now > at) {
+    // A clock that stepped back credits nothing and keeps the mark, so no interval counts twice.
+    tokens = std::min(burst, tokens + std::chrono::duration<double>(now - at).count() * rate);
+    at = now;
   }
-  at = now;
   if (tokens >= 1) {
     tokens -= 1;
     return std::nullopt;

@@ -212,6 +212,7 @@ void audit(const std::string& account, const AppliedChange& c) {
          {"operation", c.operation},
          {"before", c.before_digest},
          {"after", c.after_digest},
+         {"apiCalls", c.api_calls},
          {"requestId", c.request_id}});
 }
 

@@ -233,9 +233,9 @@ PassOutcome ReconcileRunner::run_pass(const config::DesiredState& desired,
                                 ? ""
                                 : digest(cr.change.document);
           for (const auto& w : cr.writes) {
-            if (w.request_id.empty()) continue;
-            if (!ch.request_id.empty()) ch.request_id += ",";
-            ch.request_id += w.request_id;
+            const char* sep = ch.api_calls.empty() ? "" : ",";
+            ch.api_calls.append(sep).append(w.action);
+            ch.request_id.append(sep).append(w.request_id);
           }
           out.changes.push_back(std::move(ch));
         } else if (!cr.skipped) {

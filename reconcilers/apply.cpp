@@ -41,7 +41,7 @@ class Executor {
         cloud::CallCollector collector;
         execute(c, r);
         for (const auto& call : collector.calls())
-          if (!cloud::is_read_action(call.action)) r.writes.push_back(call);
+          if (!call.read_only) r.writes.push_back(call);
         if (!r.ok) {
           failed = true;
           if (c.action == Action::kCreateRole) failed_objects.insert(c.role);

@@ -48,7 +48,8 @@ struct ChangeResult {
   std::optional<cloud::Error> error;
   std::string detail;  // human text for skipped/failed
   // The successful write calls this change made, in order, with their RequestIds (for the audit
-  // record): usually one, two when a version was created and then made default.
+  // record): usually one; a follow-up (SetDefaultPolicyVersion, CreatePolicyVersion) when a re-read
+  // after a lost answer finished the change; none when the change was found already in effect.
   std::vector<cloud::CallRecord> writes;
 };
 

@@ -199,54 +199,57 @@ class Observer {
   void observe_shares(const std::string& region) {
     ObservedRegion& r = o_.regions[region];
     std::set<std::string> images_to_accounts;
-    bool need_resource_sharing = false;
     for (const auto& s : desired_.shares) {
-      if (s.account != account_.name || s.region != region) continue;
-      std::vector<std::string> images = s.images;
-      std::vector<std::string> snapshots = s.snapshots;
-      if (!s.selector_tags.empty()) {
-        const std::string key = selector_key(s.selector_tags);
-        if (auto it = r.selected_images.find(key); it != r.selected_images.end())
-          images.insert(images.end(), it->second.begin(), it->second.end());
-        if (auto it = r.selected_snapshots.find(key); it != r.selected_snapshots.end())
-          snapshots.insert(snapshots.end(), it->second.begin(), it->second.end());
-      }
-      if (!snapshots.empty()) need_resource_sharing = true;
-      if (!images.empty() && (s.to.resource_directory || !s.to.folders.empty()))
-        need_resource_sharing = true;
-      if (!s.to.accounts.empty())
-        for (const auto& id : images)
+      if (s.account != account_.name || s.region != region || s.to.accounts.empty()) continue;
+      auto add_present = [&](const std::vector<std::string>& ids) {
+        for (const auto& id : ids)
           if (auto it = r.images.find(id);
               it != r.images.end() && it->second.presence == Presence::kPresent)
             images_to_accounts.insert(id);
+      };
+      add_present(s.images);
+      if (!s.selector_tags.empty())
+        if (auto it = r.selected_images.find(selector_key(s.selector_tags));
+            it != r.selected_images.end())
+          add_present(it->second);
     }
     for (const auto& id : images_to_accounts) {
       auto accounts = api_.describe_image_share_permission(region, id);
       if (soft_check(accounts)) r.shares.image_accounts[id] = std::move(*accounts);
     }
-    if (!need_resource_sharing) return;
+    // Resource Sharing carries every snapshot share, and images shared with a directory or folder
+    // (or with an account, by a person): the account's own shares in the region, both sides.
     auto resources = api_.list_resource_share_associations(region, "Resource", {});
     if (!soft_check(resources)) return;
     auto targets = api_.list_resource_share_associations(region, "Target", {});
     if (!soft_check(targets)) return;
     r.shares.resource_sharing_known = true;
-    // A pair is only as far along as the less advanced of its two associations.
-    auto rank = [](const std::string& status) {
-      return status == "Associated" ? 3 : status == "Associating" ? 2 : status == "Failed" ? 1 : 0;
-    };
+    using Association = ObservedShares::Association;
     std::map<std::string, std::vector<const cloud::ResourceShareAssociation*>> targets_of;
     for (const auto& t : *targets)
-      if (rank(t.association_status) > 0) targets_of[t.resource_share_id].push_back(&t);
+      if (Association::rank(t.association_status) > 0)
+        targets_of[t.resource_share_id].push_back(&t);
     for (const auto& res : *resources) {
-      if (rank(res.association_status) == 0) continue;
+      // Only this config's resources matter (an account's shares may hold VSwitches and more).
+      if (Association::rank(res.association_status) == 0 ||
+          (r.images.count(res.entity_id) == 0U && r.snapshots.count(res.entity_id) == 0U))
+        continue;
       auto it = targets_of.find(res.resource_share_id);
       if (it == targets_of.end()) continue;
       for (const cloud::ResourceShareAssociation* t : it->second) {
-        const auto& weaker = rank(res.association_status) <= rank(t->association_status) ? res : *t;
-        ObservedShares::Association a{weaker.association_status, weaker.association_status_message,
-                                      res.resource_share_id};
+        // A pair is only as far along as the less advanced of its two associations; on a tie the
+        // target's side speaks (its message says e.g. that an invitation is not accepted yet).
+        const int rr = Association::rank(res.association_status);
+        const int tr = Association::rank(t->association_status);
+        const auto& weaker = rr < tr ? res : *t;
+        Association a{weaker.association_status, weaker.association_status_message,
+                      res.resource_share_id, t->external};
         auto& slot = r.shares.resource_targets[res.entity_id][t->entity_id];
-        if (rank(a.status) > rank(slot.status)) slot = std::move(a);
+        // Several shares may hold the pair: the most advanced wins, then the lowest share id, so
+        // the report does not flip between passes with the listing order.
+        const int ar = Association::rank(a.status), sr = Association::rank(slot.status);
+        if (ar > sr || (ar == sr && a.resource_share_id < slot.resource_share_id))
+          slot = std::move(a);
       }
     }
   }

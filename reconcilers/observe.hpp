@@ -14,6 +14,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cloud/api.hpp"
@@ -76,17 +77,29 @@ struct ObservedImage {
 struct ObservedShares {
   // Images with account targets -> the accounts DescribeImageSharePermission lists. Absent key: not
   // listed, or the listing failed.
-  std::map<std::string, std::vector<std::string>> image_accounts;
-  // Resource Sharing, the account's own shares in the region, joined: resource id -> target id
-  // (UID, rd-..., fd-...) -> the best association of that pair over every share holding both.
-  // Listed only when some snapshot share or some image share to a directory or folder needs it.
+  std::map<std::string, std::vector<std::string>, std::less<>> image_accounts;
+  // Resource Sharing, the account's own shares in the region, joined: resource id (this config's
+  // resources only) -> target id (UID, rd-..., r-/fd- folder) -> the most advanced association of
+  // that pair over every share holding both. False when a listing failed.
   bool resource_sharing_known = false;
   struct Association {
-    std::string status;   // Associated | Associating | Failed (the resource's or the target's)
+    // The less advanced of the resource's and the target's association: Associated | Associating
+    // | Failed | Disassociating.
+    std::string status;
     std::string message;  // AssociationStatusMessage, e.g. an invitation not accepted yet
     std::string resource_share_id;
+    bool external = false;  // the target is outside the resource directory (an invitation)
+    // Associated 4 > Associating 3 > Failed 2 > Disassociating 1 > anything else 0 (ignored).
+    static int rank(std::string_view status) {
+      return status == "Associated"       ? 4
+             : status == "Associating"    ? 3
+             : status == "Failed"         ? 2
+             : status == "Disassociating" ? 1
+                                          : 0;
+    }
   };
-  std::map<std::string, std::map<std::string, Association>> resource_targets;
+  std::map<std::string, std::map<std::string, Association, std::less<>>, std::less<>>
+      resource_targets;
 };
 
 struct ObservedRegion {

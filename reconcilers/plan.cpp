@@ -375,46 +375,70 @@ void judge_sharing(const AccountObservation& obs, RoleKind kind, const GrantTarg
   const bool image_to_account = kind == RoleKind::kImage && target.type == TargetType::kAccount;
   if (image_to_account) {
     auto it = sh.image_accounts.find(rs.resource_id);
-    if (it == sh.image_accounts.end())
-      return;  // not listed: the other mechanism cannot rule it out
-    if (std::find(it->second.begin(), it->second.end(), target.id) != it->second.end()) {
+    if (it != sh.image_accounts.end() &&
+        std::find(it->second.begin(), it->second.end(), target.id) != it->second.end()) {
       rs.sharing = Sharing::kShared;
       rs.sharing_detail = "image share permission";
       return;
     }
+    // Not listed (the call failed): Resource Sharing alone cannot say "not shared".
+    if (it == sh.image_accounts.end()) return;
   }
-  if (!sh.resource_sharing_known) {
-    if (image_to_account) {
-      rs.sharing = Sharing::kNotShared;
-      rs.sharing_detail = "not in the image's share permissions";
-    }
-    return;
-  }
-  // Resource Sharing names a folder by its own id, the last part of the configured path.
-  std::string_view target_id = target.id;
-  if (target.type == TargetType::kFolder) target_id = target_id.substr(target_id.rfind('/') + 1);
+  if (!sh.resource_sharing_known) return;
+  const auto pairs = sh.resource_targets.find(rs.resource_id);
+  // A share with a directory or folder reaches everything below it: a folder target is covered
+  // by a share with itself (its own id, the last part of the path), any folder above it, or its
+  // directory. An account's place in the directory is not observed: only direct shares count.
   const ObservedShares::Association* a = nullptr;
-  if (auto r = sh.resource_targets.find(rs.resource_id); r != sh.resource_targets.end())
-    if (auto t = r->second.find(std::string(target_id)); t != r->second.end()) a = &t->second;
+  std::string_view via;
+  if (pairs != sh.resource_targets.end()) {
+    const auto& by_target = pairs->second;
+    auto best = [&](std::string_view id) {
+      auto t = by_target.find(id);
+      if (t == by_target.end()) return;
+      if (a == nullptr || ObservedShares::Association::rank(t->second.status) >
+                              ObservedShares::Association::rank(a->status)) {
+        a = &t->second;
+        via = id;
+      }
+    };
+    if (target.type == TargetType::kFolder) {
+      std::string_view path = target.id;
+      while (!path.empty()) {
+        const auto slash = path.find('/');
+        best(path.substr(0, slash));
+        path = slash == std::string_view::npos ? std::string_view() : path.substr(slash + 1);
+      }
+    } else {
+      best(target.id);
+    }
+  }
   if (a == nullptr) {
     rs.sharing = Sharing::kNotShared;
-    rs.sharing_detail = image_to_account
-                            ? "not in the image's share permissions nor a resource share"
-                            : "in no resource share with this target";
+    rs.sharing_detail =
+        image_to_account ? "not in the image's share permissions nor a resource share"
+        : target.type == TargetType::kAccount
+            ? "in no resource share with this account (directory membership is not resolved)"
+            : "in no resource share with this target";
     return;
   }
-  const std::string where = "resource share " + a->resource_share_id;
+  std::string where = "resource share " + a->resource_share_id;
+  const std::string_view own = target.type == TargetType::kFolder
+                                   ? std::string_view(target.id).substr(target.id.rfind('/') + 1)
+                                   : std::string_view(target.id);
+  if (via != own) where.append(" via ").append(via);
+  if (a->external) where += " (external target)";
+  const std::string message = a->message.empty() ? "" : " (" + a->message + ")";
   if (a->status == "Associated") {
     rs.sharing = Sharing::kShared;
-    rs.sharing_detail = where;
+    rs.sharing_detail = std::move(where);
   } else if (a->status == "Associating") {
     rs.sharing = Sharing::kPending;
-    rs.sharing_detail =
-        where + ": associating" + (a->message.empty() ? "" : " (" + a->message + ")");
+    rs.sharing_detail = where + ": associating" + message;
   } else {
     rs.sharing = Sharing::kNotShared;
     rs.sharing_detail =
-        where + ": association " + a->status + (a->message.empty() ? "" : " (" + a->message + ")");
+        where + ": " + (a->status == "Failed" ? "association Failed" : "being removed") + message;
   }
 }
 

@@ -92,7 +92,13 @@ World build_world() {
       os.snapshot.kms_key_id = "key-bench" + std::to_string(a * 100 + s % kKeysPerAccount);
       r.snapshots[snap] = os;
       for (const auto& t : sh.to.accounts) tp.accounts.push_back(t);
+      // Every snapshot is in a resource share with both targets, so the sharing report does its
+      // full lookup for every grant.
+      for (const auto& t : sh.to.accounts)
+        r.shares.resource_targets[snap][t] = {"Associated", "",
+                                              "rs-bench" + std::to_string(a * 1000 + s), false};
     }
+    r.shares.resource_sharing_known = true;
     std::sort(tp.accounts.begin(), tp.accounts.end());
     tp.accounts.erase(std::unique(tp.accounts.begin(), tp.accounts.end()), tp.accounts.end());
 

@@ -123,6 +123,7 @@ TEST_F(DaemonProcessTest, DriftIsCorrectedAtTheNextInterval) {
     if (line.find(R"("operation":"attach_policy")") == std::string::npos) continue;
     const auto record = nlohmann::json::parse(line);
     EXPECT_EQ(record.at("audit"), "true");
+    EXPECT_EQ(record.at("apiCalls"), "AttachPolicyToRole") << line;
     EXPECT_EQ(journaled.count(record.at("requestId").get<std::string>()), 1U) << line << "\n"
                                                                               << journal.dump();
     audited = true;

@@ -276,9 +276,9 @@ TEST_F(ReconcileEmulatorTest, IntendedTargetsCanUseTheSharedImageAndAnOutsiderCa
     EXPECT_TRUE(verdict.value("usable", false)) << uid << ": " << verdict.dump();
   }
   EXPECT_FALSE(emu_->model().access(kOutsider, kSnap, now).value("usable", true));
-  EXPECT_EQ(
-      sharing_of(plan(), kSnap),
-      std::make_pair(reconcilers::Sharing::kShared, "resource share " + share->resource_share_id));
+  EXPECT_EQ(sharing_of(plan(), kSnap),
+            std::make_pair(reconcilers::Sharing::kShared,
+                           "resource share " + share->resource_share_id + " (external target)"));
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "alibaba_client_fakes.hpp"
+#include "cloud/client_internal.hpp"
 #include "cloud/redact.hpp"
 #include "cloud/request_ids.hpp"
 #include "cloud/signer.hpp"
@@ -420,11 +421,34 @@ TEST_F(ClientTest, SuccessfulCallsReportTheirRequestIdToCollectorsOnThisThread) 
     ASSERT_TRUE(cl.attach_policy_to_role("Custom", "p", "r").ok());
   }).join();
   ASSERT_EQ(outer.calls().size(), 2u);  // not the other thread's call
+  EXPECT_FALSE(outer.calls()[0].read_only);
   EXPECT_EQ(outer.calls()[1].action, "GetRole");
   EXPECT_EQ(outer.calls()[1].request_id, "4C46-AB12_9");
-  EXPECT_TRUE(is_read_action("GetRole"));
-  EXPECT_TRUE(is_read_action("DescribeImageSharePermission"));
-  EXPECT_FALSE(is_read_action("AttachPolicyToRole"));
+  EXPECT_TRUE(outer.calls()[1].read_only);
+}
+
+TEST(RequestIdOf, ScansTheBodyForAPlainId) {
+  using detail::request_id_of;
+  EXPECT_EQ(request_id_of(R"({"RequestId":"A-1","Role":{}})"), "A-1");
+  EXPECT_EQ(request_id_of(R"({"Role":{},"RequestId" : "B_2"})"), "B_2");
+  EXPECT_EQ(request_id_of(R"({"Role":{}})"), "");
+  EXPECT_EQ(request_id_of(R"({"RequestId":12345})"), "") << "not a string";
+  EXPECT_EQ(request_id_of(R"({"RequestId":"has space"})"), "");
+  EXPECT_EQ(request_id_of(R"({"RequestId":""})"), "");
+  EXPECT_EQ(request_id_of(R"({"RequestId":"unterminated)"), "");
+  EXPECT_EQ(request_id_of(R"({"Doc":"{\"RequestId\":\"X\"}","RequestId":"Y"})"), "Y");
+  EXPECT_EQ(request_id_of("{\"RequestId\":\"" + std::string(128, 'a') + "\"}"),
+            std::string(128, 'a'));
+  EXPECT_EQ(request_id_of("{\"RequestId\":\"" + std::string(129, 'a') + "\"}"), "") << "too long";
+  EXPECT_EQ(request_id_of(""), "");
+}
+
+TEST(CallCollector, NothingIsCollectedWithoutOne) {
+  EXPECT_FALSE(collecting());
+  note_call("AttachPolicyToRole", "X", false);  // no collector: dropped
+  CallCollector c;
+  EXPECT_TRUE(collecting());
+  EXPECT_TRUE(c.calls().empty());
 }
 
 TEST_F(ClientTest, SharedRetryQuotaStopsRetriesInAStorm) {

@@ -71,7 +71,7 @@ class FakeRunner : public AccountRunner {
     if (drifted) {
       o.drift["trust_policy"] = 1;
       o.changes.push_back({"trust_policy", "AliyunECSShareEncryptImageDefaultRole",
-                           "update_trust_policy", "aa", "bb", "REQ-1"});
+                           "update_trust_policy", "aa", "bb", "UpdateRole", "REQ-1"});
       drifted = false;
     }
     return o;

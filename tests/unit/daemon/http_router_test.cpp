@@ -149,6 +149,17 @@ TEST(HttpRouter, ReconcileIsRateLimitedWithoutLockingOutTheToken) {
   EXPECT_EQ(triggered.size(), 12U);  // a limited request triggers nothing
   // Reads are never limited.
   EXPECT_EQ(router.handle(req("GET", "/reconcile")).status, 405);
+
+  // A long idle refills to the burst, no more; a clock stepping back credits nothing twice.
+  now += std::chrono::hours(1);
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(post("Bearer " + kToken).status, 202) << i;
+  EXPECT_EQ(post("Bearer " + kToken).status, 429);
+  now -= std::chrono::seconds(5);
+  EXPECT_EQ(post("Bearer " + kToken).status, 429);
+  now += std::chrono::seconds(5);
+  EXPECT_EQ(post("Bearer " + kToken).status, 429) << "back where it was: still empty";
+  now += std::chrono::milliseconds(500);
+  EXPECT_EQ(post("Bearer " + kToken).status, 202);
 }
 
 TEST(HttpRouter, ReconcileRefusesTransferEncoding) {

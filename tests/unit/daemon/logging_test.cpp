@@ -34,7 +34,7 @@ TEST(Logging, AuditRecordHasEveryField) {
   std::ostringstream out;
   init("json", "info", std::make_shared<spdlog::sinks::ostream_sink_mt>(out));
   audit("prod", {"trust_policy", "AliyunECSShareEncryptImageDefaultRole", "update_trust_policy",
-                 "aaa", "bbb", "REQ-1"});
+                 "aaa", "bbb", "UpdateRole", "REQ-1"});
   auto j = nlohmann::json::parse(out.str());
   EXPECT_EQ(j["audit"], "true");
   EXPECT_EQ(j["account"], "prod");
@@ -42,6 +42,7 @@ TEST(Logging, AuditRecordHasEveryField) {
   EXPECT_EQ(j["operation"], "update_trust_policy");
   EXPECT_EQ(j["before"], "aaa");
   EXPECT_EQ(j["after"], "bbb");
+  EXPECT_EQ(j["apiCalls"], "UpdateRole");
   EXPECT_EQ(j["requestId"], "REQ-1");
 }
 

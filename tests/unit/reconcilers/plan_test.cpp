@@ -72,8 +72,10 @@ TEST(PlanTest, ConvergedAccountObservationMakesTheMinimumCalls) {
 
 cloud::ResourceShareAssociation association(const std::string& share, const std::string& type,
                                             const std::string& entity, const std::string& status,
-                                            const std::string& message = "") {
+                                            const std::string& message = "",
+                                            bool external = false) {
   cloud::ResourceShareAssociation a;
+  a.external = external;
   a.resource_share_id = share;
   a.association_type = type;
   a.entity_id = entity;
@@ -98,17 +100,24 @@ TEST(PlanTest, SharingOfEachResourceIsReportedApartFromTheGrantState) {
   seed_snapshot_role(cloud, {kA}, {"k1"});
   // The image is shared with A by ECS image permission; B has nothing.
   ASSERT_TRUE(cloud.modify_image_share_permission(kRegion, "m-1", {kA}, {}).ok());
-  // s-1 is in resource share rs-1: A associated, the directory still associating (an invitation),
-  // the folder failed.
+  // s-1 is in resource share rs-1: A associated, B being removed, the directory still associating
+  // (an invitation), a folder of another directory failed. Share rs-2 holds it too, with a folder
+  // above another configured folder, and a failed association for A that must not hide rs-1's.
   cloud.add_association(association("rs-1", "Resource", "s-1", "Associated"));
   cloud.add_association(association("rs-1", "Target", kA, "Associated"));
+  cloud.add_association(association("rs-1", "Target", kB, "Disassociating"));
   cloud.add_association(association("rs-1", "Target", "rd-abc123", "Associating",
-                                    "The invitation has not been accepted by the target account."));
+                                    "The invitation has not been accepted by the target account.",
+                                    true));
   cloud.add_association(association("rs-1", "Target", "fd-child", "Failed", "LimitExceeded"));
+  cloud.add_association(association("rs-2", "Resource", "s-1", "Associated"));
+  cloud.add_association(association("rs-2", "Target", "fd-mid", "Associated"));
+  cloud.add_association(association("rs-2", "Target", kA, "Failed"));
+  cloud.add_association(association("rs-2", "Resource", "vsw-1", "Associated"));  // not ours
   cloud.reset_counters();
-  auto snaps = make_share("snaps", {"s-1"}, {}, {kA});
+  auto snaps = make_share("snaps", {"s-1"}, {}, {kA, kB});
   snaps.to.resource_directory = "rd-abc123";
-  snaps.to.folders = {"rd-abc123/r-root/fd-child"};
+  snaps.to.folders = {"rd-yyy888/r-top/fd-mid/fd-leaf", "rd-zzz999/r-root/fd-child"};
   auto imgs = make_share("imgs", {}, {"m-1"}, {kA, kB});
   const Plan p = plan_one(make_desired({imgs, snaps}), cloud);
 
@@ -116,14 +125,20 @@ TEST(PlanTest, SharingOfEachResourceIsReportedApartFromTheGrantState) {
   const auto& a = resource_of(p, "snaps", acct(kA));
   EXPECT_EQ(a.sharing, Sharing::kShared);
   EXPECT_EQ(a.sharing_detail, "resource share rs-1");
+  const auto& b = resource_of(p, "snaps", acct(kB));
+  EXPECT_EQ(b.sharing, Sharing::kNotShared);
+  EXPECT_EQ(b.sharing_detail, "resource share rs-1: being removed");
   const auto& rd = resource_of(p, "snaps", "rd:rd-abc123");
   EXPECT_EQ(rd.sharing, Sharing::kPending);
   EXPECT_EQ(rd.sharing_detail,
-            "resource share rs-1: associating (The invitation has not been accepted by the target "
-            "account.)");
-  const auto& fd = resource_of(p, "snaps", "folder:rd-abc123/r-root/fd-child");
+            "resource share rs-1 (external target): associating (The invitation has not been "
+            "accepted by the target account.)");
+  const auto& fd = resource_of(p, "snaps", "folder:rd-zzz999/r-root/fd-child");
   EXPECT_EQ(fd.sharing, Sharing::kNotShared);
   EXPECT_EQ(fd.sharing_detail, "resource share rs-1: association Failed (LimitExceeded)");
+  const auto& leaf = resource_of(p, "snaps", "folder:rd-yyy888/r-top/fd-mid/fd-leaf");
+  EXPECT_EQ(leaf.sharing, Sharing::kShared);
+  EXPECT_EQ(leaf.sharing_detail, "resource share rs-2 via fd-mid");
   EXPECT_EQ(resource_of(p, "imgs", acct(kA)).sharing, Sharing::kShared);
   EXPECT_EQ(resource_of(p, "imgs", acct(kA)).sharing_detail, "image share permission");
   EXPECT_EQ(resource_of(p, "imgs", acct(kB)).sharing, Sharing::kNotShared);
@@ -140,15 +155,24 @@ TEST(PlanTest, AFailedSharingListingLeavesSharingUnknownAndTheObservationWhole) 
   FakeCloud cloud(kUid);
   seed_world(cloud);
   seed_snapshot_role(cloud, {kA}, {"k1"});
+  cloud.add_image(kRegion, "m-1", {"s-2"});
+  ASSERT_TRUE(cloud.modify_image_share_permission(kRegion, "m-1", {kA}, {}).ok());
   cloud.inject({.action = "ListResourceShareAssociations",
                 .code = "NoPermission",
                 .cls = cloud::ErrorClass::kTerminal});
-  const Plan p = plan_one(make_desired({make_share("snaps", {"s-1"}, {}, {kA})}), cloud);
+  cloud.inject({.action = "DescribeImageSharePermission",
+                .code = "NoPermission",
+                .cls = cloud::ErrorClass::kTerminal});
+  const Plan p = plan_one(
+      make_desired({make_share("snaps", {"s-1"}, {}, {kA}), make_share("imgs", {}, {"m-1"}, {kA})}),
+      cloud);
   EXPECT_EQ(resource_of(p, "snaps", acct(kA)).sharing, reconcilers::Sharing::kUnknown);
+  // Neither the image's permissions nor Resource Sharing could be read: unknown, not "not shared".
+  EXPECT_EQ(resource_of(p, "imgs", acct(kA)).sharing, reconcilers::Sharing::kUnknown);
   ASSERT_EQ(p.accounts.size(), 1U);
   EXPECT_FALSE(p.accounts[0].partial);
   EXPECT_TRUE(p.accounts[0].observation_errors.empty());
-  ASSERT_EQ(p.accounts[0].sharing_errors.size(), 1U);
+  ASSERT_EQ(p.accounts[0].sharing_errors.size(), 2U);
   EXPECT_NE(p.accounts[0].sharing_errors[0].find("NoPermission"), std::string::npos);
   EXPECT_EQ(state_of(p, "snaps", acct(kA)), "Ready: ");
   EXPECT_FALSE(p.has_errors());

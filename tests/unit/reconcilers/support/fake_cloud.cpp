@@ -71,7 +71,7 @@ std::optional<cloud::Error> FakeCloud::enter(const std::string& action, bool wri
     return e;
   }
   // Like AlibabaClient: a call that answers reports its RequestId to the thread's collectors.
-  if (write) cloud::note_call(action, "fake-" + action + "-" + std::to_string(requests_));
+  if (write) cloud::note_call(action, "fake-" + action + "-" + std::to_string(requests_), false);
   return std::nullopt;
 }
 
