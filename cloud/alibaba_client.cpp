@@ -248,6 +248,13 @@ Result<std::string> AlibabaClient::invoke(const Call& call) {
     } else {
       error = error_from_response(call.product, call.action, *sent);
       wait_hint = retry_after(*sent);
+      // A write the server may have carried out before failing is not retried blind: a 5xx can
+      // come after the commit, and SignatureNonceUsed means a copy of this very request (re-sent by
+      // the transport after a stale connection broke) had already arrived. A second
+      // CreatePolicyVersion would spend one of the 5 version slots; the caller re-observes first
+      // (tests/integration/reconcile_faults_test.cpp, A3).
+      if (!call.read_only && (sent->status >= 500 || error.code == "SignatureNonceUsed"))
+        error.cls = ErrorClass::kOutcomeUnknown;
     }
     if (options_.on_call)
       options_.on_call(call.product, call.action, error.code, duration, attempt);

@@ -121,7 +121,8 @@ class Executor {
 
   std::optional<bool> owned_policy(const std::string& policy) {
     auto t = api_.list_tag_resources("policy", {policy});
-    if (!t.ok()) return std::nullopt;
+    if (!t.ok())  // a policy that does not exist is answered NotFound: not created
+      return t.error().cls == ErrorClass::kNotFound ? std::optional<bool>(false) : std::nullopt;
     return std::any_of(t->begin(), t->end(), [&](const auto& x) {
       return x.key == kManagedByTagKey && x.value == instance_;
     });

@@ -149,12 +149,38 @@ class Observer {
       }
     }
     if (names.empty()) return;
-    auto tags =
+    std::vector<cloud::TagResource> tags;
+    std::set<std::string> unknown;  // names whose tags could not be read
+    auto batch =
         api_.list_tag_resources("policy", std::vector<std::string>(names.begin(), names.end()));
-    if (!check(tags)) return;
+    if (batch.ok()) {
+      ++o_.calls;
+      tags = std::move(*batch);
+    } else if (batch.error().cls == cloud::ErrorClass::kNotFound) {
+      // One missing name fails the whole call (our first policy not created yet, or a policy
+      // deleted since it was listed): ask name by name; a name that is not found is absent.
+      ++o_.calls;
+      for (const auto& n : names) {
+        auto one = api_.list_tag_resources("policy", {n});
+        if (one.ok()) {
+          ++o_.calls;
+          tags.insert(tags.end(), one->begin(), one->end());
+        } else if (one.error().cls == cloud::ErrorClass::kNotFound) {
+          ++o_.calls;
+          o_.policies[n].presence = Presence::kAbsent;
+        } else {
+          check(one);
+          unknown.insert(n);
+        }
+      }
+    } else {
+      check(batch);
+      return;
+    }
     for (auto& [n, p] : o_.policies) {
+      if (unknown.count(n) != 0U) continue;
       p.tags_known = true;
-      for (const auto& t : *tags)
+      for (const auto& t : tags)
         if (lower(t.resource_name) == lower(n) && t.key == kManagedByTagKey) p.managed_by = t.value;
     }
     // Only policies we own are read further: we never edit anyone else's, and ListPolicyVersions

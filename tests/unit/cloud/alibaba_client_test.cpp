@@ -400,7 +400,7 @@ TEST_F(ClientTest, SuccessfulCallsReportTheirRequestIdToCollectorsOnThisThread) 
   CallCollector outer;
   {
     CallCollector inner;
-    transport->push(testing::alibaba_error(503, "ServiceUnavailable"));
+    transport->push(testing::transport_error("Transport.Connect", "connection refused"));
     transport->push(testing::ok());  // RequestId "REQ-OK"
     ASSERT_TRUE(cl.attach_policy_to_role("Custom", "p", "r").ok());
     ASSERT_EQ(inner.calls().size(), 1u);

@@ -574,7 +574,11 @@ cloud::Result<std::vector<cloud::TagResource>> FakeCloud::list_tag_resources(
     } else if (auto it = policies_.find(n); it != policies_.end()) {
       have = &it->second.tags;
     }
-    if (have == nullptr) continue;
+    // Like the emulator: one missing name fails the whole call.
+    if (have == nullptr)
+      return error("ListTagResources",
+                   resource_type == "role" ? "EntityNotExist.Role" : "EntityNotExist.Policy",
+                   cloud::ErrorClass::kNotFound, 404);
     for (const auto& t : *have)
       out.push_back({std::string(resource_type), canonical, t.key, t.value});
   }
