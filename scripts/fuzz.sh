@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Builds the config loader's libFuzzer target (fuzz preset: clang, ASan+UBSan+libFuzzer) and fuzzes it
-# for N seconds (default 60), starting from the checked-in seed corpus (tests/fuzz/corpus/config), which
-# is never modified: new inputs go to a temporary directory. Exits non-zero on a crash, leak, timeout
-# or out-of-memory; the failing input is kept under the build directory (fuzz-artifacts/).
+# Builds the libFuzzer targets (fuzz preset: clang, ASan+UBSan+libFuzzer) and fuzzes each, starting
+# from its checked-in seed corpus (tests/fuzz/corpus/<name>), which is never modified: new inputs go
+# to a temporary directory. The config loader gets SECONDS (default 60), the policy-document parser,
+# the error/redactor path and the HTTP router a third of that each (RELIABILITY.md H1). Exits non-zero
+# on a crash, a broken invariant, a leak, a timeout or out-of-memory; the failing input is kept under
+# the build directory (fuzz-artifacts/).
 #   scripts/fuzz.sh [SECONDS]
 #   SHAREKEEPER_FUZZ_BUILD_DIR   build directory (default build/fuzz)
 #   SHAREKEEPER_JOBS             parallel compile jobs (default nproc)
@@ -11,19 +13,25 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 build=${SHAREKEEPER_FUZZ_BUILD_DIR:-build/fuzz}
 jobs=${SHAREKEEPER_JOBS:-$(nproc)}
+fuzzers=(config policy redact router)
 
-echo "== build config_fuzzer ($build)"
+echo "== build ${fuzzers[*]/%/_fuzzer} ($build)"
 cmake --preset fuzz -B "$build" >/dev/null
-cmake --build "$build" --target config_fuzzer -j "$jobs"
+cmake --build "$build" --target "${fuzzers[@]/%/_fuzzer}" -j "$jobs"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 artifacts="$build/fuzz-artifacts"
 mkdir -p "$artifacts"
-echo "== fuzz config loader for ${seconds}s"
-# -timeout: one input taking over 10 s is a hang; -rss_limit_mb: the loader must stay small on any
-# input of up to -max_len bytes; leaks are reported by ASan (detect_leaks is on by default on Linux).
-ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
-  "$build/tests/fuzz/config_fuzzer" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=16384 \
-  -print_final_stats=1 -artifact_prefix="$artifacts/" "$work" tests/fuzz/corpus/config
-echo "== fuzz: no crash, leak or timeout in ${seconds}s"
+for f in "${fuzzers[@]}"; do
+  t=$seconds
+  [ "$f" = config ] || t=$(( (seconds + 2) / 3 ))
+  mkdir -p "$work/$f"
+  echo "== fuzz $f for ${t}s"
+  # -timeout: one input taking over 10 s is a hang; -rss_limit_mb: the code must stay small on any
+  # input of up to -max_len bytes; leaks are reported by ASan (detect_leaks is on by default on Linux).
+  ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
+    "$build/tests/fuzz/${f}_fuzzer" -max_total_time="$t" -timeout=10 -rss_limit_mb=2048 -max_len=16384 \
+    -print_final_stats=1 -artifact_prefix="$artifacts/${f}-" "$work/$f" "tests/fuzz/corpus/$f"
+done
+echo "== fuzz: no crash, broken invariant, leak or timeout"

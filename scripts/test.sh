@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Every test: installs what the project needs (apt + npm), builds with -Werror and runs ctest -j2, then
-# builds the AddressSanitizer+UBSan variant and runs its tests, then fuzzes the config loader for 60 s. Exit code: 0 only when everything passed.
+# builds the AddressSanitizer+UBSan variant and runs its tests, then fuzzes the config loader for 60 s
+# and the policy parser, error redactor and HTTP router for 20 s each. Exit code: 0 only when everything passed.
 #   SHAREKEEPER_SKIP_ASAN=1   skip the sanitizer build (quick local runs)
-#   SHAREKEEPER_SKIP_FUZZ=1   skip the 60 s libFuzzer run of the config loader (SHAREKEEPER_FUZZ_SECONDS)
+#   SHAREKEEPER_SKIP_FUZZ=1   skip the libFuzzer runs (SHAREKEEPER_FUZZ_SECONDS: the config loader's share, 60)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -30,7 +31,7 @@ if [ "${SHAREKEEPER_SKIP_ASAN:-0}" != "1" ]; then
     ctest --preset asan -L unit
 fi
 if [ "${SHAREKEEPER_SKIP_FUZZ:-0}" != "1" ]; then
-  echo "== fuzz (clang libFuzzer + ASan/UBSan, config loader)"
+  echo "== fuzz (clang libFuzzer + ASan/UBSan: config loader, policy documents, error redactor, HTTP router)"
   bash scripts/fuzz.sh "${SHAREKEEPER_FUZZ_SECONDS:-60}"
 fi
 echo "== all tests passed in $(( $(date +%s) - start )) s"

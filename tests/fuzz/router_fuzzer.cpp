@@ -1,0 +1,79 @@
+// libFuzzer target over the daemon's HTTP router (RELIABILITY.md H1): method, target and
+// Authorization header from the input (split at '\n'), flags from its first byte. Checks that every
+// request gets one of the statuses the router documents, that a pass is triggered exactly when it
+// answers 202, and only with the right bearer token.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "daemon/http_router.hpp"
+
+namespace {
+
+using namespace sharekeeper::daemon;
+
+constexpr std::string_view kToken = "fuzz-admin-token-0123456789abcdef0123";
+
+void check(bool ok) {
+  if (!ok) std::abort();
+}
+
+std::string_view next_line(std::string_view& in) {
+  const auto nl = in.find('\n');
+  const std::string_view line = in.substr(0, nl);
+  in = nl == std::string_view::npos ? std::string_view() : in.substr(nl + 1);
+  return line;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  if (size == 0) return 0;
+  static int triggered = 0;
+  static std::optional<std::string> last_account;
+  static const HttpRouter router = [] {
+    AdminHandlers h;
+    h.metrics = [] { return std::string("m\n"); };
+    h.healthy = [] { return std::pair<bool, std::string>{true, ""}; };
+    h.ready = [] { return std::pair<bool, std::string>{false, "not yet"}; };
+    h.status = [] { return std::string("{}"); };
+    h.plan = [] { return std::string("{}"); };
+    h.reconcile = [](const std::optional<std::string>& account) {
+      if (account && *account != "prod") return false;
+      ++triggered;
+      last_account = account;
+      return true;
+    };
+    AdminLimits limits;  // a frozen clock: the buckets' state is part of what is fuzzed
+    limits.now = [] { return std::chrono::steady_clock::time_point{}; };
+    return HttpRouter(h, AdminToken(kToken), limits);
+  }();
+
+  std::string_view in(reinterpret_cast<const char*>(data) + 1, size - 1);
+  HttpRequestView req;
+  req.method = std::string(next_line(in));
+  req.target = std::string(next_line(in));
+  req.authorization = std::string(next_line(in));
+  req.has_transfer_encoding = (data[0] & 1) != 0;
+  req.has_body = (data[0] & 2) != 0;
+
+  const int before = triggered;
+  const HttpReply r = router.handle(req);
+  switch (r.status) {
+    case 200: case 202: case 400: case 401: case 403: case 404: case 405: case 429: case 503:
+      break;
+    default:
+      check(false);
+  }
+  check((triggered == before + 1) == (r.status == 202));
+  check(triggered == before || triggered == before + 1);
+  if (r.status == 202) {
+    check(req.method == "POST");
+    check(req.authorization == "Bearer " + std::string(kToken));
+    check(!req.has_transfer_encoding);
+  }
+  return 0;
+}
