@@ -367,32 +367,49 @@ struct AccountWork {
 };
 
 // Whether the resource is actually shared with the target (reported, never planned from).
-void judge_sharing(const AccountObservation& obs, RoleKind kind, const GrantTarget& target,
-                   ResourceStatus& rs) {
+// What the observation knows about one resource's sharing, looked up once per share (a share's
+// resources are judged for each of its targets).
+struct SharingLookup {
+  const ObservedShares* shares = nullptr;                    // nullptr: the region was not observed
+  const std::vector<std::string>* image_accounts = nullptr;  // nullptr: not listed
+  const std::map<std::string, ObservedShares::Association, std::less<>>* pairs = nullptr;
+};
+
+SharingLookup sharing_lookup(const AccountObservation& obs, const ResourceStatus& rs) {
+  SharingLookup l;
   auto reg = obs.regions.find(rs.region);
-  if (reg == obs.regions.end()) return;
-  const ObservedShares& sh = reg->second.shares;
+  if (reg == obs.regions.end()) return l;
+  l.shares = &reg->second.shares;
+  if (auto it = l.shares->image_accounts.find(rs.resource_id); it != l.shares->image_accounts.end())
+    l.image_accounts = &it->second;
+  if (auto it = l.shares->resource_targets.find(rs.resource_id);
+      it != l.shares->resource_targets.end())
+    l.pairs = &it->second;
+  return l;
+}
+
+void judge_sharing(const SharingLookup& l, RoleKind kind, const GrantTarget& target,
+                   ResourceStatus& rs) {
+  if (l.shares == nullptr) return;
   const bool image_to_account = kind == RoleKind::kImage && target.type == TargetType::kAccount;
   if (image_to_account) {
-    auto it = sh.image_accounts.find(rs.resource_id);
-    if (it != sh.image_accounts.end() &&
-        std::find(it->second.begin(), it->second.end(), target.id) != it->second.end()) {
+    // Not listed (the call failed): Resource Sharing alone cannot say "not shared".
+    if (l.image_accounts == nullptr) return;
+    if (std::find(l.image_accounts->begin(), l.image_accounts->end(), target.id) !=
+        l.image_accounts->end()) {
       rs.sharing = Sharing::kShared;
       rs.sharing_detail = "image share permission";
       return;
     }
-    // Not listed (the call failed): Resource Sharing alone cannot say "not shared".
-    if (it == sh.image_accounts.end()) return;
   }
-  if (!sh.resource_sharing_known) return;
-  const auto pairs = sh.resource_targets.find(rs.resource_id);
+  if (!l.shares->resource_sharing_known) return;
   // A share with a directory or folder reaches everything below it: a folder target is covered
   // by a share with itself (its own id, the last part of the path), any folder above it, or its
   // directory. An account's place in the directory is not observed: only direct shares count.
   const ObservedShares::Association* a = nullptr;
   std::string_view via;
-  if (pairs != sh.resource_targets.end()) {
-    const auto& by_target = pairs->second;
+  if (l.pairs != nullptr) {
+    const auto& by_target = *l.pairs;
     auto best = [&](std::string_view id) {
       auto t = by_target.find(id);
       if (t == by_target.end()) return;
@@ -1078,6 +1095,12 @@ Plan plan(const config::DesiredState& desired, const Observation& observed,
     if (!in_scope(share.account)) continue;
     auto wit = work_by_account.find(share.account);
     const AccountWork* w = wit == work_by_account.end() ? nullptr : wit->second;
+    std::vector<SharingLookup> sharing;  // per resolved resource, for every target below
+    if (w != nullptr && w->obs != nullptr)
+      if (auto rit = w->resolved.find(share.name); rit != w->resolved.end()) {
+        sharing.reserve(rit->second.size());
+        for (const auto& r : rit->second) sharing.push_back(sharing_lookup(*w->obs, r.status));
+      }
     for (const auto& t : share_targets[&share]) {
       const std::string target_label = t.label();
       GrantStatus g;
@@ -1109,9 +1132,10 @@ Plan plan(const config::DesiredState& desired, const Observation& observed,
       auto rit = w->resolved.find(share.name);
       bool any_needs_role = false;
       if (rit != w->resolved.end()) {
-        for (const auto& r : rit->second) {
+        for (std::size_t i = 0; i < rit->second.size(); ++i) {
+          const Resolved& r = rit->second[i];
           g.resources.push_back(r.status);
-          if (w->obs != nullptr) judge_sharing(*w->obs, r.kind, t, g.resources.back());
+          if (i < sharing.size()) judge_sharing(sharing[i], r.kind, t, g.resources.back());
           consider(r.status.state, r.status.reason);
           if (!r.needs_role || r.status.state != GrantState::kReady) continue;
           any_needs_role = true;
