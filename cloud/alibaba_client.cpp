@@ -253,7 +253,9 @@ Result<std::string> AlibabaClient::invoke(const Call& call) {
       // the transport after a stale connection broke) had already arrived. A second
       // CreatePolicyVersion would spend one of the 5 version slots; the caller re-observes first
       // (tests/integration/reconcile_faults_test.cpp, A3).
-      if (!call.read_only && (sent->status >= 500 || error.code == "SignatureNonceUsed"))
+      // Throttling (whatever its status) was refused before any work: retried as usual.
+      if (!call.read_only && error.cls != ErrorClass::kThrottled &&
+          (sent->status >= 500 || error.code == "SignatureNonceUsed"))
         error.cls = ErrorClass::kOutcomeUnknown;
     }
     if (options_.on_call)

@@ -165,7 +165,10 @@ class Observer {
         if (one.ok()) {
           ++o_.calls;
           tags.insert(tags.end(), one->begin(), one->end());
-        } else if (one.error().cls == cloud::ErrorClass::kNotFound) {
+        } else if (one.error().cls == cloud::ErrorClass::kNotFound &&
+                   o_.policies[n].presence != Presence::kPresent) {
+          // Only the probed name can be absent; one listed as attached a moment ago that is
+          // not found now is unknown (RAM's eventual consistency), never "absent".
           ++o_.calls;
           o_.policies[n].presence = Presence::kAbsent;
         } else {

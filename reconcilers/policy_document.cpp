@@ -105,8 +105,16 @@ json normalize_statement(const json& st, bool canonical) {
   return out;
 }
 
+// RAM documents nest about six levels (Statement, Condition, operator, key, values); anything much
+// deeper is not a policy, and re-serialising it recursively could exhaust the stack.
+constexpr int kMaxDepth = 32;
+
 json parse_document(std::string_view document) {
-  json doc = json::parse(document);
+  json doc = json::parse(document, [](int depth, json::parse_event_t, json&) {
+    if (depth > kMaxDepth)
+      throw std::invalid_argument("policy document nests deeper than " + std::to_string(kMaxDepth));
+    return true;
+  });
   if (!doc.is_object()) throw std::invalid_argument("policy document is not a JSON object");
   if (!doc.contains("Version") || doc["Version"] != "1")
     throw std::invalid_argument("policy Version must be \"1\"");
@@ -243,21 +251,26 @@ std::optional<TrustPrincipals> parse_trust_policy(std::string_view document, std
           for (const auto& sv : services) out.accounts.push_back(sv.substr(0, 16));
           continue;  // the common case: no write form needed
         }
-        json rest = json::array();
+        // Every Principal key is a spelling of "Service" here (the canonical form has only
+        // SERVICE), and a person may have used two ("Service" and "SERVICE"): split each, so no
+        // other principal is dropped from the remainder.
         json write = write_form();
-        std::string service_key;
-        for (const auto& [pk, pv] : write["Principal"].items()) service_key = pk;
-        for (const auto& v : write["Principal"][service_key]) {
-          std::string s = v.is_string() ? lower(v.get<std::string>()) : "";
-          if (is_account_principal(s)) {
-            out.accounts.push_back(s.substr(0, 16));
-          } else {
-            rest.push_back(v);
+        json remainder_principal = json::object();
+        for (const auto& [pk, pv] : write["Principal"].items()) {
+          json rest = json::array();
+          for (const auto& v : pv) {
+            std::string s = v.is_string() ? lower(v.get<std::string>()) : "";
+            if (is_account_principal(s)) {
+              out.accounts.push_back(s.substr(0, 16));
+            } else {
+              rest.push_back(v);
+            }
           }
+          if (!rest.empty()) remainder_principal[pk] = rest;
         }
-        if (!rest.empty()) {
+        if (!remainder_principal.empty()) {
           json remainder = write;
-          remainder["Principal"][service_key] = rest;
+          remainder["Principal"] = remainder_principal;
           out.foreign.push_back(remainder.dump());
         }
         continue;

@@ -5,6 +5,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -16,6 +18,27 @@ using namespace sharekeeper::reconcilers;
 
 void check(bool ok) {
   if (!ok) std::abort();
+}
+
+// "KEY:value" for every principal of every Allow statement, from the canonical form: a rewrite of a
+// trust policy may regroup statements but must neither drop nor invent a principal.
+std::set<std::string> allowed_principals(std::string_view document) {
+  std::set<std::string> out;
+  auto canonical = canonicalize_policy(document);
+  check(canonical.has_value());
+  const auto doc = nlohmann::json::parse(*canonical);
+  for (const auto& st : doc["Statement"]) {
+    if (st.value("Effect", "") != "Allow" || !st.contains("Principal")) continue;
+    const auto& p = st["Principal"];
+    if (!p.is_object()) {
+      out.insert(p.dump());
+      continue;
+    }
+    for (const auto& [k, values] : p.items())
+      for (const auto& v : values)
+        out.insert(k + ":" + (v.is_string() ? v.get<std::string>() : v.dump()));
+  }
+  return out;
 }
 
 }  // namespace
@@ -34,6 +57,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     auto reparsed = parse_trust_policy(built);
     check(reparsed.has_value() && *reparsed == *trust);
     check(verify_written_form(built, built).empty());
+    if (canonicalize_policy(doc)) check(allowed_principals(built) == allowed_principals(doc));
     (void)principal_labels(*trust);
   }
 

@@ -32,25 +32,23 @@ std::string_view next_line(std::string_view& in) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
-  static int triggered = 0;
-  static std::optional<std::string> last_account;
-  static const HttpRouter router = [] {
-    AdminHandlers h;
-    h.metrics = [] { return std::string("m\n"); };
-    h.healthy = [] { return std::pair<bool, std::string>{true, ""}; };
-    h.ready = [] { return std::pair<bool, std::string>{false, "not yet"}; };
-    h.status = [] { return std::string("{}"); };
-    h.plan = [] { return std::string("{}"); };
-    h.reconcile = [](const std::optional<std::string>& account) {
-      if (account && *account != "prod") return false;
-      ++triggered;
-      last_account = account;
-      return true;
-    };
-    AdminLimits limits;  // a frozen clock: the buckets' state is part of what is fuzzed
-    limits.now = [] { return std::chrono::steady_clock::time_point{}; };
-    return HttpRouter(h, AdminToken(kToken), limits);
-  }();
+  // A fresh router per input (its rate-limit buckets are state), so a finding replays from its
+  // input.
+  int triggered = 0;
+  AdminHandlers h;
+  h.metrics = [] { return std::string("m\n"); };
+  h.healthy = [] { return std::pair<bool, std::string>{true, ""}; };
+  h.ready = [] { return std::pair<bool, std::string>{false, "not yet"}; };
+  h.status = [] { return std::string("{}"); };
+  h.plan = [] { return std::string("{}"); };
+  h.reconcile = [&triggered](const std::optional<std::string>& account) {
+    if (account && *account != "prod") return false;
+    ++triggered;
+    return true;
+  };
+  AdminLimits limits;
+  limits.now = [] { return std::chrono::steady_clock::time_point{}; };
+  const HttpRouter router(h, AdminToken(kToken), limits);
 
   std::string_view in(reinterpret_cast<const char*>(data) + 1, size - 1);
   HttpRequestView req;
@@ -63,7 +61,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const int before = triggered;
   const HttpReply r = router.handle(req);
   switch (r.status) {
-    case 200: case 202: case 400: case 401: case 403: case 404: case 405: case 429: case 503:
+    case 200:
+    case 202:
+    case 400:
+    case 401:
+    case 403:
+    case 404:
+    case 405:
+    case 429:
+    case 503:
       break;
     default:
       check(false);

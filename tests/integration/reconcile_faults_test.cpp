@@ -126,6 +126,10 @@ struct World {
   json seed = sharekeeper::seed();
   milliseconds consistency_lag{0};
   int page_size = 100;
+  // Generous by default: on a loaded CI machine (the ASan tree, ctest -j2) an ordinary call must
+  // not time out and turn into a re-read and a second write, which would change the journal counts.
+  // The commit-then-timeout scenarios set it short, with the answer held 5x longer.
+  milliseconds client_timeout{5000};
 };
 
 class ReconcileFaultsTest : public ::testing::Test {
@@ -172,8 +176,7 @@ class ReconcileFaultsTest : public ::testing::Test {
     co.transport = std::shared_ptr<cloud::Transport>(std::move(t.value()));
     co.credentials = std::make_shared<cloud::StaticCredentialsProvider>(creds);
     co.endpoints = std::make_shared<const cloud::EndpointResolver>(std::move(resolver.value()));
-    // A commit-then-timeout fault holds the answer 2 s: the client gives up long before.
-    co.timeout = milliseconds(400);
+    co.timeout = world.client_timeout;
     co.clock = std::make_shared<EmulatorFollowingClock>(emu_->server().clock());
     co.random = [] { return 0.5; };
     co.page_size = world.page_size;
@@ -466,8 +469,10 @@ TEST_F(ReconcileFaultsTest, A2ServerErrorsWhileWideningNeverRevoke) {
 // ---- A3: the write is applied, the answer never arrives ----------------------------------------
 
 TEST_F(ReconcileFaultsTest, A3CommitThenTimeoutOnAttachIsOneAttachment) {
-  start();
-  // Applied, then the answer is held past the client's 400 ms deadline.
+  // Applied, then the answer is held 2 s, past the client's 400 ms deadline.
+  World w;
+  w.client_timeout = milliseconds(400);
+  start(w);
   add_fault({{"action", "AttachPolicyToRole"},
              {"nth", 1U},
              {"afterCommit", true},
@@ -526,8 +531,8 @@ TEST_F(ReconcileFaultsTest, A3CommitThenServerErrorOnCreateRoleAndAttachIsOneEac
 // a new version. `rule` is put on CreatePolicyVersion for that pass.
 class ReconcileFaultsPolicyVersionTest : public ReconcileFaultsTest {
  protected:
-  reconcilers::ApplyResult widen_with(const json& rule) {
-    start();
+  reconcilers::ApplyResult widen_with(const json& rule, const World& world = {}) {
+    start(world);
     EXPECT_EQ(converge_within(1), 1);
     desired_.shares[0].snapshots = {kSnap, kSnap2};
     add_fault(rule);
@@ -555,11 +560,14 @@ class ReconcileFaultsPolicyVersionTest : public ReconcileFaultsTest {
 };
 
 TEST_F(ReconcileFaultsPolicyVersionTest, A3CommitThenTimeoutOnCreatePolicyVersionIsOneVersion) {
+  World w;
+  w.client_timeout = milliseconds(400);  // the answer is held 2 s
   auto r = widen_with({{"action", "CreatePolicyVersion"},
                        {"nth", 1U},
                        {"afterCommit", true},
                        {"drop", true},
-                       {"latencyMs", 2000U}});
+                       {"latencyMs", 2000U}},
+                      w);
   EXPECT_TRUE(r.converged()) << reconcilers::render_apply_text(r);
   expect_one_new_version();
 }

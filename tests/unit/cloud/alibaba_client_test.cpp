@@ -385,6 +385,40 @@ TEST_F(ClientTest, WritesReturnAnUnknownOutcomeForReobservation) {
   EXPECT_EQ(transport->count(), 1u);
 }
 
+// ADR 0003: a write the server may have carried out is never retried blind.
+TEST_F(ClientTest, AWriteAnswered5xxIsAnUnknownOutcomeNotARetry) {
+  auto cl = client(options());
+  transport->push(testing::alibaba_error(500, "InternalError"));
+  auto r = cl.create_policy_version("p", R"({"Version":"1","Statement":[]})", true, false);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().cls, ErrorClass::kOutcomeUnknown);
+  EXPECT_EQ(r.error().code, "InternalError");
+  EXPECT_EQ(transport->count(), 1u);
+}
+
+TEST_F(ClientTest, SignatureNonceUsedIsAnUnknownOutcomeForWritesAndRetriedForReads) {
+  auto cl = client(options());
+  // A copy of this write (re-sent by the transport after a stale connection broke) had arrived.
+  transport->push(testing::alibaba_error(400, "SignatureNonceUsed"));
+  auto w = cl.attach_policy_to_role("Custom", "p", "r");
+  ASSERT_FALSE(w.ok());
+  EXPECT_EQ(w.error().cls, ErrorClass::kOutcomeUnknown);
+  EXPECT_EQ(transport->count(), 1u);
+  // A read is simply asked again with a fresh nonce.
+  transport->push(testing::alibaba_error(400, "SignatureNonceUsed"));
+  transport->push(testing::ok({{"Role", {{"RoleName", "r"}}}}));
+  EXPECT_TRUE(cl.get_role("r").ok());
+  EXPECT_EQ(transport->count(), 3u);
+}
+
+TEST_F(ClientTest, AThrottledWriteIsRetriedWhateverItsStatus) {
+  auto cl = client(options());
+  transport->push(testing::alibaba_error(503, "Throttling.User"));
+  transport->push(testing::ok());
+  EXPECT_TRUE(cl.attach_policy_to_role("Custom", "p", "r").ok());
+  EXPECT_EQ(transport->count(), 2u);
+}
+
 TEST_F(ClientTest, ConnectFailuresBeforeSendingAreRetriedEvenForWrites) {
   auto cl = client(options());
   transport->push(testing::transport_error("Transport.Connect", "connection refused"));

@@ -41,6 +41,33 @@ TEST(PlanTest, FreshAccountCreatesRolePolicyAndAttachment) {
     EXPECT_EQ(c.grants, (std::vector<std::string>{"snaps -> " + acct(kA)})) << describe(c);
 }
 
+TEST(PlanTest, RoleWithoutOurPolicyGetsItCreated) {
+  // RAM refuses ListTagResources as a whole when one name does not exist; the probe of our first
+  // policy must read that as "absent", not as a partial observation that plans nothing.
+  FakeCloud cloud(kUid);
+  seed_world(cloud);
+  seed_snapshot_role(cloud, {kA}, {});
+  Plan p = plan_one(make_desired({make_share("snaps", {"s-1"}, {}, {kA})}), cloud);
+  EXPECT_FALSE(p.accounts.at(0).partial) << render_text(p);
+  EXPECT_EQ(describe_all(p), (Changes{"2 CreatePolicy " + kPol1 + " +key +key/k1",
+                                      "3 AttachPolicyToRole " + kPol1}));
+}
+
+TEST(PlanTest, AnAttachedPolicyNotFoundWhenTaggingIsUnknownNotAbsent) {
+  // Listed as attached, then not found (RAM's eventual consistency): never treated as absent, so
+  // nothing is created over it and nothing is revoked from a partial observation.
+  FakeCloud cloud(kUid);
+  seed_world(cloud);
+  seed_snapshot_role(cloud, {kA, kB}, {});
+  cloud.attach(kSnapRole, "Custom", kPol1);  // the attachment lists a policy the tags call misses
+  Plan p = plan_one(make_desired({make_share("snaps", {"s-1"}, {}, {kA})}), cloud);
+  EXPECT_TRUE(p.accounts.at(0).partial) << render_text(p);
+  for (const auto& c : p.accounts.at(0).changes) {
+    EXPECT_NE(c.action, reconcilers::Action::kCreatePolicy) << describe(c);
+    EXPECT_FALSE(c.is_revocation()) << describe(c);
+  }
+}
+
 TEST(PlanTest, ConvergedAccountPlansNothingAndGrantIsReady) {
   FakeCloud cloud(kUid);
   seed_world(cloud);

@@ -135,6 +135,29 @@ TEST(TrustPolicyTest, ForeignStatementsSurviveARewriteUnchangedInMeaning) {
   EXPECT_TRUE(policies_equivalent(build_trust_policy(*tp), doc));
 }
 
+TEST(TrustPolicyTest, TwoSpellingsOfServiceKeepEveryOtherPrincipal) {
+  // Found by the policy fuzzer: only the last spelling was split, and ecs.aliyuncs.com was lost.
+  const char* doc = R"({"Version":"1","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole",
+    "Principal":{"SERVICE":["ecs.aliyuncs.com"],"Service":["1111222233334444@ecs.aliyuncs.com"]}}]})";
+  auto tp = parse_trust_policy(doc);
+  ASSERT_TRUE(tp);
+  EXPECT_EQ(tp->accounts, (std::vector<std::string>{"1111222233334444"}));
+  ASSERT_EQ(tp->foreign.size(), 1U);
+  EXPECT_NE(tp->foreign[0].find("ecs.aliyuncs.com"), std::string::npos);
+  const std::string rebuilt = build_trust_policy(*tp);
+  EXPECT_NE(rebuilt.find("\"ecs.aliyuncs.com\""), std::string::npos) << rebuilt;
+}
+
+TEST(TrustPolicyTest, DeeplyNestedDocumentsAreRefusedNotRecursedInto) {
+  // Re-serialising thousands of nested arrays would exhaust the stack (found by the fuzzer).
+  std::string deep = R"({"Version":"1","Statement":[{"Effect":)";
+  deep += std::string(5000, '[') + "1" + std::string(5000, ']') + "}]}";
+  std::string error;
+  EXPECT_FALSE(parse_trust_policy(deep, &error));
+  EXPECT_NE(error.find("deeper than"), std::string::npos) << error;
+  EXPECT_FALSE(canonicalize_policy(deep));
+}
+
 TEST(TrustPolicyTest, EmptyPrincipalsGiveADenyPlaceholderReadBackAsEmpty) {
   std::string doc = build_trust_policy({});
   EXPECT_EQ(doc,
