@@ -928,6 +928,25 @@ Plan plan(const config::DesiredState& desired, const Observation& observed,
                                " KMS policies; RAM allows 5 custom policies per role"});
       std::map<std::string, const ObservedPolicy*> owned;
       for (const auto* op : f.owned_policies) owned[op->name] = op;
+      // Items whose part cannot be written this pass (a policy not ours holds our name, or its
+      // ownership is unknown): no other part may drop them, or moving keys between parts would
+      // revoke them without any guard seeing it.
+      std::set<std::string> unwritten;
+      for (std::size_t i = 0; i < parts.size(); ++i) {
+        const std::string name = kms_policy_name(instance, kind, static_cast<int>(i + 1));
+        if (owned.count(name) != 0U) continue;
+        const bool attached_foreign =
+            std::any_of(o.role(kind).attached.begin(), o.role(kind).attached.end(),
+                        [&](const auto& a) { return a.policy_name == name; });
+        auto pit = o.policies.find(name);
+        const bool ours_detached = pit != o.policies.end() && pit->second.managed_by == instance &&
+                                   pit->second.versions_known;
+        const bool unknown = pit != o.policies.end() && !pit->second.tags_known;
+        if (attached_foreign || (!ours_detached && unknown)) {
+          unwritten.insert(parts[i].key_arns.begin(), parts[i].key_arns.end());
+          unwritten.insert(parts[i].list_resources.begin(), parts[i].list_resources.end());
+        }
+      }
       std::set<std::string> desired_names;
       for (std::size_t i = 0; i < parts.size(); ++i) {
         std::string name = kms_policy_name(instance, kind, static_cast<int>(i + 1));
@@ -992,6 +1011,13 @@ Plan plan(const config::DesiredState& desired, const Observation& observed,
                             old_items.end(), std::back_inserter(added));
         std::set_difference(old_items.begin(), old_items.end(), part_items.begin(),
                             part_items.end(), std::back_inserter(dropped));
+        if (std::any_of(dropped.begin(), dropped.end(),
+                        [&](const std::string& d) { return unwritten.count(d) != 0U; })) {
+          w.ap.notes.push_back({w.ap.account, "policy " + name +
+                                                  " not rebalanced: it would drop keys whose new "
+                                                  "policy cannot be written this pass"});
+          continue;
+        }
         // A version that drops keys from an attached policy narrows: it waits for the removal
         // stage, after every widening write. An unattached policy grants nothing yet.
         Stage st = dropped.empty() || !attached_here ? Stage::kPolicies : Stage::kRemovals;

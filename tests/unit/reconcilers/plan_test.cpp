@@ -600,6 +600,37 @@ TEST(PlanTest, PolicyIsSplitAtTheSizeLimit) {
   EXPECT_EQ(p.summary.add, 5);  // role + 2 policies + 2 attachments
 }
 
+TEST(PlanTest, KeysAreNotMovedOutOfOurPolicyIntoOneThatCannotBeWritten) {
+  // 120 keys need two policies. Ours, kms-2, holds them all; the kms-1 name is held by a policy
+  // that is not ours. Rebalancing kms-2 would drop the keys meant for kms-1, which will never be
+  // written: that would revoke them with no guard seeing it (found in review).
+  FakeCloud cloud(kUid);
+  seed_world(cloud);
+  std::vector<std::string> snaps, keys;
+  for (int i = 0; i < 120; ++i) {
+    std::string k = "key-hzz62f1cb66fa42qo3a1z" + std::to_string(1000 + i);
+    cloud.add_key(kRegion, k);
+    cloud.add_snapshot(kRegion, "s-" + std::to_string(1000 + i), k);
+    snaps.push_back("s-" + std::to_string(1000 + i));
+    keys.push_back(k);
+  }
+  const std::string pol2 = "sharekeeper-ecs-share-snapshot-kms-2";
+  cloud.add_role(kSnapRole, trust_for({kA}), managed_tag());
+  cloud.add_policy(pol2, kms_for(keys), managed_tag());
+  cloud.attach(kSnapRole, "Custom", pol2);
+  cloud.add_policy(kPol1, kms_for({}));  // someone else's, under our name
+  cloud.attach(kSnapRole, "Custom", kPol1);
+  Plan p = plan_one(make_desired({make_share("many", snaps, {}, {kA})}), cloud);
+  for (const auto& c : p.accounts.at(0).changes) {
+    EXPECT_TRUE(c.removed.empty()) << describe(c);
+    EXPECT_NE(c.policy_name, pol2) << describe(c);
+  }
+  bool noted = false;
+  for (const auto& n : p.accounts.at(0).notes)
+    noted = noted || n.message.find(pol2 + " not rebalanced") != std::string::npos;
+  EXPECT_TRUE(noted) << render_text(p);
+}
+
 TEST(PlanTest, FiveVersionsRotateTheOldestNonDefaultNeverTheDefault) {
   FakeCloud cloud(kUid);
   seed_world(cloud);
