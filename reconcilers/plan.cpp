@@ -367,6 +367,22 @@ struct AccountWork {
 };
 
 // Whether the resource is actually shared with the target (reported, never planned from).
+// GrantTarget::label() into a reused buffer (the grant loop runs once per grant).
+void label_into(const GrantTarget& t, std::string& out) {
+  switch (t.type) {
+    case TargetType::kAccount:
+      out.assign("account:");
+      break;
+    case TargetType::kResourceDirectory:
+      out.assign("rd:");
+      break;
+    case TargetType::kFolder:
+      out.assign("folder:");
+      break;
+  }
+  out.append(t.id);
+}
+
 // What the observation knows about one resource's sharing, looked up once per share (a share's
 // resources are judged for each of its targets).
 struct SharingLookup {
@@ -1121,14 +1137,18 @@ Plan plan(const config::DesiredState& desired, const Observation& observed,
     if (!in_scope(share.account)) continue;
     auto wit = work_by_account.find(share.account);
     const AccountWork* w = wit == work_by_account.end() ? nullptr : wit->second;
-    std::vector<SharingLookup> sharing;  // per resolved resource, for every target below
+    // Once per share, for each of its targets below: its resolved resources and their sharing data.
+    const std::vector<Resolved>* resolved = nullptr;
+    std::vector<SharingLookup> sharing;
     if (w != nullptr && w->obs != nullptr)
       if (auto rit = w->resolved.find(share.name); rit != w->resolved.end()) {
-        sharing.reserve(rit->second.size());
-        for (const auto& r : rit->second) sharing.push_back(sharing_lookup(*w->obs, r.status));
+        resolved = &rit->second;
+        sharing.reserve(resolved->size());
+        for (const auto& r : *resolved) sharing.push_back(sharing_lookup(*w->obs, r.status));
       }
+    std::string target_label;  // reused: one buffer for every target of the share
     for (const auto& t : share_targets[&share]) {
-      const std::string target_label = t.label();
+      label_into(t, target_label);
       GrantStatus g;
       g.share = share.name;
       g.account = share.account;
@@ -1155,11 +1175,11 @@ Plan plan(const config::DesiredState& desired, const Observation& observed,
       };
       if (auto se = w->selector_errors.find(share.name); se != w->selector_errors.end())
         consider(GrantState::kFailed, se->second);
-      auto rit = w->resolved.find(share.name);
       bool any_needs_role = false;
-      if (rit != w->resolved.end()) {
-        for (std::size_t i = 0; i < rit->second.size(); ++i) {
-          const Resolved& r = rit->second[i];
+      if (resolved != nullptr) {
+        g.resources.reserve(resolved->size());
+        for (std::size_t i = 0; i < resolved->size(); ++i) {
+          const Resolved& r = (*resolved)[i];
           g.resources.push_back(r.status);
           if (i < sharing.size()) judge_sharing(sharing[i], r.kind, t, g.resources.back());
           consider(r.status.state, r.status.reason);
