@@ -15,6 +15,7 @@
 #include "cloud/endpoints.hpp"
 #include "cloud/transport.hpp"
 #include "daemon_harness.hpp"
+#include "emulator_client.hpp"
 
 namespace sharekeeper::daemon::testing {
 namespace {
@@ -30,23 +31,7 @@ const std::string kAttachmentDrift =
 
 // A person in the console: the sharer's own signed API calls to the emulator.
 std::unique_ptr<cloud::AlibabaClient> console(const std::string& url) {
-  cloud::TransportOptions to;
-  to.allow_http = true;
-  auto t = cloud::HttpsTransport::create(to);
-  if (!t.ok()) throw std::runtime_error("transport");
-  cloud::EndpointOptions eo;
-  eo.override_all = url;
-  auto resolver = cloud::EndpointResolver::create(eo);
-  if (!resolver.ok()) throw std::runtime_error("resolver");
-  cloud::Credentials creds;
-  creds.access_key_id = kSharerKeyId;
-  creds.access_key_secret = kSharerSecret;
-  creds.provider = "static_ak";
-  cloud::AlibabaClientOptions co;
-  co.transport = std::shared_ptr<cloud::Transport>(std::move(t.value()));
-  co.credentials = std::make_shared<cloud::StaticCredentialsProvider>(creds);
-  co.endpoints = std::make_shared<const cloud::EndpointResolver>(std::move(resolver.value()));
-  return std::make_unique<cloud::AlibabaClient>(std::move(co));
+  return sharekeeper::testing::emulator_client(url, kSharerKeyId, kSharerSecret);
 }
 
 bool attached(cloud::CloudApi& api) {

@@ -15,6 +15,7 @@
 #include "cloud/endpoints.hpp"
 #include "cloud/transport.hpp"
 #include "emulator/emulator.hpp"
+#include "emulator_client.hpp"
 #include "reconcilers/apply.hpp"
 #include "reconcilers/plan.hpp"
 #include "reconcilers/policy_document.hpp"
@@ -74,23 +75,8 @@ class ReconcileEmulatorTest : public ::testing::Test {
     eo.seed = seed();
     emu_ = std::make_unique<emulator::Emulator>(eo);
     emu_->start();
-    cloud::TransportOptions to;
-    to.allow_http = true;
-    auto t = cloud::HttpsTransport::create(to);
-    ASSERT_TRUE(t.ok());
-    cloud::EndpointOptions endpoints;
-    endpoints.override_all = emu_->url();
-    auto resolver = cloud::EndpointResolver::create(endpoints);
-    ASSERT_TRUE(resolver.ok());
-    cloud::Credentials creds;
-    creds.access_key_id = "LTAI5tRecTestKey000001";
-    creds.access_key_secret = "RecTestSecret0123456789abcdef";
-    creds.provider = "static_ak";
-    cloud::AlibabaClientOptions co;
-    co.transport = std::shared_ptr<cloud::Transport>(std::move(t.value()));
-    co.credentials = std::make_shared<cloud::StaticCredentialsProvider>(creds);
-    co.endpoints = std::make_shared<const cloud::EndpointResolver>(std::move(resolver.value()));
-    client_ = std::make_unique<cloud::AlibabaClient>(std::move(co));
+    client_ = testing::emulator_client(emu_->url(), "LTAI5tRecTestKey000001",
+                                       "RecTestSecret0123456789abcdef");
 
     config::Account a;
     a.name = "prod";

@@ -25,6 +25,7 @@
 #include "cloud/retry.hpp"
 #include "cloud/transport.hpp"
 #include "emulator/emulator.hpp"
+#include "emulator_client.hpp"
 #include "reconcilers/apply.hpp"
 #include "reconcilers/plan.hpp"
 #include "reconcilers/policy_document.hpp"
@@ -160,22 +161,8 @@ class ReconcileFaultsTest : public ::testing::Test {
     eo.server.fault_seed = 20261129;  // a fixed seed: the probabilistic rules replay exactly
     emu_ = std::make_unique<emulator::Emulator>(eo);
     emu_->start();
-    cloud::TransportOptions to;
-    to.allow_http = true;
-    auto t = cloud::HttpsTransport::create(to);
-    ASSERT_TRUE(t.ok());
-    cloud::EndpointOptions endpoints;
-    endpoints.override_all = emu_->url();
-    auto resolver = cloud::EndpointResolver::create(endpoints);
-    ASSERT_TRUE(resolver.ok());
-    cloud::Credentials creds;
-    creds.access_key_id = kAccessKeyId;
-    creds.access_key_secret = kAccessKeySecret;
-    creds.provider = "static_ak";
-    cloud::AlibabaClientOptions co;
-    co.transport = std::shared_ptr<cloud::Transport>(std::move(t.value()));
-    co.credentials = std::make_shared<cloud::StaticCredentialsProvider>(creds);
-    co.endpoints = std::make_shared<const cloud::EndpointResolver>(std::move(resolver.value()));
+    cloud::AlibabaClientOptions co =
+        testing::emulator_client_options(emu_->url(), kAccessKeyId, kAccessKeySecret);
     co.timeout = world.client_timeout;
     co.clock = std::make_shared<EmulatorFollowingClock>(emu_->server().clock());
     co.random = [] { return 0.5; };
