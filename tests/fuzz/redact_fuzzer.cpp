@@ -1,7 +1,7 @@
 // libFuzzer target over the SDK-error path and the redactor (RELIABILITY.md H1): any bytes as an
 // error response body, with a registered secret (the canary) spliced in where the first input byte
-// says. The canary must never come out of scrub(), scrub_keep_urls() or any field of the Error built
-// from the response; parsing never crashes and the error class is always one of the six.
+// says. The canary must never come out of scrub(), scrub_keep_urls() or any field of the Error
+// built from the response; parsing never crashes and the error class is always one of the six.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -46,8 +46,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   response.headers.emplace_back("content-type", data[0] % 2 == 0 ? "application/json;charset=utf-8"
                                                                  : "text/xml;charset=utf-8");
   const Error e = error_from_response("ram", "GetRole", response);
-  for (const std::string* field : {&e.product, &e.action, &e.code, &e.message, &e.request_id,
-                                   &e.recommend})
+  for (const std::string* field :
+       {&e.product, &e.action, &e.code, &e.message, &e.request_id, &e.recommend})
     check(!leaks(*field));
   check(!leaks(e.to_string()));
   check(e.cls == ErrorClass::kTransient || e.cls == ErrorClass::kThrottled ||
