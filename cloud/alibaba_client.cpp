@@ -246,17 +246,10 @@ Result<std::string> AlibabaClient::invoke(const Call& call) {
       if (collecting()) note_call(call.action, detail::request_id_of(sent->body), call.read_only);
       return std::move(sent->body);
     } else {
-      error = error_from_response(call.product, call.action, *sent);
+      // A write's 5xx is an unknown outcome, not a retry (classify(), ADR 0003).
+      error = error_from_response(call.product, call.action, *sent,
+                                  call.read_only ? CallKind::kRead : CallKind::kWrite);
       wait_hint = retry_after(*sent);
-      // A write the server may have carried out before failing is not retried blind: a 5xx can
-      // come after the commit, and SignatureNonceUsed means a copy of this very request (re-sent by
-      // the transport after a stale connection broke) had already arrived. A second
-      // CreatePolicyVersion would spend one of the 5 version slots; the caller re-observes first
-      // (tests/integration/reconcile_faults_test.cpp, A3).
-      // Throttling (whatever its status) was refused before any work: retried as usual.
-      if (!call.read_only && error.cls != ErrorClass::kThrottled &&
-          (sent->status >= 500 || error.code == "SignatureNonceUsed"))
-        error.cls = ErrorClass::kOutcomeUnknown;
     }
     if (options_.on_call)
       options_.on_call(call.product, call.action, error.code, duration, attempt);

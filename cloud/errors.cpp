@@ -68,7 +68,9 @@ ErrorBody parse_error_body(std::string_view body) {
   return out;
 }
 
-ErrorClass classify(std::string_view code, int http_status) {
+namespace {
+
+ErrorClass classify_code(std::string_view code, int http_status) {
   // Throttling first: it comes back as HTTP 400 (and 403 in ECS metadata), so no status rule may
   // win.
   if (contains(code, "Throttling")) return ErrorClass::kThrottled;
@@ -85,8 +87,7 @@ ErrorClass classify(std::string_view code, int http_status) {
       code == "UnknownError" || code == "ServiceBusy" || code == "SystemBusy") {
     return ErrorClass::kTransient;
   }
-  // A fresh nonce is drawn for every attempt, so a replay verdict is a collision worth one more
-  // try.
+  // A read is simply asked again with a fresh nonce (for a write, see classify()).
   if (code == "SignatureNonceUsed") return ErrorClass::kTransient;
 
   // Quota and limit errors arrive as 409 but are not conflicts: nothing changes until a human acts.
@@ -119,12 +120,22 @@ ErrorClass classify(std::string_view code, int http_status) {
   return ErrorClass::kTerminal;
 }
 
+}  // namespace
+
+ErrorClass classify(std::string_view code, int http_status, CallKind kind) {
+  const ErrorClass cls = classify_code(code, http_status);
+  if (kind == CallKind::kWrite && cls != ErrorClass::kThrottled &&
+      (http_status >= 500 || code == "SignatureNonceUsed"))
+    return ErrorClass::kOutcomeUnknown;
+  return cls;
+}
+
 bool refresh_credentials_and_retry(std::string_view code) {
   return code == "InvalidSecurityToken.Expired";
 }
 
 Error error_from_response(std::string_view product, std::string_view action,
-                          const HttpResponse& response) {
+                          const HttpResponse& response, CallKind kind) {
   const ErrorBody body = parse_error_body(response.body);
   Error e;
   e.product = std::string(product);
@@ -140,7 +151,7 @@ Error error_from_response(std::string_view product, std::string_view action,
   }
   e.request_id = redact::scrub(body.request_id);
   e.recommend = redact::scrub_keep_urls(body.recommend);
-  e.cls = classify(e.code, e.http_status);
+  e.cls = classify(e.code, e.http_status, kind);
   return e;
 }
 

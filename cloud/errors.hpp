@@ -29,7 +29,13 @@ ErrorBody parse_error_body(std::string_view body);
 // kTerminal like every signature, credential, permission, quota and parameter error;
 // Transport.Timeout/Reset (the request was sent) are kOutcomeUnknown; unknown codes fall back on
 // the HTTP status (5xx transient, 429 throttled, else terminal).
-ErrorClass classify(std::string_view code, int http_status);
+//
+// For a write, what may have come after the request took effect is kOutcomeUnknown instead, so
+// the caller re-observes before writing again (ADR 0003): any 5xx, and SignatureNonceUsed (a copy
+// of this very request, re-sent by the transport after a stale connection broke, had arrived).
+// Throttling was refused before any work and stays kThrottled.
+enum class CallKind { kRead, kWrite };
+ErrorClass classify(std::string_view code, int http_status, CallKind kind = CallKind::kRead);
 
 // True for the codes after which the client fetches credentials again and retries once
 // (InvalidSecurityToken.Expired: our clock or cache thought the STS token still valid).
@@ -38,7 +44,7 @@ bool refresh_credentials_and_retry(std::string_view code);
 // An Error for a non-2xx response: body parsed, classified, every text field redacted. A body with
 // no Code gets "Http.<status>" so the metric label stays bounded.
 Error error_from_response(std::string_view product, std::string_view action,
-                          const HttpResponse& response);
+                          const HttpResponse& response, CallKind kind = CallKind::kRead);
 
 // Client-side codes (not Alibaba's).
 inline constexpr std::string_view kCodeMalformedResponse = "Client.MalformedResponse";

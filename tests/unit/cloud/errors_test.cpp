@@ -157,6 +157,18 @@ TEST(Errors, ThrottlingWinsOverEveryStatus) {
   }
 }
 
+TEST(Errors, AWriteThatMayHaveCommittedIsAnUnknownOutcome) {
+  // ADR 0003: the same answers to a write are re-observed, never retried blind.
+  EXPECT_EQ(classify("InternalError", 500, CallKind::kWrite), ErrorClass::kOutcomeUnknown);
+  EXPECT_EQ(classify("ServiceUnavailable", 503, CallKind::kWrite), ErrorClass::kOutcomeUnknown);
+  EXPECT_EQ(classify("Http.502", 502, CallKind::kWrite), ErrorClass::kOutcomeUnknown);
+  EXPECT_EQ(classify("SignatureNonceUsed", 400, CallKind::kWrite), ErrorClass::kOutcomeUnknown);
+  EXPECT_EQ(classify("Throttling.User", 503, CallKind::kWrite), ErrorClass::kThrottled);
+  EXPECT_EQ(classify("EntityAlreadyExists.Role", 409, CallKind::kWrite), ErrorClass::kConflict);
+  EXPECT_EQ(classify("InternalError", 500, CallKind::kRead), ErrorClass::kTransient);
+  EXPECT_EQ(classify("SignatureNonceUsed", 400), ErrorClass::kTransient);
+}
+
 TEST(Errors, OnlyExpiredTokenRefreshesCredentials) {
   EXPECT_TRUE(refresh_credentials_and_retry("InvalidSecurityToken.Expired"));
   EXPECT_FALSE(refresh_credentials_and_retry("InvalidSecurityToken.Malformed"));
