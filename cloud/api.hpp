@@ -7,15 +7,14 @@
 // fakes in the tests. Every method is blocking with a deadline inside, and thread-safe.
 //
 // Conventions:
-//  - list calls return every page (pagination is the implementation's job); a failed page fails the
-//  call,
-//    so a caller never sees a partial listing as complete;
+//  - list calls return every page (pagination is the implementation's job); a failed page fails
+//    the call, so a caller never sees a partial listing as complete;
 //  - "absent" is a value (std::optional) where the API answers NotFound for a normal question
 //    (GetRole, GetPolicy, DescribeKey);
 //  - idempotent writes: "already exists / already attached / not attached" are success where
-//  documented;
+//    documented;
 //  - documents are returned decoded once more (RAM sends JSON inside JSON): the raw policy JSON
-//  text.
+//    text.
 #include <optional>
 #include <string>
 #include <string_view>

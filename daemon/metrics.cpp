@@ -331,30 +331,27 @@ std::string Metrics::serialize() const {
 
 std::string Metrics::Impl::render_grants() const {
   std::string out;
-  // ~7 lines of ~130 bytes per grant.
-  out.reserve(out.size() + grants.size() * 1000 + 1024);
+  out.reserve(grants.size() * 1000 + 1024);  // ~7 lines of ~130 bytes per grant
+  // `name{account="..",share="..",[state="..",]target="..",target_type=".."} `
+  auto series = [&out](std::string_view name, const GrantSeries& g, const char* state) {
+    out.append(name).append(1, '{').append(g.head);
+    if (state != nullptr) out.append(",state=\"").append(state).append(1, '"');
+    out.append(1, ',').append(g.tail).append("} ");
+  };
   out +=
       "# HELP sharekeeper_grant_ready 1 when the grant (share x target) is Ready, else 0\n"
       "# TYPE sharekeeper_grant_ready gauge\n";
   for (const auto& [k, g] : grants) {
-    out += "sharekeeper_grant_ready{";
-    out += g.head;
-    out += ',';
-    out += g.tail;
-    out += g.judged && g.state == GrantState::kReady ? "} 1\n" : "} 0\n";
+    series("sharekeeper_grant_ready", g, nullptr);
+    out += g.judged && g.state == GrantState::kReady ? "1\n" : "0\n";
   }
   out +=
       "# HELP sharekeeper_grant_state One-hot grant state: Ready|Pending|Blocked|Failed|Observed\n"
       "# TYPE sharekeeper_grant_state gauge\n";
   for (const auto& [k, g] : grants) {
     for (GrantState st : kAllGrantStates) {
-      out += "sharekeeper_grant_state{";
-      out += g.head;
-      out += ",state=\"";
-      out += to_string(st);
-      out += "\",";
-      out += g.tail;
-      out += g.judged && g.state == st ? "} 1\n" : "} 0\n";
+      series("sharekeeper_grant_state", g, to_string(st));
+      out += g.judged && g.state == st ? "1\n" : "0\n";
     }
   }
   out +=
@@ -363,14 +360,9 @@ std::string Metrics::Impl::render_grants() const {
       "# TYPE sharekeeper_grant_last_ready_timestamp_seconds gauge\n";
   char num[32];
   for (const auto& [k, g] : grants) {
-    out += "sharekeeper_grant_last_ready_timestamp_seconds{";
-    out += g.head;
-    out += ',';
-    out += g.tail;
-    out += "} ";
+    series("sharekeeper_grant_last_ready_timestamp_seconds", g, nullptr);
     const auto r = std::to_chars(num, num + sizeof num, g.last_ready, std::chars_format::fixed);
-    out.append(num, r.ptr);
-    out += '\n';
+    out.append(num, r.ptr).append(1, '\n');
   }
   return out;
 }

@@ -55,11 +55,13 @@ class Observer {
 
  private:
   template <class R>
-  bool check(R& r) {
+  // Counts the call; a failure is recorded and makes the observation partial, except for calls
+  // that only feed the sharing report (report_only), whose failures never hold up a plan.
+  bool check(R& r, bool report_only = false) {
     ++o_.calls;
     if (r.ok()) return true;
-    o_.partial = true;
-    o_.errors.push_back(r.error());
+    (report_only ? o_.share_errors : o_.errors).push_back(r.error());
+    if (!report_only) o_.partial = true;
     return false;
   }
 
@@ -151,34 +153,31 @@ class Observer {
     if (names.empty()) return;
     std::vector<cloud::TagResource> tags;
     std::set<std::string> unknown;  // names whose tags could not be read
+    auto not_found = [](const auto& r) {
+      return !r.ok() && r.error().cls == cloud::ErrorClass::kNotFound;
+    };
     auto batch =
         api_.list_tag_resources("policy", std::vector<std::string>(names.begin(), names.end()));
-    if (batch.ok()) {
-      ++o_.calls;
+    if (!not_found(batch)) {
+      if (!check(batch)) return;
       tags = std::move(*batch);
-    } else if (batch.error().cls == cloud::ErrorClass::kNotFound) {
+    } else {
       // One missing name fails the whole call (our first policy not created yet, or a policy
-      // deleted since it was listed): ask name by name; a name that is not found is absent.
+      // deleted since it was listed): an expected answer; ask name by name.
       ++o_.calls;
       for (const auto& n : names) {
         auto one = api_.list_tag_resources("policy", {n});
-        if (one.ok()) {
-          ++o_.calls;
-          tags.insert(tags.end(), one->begin(), one->end());
-        } else if (one.error().cls == cloud::ErrorClass::kNotFound &&
-                   o_.policies[n].presence != Presence::kPresent) {
-          // Only the probed name can be absent; one listed as attached a moment ago that is
-          // not found now is unknown (RAM's eventual consistency), never "absent".
+        // Only the probed name can be absent; one listed as attached a moment ago that is not
+        // found now is unknown (RAM's eventual consistency), never "absent".
+        if (not_found(one) && o_.policies[n].presence != Presence::kPresent) {
           ++o_.calls;
           o_.policies[n].presence = Presence::kAbsent;
+        } else if (check(one)) {
+          tags.insert(tags.end(), one->begin(), one->end());
         } else {
-          check(one);
           unknown.insert(n);
         }
       }
-    } else {
-      check(batch);
-      return;
     }
     for (auto& [n, p] : o_.policies) {
       if (unknown.count(n) != 0U) continue;
@@ -213,15 +212,7 @@ class Observer {
       if (!s.selector_tags.empty()) w.selectors[selector_key(s.selector_tags)] = s.selector_tags;
     }
     for (const auto& [region, w] : wants) observe_region(region, w);
-    for (const auto& [region, w] : wants) observe_shares(region);
-  }
-
-  template <class R>
-  bool soft_check(R& r) {
-    ++o_.calls;
-    if (r.ok()) return true;
-    o_.share_errors.push_back(r.error());
-    return false;
+    for (const auto& entry : wants) observe_shares(entry.first);
   }
 
   // Who the region's resources are shared with, for the report (ObservedShares).
@@ -244,14 +235,14 @@ class Observer {
     }
     for (const auto& id : images_to_accounts) {
       auto accounts = api_.describe_image_share_permission(region, id);
-      if (soft_check(accounts)) r.shares.image_accounts[id] = std::move(*accounts);
+      if (check(accounts, /*report_only=*/true)) r.shares.image_accounts[id] = std::move(*accounts);
     }
     // Resource Sharing carries every snapshot share, and images shared with a directory or folder
     // (or with an account, by a person): the account's own shares in the region, both sides.
     auto resources = api_.list_resource_share_associations(region, "Resource", {});
-    if (!soft_check(resources)) return;
+    if (!check(resources, /*report_only=*/true)) return;
     auto targets = api_.list_resource_share_associations(region, "Target", {});
-    if (!soft_check(targets)) return;
+    if (!check(targets, /*report_only=*/true)) return;
     r.shares.resource_sharing_known = true;
     using Association = ObservedShares::Association;
     std::map<std::string, std::vector<const cloud::ResourceShareAssociation*>> targets_of;

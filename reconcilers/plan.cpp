@@ -366,7 +366,6 @@ struct AccountWork {
   std::map<std::string, std::string> selector_errors;     // by share name
 };
 
-// Whether the resource is actually shared with the target (reported, never planned from).
 // GrantTarget::label() into a reused buffer (the grant loop runs once per grant).
 void label_into(const GrantTarget& t, std::string& out) {
   switch (t.type) {
@@ -404,6 +403,7 @@ SharingLookup sharing_lookup(const AccountObservation& obs, const ResourceStatus
   return l;
 }
 
+// Whether the resource is actually shared with the target (reported, never planned from).
 void judge_sharing(const SharingLookup& l, RoleKind kind, const GrantTarget& target,
                    ResourceStatus& rs) {
   if (l.shares == nullptr) return;
@@ -944,21 +944,27 @@ Plan plan(const config::DesiredState& desired, const Observation& observed,
                                " KMS policies; RAM allows 5 custom policies per role"});
       std::map<std::string, const ObservedPolicy*> owned;
       for (const auto* op : f.owned_policies) owned[op->name] = op;
+      // Who holds the name of each of our KMS policies, decided once for both passes below.
+      enum class Slot { kOurs, kOursDetached, kForeignAttached, kUnknown, kFree };
+      auto slot_of = [&](const std::string& name) {
+        if (owned.count(name) != 0U) return Slot::kOurs;
+        if (std::any_of(o.role(kind).attached.begin(), o.role(kind).attached.end(),
+                        [&](const auto& a) { return a.policy_name == name; }))
+          return Slot::kForeignAttached;
+        auto pit = o.policies.find(name);
+        if (pit == o.policies.end()) return Slot::kFree;
+        if (pit->second.managed_by == instance && pit->second.versions_known)
+          return Slot::kOursDetached;
+        return pit->second.tags_known ? Slot::kFree : Slot::kUnknown;
+      };
+      std::vector<Slot> slots;
       // Items whose part cannot be written this pass (a policy not ours holds our name, or its
       // ownership is unknown): no other part may drop them, or moving keys between parts would
       // revoke them without any guard seeing it.
       std::set<std::string> unwritten;
       for (std::size_t i = 0; i < parts.size(); ++i) {
-        const std::string name = kms_policy_name(instance, kind, static_cast<int>(i + 1));
-        if (owned.count(name) != 0U) continue;
-        const bool attached_foreign =
-            std::any_of(o.role(kind).attached.begin(), o.role(kind).attached.end(),
-                        [&](const auto& a) { return a.policy_name == name; });
-        auto pit = o.policies.find(name);
-        const bool ours_detached = pit != o.policies.end() && pit->second.managed_by == instance &&
-                                   pit->second.versions_known;
-        const bool unknown = pit != o.policies.end() && !pit->second.tags_known;
-        if (attached_foreign || (!ours_detached && unknown)) {
+        slots.push_back(slot_of(kms_policy_name(instance, kind, static_cast<int>(i + 1))));
+        if (slots.back() == Slot::kForeignAttached || slots.back() == Slot::kUnknown) {
           unwritten.insert(parts[i].key_arns.begin(), parts[i].key_arns.end());
           unwritten.insert(parts[i].list_resources.begin(), parts[i].list_resources.end());
         }
@@ -970,26 +976,23 @@ Plan plan(const config::DesiredState& desired, const Observation& observed,
         std::string doc = build_kms_policy(parts[i]);
         std::set<std::string> part_items(parts[i].key_arns.begin(), parts[i].key_arns.end());
         part_items.insert(parts[i].list_resources.begin(), parts[i].list_resources.end());
-        auto oit = owned.find(name);
-        const ObservedPolicy* op = oit == owned.end() ? nullptr : oit->second;
-        bool attached_here = op != nullptr;
-        if (op == nullptr) {
-          auto pit = o.policies.find(name);
-          bool attached_foreign =
-              std::any_of(o.role(kind).attached.begin(), o.role(kind).attached.end(),
-                          [&](const auto& a) { return a.policy_name == name; });
-          if (attached_foreign) {
+        const ObservedPolicy* op = nullptr;
+        const bool attached_here = slots[i] == Slot::kOurs;
+        switch (slots[i]) {
+          case Slot::kOurs:
+            op = owned.at(name);
+            break;
+          case Slot::kOursDetached:
+            op = &o.policies.at(name);  // ours, but someone detached it
+            break;
+          case Slot::kForeignAttached:
             w.ap.notes.push_back({w.ap.account, "policy " + name + " is attached to " + rn +
                                                     " but not managed by instance '" + instance +
                                                     "'; not touched"});
             continue;
-          }
-          if (pit != o.policies.end() && pit->second.managed_by == instance &&
-              pit->second.versions_known) {
-            op = &pit->second;  // ours, but someone detached it
-          } else if (pit != o.policies.end() && !pit->second.tags_known) {
+          case Slot::kUnknown:
             continue;  // could not tell whether it is ours
-          } else {
+          case Slot::kFree: {
             Change c = base(Stage::kPolicies, Action::kCreatePolicy, ObjectKind::kKmsPolicy);
             c.policy_name = name;
             c.policy_type = "Custom";
@@ -1181,7 +1184,7 @@ Plan plan(const config::DesiredState& desired, const Observation& observed,
         for (std::size_t i = 0; i < resolved->size(); ++i) {
           const Resolved& r = (*resolved)[i];
           g.resources.push_back(r.status);
-          if (i < sharing.size()) judge_sharing(sharing[i], r.kind, t, g.resources.back());
+          judge_sharing(sharing[i], r.kind, t, g.resources.back());
           consider(r.status.state, r.status.reason);
           if (!r.needs_role || r.status.state != GrantState::kReady) continue;
           any_needs_role = true;

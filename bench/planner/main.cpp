@@ -1,7 +1,6 @@
 // bench/planner: prints
-//  1. plan() time for 10,000 shares across 100 accounts and 1,000 keys (goal < 50 ms), converged
-//  and
-//     fresh (nothing exists yet), median of several runs;
+//  1. plan() time for 10,000 shares across 100 accounts and 1,000 keys (goal < 50 ms): converged
+//     (with and without the sharing report's data) and fresh (nothing exists yet), median of 9;
 //  2. for a converged account, the API calls one `plan` makes against the in-process emulator, next
 //     to the minimum of docs/reconcilers.md ("Calls per plan").
 // Build with the release preset: cmake --preset release && cmake --build --preset release

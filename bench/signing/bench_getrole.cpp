@@ -24,6 +24,7 @@
 #include <thread>
 
 #include "cloud/alibaba_client.hpp"
+#include "cloud/credential_providers.hpp"
 #include "cloud/transport.hpp"
 
 namespace {
@@ -50,17 +51,13 @@ double process_cpu_seconds() {
          static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
-class StaticKey final : public cloud::CredentialsProvider {
- public:
-  cloud::Result<cloud::Credentials> get() override {
-    cloud::Credentials c;
-    c.access_key_id = kAk;
-    c.access_key_secret = kSk;
-    c.provider = "static_ak";
-    return c;
-  }
-  std::string name() const override { return "static_ak"; }
-};
+std::shared_ptr<cloud::StaticCredentialsProvider> static_key() {
+  cloud::Credentials c;
+  c.access_key_id = kAk;
+  c.access_key_secret = kSk;
+  c.provider = "static_ak";
+  return std::make_shared<cloud::StaticCredentialsProvider>(std::move(c));
+}
 
 std::unique_ptr<cloud::AlibabaClient> make_client(const std::string& url,
                                                   cloud::SignatureAlgorithm alg,
@@ -69,7 +66,7 @@ std::unique_ptr<cloud::AlibabaClient> make_client(const std::string& url,
   eo.override_all = url;
   cloud::AlibabaClientOptions o;
   o.transport = std::move(transport);
-  o.credentials = std::make_shared<StaticKey>();
+  o.credentials = static_key();
   o.endpoints =
       std::make_shared<const cloud::EndpointResolver>(*cloud::EndpointResolver::create(eo));
   o.signature = alg;

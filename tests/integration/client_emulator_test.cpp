@@ -13,6 +13,7 @@
 #include <string>
 
 #include "cloud/alibaba_client.hpp"
+#include "cloud/credential_providers.hpp"
 #include "cloud/endpoints.hpp"
 #include "cloud/transport.hpp"
 #include "emulator/emulator.hpp"
@@ -61,17 +62,13 @@ json seed() {
   return {{"accounts", accounts}};
 }
 
-class StaticKey final : public cloud::CredentialsProvider {
- public:
-  cloud::Result<cloud::Credentials> get() override {
-    cloud::Credentials c;
-    c.access_key_id = kKeyId;
-    c.access_key_secret = kSecret;
-    c.provider = "static_ak";
-    return c;
-  }
-  std::string name() const override { return "static_ak"; }
-};
+std::shared_ptr<cloud::StaticCredentialsProvider> static_key() {
+  cloud::Credentials c;
+  c.access_key_id = kKeyId;
+  c.access_key_secret = kSecret;
+  c.provider = "static_ak";
+  return std::make_shared<cloud::StaticCredentialsProvider>(std::move(c));
+}
 
 std::string trust(const std::vector<std::string>& uids) {
   json services = json::array();
@@ -116,7 +113,7 @@ class ClientEmulatorTest : public ::testing::Test {
   std::unique_ptr<cloud::AlibabaClient> client(cloud::SignatureAlgorithm alg, int page_size = 100) {
     cloud::AlibabaClientOptions o;
     o.transport = transport_;
-    o.credentials = std::make_shared<StaticKey>();
+    o.credentials = static_key();
     o.endpoints = endpoints_;
     o.signature = alg;
     o.timeout = std::chrono::seconds(10);

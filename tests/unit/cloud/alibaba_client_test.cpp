@@ -477,12 +477,18 @@ TEST(RequestIdOf, ScansTheBodyForAPlainId) {
   EXPECT_EQ(request_id_of(""), "");
 }
 
-TEST(CallCollector, NothingIsCollectedWithoutOne) {
+TEST(CallCollector, ADestroyedCollectorLeavesTheThread) {
   EXPECT_FALSE(collecting());
-  note_call("AttachPolicyToRole", "X", false);  // no collector: dropped
+  {
+    CallCollector gone;
+    EXPECT_TRUE(collecting());
+  }
+  EXPECT_FALSE(collecting());  // so the client skips scanning bodies again
   CallCollector c;
-  EXPECT_TRUE(collecting());
-  EXPECT_TRUE(c.calls().empty());
+  { CallCollector inner; }
+  note_call("AttachPolicyToRole", "X", false);
+  ASSERT_EQ(c.calls().size(), 1u);  // the outer one still collects after the inner one went
+  EXPECT_EQ(c.calls()[0].request_id, "X");
 }
 
 TEST_F(ClientTest, SharedRetryQuotaStopsRetriesInAStorm) {
