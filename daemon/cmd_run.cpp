@@ -84,8 +84,8 @@ int cmd_run(const GlobalOptions& g, const RunOptions& o) {
         metrics.observe_api_call(product, action, code,
                                  std::chrono::duration<double>(duration).count());
       });
-  ReconcileRunner runner([&factory](const config::DesiredState& d, const config::Account& a,
-                                    std::string& error) { return factory.make(d, a, error); },
+  ReconcileRunner runner([&factory](const config::DesiredState& d,
+                                    const config::Account& a) { return factory.make(d, a); },
                          {});
 
   if (o.once) return run_once(o.config_path, runner);
