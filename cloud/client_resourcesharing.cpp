@@ -74,7 +74,7 @@ Result<std::vector<ResourceShareAssociation>> parse_associations(const std::stri
 Result<std::vector<ResourceShare>> AlibabaClient::list_resource_shares(
     std::string_view region, std::string_view name_filter) {
   std::vector<ResourceShare> out;
-  auto err = detail::token_pages(
+  auto paged = detail::token_pages(
       *this,
       [&](const std::string& next_token) {
         Params p{{"ResourceOwner", "Self"}, {"MaxResults", std::to_string(options_.page_size)}};
@@ -88,7 +88,7 @@ Result<std::vector<ResourceShare>> AlibabaClient::list_resource_shares(
         for (const auto& s : *list) out.push_back(parse_share(s));
         return list->size();
       });
-  if (err) return *err;
+  if (!paged) return std::move(paged).error();
   return out;
 }
 
@@ -194,7 +194,7 @@ Result<std::vector<ResourceShareAssociation>> AlibabaClient::list_resource_share
   auto id_chunks = detail::chunks(resource_share_ids, kPerCall);  // ResourceShareIds.N: at most 5
   if (id_chunks.empty()) id_chunks.emplace_back();                // every share of the account
   for (const auto& ids : id_chunks) {
-    auto err = detail::token_pages(
+    auto paged = detail::token_pages(
         *this,
         [&](const std::string& next_token) {
           Params p{{"AssociationType", std::string(association_type)},
@@ -209,7 +209,7 @@ Result<std::vector<ResourceShareAssociation>> AlibabaClient::list_resource_share
           out.insert(out.end(), part->begin(), part->end());
           return part->size();
         });
-    if (err) return *err;
+    if (!paged) return std::move(paged).error();
   }
   return out;
 }
