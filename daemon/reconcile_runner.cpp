@@ -105,6 +105,23 @@ std::optional<rc::ObjectKind> drift_object(const rc::AccountObservation& obs, co
   }
 }
 
+// The audit record of a change apply made.
+AppliedChange audit_record(const rc::AccountObservation& obs, const rc::ChangeResult& cr) {
+  AppliedChange ch;
+  ch.object = rc::to_string(cr.change.object);
+  ch.name = cr.change.policy_name.empty() ? cr.change.role : cr.change.policy_name;
+  ch.operation = operation(cr.change.action);
+  ch.before_digest = digest(before_document(obs, cr.change));
+  ch.after_digest =
+      cr.change.action == rc::Action::kDeletePolicyVersion ? "" : digest(cr.change.document);
+  for (const auto& w : cr.writes) {
+    const char* sep = ch.api_calls.empty() ? "" : ",";
+    ch.api_calls.append(sep).append(w.action);
+    ch.request_id.append(sep).append(w.request_id);
+  }
+  return ch;
+}
+
 // Only this account's part of a plan (plan() reports accounts it was not given as fatal).
 rc::Plan only_account(const rc::Plan& p, const std::string& account) {
   rc::Plan out;
@@ -222,20 +239,7 @@ PassOutcome ReconcileRunner::run_pass(const config::DesiredState& desired,
     for (const auto& a : r.accounts) {
       for (const auto& cr : a.results) {
         if (cr.ok) {
-          AppliedChange ch;
-          ch.object = rc::to_string(cr.change.object);
-          ch.name = cr.change.policy_name.empty() ? cr.change.role : cr.change.policy_name;
-          ch.operation = operation(cr.change.action);
-          ch.before_digest = digest(before_document(obs, cr.change));
-          ch.after_digest = cr.change.action == rc::Action::kDeletePolicyVersion
-                                ? ""
-                                : digest(cr.change.document);
-          for (const auto& w : cr.writes) {
-            const char* sep = ch.api_calls.empty() ? "" : ",";
-            ch.api_calls.append(sep).append(w.action);
-            ch.request_id.append(sep).append(w.request_id);
-          }
-          out.changes.push_back(std::move(ch));
+          out.changes.push_back(audit_record(obs, cr));
         } else if (!cr.skipped) {
           failed = true;
           if (first_error.empty()) first_error = cr.error ? cr.error->to_string() : cr.detail;

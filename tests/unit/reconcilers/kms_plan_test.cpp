@@ -31,7 +31,7 @@ struct KmsWorld {
   RoleWant want;
   std::set<std::string> revoke;
 
-  KmsWorld() { obs.role(RoleKind::kSnapshot, trust_of({"1111222233334444"})); }
+  KmsWorld() { obs.role(RoleKind::kSnapshot, trust_for({"1111222233334444"})); }
 
   void want_keys(const std::vector<std::string>& keys) {
     const int g = grants.add(share, target);

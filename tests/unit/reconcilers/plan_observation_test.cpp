@@ -42,7 +42,7 @@ TEST(PlanObservationTest, FreshAccount) {
 
 TEST(PlanObservationTest, ConvergedAccount) {
   auto o = world();
-  o.role(RoleKind::kSnapshot, trust_of({kA}))
+  o.role(RoleKind::kSnapshot, trust_for({kA}))
       .policy(kPol1, kms_of(kUid, {"k1"}))
       .attach(RoleKind::kSnapshot, kPol1);
   auto d = make_desired({make_share("snaps", {"s-1"}, {}, {kA})});
@@ -73,14 +73,14 @@ TEST(PlanObservationTest, AnAccountMissingFromTheObservationIsAnError) {
 
 TEST(PlanObservationTest, PartialObservationBlocksTheRevocationsOfThatAccountOnly) {
   auto prod = world();
-  prod.role(RoleKind::kSnapshot, trust_of({kA, kX}))
+  prod.role(RoleKind::kSnapshot, trust_for({kA, kX}))
       .policy(kPol1, kms_of(kUid, {"k1"}))
       .attach(RoleKind::kSnapshot, kPol1)
       .partial();
   const std::string dev_uid = "6543210987654321";
   AccountBuilder dev("dev", dev_uid);
   dev.key("k1").snapshot("s-1", "k1");
-  dev.role(RoleKind::kSnapshot, trust_of({kA, kX}))
+  dev.role(RoleKind::kSnapshot, trust_for({kA, kX}))
       .policy(kPol1, kms_of(dev_uid, {"k1"}))
       .attach(RoleKind::kSnapshot, kPol1);
   auto d =
@@ -110,15 +110,15 @@ Scenario scenario() {
   const std::string ops_uid = "5432109876543210";
   auto prod = world();
   prod.key("ks", "Enabled", true).snapshot("s-svc", "ks").image("m-1", {"s-2", "s-1"});
-  prod.role(RoleKind::kSnapshot, trust_of({kA, kX}, {"rd-old111"}))
+  prod.role(RoleKind::kSnapshot, trust_for({kA, kX}, {"rd-old111"}))
       .policy(kPol1, kms_of(kUid, {"k1"}))
       .attach(RoleKind::kSnapshot, kPol1)
       .attach(RoleKind::kSnapshot, "AliyunOSSReadOnlyAccess", "System");
-  prod.role(RoleKind::kImage, trust_of({kX}), "");  // a person's role, adopted additively
+  prod.role(RoleKind::kImage, trust_for({kX}), "");  // a person's role, adopted additively
   AccountBuilder dev("dev", dev_uid);
   dev.key("k1").key("k3", "Disabled").snapshot("s-1", "k1").snapshot("s-3", "k3");
   const std::string dev_pol = kPol1;
-  dev.role(RoleKind::kSnapshot, trust_of({kB}))
+  dev.role(RoleKind::kSnapshot, trust_for({kB}))
       .policy(dev_pol, kms_of(dev_uid, {}), "sharekeeper", 4)
       .attach(RoleKind::kSnapshot, dev_pol);
   dev.get().disk_encrypt_role = reconcilers::Presence::kAbsent;

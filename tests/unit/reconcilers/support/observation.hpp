@@ -8,6 +8,7 @@
 #include "reconcilers/plan.hpp"
 #include "reconcilers/policy_document.hpp"
 #include "tests/unit/reconcilers/support/fixtures.hpp"
+#include "tests/unit/reconcilers/support/scenario.hpp"  // trust_for
 
 namespace sharekeeper::testing {
 
@@ -135,15 +136,6 @@ class AccountBuilder {
  private:
   reconcilers::AccountObservation o_;
 };
-
-inline std::string trust_of(std::vector<std::string> accounts, std::vector<std::string> rds = {},
-                            std::vector<std::string> folders = {}) {
-  reconcilers::TrustPrincipals tp;
-  tp.accounts = std::move(accounts);
-  tp.rds = std::move(rds);
-  tp.folders = std::move(folders);
-  return reconcilers::build_trust_policy(tp);
-}
 
 inline std::string kms_of(const std::string& uid, const std::vector<std::string>& key_ids,
                           const std::string& r = kRegion) {
