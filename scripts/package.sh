@@ -17,8 +17,8 @@ cd "$(dirname "$0")/.."
 export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$(pwd)}
 jobs=${SHAREKEEPER_JOBS:-$(nproc)}
 command -v dpkg-shlibdeps >/dev/null || { echo "package.sh: dpkg-shlibdeps missing (apt-get install dpkg-dev, or scripts/install-deps.sh)" >&2; exit 1; }
-cmake --preset release >/dev/null
-cmake --build --preset release -j "$jobs" --target sharekeeper sharekeeper-emulator
+cmake --preset release >&2
+cmake --build --preset release -j "$jobs" --target sharekeeper sharekeeper-emulator >&2  # stdout: only the path
 rm -f build/release/packages/sharekeeper_*.deb
 (cd build/release && cpack -G DEB >/dev/null)
 deb=$(ls build/release/packages/sharekeeper_*.deb)
