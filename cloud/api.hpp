@@ -138,10 +138,10 @@ struct ResourceShare {
 // ListResourceShares filters (ANDed). ResourceOwner is always Self: only our own shares are ever
 // listed for writing.
 struct ResourceShareFilter {
-  std::vector<std::string> resource_share_ids;  // ResourceShareIds.N; chunked by 5
-  std::string name;                             // ResourceShareName, exact; "" = any
-  std::string status;     // ResourceShareStatus; "" = any (Deleted included, see above)
-  std::vector<Tag> tags;  // Tag.N.Key/Value, every one must match
+  std::vector<std::string> resource_share_ids{};  // ResourceShareIds.N; chunked by 5
+  std::string name{};                             // ResourceShareName, exact; "" = any
+  std::string status{};     // ResourceShareStatus; "" = any (Deleted included, see above)
+  std::vector<Tag> tags{};  // Tag.N.Key/Value, every one must match
 };
 
 // One AssociationFailedDetails entry: why one pair of the share failed. For a Resource association
