@@ -505,6 +505,16 @@ void load_share(const json& j, const std::string& path, State& state, std::set<s
     }
     share.associations.push_back(a);
   }
+  // A failed resource lists each target it failed for, as the API does.
+  for (auto& r : share.associations) {
+    if (r.association_type != "Resource" || !r.failed) continue;
+    for (const auto& t : share.associations) {
+      if (t.association_type == "Target") {
+        r.failures.push_back(
+            {t.entity_id, t.entity_type, "UnsupportedOperation", r.failure_message});
+      }
+    }
+  }
   state.shares.push_back(std::move(share));
 }
 

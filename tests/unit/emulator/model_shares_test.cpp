@@ -450,6 +450,8 @@ TEST_F(SharesTest, SeededResourceSharesAreSettledAndListed) {
   model_.load_seed(s);
   EXPECT_EQ(status("rs-legacy", "Resource", "s-enc1"), "Associated");
   EXPECT_EQ(status("rs-legacy", "Resource", "s-svc1"), "Failed");
+  EXPECT_EQ(association("rs-legacy", "Resource", "s-svc1")["AssociationFailedDetails"].size(), 3u)
+      << "one detail per target";
   EXPECT_EQ(status("rs-legacy", "Target", "fd-dev"), "Associated");
   EXPECT_EQ(status("rs-legacy", "Target", kOutsider), "Failed") << "invited in 2020: expired";
   EXPECT_EQ(invitations("AKOUTSIDER")[0]["Status"], "Expired");

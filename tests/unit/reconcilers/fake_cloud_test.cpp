@@ -126,6 +126,10 @@ TEST_F(FakeShareTest, EncryptedImagesNeedTheTrustedRoleAndAUsableCmk) {
   EXPECT_EQ(share("m-svc", {kMember}).error().code,
             "InvalidOperation.ServiceKeyEncryptedImageUnsupported");
   EXPECT_EQ(share("m-plain", {kOwner}).error().code, "InvalidAccount.Forbbiden");
+  cloud.set_image_status(kRegion, "m-plain", "Deprecated");
+  EXPECT_EQ(share("m-plain", {uid(7)}).error().code, "OperationDenied.InvalidImageStatus");
+  EXPECT_TRUE(share("m-plain", {}, {kMember}).ok()) << "removing is still possible";
+  cloud.set_image_status(kRegion, "m-plain", "Available");
   EXPECT_EQ(share("m-plain", {"12"}).error().code, "InvalidAccount.NotFound");
   EXPECT_EQ(share("m-nope", {kMember}).error().code, "InvalidImageId.NotFound");
   EXPECT_EQ(cloud.describe_image_share_permission(kRegion, "m-nope").error().code,

@@ -741,6 +741,8 @@ cloud::Result<void> FakeCloud::modify_image_share_permission(
   for (const auto& r : remove)
     if (!is_uid(r))
       return error(action, "InvalidAccount.NotFound", cloud::ErrorClass::kNotFound, 404);
+  if (!add.empty() && img->status == "Deprecated")
+    return error(action, "OperationDenied.InvalidImageStatus", cloud::ErrorClass::kTerminal, 403);
   if (!add.empty()) {
     if (const KeyState* key = key_of_image(std::string(region), *img)) {
       if (is_service_key(key->meta, key->aliases))
@@ -1306,6 +1308,13 @@ void FakeCloud::add_association(cloud::ResourceShareAssociation a) {
     it->second.share.resource_share_status = "Active";
   }
   it->second.associations.push_back(std::move(a));
+}
+
+void FakeCloud::set_image_status(const std::string& region, const std::string& image_id,
+                                 const std::string& status) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& i : images_[region])
+    if (i.image_id == image_id) i.status = status;
 }
 
 void FakeCloud::refuse_encrypted_full_images(bool refuse) {

@@ -10,7 +10,8 @@
 //    the first 10 RemoveAccount are applied and the rest is dropped silently (a caller that relies
 //    on AlibabaClient's chunking shows up here); at most 50 accounts per image
 //    (QuotaExceed.ShareImageUser, nothing changes); the owner itself is InvalidAccount.Forbbiden;
-//    an image under a service key is InvalidOperation.ServiceKeyEncryptedImageUnsupported, under a
+//    adding to a Deprecated image (set_image_status) is OperationDenied.InvalidImageStatus; an
+//    image under a service key is InvalidOperation.ServiceKeyEncryptedImageUnsupported, under a
 //    disabled CMK InvalidParameter.KMSKeyId.CMKNotEnabled; adding an account to a CMK-encrypted
 //    image needs AliyunECSShareEncryptImageDefaultRole whose trust policy admits
 //    <uid>@ecs.aliyuncs.com (AssumeRoleError otherwise). The trust check reads Allow statements for
@@ -102,6 +103,8 @@ class FakeCloud : public cloud::CloudApi {
   // tags, any region) when it does not exist. Not checked, not counted.
   void add_association(cloud::ResourceShareAssociation a);
   void refuse_encrypted_full_images(bool refuse);
+  void set_image_status(const std::string& region, const std::string& image_id,
+                        const std::string& status);
 
   // ---- Resource Sharing time (the test decides when asynchronous work finishes)
   void settle_resource_sharing();
