@@ -124,6 +124,9 @@ class ClientEmulatorTest : public ::testing::Test {
     emulator::EmulatorOptions eo;
     eo.seed = seed();
     eo.tls = emulator::TlsMode::kSelfSigned;
+    // Resource Sharing settles a minute after each write: a test moves the emulated clock to go on
+    // (inside the 15-minute signature window), never races a 200 ms delay.
+    eo.model.association_delay = std::chrono::minutes(1);
     emu_ = std::make_unique<emulator::Emulator>(eo);
     emu_->start();
 
@@ -365,7 +368,7 @@ TEST_F(ClientEmulatorTest, ResourceSharingLifecycleThroughTheClient) {
   EXPECT_EQ(conflict.error().code, "DisassociateConflict");
   EXPECT_EQ(conflict.error().cls, cloud::ErrorClass::kConflict);
 
-  emu_->server().clock().set_offset(std::chrono::seconds(1));
+  emu_->server().clock().set_offset(std::chrono::seconds(61));
   auto settled = status_of("Target");
   for (int i = 0; i < kInRd; ++i) EXPECT_EQ(settled[consumer(i)].association_status, "Associated");
   EXPECT_EQ(settled[consumer(30)].association_status, "Associating");
@@ -381,7 +384,7 @@ TEST_F(ClientEmulatorTest, ResourceSharingLifecycleThroughTheClient) {
   auto back = c->associate_resource_share(kRegion, id, {}, {consumer(1)});
   ASSERT_FALSE(back.ok());
   EXPECT_EQ(back.error().code, "AssociateConflict");
-  emu_->server().clock().set_offset(std::chrono::seconds(2));
+  emu_->server().clock().set_offset(std::chrono::seconds(122));
   EXPECT_EQ(status_of("Target")[consumer(1)].association_status, "Disassociated");
 
   auto renamed = c->update_resource_share(kRegion, id, "golden-renamed", false);
@@ -396,7 +399,7 @@ TEST_F(ClientEmulatorTest, ResourceSharingLifecycleThroughTheClient) {
   EXPECT_EQ(
       c->list_resource_shares(kRegion, {.resource_share_ids = {id}})->at(0).resource_share_status,
       "Deleting");
-  emu_->server().clock().set_offset(std::chrono::seconds(3));
+  emu_->server().clock().set_offset(std::chrono::seconds(183));
   auto deleted = c->list_resource_shares(kRegion, {.status = "Deleted"});
   ASSERT_TRUE(deleted.ok());
   ASSERT_EQ(deleted->size(), 1u);
