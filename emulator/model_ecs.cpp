@@ -496,6 +496,21 @@ Tags* tags_of(Ctx& c, const std::string& region, const std::string& type, const 
   return nullptr;
 }
 
+// The tags of every id, or InvalidResourceId.NotFound for the first unknown one (nothing changes).
+std::vector<Tags*> tags_of_all(Ctx& c, const std::string& region, const std::string& type,
+                               const std::vector<std::string>& ids) {
+  std::vector<Tags*> out;
+  for (const auto& id : ids) {
+    Tags* have = tags_of(c, region, type, id);
+    if (have == nullptr) {
+      fail(404, "InvalidResourceId.NotFound",
+           "The specified ResourceIds are not found in our records: " + id + ".");
+    }
+    out.push_back(have);
+  }
+  return out;
+}
+
 std::string tag_resource_type(const ApiCall& call) {
   std::string type = required_param(call, "ResourceType");
   // The API knows many more types; the emulator holds images and snapshots only.
@@ -558,20 +573,14 @@ ApiResponse tag_resources(Ctx& c) {
       fail(400, "Duplicate.TagKey", "The Tag.N.Key contain duplicate key.");
     }
   }
-  std::vector<Tags*> targets;
-  for (const auto& id : ids) {
-    Tags* have = tags_of(c, region, type, id);
-    if (have == nullptr) {
-      fail(404, "InvalidResourceId.NotFound",
-           "The specified ResourceIds are not found in our records: " + id + ".");
-    }
+  std::vector<Tags*> targets = tags_of_all(c, region, type, ids);
+  for (const Tags* have : targets) {
     Tags after = *have;
     for (const auto& [k, v] : tags) after[k] = v;
     if (after.size() > 20) {
       fail(400, "OperationDenied.QuotaExceed",
            "The quota of tags on resource is beyond permitted range.");
     }
-    targets.push_back(have);
   }
   for (Tags* have : targets) {
     for (const auto& [k, v] : tags) (*have)[k] = v;
@@ -593,16 +602,7 @@ ApiResponse untag_resources(Ctx& c) {
     fail(400, "NumberExceed.Tags", "The Tags parameter's number is exceed , Valid : 20");
   }
   const bool all = bool_param(c.call, "All", false);
-  std::vector<Tags*> targets;
-  for (const auto& id : ids) {
-    Tags* have = tags_of(c, region, type, id);
-    if (have == nullptr) {
-      fail(404, "InvalidResourceId.NotFound",
-           "The specified ResourceIds are not found in our records: " + id + ".");
-    }
-    targets.push_back(have);
-  }
-  for (Tags* have : targets) {
+  for (Tags* have : tags_of_all(c, region, type, ids)) {
     if (all) have->clear();
     for (const auto& k : keys) have->erase(k);
   }

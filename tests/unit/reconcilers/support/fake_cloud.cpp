@@ -778,6 +778,38 @@ cloud::Result<void> FakeCloud::modify_image_share_permission(
   return {};
 }
 
+cloud::Result<std::vector<std::vector<cloud::Tag>*>> FakeCloud::ecs_tags_of(
+    const std::string& action, std::string_view region, std::string_view resource_type,
+    const std::vector<std::string>& resource_ids) {
+  if (resource_type != "image" && resource_type != "snapshot")
+    return error(action, "InvalidResourceType.NotFound", cloud::ErrorClass::kTerminal, 404);
+  std::vector<std::vector<cloud::Tag>*> out;
+  for (const auto& id : resource_ids) {
+    std::vector<cloud::Tag>* have = nullptr;
+    if (resource_type == "image") {
+      for (auto& i : images_[std::string(region)])
+        if (i.image_id == id) have = &i.tags;
+    } else {
+      for (auto& sn : snapshots_[std::string(region)])
+        if (sn.snapshot_id == id) have = &sn.tags;
+    }
+    if (have == nullptr)
+      return error(action, "InvalidResourceId.NotFound", cloud::ErrorClass::kNotFound, 404);
+    out.push_back(have);
+  }
+  return out;
+}
+
+namespace {
+
+// Like AlibabaClient: 50 ids by 20 tags (or keys) per request.
+int tag_requests(std::size_t ids, std::size_t tags) {
+  const auto chunks = [](std::size_t n, std::size_t per) { return n == 0 ? 0 : (n - 1) / per + 1; };
+  return static_cast<int>(chunks(ids, 50) * chunks(tags, 20));
+}
+
+}  // namespace
+
 cloud::Result<void> FakeCloud::tag_ecs_resources(std::string_view region,
                                                  std::string_view resource_type,
                                                  const std::vector<std::string>& resource_ids,
@@ -786,26 +818,10 @@ cloud::Result<void> FakeCloud::tag_ecs_resources(std::string_view region,
   std::optional<cloud::Error> late;
   const std::string action = "TagResources";
   if (auto e = enter(action, true, &late)) return *e;
-  // Like AlibabaClient: 50 ids and 20 tags per request.
-  const auto chunks = [](std::size_t n, std::size_t per) { return n == 0 ? 0 : (n - 1) / per + 1; };
-  requests_ += static_cast<int>(chunks(resource_ids.size(), 50) * chunks(tags.size(), 20)) - 1;
-  std::vector<std::vector<cloud::Tag>*> targets;
-  for (const auto& id : resource_ids) {
-    std::vector<cloud::Tag>* have = nullptr;
-    if (resource_type == "image") {
-      for (auto& i : images_[std::string(region)])
-        if (i.image_id == id) have = &i.tags;
-    } else if (resource_type == "snapshot") {
-      for (auto& sn : snapshots_[std::string(region)])
-        if (sn.snapshot_id == id) have = &sn.tags;
-    } else {
-      return error(action, "InvalidResourceType.NotFound", cloud::ErrorClass::kTerminal, 404);
-    }
-    if (have == nullptr)
-      return error(action, "InvalidResourceId.NotFound", cloud::ErrorClass::kNotFound, 404);
-    targets.push_back(have);
-  }
-  for (auto* have : targets) {
+  requests_ += tag_requests(resource_ids.size(), tags.size()) - 1;
+  auto targets = ecs_tags_of(action, region, resource_type, resource_ids);
+  if (!targets) return targets.error();
+  for (auto* have : *targets) {
     for (const auto& t : tags) {
       auto same =
           std::find_if(have->begin(), have->end(), [&](const auto& x) { return x.key == t.key; });
@@ -829,27 +845,15 @@ cloud::Result<void> FakeCloud::untag_ecs_resources(std::string_view region,
   std::optional<cloud::Error> late;
   const std::string action = "UntagResources";
   if (auto e = enter(action, true, &late)) return *e;
-  const auto chunks = [](std::size_t n, std::size_t per) { return n == 0 ? 0 : (n - 1) / per + 1; };
-  requests_ += static_cast<int>(chunks(resource_ids.size(), 50) * chunks(tag_keys.size(), 20)) - 1;
-  for (const auto& id : resource_ids) {
-    std::vector<cloud::Tag>* have = nullptr;
-    if (resource_type == "image") {
-      for (auto& i : images_[std::string(region)])
-        if (i.image_id == id) have = &i.tags;
-    } else if (resource_type == "snapshot") {
-      for (auto& sn : snapshots_[std::string(region)])
-        if (sn.snapshot_id == id) have = &sn.tags;
-    } else {
-      return error(action, "InvalidResourceType.NotFound", cloud::ErrorClass::kTerminal, 404);
-    }
-    if (have == nullptr)
-      return error(action, "InvalidResourceId.NotFound", cloud::ErrorClass::kNotFound, 404);
+  requests_ += tag_requests(resource_ids.size(), tag_keys.size()) - 1;
+  auto targets = ecs_tags_of(action, region, resource_type, resource_ids);
+  if (!targets) return targets.error();
+  for (auto* have : *targets)
     for (const auto& k : tag_keys)
       have->erase(std::remove_if(have->begin(), have->end(),
                                  [&](const cloud::Tag& t) { return t.key == k; }),
                   have->end());
-    journal_.push_back(action + " " + id);
-  }
+  for (const auto& id : resource_ids) journal_.push_back(action + " " + id);
   if (late) return *late;
   return {};
 }

@@ -241,6 +241,10 @@ class FakeCloud : public cloud::CloudApi {
   };
   Invitation* pending_invitation(const std::string& share_id, const std::string& receiver);
   const KeyState* key_of_image(const std::string& region, const cloud::Image& image) const;
+  // The tags of each image or snapshot, or the error for the first one that does not exist.
+  cloud::Result<std::vector<std::vector<cloud::Tag>*>> ecs_tags_of(
+      const std::string& action, std::string_view region, std::string_view resource_type,
+      const std::vector<std::string>& resource_ids);
   bool trusts(const std::string& role, const std::string& uid) const;
   // Checks one Resource Sharing write's entities; the error to return, if any.
   std::optional<cloud::Error> check_entities(const std::string& action,
