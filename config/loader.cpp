@@ -231,7 +231,7 @@ class Merger {
   void check_share(ParsedShare& s) {
     const std::string& file = s.share.where.file;
     const ParsedAccount* owner = nullptr;
-    if (!s.share.account.empty()) {
+    if (!s.account_reported) {
       auto it = accounts_.find(s.share.account);
       if (it == accounts_.end())
         error(file, s.account_pos,
