@@ -1,10 +1,10 @@
 #include "config/loader.hpp"
 
 #include <openssl/evp.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <atomic>
-#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -13,6 +13,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "config/file_read.hpp"
 #include "config/formats.hpp"
 #include "config/git_revision.hpp"
 #include "config/schema.hpp"
@@ -459,11 +460,20 @@ ReadResult read_sources(const fs::path& path) {
     r.diagnostics.push_back(
         make_diagnostic(Severity::kError, file, 0, 0, std::move(msg), std::move(hint)));
   };
+  // stat() rather than fs::exists(): a symlink loop given as `-c` is a loop, not "no such file".
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    add_error(path.string(), detail::describe_stat_error(path, errno));
+    return r;
+  }
   std::vector<fs::path> files;
-  if (fs::is_directory(path, ec)) {
+  if (S_ISDIR(st.st_mode)) {
     for (fs::directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec)) {
       auto name = it->path().filename().string();
-      if (name.empty() || name[0] == '.' || !it->is_regular_file(ec)) continue;
+      if (name.empty() || name[0] == '.') continue;
+      // Decided by name alone: every *.yaml entry is read, and one that is not a readable regular
+      // file (dangling or looping symlink, FIFO, device, directory) fails the whole load below,
+      // naming it. Skipping it silently dropped that file's shares, which the daemon then revoked.
       if (it->path().extension() == ".yaml") {
         files.push_back(it->path());
       } else if (it->path().extension() == ".yml") {
@@ -486,31 +496,22 @@ ReadResult read_sources(const fs::path& path) {
                 "more than " + std::to_string(kMaxFiles) + " *.yaml files in the directory");
       return r;
     }
-  } else if (fs::exists(path, ec)) {
-    files.push_back(path);
   } else {
-    add_error(path.string(), "no such file or directory");
-    return r;
+    files.push_back(path);
   }
   for (const auto& f : files) {
-    auto size = fs::file_size(f, ec);
-    if (ec) {
-      add_error(f.string(), "cannot read: " + ec.message());
+    auto read = detail::read_regular_file(f, kMaxFileBytes);
+    if (!read.ok) {
+      std::string hint = read.hint;
+      if (hint.empty())
+        hint = files.size() > 1 || S_ISDIR(st.st_mode)
+                   ? "every *.yaml entry of the directory must be a readable file; the daemon "
+                     "keeps its last good config until it is"
+                   : "";
+      add_error(f.string(), "cannot read: " + read.error, std::move(hint));
       continue;
     }
-    if (size > kMaxFileBytes) {
-      add_error(f.string(), "file is larger than 1 MiB (" + std::to_string(size) + " bytes)",
-                "split it into several files in one directory");
-      continue;
-    }
-    std::ifstream in(f, std::ios::binary);
-    if (!in) {
-      add_error(f.string(), "cannot open the file");
-      continue;
-    }
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    r.sources.push_back({f.string(), ss.str()});
+    r.sources.push_back({f.string(), std::move(read.content)});
   }
   return r;
 }
