@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdio>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -599,14 +600,101 @@ std::size_t grant_count(const DesiredState& state) {
   return n;
 }
 
+std::string escape_for_text(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  auto hex_byte = [&](unsigned char c) {
+    char buf[8];
+    std::snprintf(buf, sizeof buf, "\\x%02x", c);
+    out += buf;
+  };
+  for (std::size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      if (c == '\n') {
+        out += "\\n";
+      } else if (c == '\t') {
+        out += "\\t";
+      } else if (c == '\r') {
+        out += "\\r";
+      } else if (c < 0x20 || c == 0x7F) {
+        hex_byte(c);
+      } else {
+        out.push_back(static_cast<char>(c));
+      }
+      ++i;
+      continue;
+    }
+    std::size_t len = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+    std::uint32_t cp = len == 2 ? c & 0x1Fu : len == 3 ? c & 0x0Fu : c & 0x07u;
+    bool valid = len != 0 && i + len <= s.size();
+    for (std::size_t k = 1; valid && k < len; ++k) {
+      const auto cc = static_cast<unsigned char>(s[i + k]);
+      valid = (cc & 0xC0) == 0x80;
+      cp = (cp << 6) | (cc & 0x3Fu);
+    }
+    if (!valid) {  // a stray byte: shown, never passed to the terminal as part of a sequence
+      hex_byte(c);
+      ++i;
+      continue;
+    }
+    // C1 controls, line/paragraph separators and bidirectional overrides reorder or break lines.
+    const bool hidden = (cp >= 0x80 && cp <= 0x9F) || cp == 0x2028 || cp == 0x2029 ||
+                        cp == 0x200E || cp == 0x200F || (cp >= 0x202A && cp <= 0x202E) ||
+                        (cp >= 0x2066 && cp <= 0x2069) || cp == 0xFEFF;
+    if (hidden) {
+      char buf[16];
+      std::snprintf(buf, sizeof buf, "\\u%04X", static_cast<unsigned>(cp));
+      out += buf;
+    } else {
+      out.append(s.substr(i, len));
+    }
+    i += len;
+  }
+  return out;
+}
+
 std::string format_diagnostic(const Diagnostic& d) {
-  std::string out = d.where.file.empty() ? "sharekeeper" : d.where.file;
+  // Messages quote the user's values and file names: escaped, so a value cannot forge a second
+  // diagnostic line (`name: "x\nc.yaml:1:1: error: ..."`) or hide one from a terminal (issue 11).
+  std::string out = d.where.file.empty() ? "sharekeeper" : escape_for_text(d.where.file);
   if (d.where.line > 0)
     out += ":" + std::to_string(d.where.line) + ":" + std::to_string(d.where.column);
   out += d.severity == Severity::kError ? ": error: " : ": warning: ";
-  out += d.message;
-  if (!d.hint.empty()) out += " (" + d.hint + ")";
+  out += escape_for_text(d.message);
+  if (!d.hint.empty()) out += " (" + escape_for_text(d.hint) + ")";
   return out;
+}
+
+std::vector<std::string> format_diagnostics(const std::vector<Diagnostic>& diagnostics,
+                                            std::size_t limit) {
+  std::vector<std::string> lines;
+  if (diagnostics.size() <= limit) {
+    lines.reserve(diagnostics.size());
+    for (const auto& d : diagnostics) lines.push_back(format_diagnostic(d));
+    return lines;
+  }
+  // Errors first when not everything fits (a warning never hides an error), shown in file order.
+  std::vector<bool> shown(diagnostics.size(), false);
+  std::size_t room = limit;
+  for (Severity pass : {Severity::kError, Severity::kWarning})
+    for (std::size_t i = 0; i < diagnostics.size() && room > 0; ++i)
+      if (diagnostics[i].severity == pass) {
+        shown[i] = true;
+        --room;
+      }
+  std::size_t hidden_errors = 0, hidden_warnings = 0;
+  for (std::size_t i = 0; i < diagnostics.size(); ++i) {
+    if (shown[i])
+      lines.push_back(format_diagnostic(diagnostics[i]));
+    else
+      ++(diagnostics[i].severity == Severity::kError ? hidden_errors : hidden_warnings);
+  }
+  lines.push_back("sharekeeper: " + std::to_string(hidden_errors + hidden_warnings) +
+                  " more diagnostic(s) not shown (" + std::to_string(hidden_errors) +
+                  " error(s), " + std::to_string(hidden_warnings) +
+                  " warning(s)); `sharekeeper validate -o json` lists every one");
+  return lines;
 }
 
 std::string diagnostics_to_json(const std::vector<Diagnostic>& diagnostics) {

@@ -23,7 +23,8 @@ namespace {
 LoadedConfig load_config(const std::string& path) {
   config::LoadResult r = config::load(path);
   LoadedConfig out;
-  for (const auto& d : r.diagnostics) out.diagnostics.push_back(config::format_diagnostic(d));
+  // Capped: they also go to /status and the log, where 100,000 of them would be megabytes.
+  out.diagnostics = config::format_diagnostics(r.diagnostics);
   if (r.ok()) out.state = std::make_shared<const config::DesiredState>(std::move(*r.state));
   return out;
 }
