@@ -22,6 +22,7 @@
 #include "daemon/config_loader.hpp"
 #include "daemon/daemon.hpp"
 #include "daemon/logging.hpp"
+#include "support/daemon_wait.hpp"
 #include "support/http_client.hpp"
 
 namespace sharekeeper::daemon {
@@ -29,7 +30,9 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
+using testing::eventually;
 using testing::http_request;
+using testing::metric;
 
 const std::string kToken = "0123456789abcdef0123456789abcdef-token";
 
@@ -67,24 +70,6 @@ class ReadyRunner : public AccountRunner {
   }
   std::atomic<int> passes{0};
 };
-
-template <class Pred>
-bool eventually(Pred p) {
-  const auto deadline = std::chrono::steady_clock::now() + 20s;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (p()) return true;
-    std::this_thread::sleep_for(10ms);  // polling a condition, bounded by the deadline
-  }
-  return p();
-}
-
-double metric(const std::string& exposition, const std::string& series) {
-  std::istringstream in(exposition);
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
-  return -1;
-}
 
 struct Env {
   explicit Env(bool confirm_shrink = false, bool watch = false) {
