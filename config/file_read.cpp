@@ -36,7 +36,8 @@ std::string not_regular(const fs::path& path, mode_t mode) {
 }
 
 std::string size_text(std::size_t bytes) {
-  if (bytes % (1024 * 1024) == 0) return std::to_string(bytes / (1024 * 1024)) + " MiB";
+  constexpr std::size_t kMiB = std::size_t{1024} * 1024;
+  if (bytes % kMiB == 0) return std::to_string(bytes / kMiB) + " MiB";
   return std::to_string(bytes) + " bytes";
 }
 
