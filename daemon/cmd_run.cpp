@@ -7,9 +7,9 @@
 #include <cstdlib>
 #include <optional>
 
-#include "config/loader.hpp"
 #include "daemon/cloud_factory.hpp"
 #include "daemon/commands.hpp"
+#include "daemon/config_loader.hpp"
 #include "daemon/daemon.hpp"
 #include "daemon/logging.hpp"
 #include "daemon/metrics.hpp"
@@ -19,14 +19,6 @@
 namespace sharekeeper::daemon {
 
 namespace {
-
-LoadedConfig load_config(const std::string& path) {
-  config::LoadResult r = config::load(path);
-  LoadedConfig out;
-  for (const auto& d : r.diagnostics) out.diagnostics.push_back(config::format_diagnostic(d));
-  if (r.ok()) out.state = std::make_shared<const config::DesiredState>(std::move(*r.state));
-  return out;
-}
 
 void audit_and_log(const std::string& account, const PassOutcome& o) {
   for (const auto& c : o.changes) log::audit(account, c);
@@ -94,6 +86,7 @@ int cmd_run(const GlobalOptions& g, const RunOptions& o) {
   opts.config_path = o.config_path;
   opts.http.listen = o.listen;
   opts.admin_token = std::move(token);
+  opts.confirm_shrink = o.confirm_shrink;
   Daemon daemon(opts, load_config, runner, metrics);
   std::uint16_t port = 0;
   try {

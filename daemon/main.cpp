@@ -56,6 +56,9 @@ int main(int argc, char** argv) {
   run->add_option("--admin-token-file", ro.admin_token_file,
                   "File holding the bearer token for POST /reconcile");
   run->add_flag("--once", ro.once, "Run one pass and exit with apply's exit codes");
+  run->add_flag("--confirm-shrink", ro.confirm_shrink,
+                "Hold a reload that removes shares or targets until POST "
+                "/config/confirm-shrink?revision=R (docs/runbook.md)");
 
   auto* version = app.add_subcommand("version", "Print the version");
   version->fallthrough();

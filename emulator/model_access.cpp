@@ -1,8 +1,10 @@
 // GET /_emulator/access: can this account really use that shared snapshot or image? Every unmet
 // prerequisite of DESIGN.md §1 is one reason: shared to it (image share permission, or an
-// Associated Resource Sharing association to the account, its RD or a folder on its RD path,
-// invitation accepted), not a service key, the sharer's share role exists, trusts the account's
-// ECS, and its attached policies (default versions) allow the KMS actions on the key.
+// Associated Resource Sharing association of an Active share to the account, its RD or a folder
+// on its RD path, invitation accepted and not expired), not a service key, the key enabled, ECS
+// authorised to use the owner's CMKs (AliyunECSDiskEncryptDefaultRole), the sharer's share role
+// exists, trusts the account's ECS, and its attached policies (default versions) allow the KMS
+// actions on the key.
 #include <algorithm>
 
 #include "emulator/model_state.hpp"
@@ -39,17 +41,41 @@ std::optional<std::string> share_gap(const State& state, const ModelOptions& opt
       if (a.association_type == "Resource" && a.entity_id == resource_id) resource = &a;
     }
     if (resource == nullptr) continue;
+    const std::string share_state = share_status(share, options, now);
+    if (share_state != "Active") {
+      // Deleting or Deleted: every association is going or gone with it.
+      bool reached =
+          std::any_of(share.associations.begin(), share.associations.end(),
+                      [&](const Association& t) { return target_reaches(state, t, uid); });
+      if (reached) waiting.push_back("resource share " + share.id + " is " + share_state);
+      continue;
+    }
     std::string resource_status = association_status(state, share, *resource, options, now);
     for (const auto& t : share.associations) {
       if (!target_reaches(state, t, uid)) continue;
       std::string target_status = association_status(state, share, t, options, now);
       if (resource_status == "Associated" && target_status == "Associated") return std::nullopt;
-      if (t.external && !invitation_accepted(state, share.id, uid)) {
+      const Invitation* inv =
+          t.external ? latest_invitation(state, share.id, t.entity_id) : nullptr;
+      const std::string inv_state = inv != nullptr ? inv->status_at(now) : "";
+      if (t.external && !t.disassociated_at && inv_state == "Pending") {
         waiting.push_back("resource share " + share.id + " waits for " + std::string(uid) +
-                          " to accept its invitation");
+                          " to accept its invitation " + inv->id + " (sent " +
+                          iso_seconds(inv->created) + ", expires " +
+                          iso_seconds(inv->created + kInvitationValidity) + ")");
+      } else if (t.external && !t.disassociated_at &&
+                 (inv_state == "Rejected" || inv_state == "Expired")) {
+        waiting.push_back("resource share " + share.id + ": the invitation to " + std::string(uid) +
+                          " was " + lower(inv_state) +
+                          (inv_state == "Expired" ? " (valid 7 days)" : "") +
+                          "; associate the target again to invite it again");
       } else {
+        std::string why;
+        for (const Association* a : {resource, &t}) {
+          if (a->failed && !a->failure_message.empty()) why += ": " + a->failure_message;
+        }
         waiting.push_back("resource share " + share.id + ": resource " + resource_status +
-                          ", target " + t.entity_id + " " + target_status);
+                          ", target " + t.entity_id + " " + target_status + why);
       }
     }
   }
@@ -74,15 +100,25 @@ json evaluate_access(const State& state, const ModelOptions& options, std::strin
   }
   const Account& owner = *ref.owner;
   json out = {{"resource", resource_id}, {"owner", owner.uid}, {"account", account_uid}};
+  const KmsKey* key = resource_key(owner, ref);
+  // What the owner's own ECS needs as well: a CMK that is enabled and that ECS is authorised to use
+  // (ECS docs: sharing an encrypted resource needs AliyunECSDiskEncryptDefaultRole in addition to
+  // the share role).
+  auto key_gaps = [&] {
+    if (key == nullptr || key->is_service_key()) return;
+    if (key->state != "Enabled") reasons.push_back("KMS key " + key->key_id + " is " + key->state);
+    if (auto gap = disk_encrypt_gap(owner, *key)) reasons.push_back(*gap);
+  };
   if (owner.uid == account_uid) {
-    out["usable"] = true;
+    key_gaps();
+    out["encrypted"] = key != nullptr;
+    out["usable"] = reasons.empty();
     out["reasons"] = reasons;
     return out;
   }
   if (auto gap = share_gap(state, options, owner, ref, account_uid, resource_id, now)) {
     reasons.push_back(*gap);
   }
-  const KmsKey* key = resource_key(owner, ref);
   out["encrypted"] = key != nullptr;
   if (key != nullptr) {
     std::string arn = key_arn(owner, *key);
@@ -92,9 +128,7 @@ json evaluate_access(const State& state, const ModelOptions& options, std::strin
                         " (alias/acs/ecs): resources under a service key cannot be shared; copy "
                         "them with a customer master key");
     } else {
-      if (key->state != "Enabled") {
-        reasons.push_back("KMS key " + key->key_id + " is " + key->state);
-      }
+      key_gaps();
       std::string_view role_name =
           ref.snapshot != nullptr ? wire::kSnapshotShareRole : wire::kImageShareRole;
       const Role* role = find_role(owner, role_name);
@@ -115,14 +149,7 @@ json evaluate_access(const State& state, const ModelOptions& options, std::strin
                             " (neither the account nor *@ecs.aliyuncs.com with its RD id or RD "
                             "path condition)");
         }
-        std::vector<json> documents;
-        for (const auto& a : role->attachments) {
-          const Policy* p = find_policy(owner, a.policy_name, a.policy_type);
-          const PolicyVersion* v = p ? p->default_doc() : nullptr;
-          if (v == nullptr) continue;
-          json doc = json::parse(v->document, nullptr, false);
-          if (!doc.is_discarded()) documents.push_back(std::move(doc));
-        }
+        const std::vector<json> documents = attached_documents(owner, *role);
         auto check = [&](const std::vector<std::string>& actions, const std::string& resource) {
           std::vector<std::string> missing;
           std::vector<std::string> denied;
