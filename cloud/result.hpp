@@ -1,11 +1,10 @@
 #pragma once
-// Result<T>: an expected outside-world failure is a value (STYLE.md "Errors"). Broken invariants
-// assert.
-#include <cassert>
-#include <optional>
+// cloud::Error and cloud::Result<T>: an expected outside-world failure is a value
+// (docs/adr/0004-one-result-convention.md); broken invariants assert.
 #include <string>
-#include <utility>
-#include <variant>
+#include <string_view>
+
+#include "support/result.hpp"
 
 namespace sharekeeper::cloud {
 
@@ -43,55 +42,9 @@ struct Error {
   std::string to_string() const;
 };
 
+// The cloud's results: support::Result (the project's one convention, docs/adr/0004) with the
+// cloud's own error, whose ErrorClass says what to do about it.
 template <class T>
-class [[nodiscard]] Result {
- public:
-  Result(T value)
-      : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT(google-explicit-constructor)
-  Result(Error error)
-      : v_(std::in_place_index<1>, std::move(error)) {}  // NOLINT(google-explicit-constructor)
-
-  bool ok() const { return v_.index() == 0; }
-  explicit operator bool() const { return ok(); }
-  T& value() & {
-    assert(ok());
-    return std::get<0>(v_);
-  }
-  const T& value() const& {
-    assert(ok());
-    return std::get<0>(v_);
-  }
-  T&& value() && {
-    assert(ok());
-    return std::get<0>(std::move(v_));
-  }
-  T* operator->() { return &value(); }
-  const T* operator->() const { return &value(); }
-  T& operator*() & { return value(); }
-  const T& operator*() const& { return value(); }
-  const Error& error() const {
-    assert(!ok());
-    return std::get<1>(v_);
-  }
-
- private:
-  std::variant<T, Error> v_;
-};
-
-template <>
-class [[nodiscard]] Result<void> {
- public:
-  Result() = default;
-  Result(Error error) : e_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
-  bool ok() const { return !e_.has_value(); }
-  explicit operator bool() const { return ok(); }
-  const Error& error() const {
-    assert(!ok());
-    return *e_;
-  }
-
- private:
-  std::optional<Error> e_;
-};
+using Result = support::Result<T, Error>;
 
 }  // namespace sharekeeper::cloud

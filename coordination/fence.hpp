@@ -1,6 +1,6 @@
 #pragma once
 // The fence: the one check every cloud request of an account passes before it leaves this process
-// (FencedTransport calls it; docs/adr/0004-fencing-writes-with-the-lease-deadline.md). A request
+// (FencedTransport calls it; docs/adr/0005-fencing-writes-with-the-lease-deadline.md). A request
 // is admitted only while this replica holds the account's owner key and
 //     now + timeout + margin <= lease_deadline,
 // where lease_deadline is a local, conservative bound on when etcd can expire our lease (the send

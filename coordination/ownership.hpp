@@ -7,7 +7,7 @@
 // Keys (KeyLayout): <prefix>/members/<replica> and <prefix>/owners/<account>, both bound to the
 // replica's lease, so etcd deletes them when the lease expires.
 //
-// The protocol (docs/adr/0004-fencing-writes-with-the-lease-deadline.md):
+// The protocol (docs/adr/0005-fencing-writes-with-the-lease-deadline.md):
 //  - a replica holds one lease, renewed every TTL/3; a fresh lease waits `quarantine` (TTL+margin)
 //    before it joins, so any replica that held accounts under a lease etcd forgot (data loss, a
 //    rebuilt cluster) has passed its own lease deadline before we can take them;

@@ -1,6 +1,6 @@
 #pragma once
 // Every duration of the coordination protocol derives from the lease TTL, so one number
-// (settings.coordination.etcd.leaseTTL) sets them all; docs/adr/0004 proves the fencing bound with
+// (settings.coordination.etcd.leaseTTL) sets them all; docs/adr/0005 proves the fencing bound with
 // exactly these values.
 #include <chrono>
 

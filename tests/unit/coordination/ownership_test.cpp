@@ -1,6 +1,6 @@
 // The ownership machine (sans-I/O) on a manual clock: join, split, leave, handoff, drain, lease
 // lost, etcd unreachable or down, stop, config changes, conflicts. Every 100 ms step checks the
-// safety invariant of docs/adr/0004: a replica's fence admits a request for an account only while
+// safety invariant of docs/adr/0005: a replica's fence admits a request for an account only while
 // that replica's lease holds the account's owner key in the store and the request, with its
 // deadline and the margin, ends before the store can expire the lease.
 #include "coordination/ownership.hpp"
@@ -377,7 +377,7 @@ TEST_F(OwnershipTest, AnOwnerKeyDeletedFromOutsideClosesTheFenceAtTheNextRead) {
   ASSERT_TRUE(run_until([&] { return a.machine.view(now_).owned == all_; }));
   store_.kv.erase(a.machine.keys().owner("acct-1"));
   // Someone else grabs it in the meantime (an operator's etcdctl put, another fleet...). Until a's
-  // next read its fence still admits acct-1: the limit ADR 0004 states (owner keys belong to
+  // next read its fence still admits acct-1: the limit ADR 0005 states (owner keys belong to
   // sharekeeper), so the invariant is not checked for it here.
   const auto other = store_.grant(now_, 60s);
   ASSERT_TRUE(store_.create(a.machine.keys().owner("acct-1"), "intruder", other)->created);
@@ -407,7 +407,7 @@ TEST(OwnershipTiming, EveryDurationFollowsTheTtl) {
   EXPECT_EQ(t.max_request, 5000ms);
   EXPECT_EQ(t.etcd_timeout, 3000ms);
   EXPECT_EQ(t.quarantine, 16500ms);
-  // The write budget survives a renewal period with room for a slow keepalive (ADR 0004):
+  // The write budget survives a renewal period with room for a slow keepalive (ADR 0005):
   // ttl - renew_every - (max_request + margin) > 0.
   for (int s = 3; s <= 300; ++s) {
     const Timing u = timing_for(std::chrono::seconds(s));
