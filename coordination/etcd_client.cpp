@@ -123,6 +123,18 @@ Result<json> parse(std::string_view action, const std::string& body) {
   return j;
 }
 
+// The parsed answer of a call, or its error.
+Result<json> parsed(Result<std::string> body, std::string_view action) {
+  if (!body.ok()) return body.error();
+  return parse(action, *body);
+}
+
+Result<std::int64_t> header_revision(const json& j, std::string_view action) {
+  auto rev = i64(j.value("header", json::object()), "revision");
+  if (!rev) return malformed(action, "header.revision is not an integer");
+  return *rev;
+}
+
 std::string str_i64(std::int64_t v) { return std::to_string(v); }
 
 bool failover(const Error& e) {
@@ -282,9 +294,7 @@ Result<std::string> EtcdClient::call(std::string_view path, const std::string& b
 
 Result<LeaseGrant> EtcdClient::grant(std::chrono::seconds ttl) {
   constexpr std::string_view kPath = "/v3/lease/grant";
-  auto body = call(kPath, json{{"TTL", str_i64(ttl.count())}}.dump());
-  if (!body.ok()) return body.error();
-  auto j = parse(kPath, *body);
+  auto j = parsed(call(kPath, json{{"TTL", str_i64(ttl.count())}}.dump()), kPath);
   if (!j.ok()) return j.error();
   if (auto e = j->value("error", std::string()); !e.empty())
     return etcd_error(kPath, "Etcd.LeaseGrant", ErrorClass::kTransient, e);
@@ -323,13 +333,11 @@ Result<RangeResult> EtcdClient::range(const std::string& begin, const std::strin
   constexpr std::string_view kPath = "/v3/kv/range";
   json req = {{"key", base64_encode(begin)}};
   if (!end.empty()) req["range_end"] = base64_encode(end);
-  auto body = call(kPath, req.dump());
-  if (!body.ok()) return body.error();
-  auto j = parse(kPath, *body);
+  auto j = parsed(call(kPath, req.dump()), kPath);
   if (!j.ok()) return j.error();
   RangeResult out;
-  auto rev = i64(j->value("header", json::object()), "revision");
-  if (!rev) return malformed(kPath, "header.revision is not an integer");
+  auto rev = header_revision(*j, kPath);
+  if (!rev.ok()) return rev.error();
   out.revision = *rev;
   for (const auto& item : j->value("kvs", json::array())) {
     auto kv = parse_kv(item);
@@ -352,14 +360,12 @@ Result<CreateResult> EtcdClient::create_if_absent(const std::string& key, const 
            {{{"key", k}, {"target", "CREATE"}, {"result", "EQUAL"}, {"create_revision", "0"}}})},
       {"success", json::array({{{"request_put", put}}})},
       {"failure", json::array({{{"request_range", {{"key", k}}}}})}};
-  auto body = call(kPath, req.dump());
-  if (!body.ok()) return body.error();
-  auto j = parse(kPath, *body);
+  auto j = parsed(call(kPath, req.dump()), kPath);
   if (!j.ok()) return j.error();
   CreateResult out;
   out.created = j->value("succeeded", false);
-  auto rev = i64(j->value("header", json::object()), "revision");
-  if (!rev) return malformed(kPath, "header.revision is not an integer");
+  auto rev = header_revision(*j, kPath);
+  if (!rev.ok()) return rev.error();
   if (out.created) {
     out.revision =
         *rev;  // the put is the transaction's only write: it created the key at this revision
@@ -388,9 +394,7 @@ Result<bool> EtcdClient::delete_if_created_at(const std::string& key,
                                               {"result", "EQUAL"},
                                               {"create_revision", str_i64(create_revision)}}})},
                     {"success", json::array({{{"request_delete_range", {{"key", k}}}}})}};
-  auto body = call(kPath, req.dump());
-  if (!body.ok()) return body.error();
-  auto j = parse(kPath, *body);
+  auto j = parsed(call(kPath, req.dump()), kPath);
   if (!j.ok()) return j.error();
   return j->value("succeeded", false);
 }
@@ -400,22 +404,16 @@ Result<std::int64_t> EtcdClient::put(const std::string& key, const std::string& 
   constexpr std::string_view kPath = "/v3/kv/put";
   json req = {{"key", base64_encode(key)}, {"value", base64_encode(value)}};
   if (lease != 0) req["lease"] = str_i64(lease);
-  auto body = call(kPath, req.dump());
-  if (!body.ok()) return body.error();
-  auto j = parse(kPath, *body);
+  auto j = parsed(call(kPath, req.dump()), kPath);
   if (!j.ok()) return j.error();
-  auto rev = i64(j->value("header", json::object()), "revision");
-  if (!rev) return malformed(kPath, "header.revision is not an integer");
-  return *rev;
+  return header_revision(*j, kPath);
 }
 
 Result<std::int64_t> EtcdClient::delete_range(const std::string& begin, const std::string& end) {
   constexpr std::string_view kPath = "/v3/kv/deleterange";
   json req = {{"key", base64_encode(begin)}};
   if (!end.empty()) req["range_end"] = base64_encode(end);
-  auto body = call(kPath, req.dump());
-  if (!body.ok()) return body.error();
-  auto j = parse(kPath, *body);
+  auto j = parsed(call(kPath, req.dump()), kPath);
   if (!j.ok()) return j.error();
   auto deleted = i64(*j, "deleted");
   if (!deleted) return malformed(kPath, "deleted is not an integer");

@@ -60,8 +60,7 @@ void EtcdCoordinator::stop(std::chrono::milliseconds timeout) {
 
 void EtcdCoordinator::set_accounts(const std::vector<std::string>& accounts) {
   std::lock_guard lock(mu_);
-  machine_.set_accounts(std::set<std::string>(accounts.begin(), accounts.end()),
-                        SteadyClock::now());
+  machine_.set_accounts(std::set<std::string>(accounts.begin(), accounts.end()), lease_clock_now());
   cv_.notify_all();
 }
 
@@ -96,7 +95,7 @@ CoordinationView EtcdCoordinator::view_locked(Time now) const {
 
 CoordinationView EtcdCoordinator::view() const {
   std::lock_guard lock(mu_);
-  return view_locked(SteadyClock::now());
+  return view_locked(lease_clock_now());
 }
 
 void EtcdCoordinator::emit(std::vector<OwnershipMachine::Event> events,
@@ -125,7 +124,7 @@ void EtcdCoordinator::step_done_locked(Time now) {
 
 void EtcdCoordinator::failed(const Action& a, const cloud::Error& e,
                              std::unique_lock<std::mutex>& lock) {
-  machine_.on_failure(SteadyClock::now(), a.kind, a.account);
+  machine_.on_failure(lease_clock_now(), a.kind, a.account);
   if (failing_[a.kind]) return;
   failing_[a.kind] = true;
   emit({{"etcd_error", a.account, std::string(to_string(a.kind)) + ": " + e.to_string()}}, lock);
@@ -139,7 +138,7 @@ void EtcdCoordinator::succeeded(Action::Kind k, std::unique_lock<std::mutex>& lo
 }
 
 void EtcdCoordinator::perform(const Action& a, std::unique_lock<std::mutex>& lock) {
-  const Time sent = SteadyClock::now();
+  const Time sent = lease_clock_now();
   lock.unlock();
   switch (a.kind) {
     case Action::Kind::kGrant: {
@@ -162,9 +161,9 @@ void EtcdCoordinator::perform(const Action& a, std::unique_lock<std::mutex>& loc
       lock.lock();
       if (!r.ok()) return failed(a, r.error(), lock);
       if (a.kind == Action::Kind::kJoin)
-        machine_.on_join(SteadyClock::now(), *r);
+        machine_.on_join(lease_clock_now(), *r);
       else
-        machine_.on_acquire(SteadyClock::now(), a.account, *r);
+        machine_.on_acquire(lease_clock_now(), a.account, *r);
       return succeeded(a.kind, lock);
     }
     case Action::Kind::kPoll: {
@@ -179,7 +178,7 @@ void EtcdCoordinator::perform(const Action& a, std::unique_lock<std::mutex>& loc
       auto r = client_->delete_if_created_at(a.key, a.create_revision);
       lock.lock();
       if (!r.ok()) return failed(a, r.error(), lock);
-      machine_.on_release(SteadyClock::now(), a.account);
+      machine_.on_release(lease_clock_now(), a.account);
       return succeeded(a.kind, lock);
     }
     case Action::Kind::kRevoke: {
@@ -200,17 +199,18 @@ void EtcdCoordinator::drive() {
   std::unique_lock lock(mu_);
   const auto idle = [this](const std::string& account) { return fence_->in_flight(account) == 0; };
   while (!abandon_) {
-    const Time now = SteadyClock::now();
+    const Time now = lease_clock_now();
     const Action a = machine_.next(now, idle);
     step_done_locked(now);
     emit(machine_.take_events(), lock);
     if (a.kind == Action::Kind::kDone) break;
     if (a.kind == Action::Kind::kWait) {
-      if (a.until > now) cv_.wait_until(lock, a.until);
+      // A relative wait: the condition variable's clock is not the lease clock.
+      if (a.until > now) cv_.wait_for(lock, a.until - now);
       continue;
     }
     perform(a, lock);
-    step_done_locked(SteadyClock::now());
+    step_done_locked(lease_clock_now());
     emit(machine_.take_events(), lock);
   }
   // Whatever happened, nothing more goes out under this replica's name.

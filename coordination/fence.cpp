@@ -1,9 +1,18 @@
 #include "coordination/fence.hpp"
 
+#include <time.h>
+
 #include <algorithm>
 #include <cassert>
 
 namespace sharekeeper::coordination {
+
+Time lease_clock_now() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_BOOTTIME, &ts);
+  return Time(std::chrono::duration_cast<SteadyClock::duration>(
+      std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec)));
+}
 
 Timing timing_for(std::chrono::seconds ttl) {
   Timing t;
@@ -30,7 +39,7 @@ const char* to_string(Fence::Verdict v) {
 
 Fence::Fence(Millis margin, Millis max_request, Now now)
     : margin_(margin), max_request_(max_request), now_(std::move(now)) {
-  if (!now_) now_ = [] { return SteadyClock::now(); };
+  if (!now_) now_ = [] { return lease_clock_now(); };
 }
 
 void Fence::update(FenceState state) {

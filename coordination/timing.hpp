@@ -21,4 +21,10 @@ struct Timing {
 
 Timing timing_for(std::chrono::seconds ttl);
 
+// The clock lease deadlines are measured on: CLOCK_BOOTTIME, which, unlike CLOCK_MONOTONIC
+// (steady_clock), keeps counting while the host is suspended, so a replica waking from a suspend
+// sees its lease as expired instead of trusting a deadline that real time has passed. Returned as a
+// steady_clock time point (a different epoch: never compare it with steady_clock::now()).
+Time lease_clock_now();
+
 }  // namespace sharekeeper::coordination

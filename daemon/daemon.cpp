@@ -102,6 +102,7 @@ void Daemon::publish_ownership(const config::DesiredState& desired) {
     published_owned_ = owned;
   }
   Metrics::CoordinationCounts counts;
+  counts.ready = v.ready;
   counts.members = v.members.size();
   counts.renewals_ok = v.renewals_ok;
   counts.renewals_failed = v.renewals_failed;

@@ -164,6 +164,8 @@ struct Metrics::Impl {
   struct Coordination {
     Family<Gauge>* owned = nullptr;
     Family<Gauge>* members = nullptr;
+    Family<Gauge>* ready = nullptr;
+    Gauge* ready_gauge = nullptr;
     Family<Counter>* renewals = nullptr;
     Family<Counter>* handoffs = nullptr;
     std::map<std::string, Gauge*> owned_series;
@@ -342,6 +344,12 @@ void Metrics::set_coordination(const std::set<std::string>& owned,
                       .Name("sharekeeper_coordination_members")
                       .Help("Live replicas, as this replica last read them from etcd")
                       .Register(*impl_->registry);
+    c->ready =
+        &prometheus::BuildGauge()
+             .Name("sharekeeper_coordination_ready")
+             .Help("1 while coordination lets this replica write (a member, lease time left)")
+             .Register(*impl_->registry);
+    c->ready_gauge = &c->ready->Add({});
     c->renewals = &prometheus::BuildCounter()
                        .Name("sharekeeper_coordination_lease_renewals_total")
                        .Help("etcd lease renewals by result (lost: etcd no longer knew the lease)")
@@ -372,15 +380,16 @@ void Metrics::set_coordination(const std::set<std::string>& owned,
     c.owned_series.emplace(a, g);
   }
   c.members_gauge->Set(static_cast<double>(counts.members));
+  c.ready_gauge->Set(counts.ready ? 1 : 0);
   // Counters only move forward: advance each to the coordinator's cumulative count.
+  auto advance = [](Counter* counter, std::uint64_t total) {
+    const double have = counter->Value();
+    if (static_cast<double>(total) > have) counter->Increment(static_cast<double>(total) - have);
+  };
   const std::uint64_t totals[] = {counts.renewals_ok, counts.renewals_failed, counts.renewals_lost};
-  for (std::size_t i = 0; i < std::size(kRenewalResults); ++i) {
-    const double have = c.renewal_counters[i]->Value();
-    if (static_cast<double>(totals[i]) > have)
-      c.renewal_counters[i]->Increment(static_cast<double>(totals[i]) - have);
-  }
-  if (static_cast<double>(counts.handoffs) > c.handoff_counter->Value())
-    c.handoff_counter->Increment(static_cast<double>(counts.handoffs) - c.handoff_counter->Value());
+  for (std::size_t i = 0; i < std::size(kRenewalResults); ++i)
+    advance(c.renewal_counters[i], totals[i]);
+  advance(c.handoff_counter, counts.handoffs);
 }
 
 std::string Metrics::serialize() const {

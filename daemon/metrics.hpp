@@ -45,8 +45,10 @@ class Metrics {
   // none of these series. `owned`: sharekeeper_account_owned{account} 1 for each, the series of
   // accounts no longer owned removed. The cumulative counts advance
   // sharekeeper_coordination_lease_renewals_total{result="success|failure|lost"} and
-  // sharekeeper_account_handoffs_total (accounts this replica took over) to those values.
+  // sharekeeper_account_handoffs_total (accounts this replica took over) to those values;
+  // sharekeeper_coordination_ready is 1 while coordination lets this replica write.
   struct CoordinationCounts {
+    bool ready = false;  // sharekeeper_coordination_ready
     std::size_t members = 0;
     std::uint64_t renewals_ok = 0, renewals_failed = 0, renewals_lost = 0;
     std::uint64_t handoffs = 0;

@@ -7,7 +7,8 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 pkgs=(build-essential cmake ninja-build ccache mold pkg-config openssl git
       libboost1.81-dev libssl-dev libyaml-cpp-dev nlohmann-json3-dev prometheus-cpp-dev
       libgtest-dev libgmock-dev libbenchmark-dev libspdlog-dev libfmt-dev libcli11-dev
-      clang libclang-rt-14-dev clang-format clang-tidy prometheus curl procps python3)
+      clang libclang-rt-14-dev clang-format clang-tidy prometheus curl procps python3
+      etcd-server etcd-client)
 # Node.js >= 18 and npm are needed by tests/compat; the machine image ships them, apt only when absent.
 command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)
@@ -15,6 +16,9 @@ missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# etcd-server and etcd-client: the coordination tests start their own etcd on free loopback ports in
+# a temp dir (tests/integration/coordination); an etcd.service the package may start on the default
+# ports 2379/2380 does not disturb them.
 if [ ${#missing[@]} -gt 0 ]; then
   echo "install-deps: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive

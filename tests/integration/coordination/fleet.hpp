@@ -149,15 +149,19 @@ class Fleet {
   void start(const std::string& name) {
     const fs::path d = dir_ / name;
     fs::create_directories(d);
+    // Keep the log of an earlier process of this replica (the harness truncates it on start).
+    if (fs::exists(d / "daemon.err"))
+      fs::rename(d / "daemon.err", d / ("daemon." + std::to_string(++restarts_) + ".err"));
     write_file_atomic(d / "config.yaml", config_);
     replicas_[name] = std::make_unique<Daemon>(
         d, emulator_->url, std::vector<std::string>{"--replica-id", name}, env_);
   }
-  void kill(const std::string& name) {
+  // SIGKILL (or another signal: SIGTERM is a graceful stop that hands the accounts back).
+  void kill(const std::string& name, int signo = SIGKILL) {
     auto it = replicas_.find(name);
     if (it == replicas_.end()) return;
-    it->second->proc->signal(SIGKILL);
-    it->second->proc->wait(std::chrono::seconds(10));
+    it->second->proc->signal(signo);
+    it->second->proc->wait(std::chrono::seconds(30));
     replicas_.erase(it);
   }
   void stop_all() {
@@ -304,6 +308,7 @@ class Fleet {
   Emulator& emulator() { return *emulator_; }
   const Options& options() const { return options_; }
   std::string logs(const std::string& name) { return replicas_.at(name)->logs(); }
+  const fs::path& dir() const { return dir_; }
 
  private:
   fs::path dir_;
@@ -316,6 +321,7 @@ class Fleet {
   std::map<std::string, std::string> env_;
   std::map<std::string, std::unique_ptr<Daemon>> replicas_;
   std::unique_ptr<cloud::HttpsTransport> admin_;
+  int restarts_ = 0;
 };
 
 }  // namespace sharekeeper::coordination::testing

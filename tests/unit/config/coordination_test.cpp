@@ -2,6 +2,8 @@
 // rule with its exact file:line:col.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
 #include <string>
 
 #include "config/loader.hpp"
@@ -171,6 +173,47 @@ TEST(Coordination, EveryMistakeIsReportedWhereItIs) {
     EXPECT_EQ(hit->where.line, c.line) << c.rule << "\n" << dump(r);
     EXPECT_EQ(hit->where.column, c.column) << c.rule << "\n" << dump(r);
   }
+}
+
+// The config inside a Kubernetes manifest's ConfigMap (`config.yaml: |` block), dedented.
+std::string configmap_config(const std::string& manifest_path) {
+  std::ifstream in(manifest_path);
+  std::string line, out;
+  std::size_t indent = std::string::npos;
+  bool inside = false;
+  while (std::getline(in, line)) {
+    if (!inside) {
+      inside = line.find("config.yaml: |") != std::string::npos;
+      continue;
+    }
+    const auto first = line.find_first_not_of(' ');
+    if (first == std::string::npos) {
+      out += "\n";
+      continue;
+    }
+    if (indent == std::string::npos) indent = first;
+    if (first < indent) break;
+    out += line.substr(indent) + "\n";
+  }
+  return out;
+}
+
+TEST(Coordination, TheDeployManifestsCarryValidConfigs) {
+  const std::string dir = std::string(SHAREKEEPER_SOURCE_DIR) + "/deploy/kubernetes/";
+  auto single = load_sources({{"sharekeeper.yaml", configmap_config(dir + "sharekeeper.yaml")}});
+  ASSERT_TRUE(single.ok()) << dump(single);
+  EXPECT_FALSE(single.state->settings.coordination.has_value());
+  auto replicated = load_sources(
+      {{"sharekeeper-replicated.yaml", configmap_config(dir + "sharekeeper-replicated.yaml")}});
+  ASSERT_TRUE(replicated.ok()) << dump(replicated);
+  ASSERT_TRUE(replicated.state->settings.coordination.has_value());
+  EXPECT_EQ(replicated.state->settings.coordination->etcd.endpoints.size(), 3u);
+  std::ifstream in(dir + "sharekeeper-replicated.yaml");
+  const std::string manifest((std::istreambuf_iterator<char>(in)),
+                             std::istreambuf_iterator<char>());
+  EXPECT_NE(manifest.find("replicas: 3"), std::string::npos);
+  EXPECT_NE(manifest.find("kind: PodDisruptionBudget"), std::string::npos);
+  EXPECT_NE(manifest.find("- --replica-id"), std::string::npos);
 }
 
 TEST(Coordination, ThePasswordIsNeverEchoed) {

@@ -183,6 +183,7 @@ TEST(DaemonCoordination, OnlyOwnedAccountsRunAndAreServed) {
   EXPECT_EQ(metric(m, "sharekeeper_coordination_members"), 2.0);
   EXPECT_EQ(metric(m, R"(sharekeeper_coordination_lease_renewals_total{result="success"})"), 3.0);
   EXPECT_EQ(metric(m, "sharekeeper_account_handoffs_total"), 1.0);
+  EXPECT_EQ(metric(m, "sharekeeper_coordination_ready"), 1.0);
   EXPECT_FALSE(
       metric(m, R"(sharekeeper_reconcile_total{account="b",result="success"})").has_value());
   const auto s = json::parse(http_request(port, "GET", "/status").body);
@@ -212,6 +213,8 @@ TEST(DaemonCoordination, OnlyOwnedAccountsRunAndAreServed) {
   EXPECT_EQ(r.status, 503);
   EXPECT_NE(r.body.find("is etcd reachable"), std::string::npos) << r.body;
   EXPECT_EQ(http_request(port, "GET", "/healthz").status, 200);
+  EXPECT_EQ(metric(http_request(port, "GET", "/metrics").body, "sharekeeper_coordination_ready"),
+            0.0);
 
   d.request_stop();
   EXPECT_TRUE(d.run_until_stopped());
