@@ -283,7 +283,16 @@ Result<std::string> EtcdClient::call(std::string_view path, const std::string& b
       continue;
     }
     last = e;
-    if (!failover(e) || std::chrono::steady_clock::now() >= deadline) return e;
+    if (!failover(e) || std::chrono::steady_clock::now() >= deadline) {
+      // A member that accepts connections but does not answer (hung, partitioned, overloaded) used
+      // up this call's deadline: the next call starts at the next member.
+      if (e.code == "Transport.Timeout" || e.code == "Transport.Reset" || failover(e)) {
+        std::lock_guard lock(mu_);
+        current_ = (current_ + 1) % endpoints_.size();
+        token_.clear();
+      }
+      return e;
+    }
     ++tried;
     std::lock_guard lock(mu_);
     current_ = (current_ + 1) % endpoints_.size();

@@ -158,6 +158,21 @@ TEST_F(EtcdClientTest, AHungEtcdFailsTheCallAtItsDeadline) {
   EXPECT_TRUE(daemon::testing::eventually([&] { return c->grant(5s).ok(); }, 10s));
 }
 
+TEST_F(EtcdClientTest, AMemberThatStopsAnsweringIsLeftAtTheNextCall) {
+  EtcdServer other(dir_.path / "other");
+  auto c = client_for({etcd_->endpoint(), other.endpoint()}, {}, {}, {}, 700ms);
+  ASSERT_TRUE(c->grant(5s).ok());
+  EXPECT_EQ(c->current_endpoint(), etcd_->endpoint());
+  etcd_->pause();  // accepts connections, answers nothing
+  auto hung = c->grant(5s);
+  ASSERT_FALSE(hung.ok());
+  EXPECT_EQ(hung.error().code, "Transport.Timeout") << hung.error().to_string();
+  auto next = c->grant(5s);
+  etcd_->resume();
+  ASSERT_TRUE(next.ok()) << next.error().to_string();
+  EXPECT_EQ(c->current_endpoint(), other.endpoint());
+}
+
 TEST_F(EtcdClientTest, AuthenticatesWithAUserAndAPassword) {
   if (!testing::etcdctl_binary()) GTEST_SKIP() << "etcdctl (etcd-client) is not installed";
   ASSERT_EQ(etcd_->ctl("user add root:rootpw"), 0);

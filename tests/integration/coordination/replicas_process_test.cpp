@@ -232,3 +232,66 @@ TEST_F(ReplicasTest, WithEtcdGoneNoReplicaWritesAfterItsLeaseCouldExpireAndAllCo
 
 }  // namespace
 }  // namespace sharekeeper::coordination::testing
+
+namespace sharekeeper::coordination::testing {
+namespace {
+
+// A reload may change anything but the coordination block, which needs a restart.
+TEST(ReplicaConfig, AReloadThatChangesCoordinationIsRejectedAndTheReplicaKeepsRunning) {
+  SK_REQUIRE_ETCD();
+  daemon::testing::TempDir dir;
+  Fleet::Options o;
+  o.accounts = 2;
+  o.ttl_seconds = 3;
+  o.interval = "1h";
+  Fleet fleet(dir.path, o);
+  fleet.start("solo");
+  ASSERT_TRUE(daemon::testing::eventually(
+      [&] { return fleet.replica("solo").get("/readyz").status == 200; }, 30s));
+  const fs::path config = dir.path / "solo" / "config.yaml";
+  std::string text = daemon::testing::read_file(config);
+  const auto at = text.find("leaseTTL: 3s");
+  ASSERT_NE(at, std::string::npos);
+  text.replace(at, 12, "leaseTTL: 4s");
+  write_file_atomic(config, text);
+  ASSERT_TRUE(daemon::testing::eventually(
+      [&] {
+        return daemon::testing::metric(fleet.replica("solo").get("/metrics").body,
+                                       R"(sharekeeper_config_reloads_total{result="rejected"})")
+                   .value_or(0) >= 1;
+      },
+      20s));
+  const auto st = json::parse(fleet.replica("solo").get("/status").body);
+  const std::string diag = st["config"]["lastReload"]["diagnostics"].dump();
+  EXPECT_NE(diag.find("settings.coordination cannot change while sharekeeper runs"),
+            std::string::npos)
+      << diag;
+  EXPECT_NE(diag.find("config.yaml:5:3"), std::string::npos) << diag;  // the coordination key
+  EXPECT_EQ(fleet.replica("solo").get("/readyz").status, 200);
+  EXPECT_EQ(st["coordination"]["owned"].size(), 2u);
+}
+
+TEST(ReplicaCli, RunOnceWithCoordinationAndABadReplicaIdAreRefused) {
+  daemon::testing::TempDir dir;
+  const auto accounts = sharer_accounts(1);
+  write_file_atomic(dir.path / "config.yaml",
+                    fleet_config(accounts, "http://127.0.0.1:1", 3, "1h"));
+  auto run = [&](std::vector<std::string> extra) {
+    std::vector<std::string> argv{
+        SK_DAEMON_BIN, "run", "-c", (dir.path / "config.yaml").string(), "--listen", "127.0.0.1:0"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    daemon::testing::Process p(argv, dir.path / "out", dir.path / "err");
+    const auto rc = p.wait(20s);
+    return std::make_pair(rc.value_or(-1), daemon::testing::read_file(dir.path / "err"));
+  };
+  auto [rc, err] = run({"--once"});
+  EXPECT_EQ(rc, 1);
+  EXPECT_NE(err.find("run --once cannot be used with settings.coordination"), std::string::npos)
+      << err;
+  std::tie(rc, err) = run({"--replica-id", "bad/id"});
+  EXPECT_EQ(rc, 1);
+  EXPECT_NE(err.find("--replica-id must be"), std::string::npos) << err;
+}
+
+}  // namespace
+}  // namespace sharekeeper::coordination::testing
