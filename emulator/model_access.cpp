@@ -1,8 +1,9 @@
 // GET /_emulator/access: can this account really use that shared snapshot or image? Every unmet
 // prerequisite of DESIGN.md §1 is one reason: shared to it (image share permission, or an
 // Associated Resource Sharing association to the account, its RD or a folder on its RD path,
-// invitation accepted), not a service key, the sharer's share role exists, trusts the account's
-// ECS, and its attached policies (default versions) allow the KMS actions on the key.
+// invitation accepted), not a service key, the key enabled, ECS authorised to use the owner's CMKs
+// (AliyunECSDiskEncryptDefaultRole), the sharer's share role exists, trusts the account's ECS, and
+// its attached policies (default versions) allow the KMS actions on the key.
 #include <algorithm>
 
 #include "emulator/model_state.hpp"
@@ -74,15 +75,25 @@ json evaluate_access(const State& state, const ModelOptions& options, std::strin
   }
   const Account& owner = *ref.owner;
   json out = {{"resource", resource_id}, {"owner", owner.uid}, {"account", account_uid}};
+  const KmsKey* key = resource_key(owner, ref);
+  // What the owner's own ECS needs as well: a CMK that is enabled and that ECS is authorised to use
+  // (ECS docs: sharing an encrypted resource needs AliyunECSDiskEncryptDefaultRole in addition to
+  // the share role).
+  auto key_gaps = [&] {
+    if (key == nullptr || key->is_service_key()) return;
+    if (key->state != "Enabled") reasons.push_back("KMS key " + key->key_id + " is " + key->state);
+    if (auto gap = disk_encrypt_gap(owner, *key)) reasons.push_back(*gap);
+  };
   if (owner.uid == account_uid) {
-    out["usable"] = true;
+    key_gaps();
+    out["encrypted"] = key != nullptr;
+    out["usable"] = reasons.empty();
     out["reasons"] = reasons;
     return out;
   }
   if (auto gap = share_gap(state, options, owner, ref, account_uid, resource_id, now)) {
     reasons.push_back(*gap);
   }
-  const KmsKey* key = resource_key(owner, ref);
   out["encrypted"] = key != nullptr;
   if (key != nullptr) {
     std::string arn = key_arn(owner, *key);
@@ -92,9 +103,7 @@ json evaluate_access(const State& state, const ModelOptions& options, std::strin
                         " (alias/acs/ecs): resources under a service key cannot be shared; copy "
                         "them with a customer master key");
     } else {
-      if (key->state != "Enabled") {
-        reasons.push_back("KMS key " + key->key_id + " is " + key->state);
-      }
+      key_gaps();
       std::string_view role_name =
           ref.snapshot != nullptr ? wire::kSnapshotShareRole : wire::kImageShareRole;
       const Role* role = find_role(owner, role_name);
@@ -115,14 +124,7 @@ json evaluate_access(const State& state, const ModelOptions& options, std::strin
                             " (neither the account nor *@ecs.aliyuncs.com with its RD id or RD "
                             "path condition)");
         }
-        std::vector<json> documents;
-        for (const auto& a : role->attachments) {
-          const Policy* p = find_policy(owner, a.policy_name, a.policy_type);
-          const PolicyVersion* v = p ? p->default_doc() : nullptr;
-          if (v == nullptr) continue;
-          json doc = json::parse(v->document, nullptr, false);
-          if (!doc.is_discarded()) documents.push_back(std::move(doc));
-        }
+        const std::vector<json> documents = attached_documents(owner, *role);
         auto check = [&](const std::vector<std::string>& actions, const std::string& resource) {
           std::vector<std::string> missing;
           std::vector<std::string> denied;

@@ -354,6 +354,11 @@ const std::vector<Policy>& system_policies() {
     v.push_back(system_policy("AliyunOSSFullAccess", "管理对象存储服务（OSS）权限", doc("oss:*")));
     v.push_back(system_policy("AliyunResourceSharingFullAccess", "管理资源共享的权限",
                               doc("resourcesharing:*")));
+    // Attached to AliyunECSDiskEncryptDefaultRole ("加密云盘所需的权限"). Its real document was not
+    // found in any public source; this one grants the KMS actions ECS needs on any key.
+    v.push_back(system_policy(
+        "AliyunECSDiskEncryptRolePolicy", "加密云盘所需的权限",
+        R"({"Version":"1","Statement":[{"Action":["kms:List*","kms:Describe*","kms:Encrypt","kms:Decrypt","kms:GenerateDataKey"],"Resource":"*","Effect":"Allow"}]})"));
     return v;
   }();
   return policies;

@@ -457,6 +457,7 @@ ApiResponse ecs_call(State& state, const ModelOptions& options, const ApiCall& c
   if (call.action == "DescribeImages") return describe_images(c);
   if (call.action == "DescribeImageSharePermission") return describe_image_share_permission(c);
   if (call.action == "ModifyImageSharePermission") return modify_image_share_permission(c);
+  if (call.action == "CopySnapshot") return ecs_disks_call(state, options, call);
   fail(404, "InvalidAction.NotFound",
        "Specified api is not found, please check your url and method.");
 }

@@ -1,6 +1,7 @@
 // KMS (cloud-api.md §6): DescribeKey (by id, alias or ARN), ListKeys with Filters incl.
-// CreatorType, ListAliases, ListAliasesByKeyId. KMS is regional: the region is RegionId, else the
-// one in the Host (kms.<region>.aliyuncs.com), else every region of the account.
+// CreatorType, ListAliases, ListAliasesByKeyId, DisableKey and EnableKey. KMS is regional: the
+// region is RegionId, else the one in the Host (kms.<region>.aliyuncs.com), else every region of
+// the account.
 #include <algorithm>
 
 #include "emulator/model_state.hpp"
@@ -13,7 +14,7 @@ using nlohmann::json;
 
 struct Ctx {
   const ApiCall& call;
-  const Account& acc;
+  Account& acc;
   std::string region;  // empty: all regions
 };
 
@@ -30,16 +31,16 @@ std::string region_of_call(const ApiCall& call) {
   return "";
 }
 
-std::vector<const KmsKey*> keys_in_scope(const Ctx& c) {
-  std::vector<const KmsKey*> out;
-  for (const auto& [name, r] : c.acc.regions) {
+std::vector<KmsKey*> keys_in_scope(const Ctx& c) {
+  std::vector<KmsKey*> out;
+  for (auto& [name, r] : c.acc.regions) {
     if (!c.region.empty() && name != c.region) continue;
-    for (const auto& k : r.kms_keys) out.push_back(&k);
+    for (auto& k : r.kms_keys) out.push_back(&k);
   }
   return out;
 }
 
-const KmsKey& resolve_key(const Ctx& c, const std::string& ref) {
+KmsKey& resolve_key(const Ctx& c, const std::string& ref) {
   std::string id = ref;
   bool is_alias = ref.rfind("alias/", 0) == 0;
   if (ref.rfind("acs:kms:", 0) == 0) {
@@ -62,7 +63,7 @@ const KmsKey& resolve_key(const Ctx& c, const std::string& ref) {
       fail(400, "InvalidParameter", "The KeyId is not a valid ARN.");
     }
   }
-  for (const KmsKey* k : keys_in_scope(c)) {
+  for (KmsKey* k : keys_in_scope(c)) {
     if (!is_alias && k->key_id == id) return *k;
     if (is_alias && std::find(k->aliases.begin(), k->aliases.end(), id) != k->aliases.end()) {
       return *k;
@@ -183,6 +184,26 @@ ApiResponse aliases(const Ctx& c, const KmsKey* only) {
                      {"Aliases", {{"Alias", list}}}});
 }
 
+// DisableKey / EnableKey. KMS's key-state table ("Impact of CMK states on API calls"): both succeed
+// on an Enabled or Disabled key (so repeating one is harmless) and answer
+// Rejected.StateModifiedFailed (409) on a key PendingDeletion or PendingImport. Service keys are
+// managed by their cloud service and read-only to the account; the exact error for changing one is
+// not documented, so the emulator answers the generic KMS Forbidden.NoPermission (403).
+ApiResponse set_key_state(const Ctx& c, const char* target) {
+  KmsKey& k = resolve_key(c, required_param(c.call, "KeyId"));
+  if (k.is_service_key()) {
+    fail(403, "Forbidden.NoPermission",
+         "This operation is forbidden by permission system: " + k.key_id +
+             " is a service key, managed by its cloud service.");
+  }
+  if (k.state != "Enabled" && k.state != "Disabled") {
+    fail(409, "Rejected.StateModifiedFailed",
+         "Keystate modified failed: the key is " + k.state + ".");
+  }
+  k.state = target;
+  return ok(c.call);
+}
+
 }  // namespace
 
 ApiResponse kms_call(State& state, const ModelOptions&, const ApiCall& call) {
@@ -193,6 +214,8 @@ ApiResponse kms_call(State& state, const ModelOptions&, const ApiCall& call) {
   if (call.action == "ListAliasesByKeyId") {
     return aliases(c, &resolve_key(c, required_param(call, "KeyId")));
   }
+  if (call.action == "DisableKey") return set_key_state(c, "Disabled");
+  if (call.action == "EnableKey") return set_key_state(c, "Enabled");
   fail(404, "InvalidAction.NotFound",
        "Specified api is not found, please check your url and method.");
 }

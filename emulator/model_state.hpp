@@ -274,6 +274,13 @@ ApiResponse sts_call(State& state, const ModelOptions& options, const ApiCall& c
 ApiResponse ecs_call(State& state, const ModelOptions& options, const ApiCall& call);
 ApiResponse kms_call(State& state, const ModelOptions& options, const ApiCall& call);
 ApiResponse resource_sharing_call(State& state, const ModelOptions& options, const ApiCall& call);
+// ECS calls that use the account's KMS keys (model_ecs_disks.cpp): CopySnapshot.
+ApiResponse ecs_disks_call(State& state, const ModelOptions& options, const ApiCall& call);
+// Why ECS cannot use `key` of `acc` (AliyunECSDiskEncryptDefaultRole missing, not trusting
+// ecs.aliyuncs.com, or its policies not allowing the key), or nullopt; service keys need no role.
+std::optional<std::string> disk_encrypt_gap(const Account& acc, const KmsKey& key);
+// The parsed default versions of the policies attached to `role`.
+std::vector<nlohmann::json> attached_documents(const Account& acc, const Role& role);
 
 // Resource Sharing association status at `now` (Associating -> Associated after the delay).
 std::string association_status(const State& state, const ResourceShare& share, const Association& a,

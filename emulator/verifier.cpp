@@ -90,10 +90,14 @@ const std::map<std::string_view, std::set<std::string_view>>& catalogue() {
       {"ecs",
        {"DescribeSnapshots", "DescribeImages", "DescribeImageSharePermission",
         "ModifyImageSharePermission", "DescribeRegions", "DescribeDisks", "TagResources",
-        "UntagResources", "ListTagResources"}},
+        "UntagResources", "ListTagResources",
+        // KMS keys used by ECS (model_ecs_disks.cpp)
+        "CopySnapshot"}},
       {"kms",
        {"DescribeKey", "ListKeys", "ListAliases", "ListAliasesByKeyId", "ListResourceTags",
-        "TagResource", "UntagResource", "DescribeRegions"}},
+        "TagResource", "UntagResource", "DescribeRegions",
+        // key state (model_kms.cpp)
+        "DisableKey", "EnableKey"}},
       {"resourcesharing",
        {"CreateResourceShare", "UpdateResourceShare", "DeleteResourceShare",
         "AssociateResourceShare", "DisassociateResourceShare", "ListResourceShareAssociations",

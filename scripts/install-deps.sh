@@ -8,7 +8,10 @@ pkgs=(build-essential cmake ninja-build ccache mold pkg-config openssl git
       libboost1.81-dev libssl-dev libyaml-cpp-dev nlohmann-json3-dev prometheus-cpp-dev
       libgtest-dev libgmock-dev libbenchmark-dev libspdlog-dev libfmt-dev libcli11-dev
       clang libclang-rt-14-dev clang-format clang-tidy prometheus curl procps python3
-      etcd-server etcd-client)
+      dpkg-dev systemd python3-yaml jq etcd-server etcd-client)
+# dpkg-dev: dpkg-shlibdeps derives the .deb's Depends (scripts/package.sh); systemd: systemd-analyze
+# verify of the packaged unit (tests/package); python3-yaml and jq: the GitOps recipe's test and its
+# GitHub snippet (tests/gitops). CPack writes the .deb itself with root ownership: no fakeroot needed.
 # Node.js >= 18 and npm are needed by tests/compat; the machine image ships them, apt only when absent.
 command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
 command -v npm >/dev/null 2>&1 || pkgs+=(npm)

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Every test: installs what the project needs (apt + npm), builds with -Werror and runs ctest -j2, then
+# builds the Debian package from the release preset and installs, checks and purges it (as root), then
 # builds the AddressSanitizer+UBSan variant and runs its tests, then fuzzes the config loader for 60 s
 # and the policy parser, error redactor and HTTP router for 20 s each. Exit code: 0 only when everything passed.
+#   SHAREKEEPER_SKIP_PACKAGE=1   skip the package build and its install test
 #   SHAREKEEPER_SKIP_ASAN=1   skip the sanitizer build (quick local runs)
 #   SHAREKEEPER_SKIP_FUZZ=1   skip the libFuzzer runs (SHAREKEEPER_FUZZ_SECONDS: the config loader's share, 60)
 set -euo pipefail
@@ -19,6 +21,15 @@ cmake --build --preset ci -j "$jobs"
 echo "== tests (ci preset)"
 ctest --preset ci
 
+if [ "${SHAREKEEPER_SKIP_PACKAGE:-0}" != "1" ]; then
+  # The release build is most of this stage's cost (ccache makes a rebuild cheap); the install test is
+  # a few seconds. tests/package/package_test.sh says why it installs into the machine itself.
+  echo "== package (release preset: .deb, then dpkg -i, checks, dpkg --purge)"
+  package_start=$(date +%s)
+  deb=$(SHAREKEEPER_JOBS=$jobs bash scripts/package.sh | tail -1)
+  bash tests/package/package_test.sh "$deb"
+  echo "== package stage took $(( $(date +%s) - package_start )) s"
+fi
 if [ "${SHAREKEEPER_SKIP_ASAN:-0}" != "1" ]; then
   echo "== build (asan preset: AddressSanitizer + UndefinedBehaviorSanitizer)"
   cmake --preset asan >/dev/null

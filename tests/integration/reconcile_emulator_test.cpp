@@ -59,6 +59,11 @@ nlohmann::json seed() {
                       {"images", json::array({{{"imageId", kImage},
                                                {"snapshotIds", json::array({kImageSnap})},
                                                {"tags", json::object()}}})}}}}}};
+  // ECS may use the account's CMKs: the emulator's access evaluator checks this role.
+  account["roles"] = json::parse(R"([{"name": "AliyunECSDiskEncryptDefaultRole",
+    "trustPolicy": {"Version": "1", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                    "Principal": {"Service": ["ecs.aliyuncs.com"]}}]},
+    "policies": [{"name": "AliyunECSDiskEncryptRolePolicy", "type": "System"}]}])");
   json consumers = json::array();
   for (const char* uid : {kA, kB, kOutsider})
     consumers.push_back(

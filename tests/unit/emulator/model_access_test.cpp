@@ -25,6 +25,18 @@ const std::string kFullKmsPolicy =
 
 class AccessTest : public ModelTest {
  protected:
+  // ECS in the sharer account may use its CMKs (AliyunECSDiskEncryptDefaultRole), as in any account
+  // that has made an encrypted disk; model_ecs_disks_test.cpp covers the role's absence.
+  AccessTest() { authorise_ecs(); }
+  void authorise_ecs() {
+    ok(call("ram", "CreateRole",
+            {{"RoleName", "AliyunECSDiskEncryptDefaultRole"},
+             {"AssumeRolePolicyDocument", trust_for(R"("ecs.aliyuncs.com")")}}));
+    ok(call("ram", "AttachPolicyToRole",
+            {{"PolicyType", "System"},
+             {"PolicyName", "AliyunECSDiskEncryptRolePolicy"},
+             {"RoleName", "AliyunECSDiskEncryptDefaultRole"}}));
+  }
   void ok(const ApiResponse& r) { ASSERT_EQ(r.status, 200) << r.body.dump(); }
   void role(const std::string& name, const std::string& trust,
             const std::string& policy = kFullKmsPolicy) {
@@ -157,6 +169,7 @@ TEST_F(AccessTest, SharedThroughAFolderAboveTheAccount) {
   json seed = base_seed();
   seed["resourceDirectory"]["accounts"]["2000000000000002"] = "fd-prod-eu";
   model_.load_seed(seed);
+  authorise_ecs();
   snapshot_role(trust_for(R"("2000000000000002@ecs.aliyuncs.com")"));
   share("s-enc1", "fd-prod");
   now_ += milliseconds(200);
