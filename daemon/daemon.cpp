@@ -68,8 +68,7 @@ void Daemon::install(std::shared_ptr<const config::DesiredState> desired, bool c
   // sum over replicas counts each grant once.
   if (coordinator_) {
     coordinator_->set_accounts(account_names(*desired));
-    published_owned_.reset();  // the grants of owned accounts may have changed: recompute
-    publish_ownership(*desired);
+    publish_ownership(*desired, /*config_changed=*/true);
   } else {
     metrics_.set_config(account_names(*desired), all_grants(*desired), desired->revision);
   }
@@ -78,14 +77,18 @@ void Daemon::install(std::shared_ptr<const config::DesiredState> desired, bool c
   scheduler_->update_config(std::move(desired), changed);
 }
 
-void Daemon::publish_ownership(const config::DesiredState& desired) {
+void Daemon::publish_ownership(const config::DesiredState& desired, bool config_changed) {
   const coordination::CoordinationView v = coordinator_->view();
   std::set<std::string> owned, schedulable;
   for (const auto& a : desired.accounts) {
     if (v.owned.count(a.name) != 0) owned.insert(a.name);
     if (v.schedulable.count(a.name) != 0) schedulable.insert(a.name);
   }
-  if (!published_owned_ || *published_owned_ != owned) {
+  std::vector<std::string> newly_owned;
+  for (const auto& a : owned)
+    if (published_owned_ && published_owned_->count(a) == 0) newly_owned.push_back(a);
+  // A new config may have new grants for the same accounts: the series are rebuilt then too.
+  if (config_changed || !published_owned_ || *published_owned_ != owned) {
     std::vector<GrantKey> grants;
     for (const auto& a : owned) {
       auto g = grants_of(desired, a);
@@ -119,12 +122,16 @@ void Daemon::publish_ownership(const config::DesiredState& desired) {
   if (v.lease_left)
     cs.lease_remaining_seconds = std::chrono::duration<double>(*v.lease_left).count();
   status_.set_coordination(std::move(cs));
+  // A new owner re-observes at once: the previous owner's last pass may be an interval old, and
+  // drift made during the handover must not wait for it. Made due before it becomes eligible, so it
+  // runs once (a trigger after would queue a second pass behind the first).
+  for (const auto& a : newly_owned) scheduler_->trigger(a);
   scheduler_->set_eligible(std::move(schedulable));
 }
 
 void Daemon::on_coordination_changed() {
   std::lock_guard lock(reload_mu_);
-  if (current_) publish_ownership(*current_);
+  if (current_) publish_ownership(*current_, /*config_changed=*/false);
 }
 
 std::uint16_t Daemon::start() {

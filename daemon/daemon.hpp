@@ -101,7 +101,7 @@ class Daemon {
   void install(std::shared_ptr<const config::DesiredState> desired, bool changed);
   // Coordination: publish what this replica owns to the scheduler, metrics and status
   // (reload_mu_ held).
-  void publish_ownership(const config::DesiredState& desired);
+  void publish_ownership(const config::DesiredState& desired, bool config_changed);
   void on_coordination_changed();
   void on_pass_finished(const PassReport& report);
   std::pair<bool, std::string> healthy();

@@ -58,7 +58,8 @@ int main(int argc, char** argv) {
   run->add_flag("--once", ro.once, "Run one pass and exit with apply's exit codes");
   run->add_option("--replica-id", ro.replica_id,
                   "This replica's name among several (settings.coordination); default "
-                  "<hostname>-<pid>");
+                  "<hostname>-<pid>")
+      ->envname("SHAREKEEPER_REPLICA_ID");
 
   auto* version = app.add_subcommand("version", "Print the version");
   version->fallthrough();

@@ -172,7 +172,12 @@ void Scheduler::set_eligible(std::optional<std::set<std::string>> accounts) {
       for (const auto& name : *accounts) {
         const bool was = !eligible_ || eligible_->count(name) != 0;
         auto it = schedules_.find(name);
-        if (!was && it != schedules_.end()) it->second.trigger(now);
+        // A pass refused while the account was not writable (the fence's terminal error) stalled
+        // it; eligible again, it runs. A waiting schedule keeps its time (a due one runs now
+        // anyway).
+        if (!was && it != schedules_.end() &&
+            it->second.phase() == AccountSchedule::Phase::kStalled)
+          it->second.trigger(now);
       }
     }
     eligible_ = std::move(accounts);

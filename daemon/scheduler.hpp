@@ -115,9 +115,9 @@ class Scheduler {
   // Run one account (or every account) now. False when the account is unknown.
   bool trigger(const std::optional<std::string>& account);
   // Several replicas (settings.coordination): only these accounts start passes; nullopt (the
-  // default) means every account. An account that becomes eligible runs at once: a new owner
-  // re-observes before anything else. A pass in flight is never interrupted here (the fence does
-  // that).
+  // default) means every account. A stalled account that becomes eligible again runs at once (its
+  // stall may come from requests the fence refused); a new owner triggers its accounts itself. A
+  // pass in flight is never interrupted here (the fence does that).
   void set_eligible(std::optional<std::set<std::string>> accounts);
   void start();
   // Starts no new pass, asks passes in flight to stop at their next safe point and waits for them

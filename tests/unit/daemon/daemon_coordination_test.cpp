@@ -171,7 +171,7 @@ TEST(DaemonCoordination, OnlyOwnedAccountsRunAndAreServed) {
   EXPECT_FALSE(metric(http_request(port, "GET", "/metrics").body, grant("a")).has_value());
 
   c->own({"a"});
-  ASSERT_TRUE(eventually([&] { return runner.passes_of("a") == 1; }));
+  ASSERT_TRUE(eventually([&] { return runner.passes_of("a") == 1; })) << runner.passes_of("a");
   ASSERT_TRUE(eventually([&] { return http_request(port, "GET", "/readyz").status == 200; }));
   EXPECT_EQ(runner.passes_of("b"), 0);
   EXPECT_EQ(runner.passes_of("c"), 0);
@@ -307,7 +307,7 @@ TEST(CoordinationStatus, ReadinessLooksOnlyAtOwnedAccounts) {
   EXPECT_EQ(j["coordination"]["replica"], "r2");
 }
 
-TEST(SchedulerEligibility, OnlyEligibleAccountsStartAndANewlyEligibleOneRunsAtOnce) {
+TEST(SchedulerEligibility, OnlyEligibleAccountsStartAndADueOneRunsWhenEligible) {
   CountingRunner runner;
   std::mutex mu;
   std::condition_variable cv;
