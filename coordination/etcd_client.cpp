@@ -67,8 +67,8 @@ ErrorClass grpc_class(int code) {
   }
 }
 
-Error etcd_error(std::string_view action, std::string code, ErrorClass cls, std::string message,
-                 int http_status = 0) {
+Error etcd_error(std::string_view action, std::string code, ErrorClass cls,
+                 const std::string& message, int http_status = 0) {
   Error e;
   e.product = "etcd";
   e.action = std::string(action);
@@ -89,7 +89,7 @@ std::optional<std::int64_t> i64(const json& j, const char* key) {
   if (it == j.end() || it->is_null()) return 0;
   if (it->is_number_integer()) return it->get<std::int64_t>();
   if (!it->is_string()) return std::nullopt;
-  const std::string& s = it->get_ref<const std::string&>();
+  const auto& s = it->get_ref<const std::string&>();
   std::int64_t v = 0;
   const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc{} || p != s.data() + s.size()) return std::nullopt;

@@ -98,7 +98,7 @@ CoordinationView EtcdCoordinator::view() const {
   return view_locked(lease_clock_now());
 }
 
-void EtcdCoordinator::emit(std::vector<OwnershipMachine::Event> events,
+void EtcdCoordinator::emit(const std::vector<OwnershipMachine::Event>& events,
                            std::unique_lock<std::mutex>& lock) {
   if (events.empty() || !on_event_) return;
   lock.unlock();

@@ -49,7 +49,7 @@ class EtcdCoordinator final : public Coordinator {
   void perform(const Action& a, std::unique_lock<std::mutex>& lock);
   void failed(const Action& a, const cloud::Error& e, std::unique_lock<std::mutex>& lock);
   void succeeded(Action::Kind k, std::unique_lock<std::mutex>& lock);
-  void emit(std::vector<OwnershipMachine::Event> events, std::unique_lock<std::mutex>& lock);
+  void emit(const std::vector<OwnershipMachine::Event>& events, std::unique_lock<std::mutex>& lock);
   CoordinationView view_locked(Time now) const;
 
   std::unique_ptr<EtcdClient> client_;

@@ -1,9 +1,8 @@
 #include "coordination/fence.hpp"
 
-#include <time.h>
-
 #include <algorithm>
 #include <cassert>
+#include <ctime>
 
 namespace sharekeeper::coordination {
 
