@@ -104,19 +104,31 @@ class AlibabaClient final : public CloudApi {
       std::string_view region, std::string_view image_id,
       const std::vector<std::string>& add_accounts,
       const std::vector<std::string>& remove_accounts) override;
+  Result<void> tag_ecs_resources(std::string_view region, std::string_view resource_type,
+                                 const std::vector<std::string>& resource_ids,
+                                 const std::vector<Tag>& tags) override;
+  Result<void> untag_ecs_resources(std::string_view region, std::string_view resource_type,
+                                   const std::vector<std::string>& resource_ids,
+                                   const std::vector<std::string>& tag_keys) override;
 
   Result<std::optional<KeyMetadata>> describe_key(std::string_view region,
                                                   std::string_view key_id) override;
   Result<std::vector<std::string>> list_aliases_by_key_id(std::string_view region,
                                                           std::string_view key_id) override;
 
-  Result<std::vector<ResourceShare>> list_resource_shares(std::string_view region,
-                                                          std::string_view name_filter) override;
+  Result<std::vector<ResourceShare>> list_resource_shares(
+      std::string_view region, const ResourceShareFilter& filter) override;
   Result<ResourceShare> create_resource_share(std::string_view region, std::string_view name,
                                               const std::vector<ShareResource>& resources,
                                               const std::vector<std::string>& targets,
                                               bool allow_external_targets,
                                               const std::vector<Tag>& tags) override;
+  Result<ResourceShare> update_resource_share(std::string_view region,
+                                              std::string_view resource_share_id,
+                                              std::string_view name,
+                                              bool allow_external_targets) override;
+  Result<void> delete_resource_share(std::string_view region,
+                                     std::string_view resource_share_id) override;
   Result<std::vector<ResourceShareAssociation>> associate_resource_share(
       std::string_view region, std::string_view resource_share_id,
       const std::vector<ShareResource>& resources,

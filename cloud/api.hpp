@@ -125,20 +125,54 @@ struct ResourceShare {
   std::string resource_share_id;
   std::string resource_share_name;
   std::string resource_share_owner;
-  std::string resource_share_status;  // Active | Pending | Deleting | Deleted
+  // Active | Pending (a consumer's view of an unaccepted invitation) | Deleting | Deleted.
+  // ListResourceShares keeps answering Deleted shares for 48-96 h: filter on it.
+  std::string resource_share_status;
   bool allow_external_targets = false;
+  // ListResourceShares' Tags[] (sharekeeper:managed-by marks ours). Create and Update answer none.
+  std::vector<Tag> tags;
+  std::string create_time;  // 2020-12-03T08:02:22.413Z (milliseconds)
+  std::string update_time;
+};
+
+// ListResourceShares filters (ANDed). ResourceOwner is always Self: only our own shares are ever
+// listed for writing.
+struct ResourceShareFilter {
+  std::vector<std::string> resource_share_ids{};  // ResourceShareIds.N; chunked by 5
+  std::string name{};                             // ResourceShareName, exact; "" = any
+  std::string status{};     // ResourceShareStatus; "" = any (Deleted included, see above)
+  std::vector<Tag> tags{};  // Tag.N.Key/Value, every one must match
+};
+
+// One AssociationFailedDetails entry: why one pair of the share failed. For a Resource association
+// entity_* names the target it failed for; for a Target association, the resource.
+struct AssociationFailure {
+  std::string entity_id;
+  std::string entity_type;  // a resource type, or ResourceDirectory | Folder | Account | Service
+  // Unavailable | LimitExceeded | ZonalResourceInaccessible | InternalError | UnsupportedOperation
+  std::string failure_reason;
+  std::string failure_description;
+  std::string operation_type;  // Associate | Disassociate
+  friend bool operator==(const AssociationFailure&, const AssociationFailure&) = default;
 };
 
 struct ResourceShareAssociation {
   std::string resource_share_id;
   std::string resource_share_name;
-  std::string entity_id;         // resource id or target id
-  std::string entity_type;       // Snapshot | Image | Account | ResourceDirectory | Folder
+  std::string entity_id;  // resource id or target id
+  // Snapshot | Image for resources. For targets the API documents "Account" whatever the target
+  // is (the emulator answers ResourceDirectory / Folder for those): classify targets by entity_id.
+  std::string entity_type;
   std::string association_type;  // Resource | Target
-  std::string
-      association_status;  // Associating | Associated | Failed | Disassociating | Disassociated
+  // Associating | Associated | Failed | Disassociating | Disassociated. Asynchronous: a write
+  // answers Associating / Disassociating; poll the listing. Failed and Disassociated records are
+  // purged after 48-96 h.
+  std::string association_status;
   std::string association_status_message;
-  bool external = false;
+  bool external = false;  // a target outside the owner's resource directory (invitation needed)
+  std::vector<AssociationFailure> failures;
+  std::string create_time;
+  std::string update_time;
 };
 
 class CloudApi {
@@ -196,14 +230,27 @@ class CloudApi {
   virtual Result<std::vector<Image>> describe_images(std::string_view region,
                                                      const std::vector<std::string>& image_ids,
                                                      const std::vector<Tag>& tag_filter) = 0;
-  // Account UIDs the image is shared with (every page).
+  // Account UIDs the image is shared with (every page of DescribeImageSharePermission).
   virtual Result<std::vector<std::string>> describe_image_share_permission(
       std::string_view region, std::string_view image_id) = 0;
-  // Chunked to <= 10 accounts per call (the API silently ignores the rest). Never sets IsPublic.
+  // ModifyImageSharePermission. The API applies only the first 10 AddAccount.N and the first 10
+  // RemoveAccount.N of a request and silently ignores the rest; AlibabaClient therefore splits
+  // longer lists into several requests, but a caller that counts its calls batches by 10 itself
+  // (FakeCloud, like the API, drops what is past the 10th). At most 50 accounts per image
+  // (QuotaExceed.ShareImageUser, nothing changes). Never sets IsPublic.
   virtual Result<void> modify_image_share_permission(
       std::string_view region, std::string_view image_id,
       const std::vector<std::string>& add_accounts,
       const std::vector<std::string>& remove_accounts) = 0;
+  // ECS TagResources / UntagResources (resource_type "image" | "snapshot"): ids chunked by 50,
+  // tags and keys by 20. A tag key that exists is overwritten. Untagging a key the resource does
+  // not carry is success.
+  virtual Result<void> tag_ecs_resources(std::string_view region, std::string_view resource_type,
+                                         const std::vector<std::string>& resource_ids,
+                                         const std::vector<Tag>& tags) = 0;
+  virtual Result<void> untag_ecs_resources(std::string_view region, std::string_view resource_type,
+                                           const std::vector<std::string>& resource_ids,
+                                           const std::vector<std::string>& tag_keys) = 0;
 
   // ---- KMS (regional)
   virtual Result<std::optional<KeyMetadata>> describe_key(std::string_view region,
@@ -211,22 +258,43 @@ class CloudApi {
   virtual Result<std::vector<std::string>> list_aliases_by_key_id(std::string_view region,
                                                                   std::string_view key_id) = 0;
 
-  // ---- Resource Sharing (regional); <= 5 resources and <= 5 targets per call (chunked).
-  virtual Result<std::vector<ResourceShare>> list_resource_shares(std::string_view region,
-                                                                  std::string_view name_filter) = 0;
+  // ---- Resource Sharing (regional). Every request carries at most 5 resources and 5 targets
+  // (InvalidParameter.Resources.Length / .Targets.Length otherwise). AlibabaClient splits longer
+  // lists into several requests; a caller that counts its calls batches by 5 itself (FakeCloud,
+  // like the API, refuses more).
+  // ListResourceShares with ResourceOwner=Self, every page.
+  virtual Result<std::vector<ResourceShare>> list_resource_shares(
+      std::string_view region, const ResourceShareFilter& filter) = 0;
+  // CreateResourceShare with Tag.N (<= 20 tags) and AllowExternalTargets. Resources and targets
+  // past the first 5 are associated afterwards (AssociateResourceShare); if that fails, the share
+  // exists and the error is returned: re-observe it (by name or tag) before creating again (names
+  // are not unique).
   virtual Result<ResourceShare> create_resource_share(std::string_view region,
                                                       std::string_view name,
                                                       const std::vector<ShareResource>& resources,
                                                       const std::vector<std::string>& targets,
                                                       bool allow_external_targets,
                                                       const std::vector<Tag>& tags) = 0;
+  // UpdateResourceShare: the name is required by the API (send the current one to keep it).
+  virtual Result<ResourceShare> update_resource_share(std::string_view region,
+                                                      std::string_view resource_share_id,
+                                                      std::string_view name,
+                                                      bool allow_external_targets) = 0;
+  // DeleteResourceShare: every target loses access (Deleting, then Deleted). A share that does
+  // not exist (EntityNotExists.ResourceShare) is success.
+  virtual Result<void> delete_resource_share(std::string_view region,
+                                             std::string_view resource_share_id) = 0;
+  // Associate / disassociate (asynchronous: the answer says Associating / Disassociating).
+  // AssociateConflict: the entity is still Disassociating; DisassociateConflict: still
+  // Associating. Both are kConflict: observe again later.
   virtual Result<std::vector<ResourceShareAssociation>> associate_resource_share(
       std::string_view region, std::string_view resource_share_id,
       const std::vector<ShareResource>& resources, const std::vector<std::string>& targets) = 0;
   virtual Result<std::vector<ResourceShareAssociation>> disassociate_resource_share(
       std::string_view region, std::string_view resource_share_id,
       const std::vector<ShareResource>& resources, const std::vector<std::string>& targets) = 0;
-  // association_type: "Resource" | "Target".
+  // ListResourceShareAssociations, every page; association_type "Resource" | "Target";
+  // resource_share_ids chunked by 5 (empty = every share of the account in the region).
   virtual Result<std::vector<ResourceShareAssociation>> list_resource_share_associations(
       std::string_view region, std::string_view association_type,
       const std::vector<std::string>& resource_share_ids) = 0;

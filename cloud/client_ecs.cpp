@@ -9,6 +9,11 @@ namespace {
 
 using detail::json;
 
+// TagResources / UntagResources: ResourceId.N up to 50, Tag.N / TagKey.N up to 20 per request
+// (NumberExceed.ResourceIds / NumberExceed.Tags otherwise).
+constexpr std::size_t kMaxTagResourceIds = 50;
+constexpr std::size_t kMaxTagsPerCall = 20;
+
 AlibabaClient::Call ecs(std::string_view action, std::string_view region, Params params,
                         bool read_only) {
   // RegionId is required on every ECS call even though the endpoint is regional already.
@@ -174,6 +179,42 @@ Result<void> AlibabaClient::modify_image_share_permission(
     }
     auto body = invoke(ecs("ModifyImageSharePermission", region, std::move(p), false));
     if (!body) return body.error();
+  }
+  return {};
+}
+
+Result<void> AlibabaClient::tag_ecs_resources(std::string_view region,
+                                              std::string_view resource_type,
+                                              const std::vector<std::string>& resource_ids,
+                                              const std::vector<Tag>& tags) {
+  // Every id gets every tag: each chunk of ids is sent with each chunk of tags.
+  for (const auto& ids : detail::chunks(resource_ids, kMaxTagResourceIds)) {
+    for (const auto& some : detail::chunks(tags, kMaxTagsPerCall)) {
+      Params p{{"ResourceType", std::string(resource_type)}};
+      for (std::size_t i = 0; i < ids.size(); ++i)
+        p["ResourceId." + std::to_string(i + 1)] = ids[i];
+      add_tag_filter(p, some);  // the same Tag.N.Key / Tag.N.Value style
+      auto body = invoke(ecs("TagResources", region, std::move(p), false));
+      if (!body) return body.error();
+    }
+  }
+  return {};
+}
+
+Result<void> AlibabaClient::untag_ecs_resources(std::string_view region,
+                                                std::string_view resource_type,
+                                                const std::vector<std::string>& resource_ids,
+                                                const std::vector<std::string>& tag_keys) {
+  // Never All=true: an empty key list removes nothing (not every tag of the resources).
+  for (const auto& ids : detail::chunks(resource_ids, kMaxTagResourceIds)) {
+    for (const auto& keys : detail::chunks(tag_keys, kMaxTagsPerCall)) {
+      Params p{{"ResourceType", std::string(resource_type)}};
+      for (std::size_t i = 0; i < ids.size(); ++i)
+        p["ResourceId." + std::to_string(i + 1)] = ids[i];
+      for (std::size_t i = 0; i < keys.size(); ++i) p["TagKey." + std::to_string(i + 1)] = keys[i];
+      auto body = invoke(ecs("UntagResources", region, std::move(p), false));
+      if (!body) return body.error();
+    }
   }
   return {};
 }

@@ -1,27 +1,23 @@
 #include "config/git_revision.hpp"
 
 #include <algorithm>
-#include <fstream>
 #include <sstream>
 #include <string_view>
 #include <system_error>
+
+#include "config/file_read.hpp"
 
 namespace sharekeeper::config {
 namespace {
 
 namespace fs = std::filesystem;
 
-// Small files only: HEAD, refs and "gitdir:" files are one line; packed-refs is bounded too.
+// Small files only: HEAD, refs and "gitdir:" files are one line; packed-refs is bounded too. Read
+// like the config files themselves, so a FIFO planted as .git/HEAD cannot hang a reload.
 std::optional<std::string> read_small(const fs::path& p, std::size_t limit = 16 * 1024 * 1024) {
-  std::error_code ec;
-  if (!fs::is_regular_file(p, ec)) return std::nullopt;
-  auto size = fs::file_size(p, ec);
-  if (ec || size > limit) return std::nullopt;
-  std::ifstream in(p, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  auto read = detail::read_regular_file(p, limit);
+  if (!read.ok) return std::nullopt;
+  return std::move(read.content);
 }
 
 std::string trim(std::string s) {

@@ -1,10 +1,11 @@
 #include "config/loader.hpp"
 
 #include <openssl/evp.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <atomic>
-#include <fstream>
+#include <cstdio>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -13,6 +14,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "config/file_read.hpp"
 #include "config/formats.hpp"
 #include "config/git_revision.hpp"
 #include "config/schema.hpp"
@@ -231,7 +233,7 @@ class Merger {
   void check_share(ParsedShare& s) {
     const std::string& file = s.share.where.file;
     const ParsedAccount* owner = nullptr;
-    if (!s.share.account.empty()) {
+    if (!s.account_reported) {
       auto it = accounts_.find(s.share.account);
       if (it == accounts_.end())
         error(file, s.account_pos,
@@ -459,11 +461,20 @@ ReadResult read_sources(const fs::path& path) {
     r.diagnostics.push_back(
         make_diagnostic(Severity::kError, file, 0, 0, std::move(msg), std::move(hint)));
   };
+  // stat() rather than fs::exists(): a symlink loop given as `-c` is a loop, not "no such file".
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    add_error(path.string(), detail::describe_stat_error(path, errno));
+    return r;
+  }
   std::vector<fs::path> files;
-  if (fs::is_directory(path, ec)) {
+  if (S_ISDIR(st.st_mode)) {
     for (fs::directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec)) {
       auto name = it->path().filename().string();
-      if (name.empty() || name[0] == '.' || !it->is_regular_file(ec)) continue;
+      if (name.empty() || name[0] == '.') continue;
+      // Decided by name alone: every *.yaml entry is read, and one that is not a readable regular
+      // file (dangling or looping symlink, FIFO, device, directory) fails the whole load below,
+      // naming it. Skipping it silently dropped that file's shares, which the daemon then revoked.
       if (it->path().extension() == ".yaml") {
         files.push_back(it->path());
       } else if (it->path().extension() == ".yml") {
@@ -486,31 +497,22 @@ ReadResult read_sources(const fs::path& path) {
                 "more than " + std::to_string(kMaxFiles) + " *.yaml files in the directory");
       return r;
     }
-  } else if (fs::exists(path, ec)) {
-    files.push_back(path);
   } else {
-    add_error(path.string(), "no such file or directory");
-    return r;
+    files.push_back(path);
   }
   for (const auto& f : files) {
-    auto size = fs::file_size(f, ec);
-    if (ec) {
-      add_error(f.string(), "cannot read: " + ec.message());
+    auto read = detail::read_regular_file(f, kMaxFileBytes);
+    if (!read.ok) {
+      std::string hint = read.hint;
+      if (hint.empty())
+        hint = files.size() > 1 || S_ISDIR(st.st_mode)
+                   ? "every *.yaml entry of the directory must be a readable file; the daemon "
+                     "keeps its last good config until it is"
+                   : "";
+      add_error(f.string(), "cannot read: " + read.error, std::move(hint));
       continue;
     }
-    if (size > kMaxFileBytes) {
-      add_error(f.string(), "file is larger than 1 MiB (" + std::to_string(size) + " bytes)",
-                "split it into several files in one directory");
-      continue;
-    }
-    std::ifstream in(f, std::ios::binary);
-    if (!in) {
-      add_error(f.string(), "cannot open the file");
-      continue;
-    }
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    r.sources.push_back({f.string(), ss.str()});
+    r.sources.push_back({f.string(), std::move(read.content)});
   }
   return r;
 }
@@ -598,14 +600,101 @@ std::size_t grant_count(const DesiredState& state) {
   return n;
 }
 
+std::string escape_for_text(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  auto hex_byte = [&](unsigned char c) {
+    char buf[8];
+    std::snprintf(buf, sizeof buf, "\\x%02x", c);
+    out += buf;
+  };
+  for (std::size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      if (c == '\n') {
+        out += "\\n";
+      } else if (c == '\t') {
+        out += "\\t";
+      } else if (c == '\r') {
+        out += "\\r";
+      } else if (c < 0x20 || c == 0x7F) {
+        hex_byte(c);
+      } else {
+        out.push_back(static_cast<char>(c));
+      }
+      ++i;
+      continue;
+    }
+    std::size_t len = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+    std::uint32_t cp = len == 2 ? c & 0x1Fu : len == 3 ? c & 0x0Fu : c & 0x07u;
+    bool valid = len != 0 && i + len <= s.size();
+    for (std::size_t k = 1; valid && k < len; ++k) {
+      const auto cc = static_cast<unsigned char>(s[i + k]);
+      valid = (cc & 0xC0) == 0x80;
+      cp = (cp << 6) | (cc & 0x3Fu);
+    }
+    if (!valid) {  // a stray byte: shown, never passed to the terminal as part of a sequence
+      hex_byte(c);
+      ++i;
+      continue;
+    }
+    // C1 controls, line/paragraph separators and bidirectional overrides reorder or break lines.
+    const bool hidden = (cp >= 0x80 && cp <= 0x9F) || cp == 0x2028 || cp == 0x2029 ||
+                        cp == 0x200E || cp == 0x200F || (cp >= 0x202A && cp <= 0x202E) ||
+                        (cp >= 0x2066 && cp <= 0x2069) || cp == 0xFEFF;
+    if (hidden) {
+      char buf[16];
+      std::snprintf(buf, sizeof buf, "\\u%04X", static_cast<unsigned>(cp));
+      out += buf;
+    } else {
+      out.append(s.substr(i, len));
+    }
+    i += len;
+  }
+  return out;
+}
+
 std::string format_diagnostic(const Diagnostic& d) {
-  std::string out = d.where.file.empty() ? "sharekeeper" : d.where.file;
+  // Messages quote the user's values and file names: escaped, so a value cannot forge a second
+  // diagnostic line (`name: "x\nc.yaml:1:1: error: ..."`) or hide one from a terminal (issue 11).
+  std::string out = d.where.file.empty() ? "sharekeeper" : escape_for_text(d.where.file);
   if (d.where.line > 0)
     out += ":" + std::to_string(d.where.line) + ":" + std::to_string(d.where.column);
   out += d.severity == Severity::kError ? ": error: " : ": warning: ";
-  out += d.message;
-  if (!d.hint.empty()) out += " (" + d.hint + ")";
+  out += escape_for_text(d.message);
+  if (!d.hint.empty()) out += " (" + escape_for_text(d.hint) + ")";
   return out;
+}
+
+std::vector<std::string> format_diagnostics(const std::vector<Diagnostic>& diagnostics,
+                                            std::size_t limit) {
+  std::vector<std::string> lines;
+  if (diagnostics.size() <= limit) {
+    lines.reserve(diagnostics.size());
+    for (const auto& d : diagnostics) lines.push_back(format_diagnostic(d));
+    return lines;
+  }
+  // Errors first when not everything fits (a warning never hides an error), shown in file order.
+  std::vector<bool> shown(diagnostics.size(), false);
+  std::size_t room = limit;
+  for (Severity pass : {Severity::kError, Severity::kWarning})
+    for (std::size_t i = 0; i < diagnostics.size() && room > 0; ++i)
+      if (diagnostics[i].severity == pass) {
+        shown[i] = true;
+        --room;
+      }
+  std::size_t hidden_errors = 0, hidden_warnings = 0;
+  for (std::size_t i = 0; i < diagnostics.size(); ++i) {
+    if (shown[i])
+      lines.push_back(format_diagnostic(diagnostics[i]));
+    else
+      ++(diagnostics[i].severity == Severity::kError ? hidden_errors : hidden_warnings);
+  }
+  lines.push_back("sharekeeper: " + std::to_string(hidden_errors + hidden_warnings) +
+                  " more diagnostic(s) not shown (" + std::to_string(hidden_errors) +
+                  " error(s), " + std::to_string(hidden_warnings) +
+                  " warning(s)); `sharekeeper validate -o json` lists every one");
+  return lines;
 }
 
 std::string diagnostics_to_json(const std::vector<Diagnostic>& diagnostics) {

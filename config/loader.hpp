@@ -73,7 +73,19 @@ std::string content_hash(const std::vector<Source>& sources);
 LoadResult load_sources(const std::vector<Source>& sources, std::string revision);
 
 // "file:line:col: error: message (hint)" — the format of compilers, so editors can jump to it.
+// Control characters (C0, DEL, C1), invalid UTF-8, line separators and bidirectional overrides in
+// the file name, message and hint are escaped (`\n`, `\x1b`, `\u202E`): one diagnostic is always
+// one line, whatever the config's values hold.
 std::string format_diagnostic(const Diagnostic& d);
+// How many diagnostics the text outputs print; the JSON output has them all.
+inline constexpr std::size_t kMaxPrintedDiagnostics = 100;
+// The text lines for `diagnostics`: all of them when they fit in `limit`, else `limit` of them
+// (errors before warnings, in file order) and one last line counting the rest. 100,000 aliases
+// once printed 10 MB.
+std::vector<std::string> format_diagnostics(const std::vector<Diagnostic>& diagnostics,
+                                            std::size_t limit = kMaxPrintedDiagnostics);
+// The escaping format_diagnostic applies, for other text that quotes config values.
+std::string escape_for_text(std::string_view s);
 // A JSON array of {file, line, column, severity, message, hint}.
 std::string diagnostics_to_json(const std::vector<Diagnostic>& diagnostics);
 

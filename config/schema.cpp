@@ -45,6 +45,11 @@ bool is_secret_key(std::string_view key) {
   return k == "accesskeyid" || k == "accesskey" || k == "ak" || k == "sk" || k == "akid";
 }
 
+bool is_blank(std::string_view s) {
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; });
+}
+
 std::string shorten(std::string_view s) {
   std::string out(s.substr(0, 64));
   if (s.size() > 64) out += "...";
@@ -204,9 +209,18 @@ class Checker {
     return false;
   }
 
-  // Any scalar, quoted or not, as its exact text.
+  // Any scalar, quoted or not, as its exact text. An empty or whitespace-only value is an error
+  // for every key read this way (issue 11): `account: ""` once passed as "present" and then
+  // matched no account, which turned a typo into a revocation. Plain `~`/`null`/empty are YAML
+  // nulls (OnNull), reported as "needs a value". Tag values, the one place an empty string is
+  // meaningful, are not read through here.
   std::optional<std::string> text(const Node& key, const Node& value) {
-    if (value.is_scalar()) return value.text;
+    if (value.is_scalar()) {
+      if (!is_blank(value.text)) return value.text;
+      error(value, "`" + key.text + "` is " + (value.text.empty() ? "empty" : "only whitespace"),
+            "give it a value, or remove the key");
+      return std::nullopt;
+    }
     if (value.is_null())
       error(key, "`" + key.text + "` needs a value");
     else
@@ -216,10 +230,36 @@ class Checker {
   }
 
   std::optional<std::string> item_text(const Node& list_key, const Node& item) {
-    if (item.is_scalar()) return item.text;
+    if (item.is_scalar()) {
+      if (!is_blank(item.text)) return item.text;
+      error(item,
+            std::string("an item of `") + list_key.text + "` is " +
+                (item.text.empty() ? "empty" : "only whitespace"),
+            "remove it");
+      return std::nullopt;
+    }
     error(item, "items of `" + list_key.text + "` must be single values, not " +
                     std::string(kind_name(item)));
     return std::nullopt;
+  }
+
+  // An account or share name, or a reference to an account (`account`, `from`): the one name
+  // format, and never a word YAML reads as null when unquoted (a template that renders an unset
+  // variable as "null" must not produce a name that some reference could match).
+  std::optional<std::string> name(const Node& key, const Node& value, std::string_view what) {
+    auto t = text(key, value);
+    if (!t) return std::nullopt;
+    if (*t == "null" || *t == "Null" || *t == "NULL") {
+      error(value, "`" + key.text + "`: `" + *t + "` is not allowed as " + std::string(what),
+            "unquoted it is YAML's null; was a template variable left unset?");
+      return std::nullopt;
+    }
+    if (!format::is_name(*t)) {
+      error(value, "`" + shorten(*t) + "` is not " + std::string(what),
+            "1-50 letters, digits, `.`, `_` or `-`, starting with a letter or digit");
+      return std::nullopt;
+    }
+    return t;
   }
 
   std::optional<bool> boolean(const Node& key, const Node& value) {
@@ -568,7 +608,7 @@ class Checker {
           c.role_session_name = *t;
       } else if (n == "from") {
         pa.from_pos = pos_of(where(k, v));
-        if (auto t = text(k, v)) c.from = *t;
+        if (auto t = name(k, v, "an account name (or `default`)")) c.from = *t;
       }
     });
     if (fields)
@@ -585,19 +625,24 @@ class Checker {
     ParsedAccount pa;
     pa.account.where = {file_, item.line, item.column};
     pa.name_pos = pos_of(item);
-    bool named = false;
+    bool named = false, unusable = false;
     entries(item, "an account", kAccountKeys, [&](const Node& k, const Node& v) {
       const std::string& n = k.text;
       if (n == "name") {
-        auto t = text(k, v);
-        if (!t) return;
-        named = true;
+        named = true;  // a name that cannot be used is reported here, not as a missing one
+        pa.name_pos = pos_of(where(k, v));
+        auto t = name(k, v, "a valid account name");
+        // An invalid but non-blank name is kept, so shares that use it get no "unknown account"
+        // noise on top of this error; a blank one drops the account.
+        if (!t) {
+          if (v.is_scalar() && !is_blank(v.text))
+            pa.account.name = v.text;
+          else
+            unusable = true;
+          return;
+        }
         pa.account.name = *t;
-        pa.name_pos = pos_of(v);
-        if (!format::is_name(*t))
-          error(v, "`" + shorten(*t) + "` is not a valid account name",
-                "1-50 letters, digits, `.`, `_` or `-`, starting with a letter or digit");
-        else if (*t == "default")
+        if (*t == "default")
           error(v, "`default` is reserved (it means the default credentials chain in `from`)");
       } else if (n == "uid") {
         auto t = text(k, v);
@@ -636,6 +681,7 @@ class Checker {
       error(item, "an account needs a `name`");
       return std::nullopt;
     }
+    if (unusable) return std::nullopt;
     return pa;
   }
 
@@ -748,22 +794,23 @@ class Checker {
     ParsedShare ps;
     ps.share.where = {file_, item.line, item.column};
     ps.name_pos = ps.account_pos = ps.to_pos = pos_of(item);
-    bool named = false, has_account = false, has_region = false, has_to = false;
+    bool named = false, unusable = false, has_account = false, has_region = false, has_to = false;
     entries(item, "a share", kShareKeys, [&](const Node& k, const Node& v) {
       const std::string& n = k.text;
       if (n == "name") {
-        auto t = text(k, v);
-        if (!t) return;
-        named = true;
-        ps.share.name = *t;
-        ps.name_pos = pos_of(v);
-        if (!format::is_name(*t))
-          error(v, "`" + shorten(*t) + "` is not a valid share name",
-                "1-50 letters, digits, `.`, `_` or `-`, starting with a letter or digit");
+        named = true;  // a name that cannot be used is reported here, not as a missing one
+        ps.name_pos = pos_of(where(k, v));
+        if (auto t = name(k, v, "a valid share name"))
+          ps.share.name = *t;
+        else
+          unusable = true;
       } else if (n == "account") {
         has_account = true;
         ps.account_pos = pos_of(where(k, v));
-        if (auto t = text(k, v)) ps.share.account = *t;
+        if (auto t = name(k, v, "an account name"))
+          ps.share.account = *t;
+        else
+          ps.account_reported = true;
       } else if (n == "region") {
         has_region = true;
         auto t = matching(k, v, format::is_region_id, "a region id (like cn-hangzhou)");
@@ -797,13 +844,17 @@ class Checker {
       if (std::find(kShareKeys.begin(), kShareKeys.end(), item.children[i].text) ==
           kShareKeys.end())
         ps.resource_errors = ps.target_errors = true;
-    if (!has_account) error(item, "a share needs an `account`");
+    if (!has_account) {
+      error(item, "a share needs an `account`");
+      ps.account_reported = true;
+    }
     if (!has_region) error(item, "a share needs a `region`");
     if (!has_to) error(item, "a share needs `to` (accounts, resourceDirectory or folders)");
     if (!named) {
       error(item, "a share needs a `name`");
       return std::nullopt;
     }
+    if (unusable) return std::nullopt;  // its error is reported; nothing can refer to it
     return ps;
   }
 

@@ -40,6 +40,10 @@ struct ParsedShare {
   std::vector<Item> to_accounts;
   std::vector<Item> folders;
   bool has_to = false;
+  // The schema already reported the share's `account` (missing, blank, not a name): the merge
+  // skips its lookup. Every other share's account is looked up, so an account that resolves to
+  // nothing is always an error, never a grant that fails at plan time (issue 11).
+  bool account_reported = false;
   bool resource_errors =
       false;  // some resource entry was invalid: "selects no resources" would be noise
   bool target_errors = false;

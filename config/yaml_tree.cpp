@@ -5,6 +5,7 @@
 #include <yaml-cpp/mark.h>
 #include <yaml-cpp/parser.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <optional>
@@ -41,8 +42,8 @@ std::string shorten(std::string_view s) {
 
 class TreeBuilder : public YAML::EventHandler {
  public:
-  TreeBuilder(const std::string& file, std::vector<Diagnostic>& diags)
-      : file_(file), diags_(diags) {}
+  TreeBuilder(const std::string& file, std::string_view content, std::vector<Diagnostic>& diags)
+      : file_(file), content_(content), diags_(diags) {}
 
   bool done() const { return done_; }
   Node take_root() { return std::move(root_); }
@@ -54,6 +55,7 @@ class TreeBuilder : public YAML::EventHandler {
     if (skipping()) return;
     Node n;
     set_pos(n, mark);
+    place_empty_null(n, mark);
     add(std::move(n));
   }
 
@@ -111,6 +113,37 @@ class TreeBuilder : public YAML::EventHandler {
   };
 
   bool skipping() const { return skip_depth_ > 0; }
+
+  // An empty node (`- ` or `key:` with nothing after it) gets the mark of the next token, often
+  // on a later line: the diagnostic would point at the wrong field. Place it just after the
+  // indicator that introduced it (`-`, `:`), ignoring a trailing comment. `~` and `null` are real
+  // tokens and keep their mark.
+  void place_empty_null(Node& n, const YAML::Mark& mark) const {
+    if (mark.is_null() || mark.pos < 0) return;
+    const auto pos = std::min(static_cast<std::size_t>(mark.pos), content_.size());
+    const std::string_view rest = content_.substr(pos);
+    if (rest.starts_with("~") || rest.starts_with("null") || rest.starts_with("Null") ||
+        rest.starts_with("NULL"))
+      return;
+    std::size_t end = pos;  // one past the last character that is not a space or newline
+    while (end > 0 && (content_[end - 1] == ' ' || content_[end - 1] == '\t' ||
+                       content_[end - 1] == '\n' || content_[end - 1] == '\r'))
+      --end;
+    const std::size_t line_start = content_.rfind('\n', end == 0 ? 0 : end - 1);
+    const std::size_t first = line_start == std::string_view::npos ? 0 : line_start + 1;
+    if (first >= end) return;
+    std::string_view text = content_.substr(first, end - first);
+    if (const auto hash = text.find(" #"); hash != std::string_view::npos)
+      text = text.substr(0, hash);
+    while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+    if (text.empty()) return;
+    // Counted back from the mark's own line: O(the gap), not O(the file), per empty node.
+    n.line =
+        mark.line + 1 -
+        static_cast<int>(std::count(content_.begin() + static_cast<std::ptrdiff_t>(first),
+                                    content_.begin() + static_cast<std::ptrdiff_t>(pos), '\n'));
+    n.column = static_cast<int>(text.size()) + 2;  // where the value would start, after a space
+  }
 
   void set_pos(Node& n, const YAML::Mark& mark) {
     n.line = mark.is_null() ? 0 : mark.line + 1;
@@ -210,6 +243,7 @@ class TreeBuilder : public YAML::EventHandler {
   }
 
   const std::string& file_;
+  std::string_view content_;
   std::vector<Diagnostic>& diags_;
   std::vector<Frame> stack_;
   Node root_;
@@ -291,7 +325,7 @@ ParsedYaml parse_yaml(const std::string& file, std::string_view content) {
     return out;
   }
   std::istringstream in{std::string(content)};
-  TreeBuilder builder(file, out.diagnostics);
+  TreeBuilder builder(file, content, out.diagnostics);
   try {
     YAML::Parser parser(in);
     if (!parser.HandleNextDocument(builder) || !builder.done()) {
@@ -301,7 +335,7 @@ ParsedYaml parse_yaml(const std::string& file, std::string_view content) {
     }
     out.root = builder.take_root();
     out.has_root = true;
-    TreeBuilder extra(file, out.diagnostics);
+    TreeBuilder extra(file, content, out.diagnostics);
     auto before = out.diagnostics.size();
     if (parser.HandleNextDocument(extra) || out.diagnostics.size() > before) {
       out.diagnostics.resize(before);

@@ -128,8 +128,8 @@ reconcilers::ClientFor CliSession::client_for() {
 
 bool open_cli_session(const GlobalOptions& g, const std::string& config_path, CliSession& s) {
   auto loaded = config::load(config_path);
-  for (const auto& d : loaded.diagnostics)
-    std::fprintf(stderr, "%s\n", config::format_diagnostic(d).c_str());
+  for (const auto& line : config::format_diagnostics(loaded.diagnostics))
+    std::fprintf(stderr, "%s\n", line.c_str());
   if (!loaded.ok()) {
     std::fprintf(stderr, "sharekeeper: %s: invalid config (%zu error(s))\n", config_path.c_str(),
                  loaded.error_count());

@@ -18,6 +18,7 @@
 #include "coordination/fenced_transport.hpp"
 #include "daemon/cloud_factory.hpp"
 #include "daemon/commands.hpp"
+#include "daemon/config_loader.hpp"
 #include "daemon/daemon.hpp"
 #include "daemon/logging.hpp"
 #include "daemon/metrics.hpp"
@@ -27,14 +28,6 @@
 namespace sharekeeper::daemon {
 
 namespace {
-
-LoadedConfig load_config(const std::string& path) {
-  config::LoadResult r = config::load(path);
-  LoadedConfig out;
-  for (const auto& d : r.diagnostics) out.diagnostics.push_back(config::format_diagnostic(d));
-  if (r.ok()) out.state = std::make_shared<const config::DesiredState>(std::move(*r.state));
-  return out;
-}
 
 // ---- several replicas (settings.coordination)
 
@@ -234,6 +227,7 @@ int cmd_run(const GlobalOptions& g, const RunOptions& o) {
           (*started_with ? "it started with etcd coordination" : "it started as one replica") + ")";
       d.hint = "restart the replicas to apply a new coordination block";
       out.diagnostics.push_back(config::format_diagnostic(d));
+      out.errors = std::max<std::size_t>(out.errors, 1);
       out.state.reset();
     }
     return out;
@@ -243,6 +237,7 @@ int cmd_run(const GlobalOptions& g, const RunOptions& o) {
   opts.config_path = o.config_path;
   opts.http.listen = o.listen;
   opts.admin_token = std::move(token);
+  opts.confirm_shrink = o.confirm_shrink;
   opts.coordinator =
       [&replica,
        &fence](const config::DesiredState& d) -> std::shared_ptr<coordination::Coordinator> {

@@ -1,6 +1,8 @@
 #include "daemon/daemon.hpp"
 
 #include <algorithm>
+#include <iterator>
+#include <set>
 
 #include "config/desired_state.hpp"
 #include "daemon/config_watcher.hpp"
@@ -35,7 +37,47 @@ std::string join_first(const std::vector<std::string>& lines, std::size_t n) {
   return out;
 }
 
+std::string join_names(const std::vector<std::string>& names, std::size_t n) {
+  std::string out;
+  for (std::size_t i = 0; i < names.size() && i < n; ++i) out += (i ? ", " : "") + names[i];
+  if (names.size() > n) out += ", ... and " + std::to_string(names.size() - n) + " more";
+  return out;
+}
+
+// Shrink lists in logs and /status: enough to recognise a lost file, bounded for 10,000 shares.
+constexpr std::size_t kShrinkListed = 50;
+
 }  // namespace
+
+std::string ConfigShrink::summary() const {
+  return std::to_string(shares_removed.size()) + " share(s) and " +
+         std::to_string(targets_removed.size()) + " target(s) (" + std::to_string(grants) +
+         " grant(s))";
+}
+
+ConfigShrink config_shrink(const config::DesiredState& before, const config::DesiredState& after) {
+  ConfigShrink out;
+  const auto old_grants = all_grants(before);
+  const auto new_grants = all_grants(after);  // both sorted and unique (grants_of)
+  std::set<std::string> kept_shares;
+  for (const auto& s : after.shares) kept_shares.insert(s.name);
+  std::set<std::string> gone;
+  std::vector<GrantKey> removed;
+  std::set_difference(old_grants.begin(), old_grants.end(), new_grants.begin(), new_grants.end(),
+                      std::back_inserter(removed));
+  for (const auto& g : removed) {
+    ++out.grants;
+    if (kept_shares.count(g.share) == 0) {
+      if (gone.insert(g.share).second)
+        out.shares_removed.push_back(g.share + " (account " + g.account + ")");
+    } else {
+      out.targets_removed.push_back(g.share + " -> " + g.target_type + ":" + g.target);
+    }
+  }
+  std::sort(out.shares_removed.begin(), out.shares_removed.end());
+  std::sort(out.targets_removed.begin(), out.targets_removed.end());
+  return out;
+}
 
 Daemon::Daemon(DaemonOptions options, ConfigLoader loader, AccountRunner& runner, Metrics& metrics)
     : options_(std::move(options)), loader_(std::move(loader)), runner_(runner), metrics_(metrics) {
@@ -138,7 +180,8 @@ std::uint16_t Daemon::start() {
   LoadedConfig first = loader_(options_.config_path);
   if (!first.state)
     throw StartupError("invalid config " + options_.config_path + " (" +
-                           std::to_string(first.diagnostics.size()) + " error(s))",
+                           std::to_string(first.errors ? first.errors : first.diagnostics.size()) +
+                           " error(s))",
                        first.diagnostics);
   if (options_.coordinator) {
     coordinator_ = options_.coordinator(*first.state);
@@ -170,6 +213,7 @@ std::uint16_t Daemon::start() {
   h.reconcile = [this](const std::optional<std::string>& account) {
     return trigger(account, "http");
   };
+  h.confirm_shrink = [this](const std::string& revision) { return confirm_shrink(revision); };
   http_ = std::make_unique<HttpServer>(
       options_.http, std::make_shared<const HttpRouter>(std::move(h), options_.admin_token));
   const std::uint16_t port = http_->start();
@@ -199,24 +243,60 @@ std::string Daemon::reload(const std::string& trigger) {
   LoadedConfig next = loader_(options_.config_path);
   const auto now = std::chrono::system_clock::now();
   if (!next.state) {
+    held_.reset();  // what was held is no longer what the files say
     metrics_.count_config_reload("rejected");
     status_.config_rejected(next.diagnostics, now);
     log::warn("config rejected; the last good config keeps running",
               {{"trigger", trigger},
                {"path", options_.config_path},
                {"revision", current_ ? current_->revision : ""},
-               {"errors", std::to_string(next.diagnostics.size())},
+               {"errors", std::to_string(next.errors ? next.errors : next.diagnostics.size())},
                {"diagnostics", join_first(next.diagnostics, 20)}});
     return "rejected";
   }
   if (current_ && next.state->content_hash == current_->content_hash &&
       next.state->revision == current_->revision) {
+    held_.reset();
     metrics_.count_config_reload("unchanged");
     status_.config_unchanged(now);
     log::debug("config unchanged", {{"trigger", trigger}});
     return "unchanged";
   }
   const std::string old_revision = current_ ? current_->revision : "";
+  // A reload that takes grants away is always visible; with --confirm-shrink it also waits for a
+  // person (issue 11: one lost file of a ConfigMap was revoked under maxRevokeFraction, where no
+  // plan guard looks). The plan's own guards still apply once it is installed.
+  if (const ConfigShrink shrink = current_ ? config_shrink(*current_, *next.state) : ConfigShrink{};
+      !shrink.empty()) {
+    const bool hold = options_.confirm_shrink;
+    log::warn(
+        hold ? "config reload removes shares or targets; held until confirmed"
+             : "config reload removes shares or targets",
+        {{"trigger", trigger},
+         {"revision", next.state->revision},
+         {"previousRevision", old_revision},
+         {"grantsRemoved", std::to_string(shrink.grants)},
+         {"sharesRemoved", join_names(shrink.shares_removed, kShrinkListed)},
+         {"targetsRemoved", join_names(shrink.targets_removed, kShrinkListed)},
+         {"confirm", hold ? "POST /config/confirm-shrink?revision=" + next.state->revision : ""}});
+    if (hold) {
+      held_ = next.state;
+      metrics_.count_config_shrink("held");
+      metrics_.count_config_reload("rejected");  // not applied: the last good config keeps running
+      std::vector<std::string> lines{
+          "held: this config removes " + shrink.summary() + " compared with revision " +
+          old_revision +
+          "; confirm with POST /config/confirm-shrink?revision=" + next.state->revision};
+      for (std::size_t i = 0; i < shrink.shares_removed.size() && i < kShrinkListed; ++i)
+        lines.push_back("share removed: " + shrink.shares_removed[i]);
+      for (std::size_t i = 0; i < shrink.targets_removed.size() && i < kShrinkListed; ++i)
+        lines.push_back("target removed: " + shrink.targets_removed[i]);
+      status_.config_held(lines, now);
+      return "held";
+    }
+    metrics_.count_config_shrink("applied");
+  }
+  held_.reset();
   install(next.state, true);
   metrics_.count_config_reload("success");
   log::info("config reloaded", {{"trigger", trigger},
@@ -225,6 +305,22 @@ std::string Daemon::reload(const std::string& trigger) {
                                 {"accounts", std::to_string(next.state->accounts.size())},
                                 {"shares", std::to_string(next.state->shares.size())}});
   return "success";
+}
+
+std::pair<int, std::string> Daemon::confirm_shrink(const std::string& revision) {
+  std::lock_guard lock(reload_mu_);
+  if (!held_) return {404, "no shrinking reload is waiting for confirmation"};
+  if (held_->revision != revision)
+    return {409, "the held config is revision " + held_->revision + ", not " + revision};
+  const std::string old_revision = current_ ? current_->revision : "";
+  auto next = std::move(held_);
+  held_.reset();
+  install(next, true);
+  metrics_.count_config_shrink("confirmed");
+  metrics_.count_config_reload("success");
+  log::info("shrinking config confirmed and installed",
+            {{"revision", next->revision}, {"previousRevision", old_revision}});
+  return {200, next->revision};
 }
 
 bool Daemon::trigger(const std::optional<std::string>& account, const std::string& source) {

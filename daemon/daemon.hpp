@@ -39,8 +39,22 @@ using CoordinatorFactory =
 // reject it.
 struct LoadedConfig {
   std::shared_ptr<const config::DesiredState> state;
-  std::vector<std::string> diagnostics;
+  std::vector<std::string> diagnostics;  // capped (config::format_diagnostics)
+  std::size_t errors = 0;                // all of them; 0 = count `diagnostics`
 };
+
+// What a new config takes away compared with the running one (issue 11): whole shares, and
+// targets of shares that stay (a share moved to another account loses its grants there too).
+// Lists are sorted; `grants` counts every (share, target) pair removed.
+struct ConfigShrink {
+  std::vector<std::string> shares_removed;   // "golden-images (account prod)"
+  std::vector<std::string> targets_removed;  // "golden-images -> account:1111222233334444"
+  std::size_t grants = 0;
+  bool empty() const { return grants == 0; }
+  // "2 share(s) and 1 target(s) (5 grant(s))" for logs and /status.
+  std::string summary() const;
+};
+ConfigShrink config_shrink(const config::DesiredState& before, const config::DesiredState& after);
 using ConfigLoader = std::function<LoadedConfig(const std::string& path)>;
 
 // The initial config is invalid: the daemon does not start. what() is one line; diagnostics() all.
@@ -71,6 +85,10 @@ struct DaemonOptions {
   // SIGTERM with coordination: handing the accounts back (fence closed, requests in flight ended,
   // lease revoked) gets this long after the passes stopped.
   std::chrono::milliseconds coordination_stop_timeout{10000};
+  // `run --confirm-shrink`: a reload that removes shares or targets is held (the running config
+  // stays) until POST /config/confirm-shrink?revision=R names it. Off: it is applied, with a
+  // warning and sharekeeper_config_shrinks_total{result="applied"}.
+  bool confirm_shrink = false;
 };
 
 class Daemon {
@@ -86,6 +104,9 @@ class Daemon {
   // Reload now (inotify, SIGHUP): a valid new config replaces the current one; an invalid one is
   // rejected, counted and logged, and the last good one keeps running. Returns the result label.
   std::string reload(const std::string& trigger);
+  // Installs the held shrinking config (POST /config/confirm-shrink) when `revision` is its
+  // revision. {200, ...} installed; {404, why} nothing is held; {409, why} another revision is.
+  std::pair<int, std::string> confirm_shrink(const std::string& revision);
   // Runs passes now (POST /reconcile, SIGHUP). False when the account is unknown.
   bool trigger(const std::optional<std::string>& account, const std::string& source);
   // Asks run_until_stopped() to return (SIGTERM, SIGINT). Async-signal-unsafe: call from a thread.
@@ -120,6 +141,7 @@ class Daemon {
   // Set in start() before any pass or notification can run; never replaced.
   std::shared_ptr<coordination::Coordinator> coordinator_;
   std::optional<std::set<std::string>> published_owned_;  // guarded by reload_mu_
+  std::shared_ptr<const config::DesiredState> held_;  // a shrinking reload awaiting confirmation
 
   std::mutex health_mu_;
   std::uint64_t last_heartbeat_ = 0;

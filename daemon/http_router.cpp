@@ -37,6 +37,47 @@ HttpReply method_not_allowed(const char* allow) {
   return r;
 }
 
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+// The credentials of `Authorization: Bearer <token>`; the scheme is case-insensitive (RFC 7235
+// §2.1) and followed by one or more spaces. nullopt for any other scheme or an empty token.
+std::optional<std::string_view> bearer_token(std::string_view auth) {
+  const auto space = auth.find(' ');
+  if (space == std::string_view::npos || !iequals(auth.substr(0, space), "Bearer"))
+    return std::nullopt;
+  std::string_view token = auth.substr(space);
+  while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
+  if (token.empty()) return std::nullopt;
+  return token;
+}
+
+// The value of query parameter `name` (last one wins); nullopt when absent, "" when malformed or
+// empty (the caller answers 400).
+std::optional<std::string> query_param(std::string_view query, std::string_view name) {
+  std::optional<std::string> out;
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const std::string_view kv = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    const auto eq = kv.find('=');
+    if (kv.substr(0, eq) != name) continue;  // a token in the query string is ignored, never used
+    auto v = percent_decode(eq == std::string_view::npos ? std::string_view() : kv.substr(eq + 1));
+    out = v.value_or("");
+  }
+  return out;
+}
+
+HttpReply bad_request_close(std::string body) {
+  HttpReply r = text(400, std::move(body));
+  r.close = true;
+  return r;
+}
+
 int hexval(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -126,7 +167,19 @@ HttpReply HttpRouter::too_many(double retry_after_seconds) const {
   return r;
 }
 
+std::optional<HttpReply> HttpRouter::check_head(const HttpRequestView& req) {
+  if (req.host_headers > 1) return bad_request_close("more than one Host header");
+  if (req.host_headers == 0 && req.version >= 11)
+    return bad_request_close("HTTP/1.1 needs a Host header");
+  // Refused outright, before the body: no route takes one, and Beast frames TE with
+  // Content-Length, or a coding other than chunked, differently from other servers
+  // (RELIABILITY.md §4.9).
+  if (req.has_transfer_encoding) return bad_request_close("Transfer-Encoding is not accepted here");
+  return std::nullopt;
+}
+
 HttpReply HttpRouter::handle(const HttpRequestView& req) const {
+  if (auto bad = check_head(req)) return std::move(*bad);
   // Origin-form only: absolute-form ("http://host/x"), authority-form (CONNECT) and "*" are
   // refused.
   if (req.target.empty() || req.target.front() != '/') {
@@ -140,6 +193,7 @@ HttpReply HttpRouter::handle(const HttpRequestView& req) const {
       q == std::string::npos ? std::string_view() : std::string_view(req.target).substr(q + 1);
 
   if (path == "/reconcile") return reconcile(req, query);
+  if (path == "/config/confirm-shrink") return confirm_shrink(req, query);
 
   const bool known = path == "/metrics" || path == "/healthz" || path == "/readyz" ||
                      path == "/status" || path == "/plan";
@@ -163,22 +217,12 @@ HttpReply HttpRouter::handle(const HttpRequestView& req) const {
   return json_reply(200, h_.plan());
 }
 
-HttpReply HttpRouter::reconcile(const HttpRequestView& req, std::string_view query) const {
+std::optional<HttpReply> HttpRouter::admin_gate(const HttpRequestView& req) const {
   // Mutations never over GET (a link or a prefetch must not trigger work).
   if (req.method != "POST") return method_not_allowed("POST");
-  // No chunked uploads are needed, and refusing Transfer-Encoding outright closes every CL/TE
-  // desynchronisation path in older Beast versions (RELIABILITY.md §4.9).
-  if (req.has_transfer_encoding) {
-    HttpReply r = text(400, "Transfer-Encoding is not accepted here");
-    r.close = true;
-    return r;
-  }
   if (!token_) return text(403, "admin API disabled: start with --admin-token-file");
-  constexpr std::string_view kBearer = "Bearer ";
-  const std::string_view auth = req.authorization;
-  const bool authorized = auth.size() > kBearer.size() &&
-                          auth.substr(0, kBearer.size()) == kBearer &&
-                          token_->matches(auth.substr(kBearer.size()));
+  const auto presented = bearer_token(req.authorization);
+  const bool authorized = presented && token_->matches(*presented);
   {
     std::lock_guard lock(mu_);
     const auto now = limits_.now();
@@ -192,22 +236,30 @@ HttpReply HttpRouter::reconcile(const HttpRequestView& req, std::string_view que
     r.headers.emplace_back("WWW-Authenticate", "Bearer");
     return r;
   }
-  std::optional<std::string> account;
-  while (!query.empty()) {
-    const auto amp = query.find('&');
-    const std::string_view kv = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
-    const auto eq = kv.find('=');
-    if (kv.substr(0, eq) != "account")
-      continue;  // a token in the query string is ignored, never honoured
-    auto v = percent_decode(eq == std::string_view::npos ? std::string_view() : kv.substr(eq + 1));
-    if (!v || v->empty()) return text(400, "bad account parameter");
-    account = std::move(*v);
-  }
+  return std::nullopt;
+}
+
+HttpReply HttpRouter::reconcile(const HttpRequestView& req, std::string_view query) const {
+  if (auto refused = admin_gate(req)) return std::move(*refused);
+  const std::optional<std::string> account = query_param(query, "account");
+  if (account && account->empty()) return text(400, "bad account parameter");
   if (!h_.reconcile(account)) return text(404, "unknown account");
   nlohmann::json body = {
       {"triggered", account ? nlohmann::json::array({*account}) : nlohmann::json("all")}};
   return json_reply(202, body.dump());
+}
+
+HttpReply HttpRouter::confirm_shrink(const HttpRequestView& req, std::string_view query) const {
+  if (auto refused = admin_gate(req)) return std::move(*refused);
+  // The revision is required: a confirmation applies to the config the operator looked at, not
+  // to whatever the files say by the time it arrives.
+  const std::optional<std::string> revision = query_param(query, "revision");
+  if (!revision || revision->empty())
+    return text(400, "give ?revision=R (the held config's revision, in /status)");
+  if (!h_.confirm_shrink) return text(404, "no shrinking reload is waiting for confirmation");
+  auto [status, detail] = h_.confirm_shrink(*revision);
+  if (status != 200) return text(status, detail);
+  return json_reply(200, nlohmann::json{{"installed", detail}}.dump());
 }
 
 }  // namespace sharekeeper::daemon

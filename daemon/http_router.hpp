@@ -17,6 +17,8 @@ struct HttpRequestView {
   std::string method;  // "GET", "POST", ...
   std::string target;  // origin-form: "/path?query"
   std::string authorization;
+  unsigned version = 11;  // 10 = HTTP/1.0, 11 = HTTP/1.1
+  int host_headers = 1;   // how many Host fields the request carried
   bool has_transfer_encoding = false;
   bool has_body = false;
 };
@@ -37,6 +39,8 @@ struct AdminHandlers {
   std::function<std::string()> plan;
   // nullopt account: every account. False: unknown account.
   std::function<bool(const std::optional<std::string>& account)> reconcile;
+  // POST /config/confirm-shrink?revision=R: {HTTP status, revision installed or why not}.
+  std::function<std::pair<int, std::string>(const std::string& revision)> confirm_shrink;
 };
 
 // A bearer token compared in constant time: both sides are hashed with SHA-256 first, so neither
@@ -69,6 +73,11 @@ class HttpRouter {
  public:
   HttpRouter(AdminHandlers handlers, std::optional<AdminToken> token, AdminLimits limits = {});
   HttpReply handle(const HttpRequestView& req) const;
+  // The checks that need only the request head, answered before any body byte is read (the
+  // server calls this first): 400 + close for a missing or repeated Host on HTTP/1.1 (RFC 9112
+  // §3.2) and for any Transfer-Encoding, since no route takes a body and TE with or without
+  // Content-Length is how requests get smuggled. handle() applies them too.
+  static std::optional<HttpReply> check_head(const HttpRequestView& req);
 
  private:
   struct Bucket {
@@ -78,7 +87,10 @@ class HttpRouter {
     std::optional<double> take(double rate, double burst,
                                std::chrono::steady_clock::time_point now);
   };
+  // POST, the token and the rate limits: the gate of every mutating route.
+  std::optional<HttpReply> admin_gate(const HttpRequestView& req) const;
   HttpReply reconcile(const HttpRequestView& req, std::string_view query) const;
+  HttpReply confirm_shrink(const HttpRequestView& req, std::string_view query) const;
   HttpReply too_many(double retry_after_seconds) const;
   AdminHandlers h_;
   std::optional<AdminToken> token_;

@@ -60,6 +60,9 @@ int main(int argc, char** argv) {
                   "This replica's name among several (settings.coordination); default "
                   "<hostname>-<pid>")
       ->envname("SHAREKEEPER_REPLICA_ID");
+  run->add_flag("--confirm-shrink", ro.confirm_shrink,
+                "Hold a reload that removes shares or targets until POST "
+                "/config/confirm-shrink?revision=R (docs/runbook.md)");
 
   auto* version = app.add_subcommand("version", "Print the version");
   version->fallthrough();

@@ -114,6 +114,11 @@ struct Metrics::Impl {
                                         .Name("sharekeeper_config_reloads_total")
                                         .Help("Config reload attempts by result")
                                         .Register(*registry);
+  Family<Counter>& config_shrinks =
+      prometheus::BuildCounter()
+          .Name("sharekeeper_config_shrinks_total")
+          .Help("Config reloads that remove shares or targets, by what happened to them")
+          .Register(*registry);
   Family<Gauge>& config_last_reload_ok =
       prometheus::BuildGauge()
           .Name("sharekeeper_config_last_reload_successful")
@@ -206,6 +211,7 @@ struct Metrics::Impl {
 Metrics::Metrics(std::string version) : impl_(std::make_unique<Impl>()) {
   impl_->build_info.Add({{"version", std::move(version)}}).Set(1);
   for (const char* r : kReloadResults) impl_->config_reloads.Add({{"result", r}});
+  for (const char* r : kShrinkResults) impl_->config_shrinks.Add({{"result", r}});
   // The daemon only starts with a valid config.
   impl_->config_last_reload_ok.Add({}).Set(1);
   for (const char* r : kBlockedReasons)
@@ -390,6 +396,12 @@ void Metrics::set_coordination(const std::set<std::string>& owned,
   for (std::size_t i = 0; i < std::size(kRenewalResults); ++i)
     advance(c.renewal_counters[i], totals[i]);
   advance(c.handoff_counter, counts.handoffs);
+}
+
+void Metrics::count_config_shrink(std::string_view result) {
+  const std::string r = one_of(result, kShrinkResults);
+  if (r == "other") return;  // a caller bug; never a new series
+  impl_->config_shrinks.Add({{"result", r}}).Increment();
 }
 
 std::string Metrics::serialize() const {

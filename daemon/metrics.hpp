@@ -40,6 +40,8 @@ class Metrics {
   void observe_api_call(std::string_view product, std::string_view action, std::string_view code,
                         double seconds);
   void count_config_reload(std::string_view result);  // success | rejected | unchanged
+  // A reload that removes shares or targets: applied | held (--confirm-shrink) | confirmed.
+  void count_config_shrink(std::string_view result);
 
   // Several replicas (settings.coordination); never called without it, so a single replica shows
   // none of these series. `owned`: sharekeeper_account_owned{account} 1 for each, the series of
@@ -64,6 +66,7 @@ class Metrics {
   static constexpr const char* kDriftObjects[] = {"trust_policy", "kms_policy", "attachment",
                                                   "image_share", "resource_share"};
   static constexpr const char* kReloadResults[] = {"success", "rejected", "unchanged"};
+  static constexpr const char* kShrinkResults[] = {"applied", "held", "confirmed"};
   static constexpr const char* kPassResults[] = {"success", "error", "partial"};
   static constexpr const char* kBlockedReasons[] = {"prune_disabled", "max_revocations_per_cycle",
                                                     "max_revoke_fraction", "empty_config",

@@ -61,6 +61,11 @@ void StatusStore::config_rejected(const std::vector<std::string>& diagnostics, W
   last_reload_ = Reload{"rejected", now, diagnostics};
 }
 
+void StatusStore::config_held(const std::vector<std::string>& lines, WallTime now) {
+  std::lock_guard lock(mu_);
+  last_reload_ = Reload{"held", now, lines};
+}
+
 void StatusStore::config_unchanged(WallTime now) {
   std::lock_guard lock(mu_);
   last_reload_ = Reload{"unchanged", now, {}};

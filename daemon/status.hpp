@@ -41,6 +41,9 @@ class StatusStore {
   // stays.
   void config_rejected(const std::vector<std::string>& diagnostics, WallTime now);
   void config_unchanged(WallTime now);
+  // A valid reload that removes shares or targets waits for confirmation (--confirm-shrink):
+  // lastReload.result is "held", its lines say what it removes and how to confirm.
+  void config_held(const std::vector<std::string>& lines, WallTime now);
 
   void pass_started(const std::string& account, WallTime now);
   void pass_finished(const PassReport& report);

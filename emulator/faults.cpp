@@ -28,6 +28,19 @@ std::uint64_t count_field(const json& rule, const char* name) {
   return value.get<std::uint64_t>();
 }
 
+// The bound of --latency-ms (10 minutes): a rule of 31 years parked its connection for good, and a
+// value past INT64_MAX read as a negative duration.
+constexpr std::uint64_t kMaxMillis = 600'000;
+
+std::chrono::milliseconds millis_field(const json& rule, const char* name) {
+  const auto& value = rule.at(name);
+  if (!value.is_number_unsigned() || value.get<std::uint64_t>() > kMaxMillis) {
+    bad(std::string(name) + " must be an integer from 0 to " + std::to_string(kMaxMillis) +
+        " (10 minutes, like --latency-ms)");
+  }
+  return std::chrono::milliseconds(static_cast<std::int64_t>(value.get<std::uint64_t>()));
+}
+
 bool bool_field(const json& rule, const char* name) {
   const auto& value = rule.at(name);
   if (!value.is_boolean()) bad(std::string(name) + " must be true or false");
@@ -101,18 +114,10 @@ FaultRule FaultInjector::parse_rule(const json& rule) {
     }
     out.status = s.get<int>();
   }
-  if (rule.contains("latencyMs")) {
-    const auto& l = rule.at("latencyMs");
-    if (!l.is_number_unsigned()) bad("latencyMs must be a non-negative integer");
-    out.latency = std::chrono::milliseconds(l.get<std::int64_t>());
-  }
+  if (rule.contains("latencyMs")) out.latency = millis_field(rule, "latencyMs");
   if (rule.contains("afterCommit")) out.after_commit = bool_field(rule, "afterCommit");
   if (rule.contains("drop")) out.drop = bool_field(rule, "drop");
-  if (rule.contains("retryAfterMs")) {
-    const auto& r = rule.at("retryAfterMs");
-    if (!r.is_number_unsigned()) bad("retryAfterMs must be a non-negative integer");
-    out.retry_after = std::chrono::milliseconds(r.get<std::int64_t>());
-  }
+  if (rule.contains("retryAfterMs")) out.retry_after = millis_field(rule, "retryAfterMs");
   if (out.code.empty() && out.status != 0) out.code = default_code(out.status);
   if (!out.code.empty() && out.status == 0) out.status = default_status(out.code);
   if (out.code.empty() && !out.drop && out.latency.count() == 0) {

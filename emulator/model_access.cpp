@@ -1,9 +1,10 @@
 // GET /_emulator/access: can this account really use that shared snapshot or image? Every unmet
 // prerequisite of DESIGN.md §1 is one reason: shared to it (image share permission, or an
-// Associated Resource Sharing association to the account, its RD or a folder on its RD path,
-// invitation accepted), not a service key, the key enabled, ECS authorised to use the owner's CMKs
-// (AliyunECSDiskEncryptDefaultRole), the sharer's share role exists, trusts the account's ECS, and
-// its attached policies (default versions) allow the KMS actions on the key.
+// Associated Resource Sharing association of an Active share to the account, its RD or a folder
+// on its RD path, invitation accepted and not expired), not a service key, the key enabled, ECS
+// authorised to use the owner's CMKs (AliyunECSDiskEncryptDefaultRole), the sharer's share role
+// exists, trusts the account's ECS, and its attached policies (default versions) allow the KMS
+// actions on the key.
 #include <algorithm>
 
 #include "emulator/model_state.hpp"
@@ -40,17 +41,41 @@ std::optional<std::string> share_gap(const State& state, const ModelOptions& opt
       if (a.association_type == "Resource" && a.entity_id == resource_id) resource = &a;
     }
     if (resource == nullptr) continue;
+    const std::string share_state = share_status(share, options, now);
+    if (share_state != "Active") {
+      // Deleting or Deleted: every association is going or gone with it.
+      bool reached =
+          std::any_of(share.associations.begin(), share.associations.end(),
+                      [&](const Association& t) { return target_reaches(state, t, uid); });
+      if (reached) waiting.push_back("resource share " + share.id + " is " + share_state);
+      continue;
+    }
     std::string resource_status = association_status(state, share, *resource, options, now);
     for (const auto& t : share.associations) {
       if (!target_reaches(state, t, uid)) continue;
       std::string target_status = association_status(state, share, t, options, now);
       if (resource_status == "Associated" && target_status == "Associated") return std::nullopt;
-      if (t.external && !invitation_accepted(state, share.id, uid)) {
+      const Invitation* inv =
+          t.external ? latest_invitation(state, share.id, t.entity_id) : nullptr;
+      const std::string inv_state = inv != nullptr ? inv->status_at(now) : "";
+      if (t.external && !t.disassociated_at && inv_state == "Pending") {
         waiting.push_back("resource share " + share.id + " waits for " + std::string(uid) +
-                          " to accept its invitation");
+                          " to accept its invitation " + inv->id + " (sent " +
+                          iso_seconds(inv->created) + ", expires " +
+                          iso_seconds(inv->created + kInvitationValidity) + ")");
+      } else if (t.external && !t.disassociated_at &&
+                 (inv_state == "Rejected" || inv_state == "Expired")) {
+        waiting.push_back("resource share " + share.id + ": the invitation to " + std::string(uid) +
+                          " was " + lower(inv_state) +
+                          (inv_state == "Expired" ? " (valid 7 days)" : "") +
+                          "; associate the target again to invite it again");
       } else {
+        std::string why;
+        for (const Association* a : {resource, &t}) {
+          if (a->failed && !a->failure_message.empty()) why += ": " + a->failure_message;
+        }
         waiting.push_back("resource share " + share.id + ": resource " + resource_status +
-                          ", target " + t.entity_id + " " + target_status);
+                          ", target " + t.entity_id + " " + target_status + why);
       }
     }
   }

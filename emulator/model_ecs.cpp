@@ -1,7 +1,9 @@
-// ECS (cloud-api.md §5): DescribeSnapshots, DescribeImages, DescribeImageSharePermission and
-// ModifyImageSharePermission — with the 10-accounts-per-call silent truncation, the 50-account
-// quota, service-key images refused and AssumeRoleError when the image share role does not trust a
-// recipient.
+// ECS (cloud-api.md §5; ECS 2014-05-26 API reference): DescribeSnapshots, DescribeImages,
+// DescribeImageSharePermission, ModifyImageSharePermission — with the 10-accounts-per-call silent
+// truncation, the 50-account quota, service-key images refused, a disabled CMK refused, and
+// AssumeRoleError when the image share role does not trust a recipient — DeleteImage (refused while
+// shared: ImageUseShared) and the tag APIs for images and snapshots (TagResources, UntagResources,
+// ListTagResources).
 #include <algorithm>
 #include <set>
 
@@ -366,18 +368,6 @@ std::vector<std::string> first_ten(const ApiCall& call, std::string_view name) {
   return out;
 }
 
-bool share_role_trusts(const State& state, const Account& owner, std::string_view role_name,
-                       const std::string& recipient) {
-  const Role* role = find_role(owner, role_name);
-  if (role == nullptr) return false;
-  std::string principal = recipient + std::string(wire::kEcsServiceSuffix);
-  auto matcher = [&](std::string_view kind, std::string_view value) {
-    return kind == "Service" && policy::wildcard_match(value, principal, true);
-  };
-  return policy::evaluate_trust(role->trust, "sts:AssumeRole", matcher,
-                                rd_context(state, recipient)) == policy::Decision::Allow;
-}
-
 ApiResponse modify_image_share_permission(Ctx& c) {
   Image& img = own_image(c);
   auto add = first_ten(c.call, "AddAccount");
@@ -401,14 +391,28 @@ ApiResponse modify_image_share_permission(Ctx& c) {
   std::optional<bool> make_public;
   if (find_param(c.call, "IsPublic") != nullptr)
     make_public = bool_param(c.call, "IsPublic", false);
+  if (!add.empty() && iequals(img.status, "Deprecated")) {
+    fail(403, "OperationDenied.InvalidImageStatus",
+         "The specified image cannot be shared when it is deprecated.");
+  }
   if (key != nullptr && (!add.empty() || make_public.value_or(false))) {
     if (key->is_service_key()) {
-      fail(403, "OperationDeined.EncryptedSnapshot",
-           "The image is encrypted with a service key and cannot be shared; copy it with a "
-           "customer master key (CMK) first.");
+      // The current code (2025 metadata); OperationDeined.EncryptedSnapshot is the older blanket
+      // "encrypted images cannot be shared" answer.
+      fail(403, "InvalidOperation.ServiceKeyEncryptedImageUnsupported",
+           "The specified service key encrypted image is not supported for this operation. Please "
+           "switch to a CMK (Customer Master Key) encrypted image and retry.");
     }
     if (make_public.value_or(false)) {
       fail(403, "OperationDeined.EncryptedSnapshot", "Encrypted images cannot be made public.");
+    }
+    if (key->state != "Enabled") {
+      fail(403, "InvalidParameter.KMSKeyId.CMKNotEnabled",
+           "The CMK (Customer Master Key) must be in an active state.");
+    }
+    if (c.state.emulation.refuse_encrypted_full_images && img.mappings.size() > 1) {
+      fail(403, "OperationDeined.FullImage",
+           "The encrypted image contains multiple snapshots, which do not support share.");
     }
     for (const auto& uid : add) {
       if (!share_role_trusts(c.state, c.acc, wire::kImageShareRole, uid)) {
@@ -449,7 +453,211 @@ ApiResponse modify_image_share_permission(Ctx& c) {
   return ok(c.call);
 }
 
+// DeleteImage: an image that does not exist is ignored (the parameter's documentation; the error
+// table also lists InvalidImageId.NotFound). An image shared with accounts, or held by a live
+// resource share, is refused with ImageUseShared even with Force=true: Force only skips the check
+// for instances created from it (the emulator has no instances), and the ECS guide says to unshare
+// before deleting.
+ApiResponse delete_image(Ctx& c) {
+  std::string region = required_param(c.call, "RegionId");
+  std::string id = required_param(c.call, "ImageId");
+  (void)bool_param(c.call, "Force", false);  // validated, nothing to force
+  Region* r = region_of(c.acc, region);
+  if (r == nullptr) return ok(c.call);
+  auto it = std::find_if(r->images.begin(), r->images.end(),
+                         [&](const Image& img) { return img.id == id; });
+  if (it == r->images.end()) return ok(c.call);
+  if (!it->shares.empty() ||
+      in_live_resource_share(c.state, c.options, c.acc.uid, it->id, c.call.now)) {
+    fail(403, "ImageUseShared",
+         "The specified image has been shared to others. You can use the "
+         "DescribeImageSharePermission API to query the users who have been shared.");
+  }
+  if (bool_param(c.call, "DryRun", false)) {
+    fail(400, "DryRunOperation", "Request validation has been passed with DryRun flag set.");
+  }
+  r->images.erase(it);
+  return ok(c.call);
+}
+
+// The tags of one image or snapshot of the caller in `region` (nullptr when it does not exist).
+Tags* tags_of(Ctx& c, const std::string& region, const std::string& type, const std::string& id) {
+  Region* r = region_of(c.acc, region);
+  if (r == nullptr) return nullptr;
+  if (type == "image") {
+    for (auto& img : r->images) {
+      if (img.id == id) return &img.tags;
+    }
+  } else {
+    for (auto& s : r->snapshots) {
+      if (s.id == id) return &s.tags;
+    }
+  }
+  return nullptr;
+}
+
+// The tags of every id, or InvalidResourceId.NotFound for the first unknown one (nothing changes).
+std::vector<Tags*> tags_of_all(Ctx& c, const std::string& region, const std::string& type,
+                               const std::vector<std::string>& ids) {
+  std::vector<Tags*> out;
+  for (const auto& id : ids) {
+    Tags* have = tags_of(c, region, type, id);
+    if (have == nullptr) {
+      fail(404, "InvalidResourceId.NotFound",
+           "The specified ResourceIds are not found in our records: " + id + ".");
+    }
+    out.push_back(have);
+  }
+  return out;
+}
+
+std::string tag_resource_type(const ApiCall& call) {
+  std::string type = required_param(call, "ResourceType");
+  // The API knows many more types; the emulator holds images and snapshots only.
+  if (type != "image" && type != "snapshot") {
+    fail(404, "InvalidResourceType.NotFound",
+         "The ResourceType provided does not exist in our records.");
+  }
+  return type;
+}
+
+std::vector<std::string> resource_ids(const ApiCall& call, bool required) {
+  std::vector<std::string> ids;
+  for (const auto& [n, fields] : repeat_param(call, "ResourceId")) {
+    auto it = fields.find("");
+    if (it == fields.end() || it->second.empty()) continue;
+    if (std::find(ids.begin(), ids.end(), it->second) != ids.end()) {
+      fail(400, "Duplicate.ResourceId", "The ResourceId contains duplicate values.");
+    }
+    ids.push_back(it->second);
+  }
+  if (ids.size() > 50) {
+    fail(400, "NumberExceed.ResourceIds",
+         "The ResourceIds parameter's number is exceed , Valid : 50");
+  }
+  if (required && ids.empty()) {
+    fail(400, "MissingParameter.ResourceIds", "You must specify ResourceId.N.");
+  }
+  return ids;
+}
+
+// TagResources: ResourceId.N <= 50, Tag.N <= 20 (keys 1-128, not acs: or aliyun, no http(s)://;
+// values <= 128), at most 20 tags on a resource afterwards; all or nothing.
+ApiResponse tag_resources(Ctx& c) {
+  std::string region = required_param(c.call, "RegionId");
+  std::string type = tag_resource_type(c.call);
+  auto ids = resource_ids(c.call, true);
+  auto given = repeat_param(c.call, "Tag");
+  if (given.size() > 20) {
+    fail(400, "NumberExceed.Tags", "The Tags parameter's number is exceed , Valid : 20");
+  }
+  if (given.empty()) fail(400, "MissingParameter.Tags", "The parameter - Tags should not be null.");
+  Tags tags;
+  for (const auto& [n, fields] : given) {
+    auto k = fields.find("Key");
+    auto v = fields.find("Value");
+    std::string key = k == fields.end() ? "" : k->second;
+    std::string value = v == fields.end() ? "" : v->second;
+    if (key.empty() || key.size() > 128 || key.rfind("acs:", 0) == 0 ||
+        key.rfind("aliyun", 0) == 0 || key.find("http://") != std::string::npos ||
+        key.find("https://") != std::string::npos) {
+      fail(400, "InvalidTagKey.Malformed",
+           "The specified Tag." + std::to_string(n) + ".Key is not valid.");
+    }
+    if (value.size() > 128 || value.find("http://") != std::string::npos ||
+        value.find("https://") != std::string::npos) {
+      fail(400, "InvalidTagValue.Malformed",
+           "The specified Tag." + std::to_string(n) + ".Value is not valid.");
+    }
+    if (!tags.emplace(key, value).second) {
+      fail(400, "Duplicate.TagKey", "The Tag.N.Key contain duplicate key.");
+    }
+  }
+  std::vector<Tags*> targets = tags_of_all(c, region, type, ids);
+  for (const Tags* have : targets) {
+    Tags after = *have;
+    for (const auto& [k, v] : tags) after[k] = v;
+    if (after.size() > 20) {
+      fail(400, "OperationDenied.QuotaExceed",
+           "The quota of tags on resource is beyond permitted range.");
+    }
+  }
+  for (Tags* have : targets) {
+    for (const auto& [k, v] : tags) (*have)[k] = v;
+  }
+  return ok(c.call);
+}
+
+// UntagResources: TagKey.N (<= 20) or All=true; a key the resource does not carry is ignored.
+ApiResponse untag_resources(Ctx& c) {
+  std::string region = required_param(c.call, "RegionId");
+  std::string type = tag_resource_type(c.call);
+  auto ids = resource_ids(c.call, true);
+  std::vector<std::string> keys;
+  for (const auto& [n, fields] : repeat_param(c.call, "TagKey")) {
+    auto it = fields.find("");
+    if (it != fields.end() && !it->second.empty()) keys.push_back(it->second);
+  }
+  if (keys.size() > 20) {
+    fail(400, "NumberExceed.Tags", "The Tags parameter's number is exceed , Valid : 20");
+  }
+  const bool all = bool_param(c.call, "All", false);
+  for (Tags* have : tags_of_all(c, region, type, ids)) {
+    if (all) have->clear();
+    for (const auto& k : keys) have->erase(k);
+  }
+  return ok(c.call);
+}
+
+// ListTagResources: by ResourceId.N and/or Tag.N (ANDed); NextToken paging of 50;
+// TagResources.TagResource[]{ResourceId, ResourceType, TagKey, TagValue}.
+ApiResponse list_tag_resources(Ctx& c) {
+  std::string region = required_param(c.call, "RegionId");
+  std::string type = tag_resource_type(c.call);
+  auto ids = resource_ids(c.call, false);
+  auto filter = ecs_tag_filter(c.call);
+  if (ids.empty() && filter.empty()) {
+    fail(400, "MissingParameter.ResourceIdOrTag", "Either ResourceId or Tag must be specified.");
+  }
+  json all = json::array();
+  auto add = [&](const std::string& id, const Tags& tags) {
+    if (!ids.empty() && std::find(ids.begin(), ids.end(), id) == ids.end()) return;
+    if (!tags_match(tags, filter)) return;
+    for (const auto& [k, v] : tags) {
+      all.push_back({{"ResourceId", id}, {"ResourceType", type}, {"TagKey", k}, {"TagValue", v}});
+    }
+  };
+  if (Region* r = region_of(c.acc, region)) {
+    if (type == "image") {
+      for (const auto& img : r->images) add(img.id, img.tags);
+    } else {
+      for (const auto& s : r->snapshots) add(s.id, s.tags);
+    }
+  }
+  std::size_t begin = 0;
+  if (const std::string* t = find_param(c.call, "NextToken"); t && !t->empty()) {
+    begin = std::min(parse_offset_token(*t, "NextToken"), all.size());
+  }
+  const std::size_t end = std::min(all.size(), begin + 50);
+  json page = json::array();
+  for (std::size_t i = begin; i < end; ++i) page.push_back(all[i]);
+  return ok(c.call, {{"TagResources", {{"TagResource", page}}},
+                     {"NextToken", end < all.size() ? offset_token(end) : ""}});
+}
+
 }  // namespace
+
+bool share_role_trusts(const State& state, const Account& owner, std::string_view role_name,
+                       std::string_view uid) {
+  const Role* role = find_role(owner, role_name);
+  if (role == nullptr) return false;
+  std::string principal = std::string(uid) + std::string(wire::kEcsServiceSuffix);
+  auto matcher = [&](std::string_view kind, std::string_view value) {
+    return kind == "Service" && policy::wildcard_match(value, principal, true);
+  };
+  return policy::evaluate_trust(role->trust, "sts:AssumeRole", matcher, rd_context(state, uid)) ==
+         policy::Decision::Allow;
+}
 
 ApiResponse ecs_call(State& state, const ModelOptions& options, const ApiCall& call) {
   Ctx c{state, options, call, *state.account(call.caller.account_uid)};
@@ -458,6 +666,10 @@ ApiResponse ecs_call(State& state, const ModelOptions& options, const ApiCall& c
   if (call.action == "DescribeImageSharePermission") return describe_image_share_permission(c);
   if (call.action == "ModifyImageSharePermission") return modify_image_share_permission(c);
   if (call.action == "CopySnapshot") return ecs_disks_call(state, options, call);
+  if (call.action == "DeleteImage") return delete_image(c);
+  if (call.action == "TagResources") return tag_resources(c);
+  if (call.action == "UntagResources") return untag_resources(c);
+  if (call.action == "ListTagResources") return list_tag_resources(c);
   fail(404, "InvalidAction.NotFound",
        "Specified api is not found, please check your url and method.");
 }

@@ -1,12 +1,18 @@
-// Resource Sharing (cloud-api.md §7): resource shares of snapshots and images to accounts, the
-// resource directory or its folders. At most 5 resources and 5 targets per call. Associations are
-// asynchronous: Associating becomes Associated `association_delay` after the call, computed from
-// timestamps when asked (no threads). Targets outside the sharer's RD are external: they need
-// AllowExternalTargets and stay Associating, with a Pending invitation, until the receiver accepts.
-// Responses are bare arrays.
+// Resource Sharing (cloud-api.md §7; ResourceSharing 2020-01-10 API metadata): resource shares of
+// snapshots and images to accounts, the resource directory or its folders, tagged (Tag.N),
+// updated and deleted. At most 5 resources and 5 targets per call, no duplicates. Associations are
+// asynchronous: Associating becomes Associated `association_delay` after the call and
+// Disassociating becomes Disassociated as long, computed from timestamps when asked (no threads);
+// associating what is still Disassociating is AssociateConflict, disassociating what is still
+// Associating DisassociateConflict. Targets outside the sharer's RD are external: they need
+// AllowExternalTargets and get a Pending invitation, valid 7 days; the target stays Associating
+// until the receiver accepts, and is Failed once it is rejected or expired. Responses are bare
+// arrays.
 #include <algorithm>
+#include <set>
 
 #include "emulator/model_state.hpp"
+#include "emulator/policy_eval.hpp"
 #include "support/wire.hpp"
 
 namespace sharekeeper::emulator {
@@ -54,23 +60,32 @@ bool live(const std::string& status) {
   return status != "Disassociated" && status != "Failed" && status != "Disassociating";
 }
 
+// Why an external target is not Associated (its latest invitation), or "" when nothing is wrong.
+std::string invitation_message(const Ctx& c, const ResourceShare& s, const Association& a) {
+  if (!a.external || a.association_type != "Target" || a.disassociated_at) return "";
+  const Invitation* inv = latest_invitation(c.state, s.id, a.entity_id);
+  if (inv == nullptr) return "";
+  const std::string st = inv->status_at(c.call.now);
+  if (st == "Pending") return "The invitation has not been accepted by the target account.";
+  if (st == "Rejected") return "The invitation was rejected by the target account.";
+  if (st == "Expired") {
+    return "The invitation expired before the target account accepted it (an invitation is "
+           "valid for 7 days).";
+  }
+  return "";
+}
+
 json association_json(const Ctx& c, const ResourceShare& s, const Association& a) {
   std::string status = status_of(c, s, a);
   json failed = json::array();
-  if (a.failed) {
-    failed.push_back({{"EntityId", a.entity_id},
-                      {"EntityType", a.entity_type},
-                      {"FailureReason", a.failure_reason},
-                      {"FailureDescription", a.failure_description},
+  for (const auto& f : a.failures) {
+    failed.push_back({{"EntityId", f.entity_id},
+                      {"EntityType", f.entity_type},
+                      {"FailureReason", f.reason},
+                      {"FailureDescription", f.description},
                       {"OperationType", "Associate"}});
   }
-  std::string message;
-  if (a.failed) {
-    message = a.failure_description;
-  } else if (a.external && status == "Associating" &&
-             !invitation_accepted(c.state, s.id, a.entity_id)) {
-    message = "The invitation has not been accepted by the target account.";
-  }
+  std::string message = a.failed ? a.failure_message : invitation_message(c, s, a);
   return {{"ResourceShareId", s.id},
           {"ResourceShareName", s.name},
           {"EntityId", a.entity_id},
@@ -85,6 +100,12 @@ json association_json(const Ctx& c, const ResourceShare& s, const Association& a
           {"UpdateTime", iso_millis(a.updated)}};
 }
 
+json tags_array(const Tags& tags) {
+  json list = json::array();
+  for (const auto& [k, v] : tags) list.push_back({{"Key", k}, {"Value", v}});
+  return list;
+}
+
 json share_json(const ResourceShare& s, const std::string& status) {
   return {{"ResourceShareId", s.id},
           {"ResourceShareName", s.name},
@@ -93,6 +114,36 @@ json share_json(const ResourceShare& s, const std::string& status) {
           {"AllowExternalTargets", s.allow_external},
           {"CreateTime", iso_millis(s.created)},
           {"UpdateTime", iso_millis(s.updated)}};
+}
+
+// Tag.N.Key / Tag.N.Value of CreateResourceShare: at most 20, keys 1-128 characters not starting
+// with acs: or aliyun, values at most 128, neither with http:// or https://.
+Tags share_tags(const ApiCall& call) {
+  Tags out;
+  auto tags = repeat_param(call, "Tag");
+  if (tags.size() > 20) fail(400, "InvalidParameter.Tag", "At most 20 tags may be given.");
+  for (const auto& [n, fields] : tags) {
+    auto k = fields.find("Key");
+    auto v = fields.find("Value");
+    std::string key = k == fields.end() ? "" : k->second;
+    std::string value = v == fields.end() ? "" : v->second;
+    const bool bad_key = key.empty() || key.size() > 128 || key.rfind("acs:", 0) == 0 ||
+                         key.rfind("aliyun", 0) == 0 || key.find("http://") != std::string::npos ||
+                         key.find("https://") != std::string::npos;
+    const bool bad_value = value.size() > 128 || value.rfind("acs:", 0) == 0 ||
+                           value.find("http://") != std::string::npos ||
+                           value.find("https://") != std::string::npos;
+    if (bad_key || bad_value) {
+      fail(400, "InvalidParameter.Tag",
+           "Tag." + std::to_string(n) +
+               ": a key is 1-128 characters, not starting with acs: or aliyun; a value at most "
+               "128; neither contains http:// or https://.");
+    }
+    if (!out.emplace(key, value).second) {
+      fail(400, "InvalidParameter.Tag", "Tag." + std::to_string(n) + ".Key is given twice.");
+    }
+  }
+  return out;
 }
 
 struct Entities {
@@ -118,6 +169,10 @@ Entities parse_entities(const ApiCall& call) {
       fail(400, "MissingParameter.ResourceId",
            "Resources." + std::to_string(n) + ".ResourceId is mandatory.");
     }
+    if (std::find(e.resources.begin(), e.resources.end(), std::pair{type->second, id->second}) !=
+        e.resources.end()) {
+      fail(400, "InvalidParameter.Resources.Duplicate", "The Resources contains duplicate values.");
+    }
     e.resources.emplace_back(type->second, id->second);
   }
   auto targets = repeat_param(call, "Targets");
@@ -127,7 +182,11 @@ Entities parse_entities(const ApiCall& call) {
   }
   for (const auto& [n, fields] : targets) {
     auto it = fields.find("");
-    if (it != fields.end() && !it->second.empty()) e.targets.push_back(it->second);
+    if (it == fields.end() || it->second.empty()) continue;
+    if (std::find(e.targets.begin(), e.targets.end(), it->second) != e.targets.end()) {
+      fail(400, "InvalidParameter.Targets.Duplicate", "The Targets contains duplicate values.");
+    }
+    e.targets.push_back(it->second);
   }
   return e;
 }
@@ -180,9 +239,12 @@ std::pair<std::string, bool> classify_target(const Ctx& c, const ResourceShare& 
   fail(400, "InvalidTarget", "The target " + target + " is not an account, your RD or its folder.");
 }
 
-void ensure_invitation(Ctx& c, const ResourceShare& s, const std::string& receiver) {
-  for (const auto& inv : c.state.invitations) {
-    if (inv.share_id == s.id && inv.receiver == receiver) return;
+// A new Pending invitation: each (re)association of an external target sends one.
+void invite(Ctx& c, const ResourceShare& s, const std::string& receiver) {
+  for (auto& inv : c.state.invitations) {
+    if (inv.share_id == s.id && inv.receiver == receiver && inv.status == "Pending") {
+      inv.status = "Cancelled";
+    }
   }
   Invitation inv;
   inv.id = c.state.next_id("in-", 12);
@@ -193,7 +255,47 @@ void ensure_invitation(Ctx& c, const ResourceShare& s, const std::string& receiv
   c.state.invitations.push_back(inv);
 }
 
-// Adds (or re-adds) associations; returns the touched ones in request order.
+// The RD context of a target: sts:ServiceOwnerRDId / sts:ServiceOwnerRDPath as a member account of
+// the directory (or of the folder) would present them.
+policy::Context target_context(const State& state, const Association& t) {
+  if (t.entity_type == "Account") return rd_context(state, t.entity_id);
+  policy::Context ctx;
+  if (!state.rd) return ctx;
+  std::string path = state.rd->id;
+  if (t.entity_type == "Folder") {
+    for (const auto& f : folder_chain(state, t.entity_id)) path += "/" + f;
+  } else {
+    path += "/" + state.rd->root_folder_id;
+  }
+  ctx[std::string(wire::kRdIdConditionKey)] = state.rd->id;
+  ctx[std::string(wire::kRdPathConditionKey)] = path;
+  return ctx;
+}
+
+// With emulation.resource_sharing_checks_share_role: does the owner's share role for `resource`
+// trust `target`'s ECS? (Accounts by UID; a directory or folder as any of its members would be.)
+bool role_admits(const Ctx& c, const std::string& resource_id, const Association& target) {
+  ResourceRef ref = find_resource(c.state, resource_id);
+  if (ref.owner == nullptr) return true;
+  const KmsKey* key = resource_key(*ref.owner, ref);
+  if (key == nullptr || key->is_service_key()) return true;  // unencrypted, or Failed already
+  std::string_view role_name =
+      ref.snapshot != nullptr ? wire::kSnapshotShareRole : wire::kImageShareRole;
+  if (target.entity_type == "Account") {
+    return share_role_trusts(c.state, *ref.owner, role_name, target.entity_id);
+  }
+  const Role* role = find_role(*ref.owner, role_name);
+  if (role == nullptr) return false;
+  auto matcher = [](std::string_view kind, std::string_view value) {
+    // No particular member: only a wildcard service principal can admit a directory or folder.
+    return kind == "Service" &&
+           policy::wildcard_match(value, "0000000000000000@ecs.aliyuncs.com", true);
+  };
+  return policy::evaluate_trust(role->trust, "sts:AssumeRole", matcher,
+                                target_context(c.state, target)) == policy::Decision::Allow;
+}
+
+// Adds (or restarts) associations; returns the touched ones in request order.
 json associate(Ctx& c, ResourceShare& share, const Entities& e) {
   std::string region = share.region;
   std::vector<std::pair<std::string, std::string>> entities;  // (association type, id)
@@ -208,33 +310,80 @@ json associate(Ctx& c, ResourceShare& share, const Entities& e) {
     details.emplace_back(type, external, std::nullopt);
     entities.emplace_back("Target", t);
   }
-  json out = json::array();
+  auto find = [&](const std::string& assoc_type, const std::string& id) {
+    return std::find_if(share.associations.begin(), share.associations.end(),
+                        [&](const Association& a) {
+                          return a.association_type == assoc_type && a.entity_id == id;
+                        });
+  };
+  for (const auto& [assoc_type, id] : entities) {
+    auto it = find(assoc_type, id);
+    if (it != share.associations.end() && status_of(c, share, *it) == "Disassociating") {
+      fail(409, "AssociateConflict",
+           "You cannot perform the operation while disassociation operation is being performed: " +
+               id + ".");
+    }
+  }
   auto now = millis(c.call.now);
+  std::set<std::pair<std::string, std::string>> fresh;  // (re)started by this call
   for (std::size_t i = 0; i < entities.size(); ++i) {
     const auto& [assoc_type, id] = entities[i];
     const auto& [entity_type, external, failure] = details[i];
-    auto it = std::find_if(share.associations.begin(), share.associations.end(),
-                           [&](const Association& a) {
-                             return a.association_type == assoc_type && a.entity_id == id;
-                           });
+    auto it = find(assoc_type, id);
     if (it == share.associations.end()) {
       Association a;
       a.entity_id = id;
-      a.entity_type = entity_type;
       a.association_type = assoc_type;
-      a.external = external;
-      a.created = a.updated = now;
+      a.created = now;
       share.associations.push_back(a);
       it = share.associations.end() - 1;
-    } else if (!live(status_of(c, share, *it))) {
-      it->disassociated_at.reset();
-      it->updated = now;
+    } else if (live(status_of(c, share, *it))) {
+      continue;  // already Associating or Associated: unchanged
     }
+    it->entity_type = entity_type;
+    it->external = external;
+    it->disassociated_at.reset();
+    it->updated = now;
     it->failed = failure.has_value();
-    it->failure_reason = failure ? "UnsupportedOperation" : "";
-    it->failure_description = failure.value_or("");
-    if (external) ensure_invitation(c, share, id);
-    out.push_back(association_json(c, share, *it));
+    it->failure_message = failure.value_or("");
+    it->failures.clear();
+    if (external) invite(c, share, id);
+    fresh.emplace(assoc_type, id);
+  }
+  auto is_fresh = [&](const Association& a) {
+    return fresh.count({a.association_type, a.entity_id}) != 0;
+  };
+  // Failures are per pair: listed, on the failed association, against each target (or resource).
+  for (auto& a : share.associations) {
+    if (a.association_type != "Resource" || !a.failed || !is_fresh(a)) continue;
+    for (const auto& t : share.associations) {
+      if (t.association_type == "Target" && live(status_of(c, share, t))) {
+        a.failures.push_back(
+            {t.entity_id, t.entity_type, "UnsupportedOperation", a.failure_message});
+      }
+    }
+  }
+  if (c.state.emulation.resource_sharing_checks_share_role) {
+    for (auto& t : share.associations) {
+      if (t.association_type != "Target" || t.failed || !live(status_of(c, share, t))) continue;
+      for (const auto& r : share.associations) {
+        if (r.association_type != "Resource" || !live(status_of(c, share, r))) continue;
+        if (!is_fresh(t) && !is_fresh(r)) continue;  // checked when the pair was made
+        if (role_admits(c, r.entity_id, t)) continue;
+        std::string role(r.entity_type == "Snapshot" ? wire::kSnapshotShareRole
+                                                     : wire::kImageShareRole);
+        t.failed = true;
+        t.updated = now;
+        t.failure_message = "The RAM role " + role + " does not trust the ECS service of " +
+                            t.entity_id + ", so the encrypted " + r.entity_id +
+                            " cannot be shared with it.";
+        t.failures.push_back({r.entity_id, r.entity_type, "Unavailable", t.failure_message});
+      }
+    }
+  }
+  json out = json::array();
+  for (const auto& [assoc_type, id] : entities) {
+    out.push_back(association_json(c, share, *find(assoc_type, id)));
   }
   share.updated = now;
   return out;
@@ -311,8 +460,7 @@ std::vector<std::pair<const ResourceShare*, const Association*>> incoming(const 
 
 // --- actions -----------------------------------------------------------------------------------
 
-ApiResponse create_resource_share(Ctx& c) {
-  std::string name = required_param(c.call, "ResourceShareName");
+void check_share_name(const std::string& name) {
   bool name_ok = !name.empty() && name.size() <= 50 * 3;
   std::size_t chars = 0;
   for (unsigned char ch : name) {
@@ -323,11 +471,21 @@ ApiResponse create_resource_share(Ctx& c) {
     fail(400, "InvalidParameter.ResourceShareName",
          "ResourceShareName is 1-50 letters, digits, CJK characters, '.', '_' or '-'.");
   }
-  for (const auto& s : c.state.shares) {
-    if (s.owner == c.acc.uid && s.name == name) {
-      fail(409, "EntityAlreadyExists.ResourceShare", "The resource share already exists: " + name);
-    }
+}
+
+// Writes need an Active share (ResourceShareStatusMismatchAction while Deleting or Deleted).
+void require_active(const Ctx& c, const ResourceShare& s) {
+  if (share_status(s, c.options, c.call.now) != "Active") {
+    fail(409, "ResourceShareStatusMismatchAction",
+         "The status of the resource share does not allow the specified operation.");
   }
+}
+
+ApiResponse create_resource_share(Ctx& c) {
+  std::string name = required_param(c.call, "ResourceShareName");
+  check_share_name(name);
+  // Names are not unique: the API's EntityAlreadyExists.ResourceShare is about the share ID, and a
+  // client that re-creates after an unknown outcome must find the duplicate, not be saved from it.
   Entities e = parse_entities(c.call);
   ResourceShare share;
   share.id = c.state.next_id("rs-", 12);
@@ -335,6 +493,7 @@ ApiResponse create_resource_share(Ctx& c) {
   share.owner = c.acc.uid;
   share.region = region_of_call(c.call);
   share.allow_external = bool_param(c.call, "AllowExternalTargets", false);
+  share.tags = share_tags(c.call);
   share.created = share.updated = millis(c.call.now);
   // Validate the associations on a copy so a refused call creates nothing.
   ResourceShare draft = share;
@@ -343,12 +502,53 @@ ApiResponse create_resource_share(Ctx& c) {
   return ok(c.call, {{"ResourceShare", share_json(c.state.shares.back(), "Active")}});
 }
 
+ApiResponse update_resource_share(Ctx& c) {
+  ResourceShare& share = own_share(c, required_param(c.call, "ResourceShareId"));
+  const std::string* name = find_param(c.call, "ResourceShareName");
+  if (name == nullptr || name->empty()) {
+    fail(400, "MissingParameter.ResourceShareName", "You must specify ResourceShareName.");
+  }
+  check_share_name(*name);
+  require_active(c, share);
+  share.name = *name;
+  if (find_param(c.call, "AllowExternalTargets") != nullptr) {
+    // Associations already made stay as they are (what the real service does to external targets
+    // when this is switched off is not documented).
+    share.allow_external = bool_param(c.call, "AllowExternalTargets", share.allow_external);
+  }
+  share.updated = millis(c.call.now);
+  return ok(c.call, {{"ResourceShare", share_json(share, "Active")}});
+}
+
+ApiResponse delete_resource_share(Ctx& c) {
+  ResourceShare& share = own_share(c, required_param(c.call, "ResourceShareId"));
+  // Deleting what is already Deleting or Deleted changes nothing and succeeds (a retry after an
+  // unknown outcome lands here).
+  if (!share.deleted_at) {
+    auto now = millis(c.call.now);
+    share.deleted_at = now;
+    share.updated = now;
+    for (auto& a : share.associations) {
+      if (a.disassociated_at || a.failed) continue;
+      a.disassociated_at = now;
+      a.updated = now;
+    }
+    for (auto& inv : c.state.invitations) {
+      if (inv.share_id == share.id && inv.status_at(c.call.now) == "Pending") {
+        inv.status = "Cancelled";
+      }
+    }
+  }
+  return ok(c.call);
+}
+
 ApiResponse associate_resource_share(Ctx& c) {
   ResourceShare& share = own_share(c, required_param(c.call, "ResourceShareId"));
   Entities e = parse_entities(c.call);
   if (e.resources.empty() && e.targets.empty()) {
     fail(400, "ResourceAndTargetBothEmpty", "Specify resources, targets or both.");
   }
+  require_active(c, share);
   ResourceShare draft = share;
   std::size_t invitations = c.state.invitations.size();
   try {
@@ -384,13 +584,26 @@ ApiResponse disassociate_resource_share(Ctx& c) {
   if (share == nullptr) {
     fail(404, "EntityNotExists.ResourceShare", "The resource share does not exist: " + id + ".");
   }
+  require_active(c, *share);
   std::vector<Association*> touched;
   auto find = [&](const std::string& type, const std::string& entity) {
     for (auto& a : share->associations) {
-      if (a.association_type == type && a.entity_id == entity && !a.disassociated_at) return &a;
+      if (a.association_type != type || a.entity_id != entity) continue;
+      const std::string st = status_of(c, *share, a);
+      if (st == "Associated") return &a;
+      if (st == "Associating") {
+        // Still being associated: refused, except an invitation nobody answered yet, which the
+        // owner may withdraw.
+        const Invitation* inv = latest_invitation(c.state, share->id, entity);
+        if (a.external && inv != nullptr && inv->status_at(c.call.now) == "Pending") return &a;
+        fail(409, "DisassociateConflict",
+             "You cannot perform the operation while association is already in progress: " +
+                 entity + ".");
+      }
+      break;
     }
     fail(400, "DisassociateInvalid",
-         "The entity " + entity + " is not associated with " + id + ".");
+         "You can not disassociate unassociated resource or target: " + entity + ".");
   };
   for (const auto& [type, rid] : e.resources) touched.push_back(find("Resource", rid));
   for (const auto& t : e.targets) touched.push_back(find("Target", t));
@@ -398,6 +611,12 @@ ApiResponse disassociate_resource_share(Ctx& c) {
   for (Association* a : touched) {
     a->disassociated_at = millis(c.call.now);
     a->updated = millis(c.call.now);
+    for (auto& inv : c.state.invitations) {
+      if (inv.share_id == share->id && inv.receiver == a->entity_id &&
+          inv.status_at(c.call.now) == "Pending") {
+        inv.status = "Cancelled";
+      }
+    }
     out.push_back(association_json(c, *share, *a));
   }
   return ok(c.call, {{"ResourceShareAssociations", out}});
@@ -411,15 +630,24 @@ ApiResponse list_resource_share_associations(Ctx& c) {
   auto share_ids = id_list(c.call, "ResourceShareIds");
   std::string resource_id = param_or(c.call, "ResourceId", "");
   std::string target = param_or(c.call, "Target", "");
+  if ((!resource_id.empty() && type != "Resource") || (!target.empty() && type != "Target")) {
+    fail(400, "ConflictedAssociationType",
+         "The specified ResourceId or Target conflicts with AssociationType.");
+  }
   std::string status = param_or(c.call, "AssociationStatus", "");
+  static const std::set<std::string> kStatuses = {"Associating", "Associated", "Failed",
+                                                  "Disassociating", "Disassociated"};
+  if (!status.empty() && kStatuses.count(status) == 0) {
+    fail(400, "InvalidParameter.AssociationStatus", "The AssociationStatus is invalid.");
+  }
   std::string region = region_of_call(c.call);
   json all = json::array();
   for (const auto& s : c.state.shares) {
     if (s.owner != c.acc.uid || !listed(share_ids, s.id) || !in_region(s, region)) continue;
     for (const auto& a : s.associations) {
       if (a.association_type != type) continue;
-      if (!resource_id.empty() && (type != "Resource" || a.entity_id != resource_id)) continue;
-      if (!target.empty() && (type != "Target" || a.entity_id != target)) continue;
+      if (!resource_id.empty() && a.entity_id != resource_id) continue;
+      if (!target.empty() && a.entity_id != target) continue;
       if (!status.empty() && status_of(c, s, a) != status) continue;
       all.push_back(association_json(c, s, a));
     }
@@ -526,23 +754,32 @@ ApiResponse list_resource_shares(Ctx& c) {
   auto share_ids = id_list(c.call, "ResourceShareIds");
   std::string name = param_or(c.call, "ResourceShareName", "");
   std::string status = param_or(c.call, "ResourceShareStatus", "");
+  static const std::set<std::string> kStatuses = {"Active", "Pending", "Deleting", "Deleted"};
+  if (!status.empty() && kStatuses.count(status) == 0) {
+    fail(400, "InvalidParameter.ResourceShareStatus", "The ResourceShareStatus is invalid.");
+  }
+  auto tag_filter = ecs_tag_filter(c.call);  // the same Tag.N.Key / Tag.N.Value style
   std::string region = region_of_call(c.call);
   json all = json::array();
   auto add = [&](const ResourceShare& s, const std::string& st) {
     if (!listed(share_ids, s.id) || (!name.empty() && s.name != name) ||
-        (!status.empty() && st != status) || !in_region(s, region)) {
+        (!status.empty() && st != status) || !in_region(s, region) ||
+        !tags_match(s.tags, tag_filter)) {
       return;
     }
-    all.push_back(share_json(s, st));
+    json j = share_json(s, st);
+    j["Tags"] = tags_array(s.tags);
+    all.push_back(std::move(j));
   };
   if (owner == "Self") {
     for (const auto& s : c.state.shares) {
-      if (s.owner == c.acc.uid) add(s, "Active");
+      if (s.owner == c.acc.uid) add(s, share_status(s, c.options, c.call.now));
     }
   } else {
     std::vector<std::string> seen;
     for (const auto& [s, t] : incoming(c)) {
       if (std::find(seen.begin(), seen.end(), s->id) != seen.end()) continue;
+      if (s->deleted_at || t->failed) continue;
       seen.push_back(s->id);
       // The consumer sees an external share as Pending until it accepts the invitation.
       bool pending = t->external && !invitation_accepted(c.state, s->id, c.acc.uid);
@@ -552,18 +789,15 @@ ApiResponse list_resource_shares(Ctx& c) {
   return ok(c.call, paged(c.call, "ResourceShares", all));
 }
 
-json invitation_json(const State& state, const Invitation& inv) {
+json invitation_json(const State& state, const Invitation& inv, Clock::time_point now) {
   std::string name;
   for (const auto& s : state.shares) {
     if (s.id == inv.share_id) name = s.name;
   }
-  return {{"ResourceShareInvitationId", inv.id},
-          {"ResourceShareId", inv.share_id},
-          {"ResourceShareName", name},
-          {"SenderAccountId", inv.sender},
-          {"ReceiverAccountId", inv.receiver},
-          {"CreateTime", iso_millis(inv.created)},
-          {"Status", inv.status}};
+  return {{"ResourceShareInvitationId", inv.id}, {"ResourceShareId", inv.share_id},
+          {"ResourceShareName", name},           {"SenderAccountId", inv.sender},
+          {"ReceiverAccountId", inv.receiver},   {"CreateTime", iso_millis(inv.created)},
+          {"Status", inv.status_at(now)},        {"InvitationFailedDetails", json::array()}};
 }
 
 ApiResponse list_invitations(Ctx& c) {
@@ -574,55 +808,76 @@ ApiResponse list_invitations(Ctx& c) {
     if (inv.receiver != c.acc.uid || !listed(inv_ids, inv.id) || !listed(share_ids, inv.share_id)) {
       continue;
     }
-    all.push_back(invitation_json(c.state, inv));
+    all.push_back(invitation_json(c.state, inv, c.call.now));
   }
   return ok(c.call, paged(c.call, "ResourceShareInvitations", all));
 }
 
-Invitation& own_invitation(Ctx& c) {
+// The caller's invitation, in a state that can still be answered (409 otherwise, as in the
+// metadata of Accept/RejectResourceShareInvitation).
+Invitation& answerable_invitation(Ctx& c) {
   std::string id = required_param(c.call, "ResourceShareInvitationId");
   for (auto& inv : c.state.invitations) {
-    if (inv.id == id && inv.receiver == c.acc.uid) return inv;
+    if (inv.id != id || inv.receiver != c.acc.uid) continue;
+    const std::string st = inv.status_at(c.call.now);
+    if (st == "Accepted") {
+      fail(409, "InvitationStatus.AlreadyAccepted",
+           "The resource share invitation status is alredy accepted.");
+    }
+    if (st == "Rejected") {
+      fail(409, "InvitationStatus.AlreadyRejected",
+           "The resource share invitation status is rejected.");
+    }
+    if (st == "Expired") {
+      fail(409, "InvitationStatus.Expired", "The resource share invitation status is expired.");
+    }
+    if (st == "Pending") return inv;
+    break;  // Cancelled: withdrawn by the owner, as if it had never been sent
   }
-  fail(404, "EntityNotExists.ResourceShareInvitation", "The invitation does not exist: " + id);
+  fail(409, "EntityNotExists.ResourceShareInvitation",
+       "The resource share invitation does not exist in the current account: " + id + ".");
 }
 
 ApiResponse accept_invitation(Ctx& c) {
-  Invitation& inv = own_invitation(c);
-  if (inv.status == "Rejected") {
-    fail(409, "ResourceShareInvitationStatusMismatch", "The invitation was rejected.");
-  }
-  if (inv.status == "Pending") {
-    inv.status = "Accepted";
-    inv.accepted_at = millis(c.call.now);
-  }
-  return ok(c.call, {{"ResourceShareInvitation", invitation_json(c.state, inv)}});
+  Invitation& inv = answerable_invitation(c);
+  inv.status = "Accepted";
+  inv.accepted_at = millis(c.call.now);
+  return ok(c.call, {{"ResourceShareInvitation", invitation_json(c.state, inv, c.call.now)}});
 }
 
 ApiResponse reject_invitation(Ctx& c) {
-  Invitation& inv = own_invitation(c);
-  if (inv.status == "Accepted") {
-    fail(409, "ResourceShareInvitationStatusMismatch", "The invitation was already accepted.");
-  }
+  Invitation& inv = answerable_invitation(c);
   inv.status = "Rejected";
-  return ok(c.call, {{"ResourceShareInvitation", invitation_json(c.state, inv)}});
+  return ok(c.call, {{"ResourceShareInvitation", invitation_json(c.state, inv, c.call.now)}});
 }
 
 }  // namespace
 
+const Invitation* latest_invitation(const State& state, std::string_view share_id,
+                                    std::string_view uid) {
+  const Invitation* out = nullptr;
+  for (const auto& inv : state.invitations) {
+    if (inv.share_id == share_id && inv.receiver == uid) out = &inv;  // newest last
+  }
+  return out;
+}
+
 std::optional<Clock::time_point> invitation_accepted_at(const State& state,
                                                         std::string_view share_id,
                                                         std::string_view uid) {
-  for (const auto& inv : state.invitations) {
-    if (inv.share_id == share_id && inv.receiver == uid && inv.status == "Accepted") {
-      return inv.accepted_at;
-    }
-  }
-  return std::nullopt;
+  const Invitation* inv = latest_invitation(state, share_id, uid);
+  if (inv == nullptr || inv->status != "Accepted") return std::nullopt;
+  return inv->accepted_at;
 }
 
 bool invitation_accepted(const State& state, std::string_view share_id, std::string_view uid) {
   return invitation_accepted_at(state, share_id, uid).has_value();
+}
+
+std::string share_status(const ResourceShare& share, const ModelOptions& options,
+                         Clock::time_point now) {
+  if (!share.deleted_at) return "Active";
+  return now >= *share.deleted_at + options.association_delay ? "Deleted" : "Deleting";
 }
 
 std::string association_status(const State& state, const ResourceShare& share, const Association& a,
@@ -634,11 +889,28 @@ std::string association_status(const State& state, const ResourceShare& share, c
   }
   Clock::time_point ready = a.updated + options.association_delay;
   if (a.external && a.association_type == "Target") {
-    auto accepted = invitation_accepted_at(state, share.id, a.entity_id);
-    if (!accepted) return "Associating";
-    ready = std::max(ready, *accepted);
+    const Invitation* inv = latest_invitation(state, share.id, a.entity_id);
+    const std::string st = inv == nullptr ? "Pending" : inv->status_at(now);
+    // A rejected or expired invitation ends the association; a new association invites again.
+    if (st == "Rejected" || st == "Expired") return "Failed";
+    if (st != "Accepted" || !inv->accepted_at) return "Associating";
+    ready = std::max(ready, *inv->accepted_at);
   }
   return now >= ready ? "Associated" : "Associating";
+}
+
+bool in_live_resource_share(const State& state, const ModelOptions& options,
+                            std::string_view owner_uid, std::string_view resource_id,
+                            Clock::time_point now) {
+  for (const auto& share : state.shares) {
+    if (share.owner != owner_uid || share.deleted_at) continue;
+    for (const auto& a : share.associations) {
+      if (a.association_type != "Resource" || a.entity_id != resource_id) continue;
+      const std::string st = association_status(state, share, a, options, now);
+      if (st == "Associating" || st == "Associated") return true;
+    }
+  }
+  return false;
 }
 
 bool target_reaches(const State& state, const Association& target, std::string_view uid) {
@@ -677,7 +949,8 @@ int accept_pending_invitations(State& state, const std::optional<std::string>& u
                                Clock::time_point now) {
   int n = 0;
   for (auto& inv : state.invitations) {
-    if (inv.status != "Pending" || (uid && inv.receiver != *uid)) continue;
+    // Expired invitations cannot be accepted any more (InvitationStatus.Expired).
+    if (inv.status_at(now) != "Pending" || (uid && inv.receiver != *uid)) continue;
     inv.status = "Accepted";
     inv.accepted_at = std::chrono::time_point_cast<std::chrono::milliseconds>(now);
     ++n;
@@ -689,6 +962,8 @@ ApiResponse resource_sharing_call(State& state, const ModelOptions& options, con
   Ctx c{state, options, call, *state.account(call.caller.account_uid)};
   const std::string& a = call.action;
   if (a == "CreateResourceShare") return create_resource_share(c);
+  if (a == "UpdateResourceShare") return update_resource_share(c);
+  if (a == "DeleteResourceShare") return delete_resource_share(c);
   if (a == "AssociateResourceShare") return associate_resource_share(c);
   if (a == "DisassociateResourceShare") return disassociate_resource_share(c);
   if (a == "ListResourceShareAssociations") return list_resource_share_associations(c);

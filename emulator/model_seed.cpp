@@ -366,6 +366,158 @@ void load_rd(const json& j, State& state) {
   state.rd = std::move(rd);
 }
 
+void load_emulation(const json& j, State& state) {
+  const std::string path = "emulation";
+  if (!j.is_object()) seed_fail(path, "expected an object");
+  for (const auto& [k, v] : j.items()) {
+    if (k != "refuseEncryptedFullImages" && k != "resourceSharingChecksShareRole") {
+      seed_fail(join(path, k), "unknown field");
+    }
+  }
+  state.emulation.refuse_encrypted_full_images =
+      boolean(j, path, "refuseEncryptedFullImages", false);
+  state.emulation.resource_sharing_checks_share_role =
+      boolean(j, path, "resourceSharingChecksShareRole", false);
+}
+
+bool rd_member(const State& state, const std::string& uid) {
+  return state.rd && state.rd->account_folder.count(uid) != 0;
+}
+
+// A resource share as it stands when the world starts: every association already Associated
+// (seeded objects exist at every emulated time), external targets with their invitation.
+void load_share(const json& j, const std::string& path, State& state, std::set<std::string>& ids) {
+  if (!j.is_object()) seed_fail(path, "expected an object");
+  static const std::set<std::string> kFields = {
+      "resourceShareId",      "owner", "region",    "name",
+      "allowExternalTargets", "tags",  "resources", "targets"};
+  for (const auto& [k, v] : j.items()) {
+    if (kFields.count(k) == 0) seed_fail(join(path, k), "unknown field");
+  }
+  ResourceShare share;
+  share.owner = str(j, path, "owner");
+  const Account* owner = state.account(share.owner);
+  if (owner == nullptr)
+    seed_fail(join(path, "owner"), "no account " + share.owner + " in the seed");
+  share.region = str(j, path, "region");
+  share.name = str(j, path, "name");
+  if (share.name.empty() || share.name.size() > 150)
+    seed_fail(join(path, "name"), "1-50 characters");
+  share.id = str(j, path, "resourceShareId", "");
+  if (share.id.empty()) {
+    share.id = state.next_id("rs-", 12);
+  } else {
+    bool generated = share.id.size() == 15 && share.id.rfind("rs-", 0) == 0 &&
+                     std::all_of(share.id.begin() + 3, share.id.end(),
+                                 [](char ch) { return ch >= '0' && ch <= '9'; });
+    if (share.id.rfind("rs-", 0) != 0 || generated) {
+      seed_fail(join(path, "resourceShareId"),
+                "a resource share id starts with rs- (rs- and 12 digits are the emulator's own)");
+    }
+  }
+  if (!ids.insert(share.id).second) seed_fail(join(path, "resourceShareId"), "duplicate id");
+  share.allow_external = boolean(j, path, "allowExternalTargets", false);
+  share.tags = tags(j, path);
+  share.created = share.updated = Clock::time_point{};
+  const json& resources = array(j, path, "resources");
+  for (std::size_t i = 0; i < resources.size(); ++i) {
+    std::string rp = idx(join(path, "resources"), i);
+    std::string type = str(resources[i], rp, "type");
+    std::string id = str(resources[i], rp, "id");
+    if (type != "Snapshot" && type != "Image") seed_fail(join(rp, "type"), "Snapshot or Image");
+    ResourceRef ref = find_resource(state, id);
+    std::string region = ref.snapshot ? ref.snapshot->region
+                         : ref.image  ? ref.image->region
+                                      : std::string();
+    bool right = type == "Snapshot" ? ref.snapshot != nullptr : ref.image != nullptr;
+    if (!right || ref.owner != owner || region != share.region) {
+      seed_fail(join(rp, "id"),
+                "no " + type + " " + id + " of " + share.owner + " in " + share.region);
+    }
+    Association a;
+    a.entity_id = id;
+    a.entity_type = type;
+    a.association_type = "Resource";
+    const KmsKey* key = resource_key(*owner, ref);
+    if (key != nullptr && key->is_service_key()) {
+      // What AssociateResourceShare would have made of it.
+      a.failed = true;
+      a.failure_message =
+          "Resources encrypted with a service key cannot be shared; copy them "
+          "with a CMK.";
+    }
+    share.associations.push_back(a);
+  }
+  const json& targets = array(j, path, "targets");
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    std::string tp = idx(join(path, "targets"), i);
+    std::string id;
+    std::optional<std::string> invitation;
+    std::optional<Clock::time_point> invited_at;
+    if (targets[i].is_string()) {
+      id = targets[i].get<std::string>();
+    } else {
+      id = str(targets[i], tp, "id");
+      for (const auto& [k, v] : targets[i].items()) {
+        if (k != "id" && k != "invitation" && k != "invitedAt")
+          seed_fail(join(tp, k), "unknown field");
+      }
+      if (member(targets[i], tp, "invitation") != nullptr)
+        invitation = str(targets[i], tp, "invitation");
+      invited_at = time_value(targets[i], tp, "invitedAt");
+    }
+    Association a;
+    a.entity_id = id;
+    a.association_type = "Target";
+    const bool owner_in_rd = rd_member(state, share.owner);
+    if (is_uid(id)) {
+      if (id == share.owner) seed_fail(tp, "a share cannot target its owner");
+      a.entity_type = "Account";
+      a.external = !(owner_in_rd && rd_member(state, id));
+      if (a.external && !share.allow_external) {
+        seed_fail(tp, id + " is outside the owner's resource directory: set allowExternalTargets");
+      }
+    } else if (owner_in_rd && id == state.rd->id) {
+      a.entity_type = "ResourceDirectory";
+    } else if (owner_in_rd && state.rd->folder_parent.count(id) != 0) {
+      a.entity_type = "Folder";
+    } else {
+      seed_fail(tp, "an account UID, or the owner's resource directory or one of its folders");
+    }
+    if (invitation && !a.external) seed_fail(join(tp, "invitation"), "only for external targets");
+    if (a.external) {
+      std::string st = invitation.value_or("Accepted");
+      if (st != "Pending" && st != "Accepted" && st != "Rejected") {
+        seed_fail(join(tp, "invitation"), "one of Pending, Accepted, Rejected");
+      }
+      Invitation inv;
+      inv.id = state.next_id("in-", 12);
+      inv.share_id = share.id;
+      inv.sender = share.owner;
+      inv.receiver = id;
+      inv.status = st;
+      // A pending invitation is valid 7 days from when it was sent (default: the seed's load).
+      inv.created = invited_at.value_or(st == "Pending" ? state.epoch : Clock::time_point{});
+      if (st == "Accepted") inv.accepted_at = inv.created;
+      state.invitations.push_back(inv);
+    } else if (invited_at) {
+      seed_fail(join(tp, "invitedAt"), "only for external targets");
+    }
+    share.associations.push_back(a);
+  }
+  // A failed resource lists each target it failed for, as the API does.
+  for (auto& r : share.associations) {
+    if (r.association_type != "Resource" || !r.failed) continue;
+    for (const auto& t : share.associations) {
+      if (t.association_type == "Target") {
+        r.failures.push_back(
+            {t.entity_id, t.entity_type, "UnsupportedOperation", r.failure_message});
+      }
+    }
+  }
+  state.shares.push_back(std::move(share));
+}
+
 }  // namespace
 
 State load_seed_state(const json& seed, Clock::time_point now) {
@@ -373,7 +525,8 @@ State load_seed_state(const json& seed, Clock::time_point now) {
   state.epoch = std::chrono::time_point_cast<std::chrono::seconds>(now);
   if (!seed.is_object()) seed_fail("", "expected an object");
   for (const auto& [k, v] : seed.items()) {
-    if (k != "accounts" && k != "resourceDirectory" && k != "$schema" && k != "description") {
+    if (k != "accounts" && k != "resourceDirectory" && k != "resourceShares" && k != "emulation" &&
+        k != "$schema" && k != "description") {
       seed_fail(k, "unknown field");
     }
   }
@@ -425,6 +578,13 @@ State load_seed_state(const json& seed, Clock::time_point now) {
     state.accounts.push_back(std::move(acc));
   }
   if (const json* rd = member(seed, "", "resourceDirectory")) load_rd(*rd, state);
+  if (const json* e = member(seed, "", "emulation")) load_emulation(*e, state);
+  // After the accounts (resources, owners) and the resource directory (internal or external).
+  const json& shares = array(seed, "", "resourceShares");
+  std::set<std::string> share_ids;
+  for (std::size_t i = 0; i < shares.size(); ++i) {
+    load_share(shares[i], idx("resourceShares", i), state, share_ids);
+  }
   return state;
 }
 
@@ -505,21 +665,28 @@ json dump_state(const State& state, const ModelOptions& options, Clock::time_poi
                                 {"folders", folders},
                                 {"accounts", state.rd->account_folder}};
   }
+  out["emulation"] = {
+      {"refuseEncryptedFullImages", state.emulation.refuse_encrypted_full_images},
+      {"resourceSharingChecksShareRole", state.emulation.resource_sharing_checks_share_role}};
   out["resourceShares"] = json::array();
   for (const auto& s : state.shares) {
     json assocs = json::array();
     for (const auto& a : s.associations) {
-      assocs.push_back({{"entityId", a.entity_id},
-                        {"entityType", a.entity_type},
-                        {"associationType", a.association_type},
-                        {"external", a.external},
-                        {"status", association_status(state, s, a, options, now)}});
+      json entry = {{"entityId", a.entity_id},
+                    {"entityType", a.entity_type},
+                    {"associationType", a.association_type},
+                    {"external", a.external},
+                    {"status", association_status(state, s, a, options, now)}};
+      if (a.failed) entry["failureMessage"] = a.failure_message;
+      assocs.push_back(std::move(entry));
     }
     out["resourceShares"].push_back({{"resourceShareId", s.id},
                                      {"name", s.name},
                                      {"owner", s.owner},
                                      {"region", s.region},
+                                     {"status", share_status(s, options, now)},
                                      {"allowExternalTargets", s.allow_external},
+                                     {"tags", s.tags},
                                      {"associations", assocs}});
   }
   out["invitations"] = json::array();
@@ -528,7 +695,9 @@ json dump_state(const State& state, const ModelOptions& options, Clock::time_poi
                                   {"resourceShareId", inv.share_id},
                                   {"sender", inv.sender},
                                   {"receiver", inv.receiver},
-                                  {"status", inv.status}});
+                                  {"status", inv.status_at(now)},
+                                  {"createTime", iso_seconds(inv.created)},
+                                  {"expires", iso_seconds(inv.created + kInvitationValidity)}});
   }
   out["stsSessions"] = json::array();
   for (const auto& k : state.sts_keys) {

@@ -157,15 +157,24 @@ struct ResourceDirectory {
   std::map<std::string, std::string> account_folder;  // uid -> folder id
 };
 
+// One AssociationFailedDetails entry. For a Resource association it names the target the resource
+// could not be shared with; for a Target association, the resource.
+struct AssociationFailure {
+  std::string entity_id;
+  std::string entity_type;
+  std::string reason;  // Unavailable | LimitExceeded | ... | UnsupportedOperation
+  std::string description;
+};
+
 // One Resource Sharing association; its status is computed from timestamps (no background threads).
 struct Association {
   std::string entity_id;
   std::string entity_type;       // Snapshot | Image | Account | ResourceDirectory | Folder
   std::string association_type;  // Resource | Target
   bool external = false;
-  bool failed = false;
-  std::string failure_reason;
-  std::string failure_description;
+  bool failed = false;  // failed when (re)associated: Failed at once, with `failures`
+  std::string failure_message;
+  std::vector<AssociationFailure> failures;
   Clock::time_point created;
   Clock::time_point updated;
   std::optional<Clock::time_point> disassociated_at;
@@ -177,22 +186,43 @@ struct ResourceShare {
   std::string owner;
   std::string region;
   bool allow_external = false;
+  Tags tags;
   Clock::time_point created;
   Clock::time_point updated;
+  std::optional<Clock::time_point> deleted_at;  // DeleteResourceShare: Deleting, then Deleted
   std::vector<Association> associations;
 };
+
+// A sharing invitation is valid for 7 days (AcceptResourceShareInvitation: "A resource sharing
+// invitation is valid for seven days"); after that it is Expired, computed when asked.
+inline constexpr std::chrono::hours kInvitationValidity{24 * 7};
 
 struct Invitation {
   std::string id;
   std::string share_id;
   std::string sender;
   std::string receiver;
-  std::string status = "Pending";  // Pending | Accepted
+  std::string status = "Pending";  // Pending | Accepted | Rejected | Cancelled (Expired: computed)
   Clock::time_point created;
   std::optional<Clock::time_point> accepted_at;
+  // Pending past its validity at `now`: Expired.
+  std::string status_at(Clock::time_point now) const {
+    return status == "Pending" && now >= created + kInvitationValidity ? "Expired" : status;
+  }
+};
+
+// Seed switches for behaviours the reference cannot confirm (docs/emulator-seed.md "emulation").
+struct Emulation {
+  // ModifyImageSharePermission refuses an encrypted image with more than one snapshot
+  // (OperationDeined.FullImage, listed by the ECS metadata; off by default).
+  bool refuse_encrypted_full_images = false;
+  // Resource Sharing checks the share role for encrypted resources when associating: a target its
+  // trust policy does not admit (or a role, or key permission, that is missing) ends Failed.
+  bool resource_sharing_checks_share_role = false;
 };
 
 struct State {
+  Emulation emulation;
   std::vector<Account> accounts;
   std::optional<ResourceDirectory> rd;
   std::vector<ResourceShare> shares;
@@ -293,12 +323,26 @@ bool invitation_accepted(const State& state, std::string_view share_id, std::str
 std::optional<Clock::time_point> invitation_accepted_at(const State& state,
                                                         std::string_view share_id,
                                                         std::string_view uid);
+// The newest invitation of `uid` to share `share_id` (nullptr when there is none).
+const Invitation* latest_invitation(const State& state, std::string_view share_id,
+                                    std::string_view uid);
+// Active | Deleting | Deleted at `now`.
+std::string share_status(const ResourceShare& share, const ModelOptions& options,
+                         Clock::time_point now);
+// Does `role_name` of `owner` trust `<uid>@ecs.aliyuncs.com` (with the RD context of `uid`)?
+bool share_role_trusts(const State& state, const Account& owner, std::string_view role_name,
+                       std::string_view uid);
 // Is `resource_id` of `owner_uid` shared with `uid` through an Associated resource share at `now`?
 bool shared_through_resource_sharing(const State& state, const ModelOptions& options,
                                      std::string_view owner_uid, std::string_view resource_id,
                                      std::string_view uid, Clock::time_point now);
 int accept_pending_invitations(State& state, const std::optional<std::string>& uid,
                                Clock::time_point now);
+// Live (Associating or Associated) associations of the owner's non-deleted shares that hold
+// `resource_id` (DeleteImage refuses those: ImageUseShared).
+bool in_live_resource_share(const State& state, const ModelOptions& options,
+                            std::string_view owner_uid, std::string_view resource_id,
+                            Clock::time_point now);
 
 // Seed and state views.
 State load_seed_state(const nlohmann::json& seed, Clock::time_point now);

@@ -107,9 +107,41 @@ struct Server::Impl {
   net::awaitable<Outcome> handle_api(const Request& req);
   Outcome handle_admin(const Request& req);
   template <class Stream>
-  net::awaitable<void> serve(Stream& stream);
-  net::awaitable<void> session(tcp::socket socket);
+  net::awaitable<void> serve(Stream& stream, std::uint64_t id);
+  net::awaitable<void> session(tcp::socket socket, std::uint64_t id);
   net::awaitable<void> accept_loop();
+
+  // A transport-level refusal (431, 413, bad framing) in the gateway's error shape, with a
+  // request id, so a client parses it like any other error (`head`: the request head when it was
+  // read, for HostId and the product).
+  Response transport_error(int status, std::string_view code, std::string_view message,
+                           const http::request_header<>* head);
+
+  // One open connection (io thread only): reclaimable while it waits (handshake, or between
+  // requests) rather than answering.
+  struct Conn {
+    beast::tcp_stream* stream = nullptr;  // the lowest layer, set once its session runs
+    bool waiting = true;
+    std::chrono::steady_clock::time_point since;
+  };
+  std::map<std::uint64_t, Conn> conns;
+  std::uint64_t next_conn = 0;
+  void set_waiting(std::uint64_t id, bool waiting) {
+    if (auto it = conns.find(id); it != conns.end()) {
+      it->second.waiting = waiting;
+      it->second.since = std::chrono::steady_clock::now();
+    }
+  }
+  bool evict_longest_waiting() {
+    auto victim = conns.end();
+    for (auto it = conns.begin(); it != conns.end(); ++it)
+      if (it->second.waiting && (victim == conns.end() || it->second.since < victim->second.since))
+        victim = it;
+    if (victim == conns.end()) return false;
+    if (victim->second.stream) victim->second.stream->close();
+    conns.erase(victim);  // its session sees the aborted operation and ends
+    return true;
+  }
 
   Model& model;
   ServerOptions options;
@@ -353,10 +385,49 @@ Outcome Server::Impl::handle_admin(const Request& req) {
   }
 }
 
+Response Server::Impl::transport_error(int status, std::string_view code, std::string_view message,
+                                       const http::request_header<>* head) {
+  ApiCall call;
+  call.request_id = next_request_id();
+  if (head != nullptr) {
+    call.host = std::string((*head)[http::field::host]);
+    call.version = std::string((*head)["x-acs-version"]);
+  }
+  const ApiResponse error = make_error(call, status, code, message);
+  Response res = json_response(status, error.body, 11);
+  res.set("x-acs-request-id", call.request_id);
+  res.keep_alive(false);
+  res.prepare_payload();
+  return res;
+}
+
+namespace {
+
+// Framing the emulator refuses on the request head, before any body byte (RFC 9112): a missing
+// or repeated Host on HTTP/1.1, and any Transfer-Encoding except exactly `chunked` on a POST
+// without Content-Length (TE with Content-Length, or on a method without a body, is how requests
+// get smuggled; no client of the real API sends either).
+std::optional<std::string> framing_problem(const http::request_header<>& head) {
+  const auto hosts = head.count(http::field::host);
+  if (hosts > 1) return "more than one Host header";
+  if (hosts == 0 && head.version() >= 11) return "HTTP/1.1 needs a Host header";
+  const auto codings = head.count(http::field::transfer_encoding);
+  if (codings == 0) return std::nullopt;
+  if (head.count(http::field::content_length) > 0)
+    return "Transfer-Encoding together with Content-Length";
+  if (head.method() != http::verb::post) return "Transfer-Encoding on a request without a body";
+  if (codings > 1 || !beast::iequals(head[http::field::transfer_encoding], "chunked"))
+    return "only Transfer-Encoding: chunked is accepted";
+  return std::nullopt;
+}
+
+}  // namespace
+
 template <class Stream>
-net::awaitable<void> Server::Impl::serve(Stream& stream) {
+net::awaitable<void> Server::Impl::serve(Stream& stream, std::uint64_t id) {
   beast::flat_buffer buffer;
   for (;;) {
+    set_waiting(id, true);
     http::request_parser<http::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
     // Beast checks Content-Length against the limit while parsing the header, so the larger (admin)
@@ -367,10 +438,14 @@ net::awaitable<void> Server::Impl::serve(Stream& stream) {
     beast::error_code read_error;
     std::tie(read_error, std::ignore) =
         co_await http::async_read_header(stream, buffer, parser, kTuple);
+    std::optional<std::string> framing;
     if (!read_error) {
+      set_waiting(id, false);
       const auto& head = parser.get();
-      if (std::string_view(head.target().data(), head.target().size()).rfind("/_emulator/", 0) !=
-          0) {
+      framing = framing_problem(head);
+      if (!framing &&
+          std::string_view(head.target().data(), head.target().size()).rfind("/_emulator/", 0) !=
+              0) {
         if (parser.content_length() && *parser.content_length() > options.body_limit) {
           read_error = http::error::body_limit;
         } else {
@@ -378,7 +453,7 @@ net::awaitable<void> Server::Impl::serve(Stream& stream) {
         }
       }
     }
-    if (!read_error) {
+    if (!read_error && !framing) {
       const auto& head = parser.get();
       // curl sends Expect: 100-continue for bodies over 1 KiB and would otherwise wait a second.
       if (beast::iequals(head[http::field::expect], "100-continue")) {
@@ -386,26 +461,37 @@ net::awaitable<void> Server::Impl::serve(Stream& stream) {
         std::tie(read_error, std::ignore) = co_await http::async_write(stream, go_on, kTuple);
       }
     }
-    if (!read_error) {
+    if (!read_error && !framing) {
       std::tie(read_error, std::ignore) = co_await http::async_read(stream, buffer, parser, kTuple);
     }
-    if (read_error) {
+    if (read_error || framing) {
       // After a framing error there is no telling where the next request starts: answer and close.
       int status = 0;
-      if (read_error == http::error::body_limit) {
+      std::string code = "BadRequest", message;
+      if (framing) {
+        status = 400;
+        message = *framing;
+      } else if (read_error == http::error::body_limit) {
         status = 413;
+        code = "RequestEntityTooLarge";
+        message =
+            "The request body is larger than " + std::to_string(options.body_limit) + " bytes.";
       } else if (read_error == http::error::header_limit) {
         status = 431;
+        code = "RequestHeaderFieldsTooLarge";
+        message = "The request line and headers are larger than " +
+                  std::to_string(options.header_limit) + " bytes.";
       } else if (read_error.category() ==
                      http::make_error_code(http::error::bad_target).category() &&
                  read_error != http::error::end_of_stream &&
                  read_error != http::error::partial_message) {
         status = 400;
+        message = "Malformed HTTP request: " + read_error.message() + ".";
       }
       if (status != 0) {
-        Response res = json_response(status, admin_error(read_error.message()), 11);
-        res.keep_alive(false);
-        res.prepare_payload();
+        // The head, when it was parsed, names the host and product for HostId and Recommend.
+        const bool have_head = parser.is_header_done();
+        Response res = transport_error(status, code, message, have_head ? &parser.get() : nullptr);
         beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(5));
         co_await http::async_write(stream, res, kTuple);
       }
@@ -436,21 +522,30 @@ net::awaitable<void> Server::Impl::serve(Stream& stream) {
   beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_send, ignored);
 }
 
-net::awaitable<void> Server::Impl::session(tcp::socket socket) {
+net::awaitable<void> Server::Impl::session(tcp::socket socket, std::uint64_t id) {
   struct Count {
-    std::atomic<std::size_t>& n;
-    ~Count() { --n; }
-  } count{connections};
+    Impl& self;
+    std::uint64_t id;
+    ~Count() {
+      self.conns.erase(id);
+      --self.connections;
+    }
+  } count{*this, id};
   beast::tcp_stream tcp_stream(std::move(socket));
+  const auto registered = conns.find(id);
+  if (registered == conns.end()) co_return;  // reclaimed before it started
   if (!ssl_context) {
-    co_await serve(tcp_stream);
+    registered->second.stream = &tcp_stream;
+    co_await serve(tcp_stream, id);
     co_return;
   }
   beast::ssl_stream<beast::tcp_stream> tls_stream(std::move(tcp_stream), *ssl_context);
-  beast::get_lowest_layer(tls_stream).expires_after(std::chrono::seconds(30));
+  registered->second.stream = &beast::get_lowest_layer(tls_stream);
+  // A socket that never sends its ClientHello is cut soon (and reclaimable meanwhile).
+  beast::get_lowest_layer(tls_stream).expires_after(options.handshake_timeout);
   auto [error] = co_await tls_stream.async_handshake(ssl::stream_base::server, kTuple);
   if (error) co_return;
-  co_await serve(tls_stream);
+  co_await serve(tls_stream, id);
 }
 
 net::awaitable<void> Server::Impl::accept_loop() {
@@ -462,16 +557,19 @@ net::awaitable<void> Server::Impl::accept_loop() {
       co_await sleep_for(std::chrono::milliseconds(50));
       continue;
     }
-    // Beast has no connection cap of its own (RELIABILITY.md §4.9).
-    if (connections.load() >= options.max_connections) {
+    // Beast has no connection cap of its own (RELIABILITY.md §4.9): make room by closing the
+    // connection that has waited longest without a request in progress; refuse only when none is.
+    if (conns.size() >= options.max_connections && !evict_longest_waiting()) {
       beast::error_code ignored;
       socket.close(ignored);
       continue;
     }
+    const std::uint64_t id = next_conn++;
+    conns.emplace(id, Conn{nullptr, true, std::chrono::steady_clock::now()});
     ++connections;
     beast::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
-    net::co_spawn(io, session(std::move(socket)), [](const std::exception_ptr& failure) {
+    net::co_spawn(io, session(std::move(socket), id), [](const std::exception_ptr& failure) {
       if (!failure) return;
       try {
         std::rethrow_exception(failure);

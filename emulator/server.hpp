@@ -46,6 +46,11 @@ struct ServerOptions {
   std::size_t body_limit = 1024 * 1024;
   std::size_t admin_body_limit = 64 * 1024 * 1024;  // POST /_emulator/seed of a large world
   std::chrono::seconds idle_timeout{60};
+  // A TLS client sends its ClientHello at once; a socket that sends nothing is cut after this.
+  std::chrono::milliseconds handshake_timeout{5000};
+  // At the cap, the connection that has waited longest without a request in progress (in its
+  // handshake, or idle between requests) is closed to make room for the new one; only when every
+  // connection is busy is the new one refused. 300 idle sockets once locked every client out.
   std::size_t max_connections = 256;
   std::chrono::milliseconds latency{0};  // added to every API call (a distant region)
   double rate_limit = 0;                 // calls per second per account; 0 = unlimited

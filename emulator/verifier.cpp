@@ -89,8 +89,8 @@ const std::map<std::string_view, std::set<std::string_view>>& catalogue() {
       {"sts", {"GetCallerIdentity", "AssumeRole", "AssumeRoleWithOIDC", "AssumeRoleWithSAML"}},
       {"ecs",
        {"DescribeSnapshots", "DescribeImages", "DescribeImageSharePermission",
-        "ModifyImageSharePermission", "DescribeRegions", "DescribeDisks", "TagResources",
-        "UntagResources", "ListTagResources",
+        "ModifyImageSharePermission", "DeleteImage", "DescribeRegions", "DescribeDisks",
+        "TagResources", "UntagResources", "ListTagResources",
         // KMS keys used by ECS (model_ecs_disks.cpp)
         "CopySnapshot"}},
       {"kms",

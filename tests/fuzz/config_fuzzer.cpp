@@ -1,7 +1,9 @@
 // libFuzzer target over the config loader: arbitrary bytes as config files. The input is split into
 // several files at "\n#--file--\n" so directory merging is fuzzed too. Checks the loader's promises
-// beyond "no crash": a valid result has sorted, unique, well-formed lists, and every diagnostic has
-// a position inside the input and formats without throwing.
+// beyond "no crash": a valid result has sorted, unique, well-formed lists, every diagnostic has a
+// position inside the input and formats as one line, and (issue 11) a config that validates never
+// yields a grant whose account is unknown: every share's account and every assumeRole `from`
+// resolve, and reconcilers::plan() over an empty observation plans no grant of an unknown account.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -11,6 +13,8 @@
 
 #include "config/formats.hpp"
 #include "config/loader.hpp"
+#include "reconcilers/observe.hpp"
+#include "reconcilers/plan.hpp"
 
 namespace {
 
@@ -50,7 +54,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (const auto& d : r.diagnostics) {
     check(d.where.line >= 0 && d.where.column >= 0);
     check(static_cast<std::size_t>(d.where.line) <= size + 1);
-    check(!format_diagnostic(d).empty());
+    const std::string line = format_diagnostic(d);
+    check(!line.empty());
+    check(line.find('\n') == std::string::npos && line.find('\r') == std::string::npos);
   }
   check(!diagnostics_to_json(r.diagnostics).empty());
   if (r.ok()) {
@@ -72,6 +78,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       check(!s.to.accounts.empty() || !s.to.folders.empty() || s.to.resource_directory.has_value());
       check(s.to.accounts.size() <= 64);
     }
+    for (const auto& a : st.accounts) {
+      check(format::is_name(a.name));
+      const auto& c = a.credentials;
+      if (c.source == CredentialSource::kAssumeRole)
+        check(c.from == "default" || (c.from != a.name && st.find_account(c.from) != nullptr));
+    }
+    // The planner is what turned `account: ""` into "Failed (unknown account '')" and a removal
+    // of the share's principals: with nothing observed, every grant it plans must still belong to
+    // a configured account.
+    const auto plan = sharekeeper::reconcilers::plan(st, sharekeeper::reconcilers::Observation{});
+    for (const auto& g : plan.grants) check(st.find_account(g.account) != nullptr);
   }
   return 0;
 }

@@ -1,7 +1,10 @@
 // libFuzzer target over the daemon's HTTP router (RELIABILITY.md H1): method, target and
-// Authorization header from the input (split at '\n'), flags from its first byte. Checks that every
-// request gets one of the statuses the router documents, that a pass is triggered exactly when it
-// answers 202, and only with the right bearer token.
+// Authorization header from the input (split at '\n'), flags (Transfer-Encoding, body, Host count,
+// HTTP version) from its first byte. Checks that every request gets one of the statuses the router
+// documents, that a pass is triggered exactly when it answers 202 and a held config confirmed only
+// with 200, and both only by POST with the right bearer token (any case of the scheme) and sound
+// framing.
+#include <cctype>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -28,6 +31,18 @@ std::string_view next_line(std::string_view& in) {
   return line;
 }
 
+// "Bearer <token>" with the scheme in any case and one or more spaces (RFC 7235).
+bool bearer_is_the_token(std::string_view auth) {
+  constexpr std::string_view kScheme = "bearer";
+  if (auth.size() <= kScheme.size()) return false;
+  for (std::size_t i = 0; i < kScheme.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(auth[i])) != kScheme[i]) return false;
+  std::string_view rest = auth.substr(kScheme.size());
+  if (rest.empty() || rest.front() != ' ') return false;
+  while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
+  return rest == kToken;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -46,6 +61,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     ++triggered;
     return true;
   };
+  int confirmed = 0;
+  h.confirm_shrink = [&confirmed](const std::string& revision) -> std::pair<int, std::string> {
+    if (revision != "r1") return {409, "held: r1"};
+    ++confirmed;
+    return {200, revision};
+  };
   AdminLimits limits;
   limits.now = [] { return std::chrono::steady_clock::time_point{}; };
   const HttpRouter router(h, AdminToken(kToken), limits);
@@ -57,8 +78,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   req.authorization = std::string(next_line(in));
   req.has_transfer_encoding = (data[0] & 1) != 0;
   req.has_body = (data[0] & 2) != 0;
+  req.host_headers = (data[0] >> 2) & 3;
+  req.version = (data[0] & 16) != 0 ? 10 : 11;
 
-  const int before = triggered;
+  const int before = triggered, confirmed_before = confirmed;
   const HttpReply r = router.handle(req);
   switch (r.status) {
     case 200:
@@ -68,6 +91,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     case 403:
     case 404:
     case 405:
+    case 409:
     case 429:
     case 503:
       break;
@@ -76,10 +100,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   check((triggered == before + 1) == (r.status == 202));
   check(triggered == before || triggered == before + 1);
-  if (r.status == 202) {
+  check(confirmed == confirmed_before || confirmed == confirmed_before + 1);
+  const bool mutated = triggered != before || confirmed != confirmed_before;
+  if (mutated) {
     check(req.method == "POST");
-    check(req.authorization == "Bearer " + std::string(kToken));
+    check(bearer_is_the_token(req.authorization));
     check(!req.has_transfer_encoding);
+    check(req.host_headers == 1 || (req.host_headers == 0 && req.version == 10));
   }
+  if (confirmed != confirmed_before) check(r.status == 200);
   return 0;
 }

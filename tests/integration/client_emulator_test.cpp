@@ -1,12 +1,16 @@
 // The AlibabaClient against sharekeeper-emulator in-process, over loopback TLS on port 0, through
 // the real HttpsTransport: signatures verified by the emulator's gateway (V3 and V1, STS-free AK),
 // RAM role and policy lifecycle with idempotent attach/detach, ECS image sharing past the
-// 10-per-call limit read back over several pages, KMS, and an injected 503 that the client retries
-// through.
+// 10-per-call limit read back over several pages, encrypted-image sharing (AssumeRoleError, the 50
+// cap), image tags, the Resource Sharing lifecycle the share driver runs (tags, chunks of 5, RD and
+// external targets, asynchronous states, conflicts, update, delete, failure details, expired
+// invitations), KMS, and an injected 503 that the client retries through.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -31,6 +35,13 @@ constexpr const char* kImage = "m-bp1clientemu000000001";
 constexpr const char* kImageSnap = "s-bp1clientemu000000001";
 constexpr const char* kKmsKey = "key-hzz6clientemu000001";
 constexpr const char* kRole = "AliyunECSShareEncryptImageDefaultRole";
+constexpr const char* kEncImage = "m-bp1clientemuenc00001";
+constexpr const char* kEncSnap = "s-bp1clientemuenc00001";
+constexpr const char* kSvcSnap = "s-bp1clientemusvc00001";
+constexpr const char* kRd = "rd-clientemu1";
+constexpr const char* kFolder = "fd-clientemu01";
+constexpr int kConsumers = 51;  // one past the 50-accounts-per-image quota
+constexpr int kInRd = 6;        // consumer(0..5) are members of the resource directory
 
 std::string consumer(int i) {
   std::string digits = std::to_string(i);
@@ -48,18 +59,45 @@ json seed() {
           {{"kmsKeys", json::array({{{"keyId", kKmsKey},
                                      {"creator", kUid},
                                      {"state", "Enabled"},
-                                     {"aliases", json::array({"alias/client-emu"})}}})},
+                                     {"aliases", json::array({"alias/client-emu"})}},
+                                    {{"keyId", "key-hzz6clientemusvc01"},
+                                     {"creator", "Ecs"},
+                                     {"aliases", json::array({"alias/acs/ecs"})}}})},
            {"snapshots",
             json::array(
-                {{{"snapshotId", kImageSnap}, {"encrypted", false}, {"tags", json::object()}}})},
+                {{{"snapshotId", kImageSnap}, {"encrypted", false}, {"tags", json::object()}},
+                 {{"snapshotId", kEncSnap}, {"encrypted", true}, {"kmsKeyId", kKmsKey}},
+                 {{"snapshotId", kSvcSnap}, {"encrypted", true}}})},
            {"images", json::array({{{"imageId", kImage},
                                     {"snapshotIds", json::array({kImageSnap})},
-                                    {"tags", {{"share", "golden"}}}}})}}}}}});
-  for (int i = 0; i < 12; ++i) {
+                                    {"tags", {{"share", "golden"}}}},
+                                   {{"imageId", kEncImage},
+                                    {"snapshotIds", json::array({kEncSnap})}}})}}}}}});
+  json members = {{kUid, "r-clientemu"}};
+  for (int i = 0; i < kConsumers; ++i) {
     accounts.push_back(
         {{"uid", consumer(i)}, {"name", "c" + std::to_string(i)}, {"accessKeys", json::array()}});
+    if (i < kInRd) members[consumer(i)] = kFolder;
   }
-  return {{"accounts", accounts}};
+  json rd = {{"id", kRd},
+             {"rootFolderId", "r-clientemu"},
+             {"folders", json::array({{{"id", kFolder}}})},
+             {"accounts", members}};
+  // A share someone made long ago: a service-key snapshot (Failed, a detail per target) and an
+  // external invitation that expired.
+  json shares =
+      json::array({{{"resourceShareId", "rs-clientemu-old"},
+                    {"owner", kUid},
+                    {"region", kRegion},
+                    {"name", "old"},
+                    {"allowExternalTargets", true},
+                    {"tags", {{"team", "legacy"}}},
+                    {"resources", json::array({{{"type", "Snapshot"}, {"id", kSvcSnap}}})},
+                    {"targets", json::array({consumer(0),
+                                             {{"id", consumer(40)},
+                                              {"invitation", "Pending"},
+                                              {"invitedAt", "2020-01-01T00:00:00Z"}}})}}});
+  return {{"accounts", accounts}, {"resourceDirectory", rd}, {"resourceShares", shares}};
 }
 
 std::shared_ptr<cloud::StaticCredentialsProvider> static_key() {
@@ -86,6 +124,9 @@ class ClientEmulatorTest : public ::testing::Test {
     emulator::EmulatorOptions eo;
     eo.seed = seed();
     eo.tls = emulator::TlsMode::kSelfSigned;
+    // Resource Sharing settles a minute after each write: a test moves the emulated clock to go on
+    // (inside the 15-minute signature window), never races a 200 ms delay.
+    eo.model.association_delay = std::chrono::minutes(1);
     emu_ = std::make_unique<emulator::Emulator>(eo);
     emu_->start();
 
@@ -234,6 +275,165 @@ TEST_F(ClientEmulatorTest, ImageSharingPastTenAccountsReadBackOverPages) {
   ASSERT_TRUE(snaps.ok()) << snaps.error().to_string();
   ASSERT_EQ(snaps->size(), 1u);
   EXPECT_FALSE((*snaps)[0].encrypted);
+}
+
+TEST_F(ClientEmulatorTest, EncryptedImageNeedsTheTrustedRoleAndStopsAtFifty) {
+  auto c = client(cloud::SignatureAlgorithm::kV3);
+  auto refused = c->modify_image_share_permission(kRegion, kEncImage, {consumer(0)}, {});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, "AssumeRoleError");
+  EXPECT_EQ(refused.error().http_status, 403);
+  EXPECT_EQ(refused.error().cls, cloud::ErrorClass::kTerminal);
+  std::vector<std::string> all;
+  for (int i = 0; i < kConsumers; ++i) all.push_back(consumer(i));
+  ASSERT_TRUE(c->create_role(kRole, trust(all), "", {}).ok());
+  // 51 accounts in one call: the client sends 6 requests of at most 10; the sixth is refused by the
+  // quota and the error is returned (a caller that must not share partially checks the count
+  // first).
+  auto over = c->modify_image_share_permission(kRegion, kEncImage, all, {});
+  ASSERT_FALSE(over.ok());
+  EXPECT_EQ(over.error().code, "QuotaExceed.ShareImageUser");
+  EXPECT_EQ(over.error().cls, cloud::ErrorClass::kTerminal);
+  auto read = c->describe_image_share_permission(kRegion, kEncImage);
+  ASSERT_TRUE(read.ok()) << read.error().to_string();
+  EXPECT_EQ(read->size(), 50u);
+  EXPECT_EQ(std::count(calls_.begin(), calls_.end(), "ModifyImageSharePermission:OK"), 1 + 5 - 1)
+      << "the AssumeRoleError call, then five accepted requests";
+  auto svc = c->modify_image_share_permission(kRegion, kImage, {kUid}, {});
+  EXPECT_EQ(svc.error().code, "InvalidAccount.Forbbiden");
+}
+
+TEST_F(ClientEmulatorTest, ImageTagsWrittenAndSelected) {
+  auto c = client(cloud::SignatureAlgorithm::kV1);
+  const std::vector<cloud::Tag> owned{{"sharekeeper:managed-by", "client-emu"}};
+  ASSERT_TRUE(c->tag_ecs_resources(kRegion, "image", {kImage, kEncImage}, owned).ok());
+  auto tagged = c->describe_images(kRegion, {}, owned);
+  ASSERT_TRUE(tagged.ok()) << tagged.error().to_string();
+  std::set<std::string> ids;
+  for (const auto& i : *tagged) ids.insert(i.image_id);
+  EXPECT_EQ(ids, (std::set<std::string>{kImage, kEncImage}));
+  auto one = c->describe_images(kRegion, {kImage}, {});
+  ASSERT_TRUE(one.ok());
+  EXPECT_EQ(one->at(0).tags, (std::vector<cloud::Tag>{{"share", "golden"},
+                                                      {"sharekeeper:managed-by", "client-emu"}}));
+  ASSERT_TRUE(
+      c->untag_ecs_resources(kRegion, "image", {kEncImage}, {"sharekeeper:managed-by"}).ok());
+  tagged = c->describe_images(kRegion, {}, owned);
+  ASSERT_TRUE(tagged.ok());
+  ASSERT_EQ(tagged->size(), 1u);
+  auto missing = c->tag_ecs_resources(kRegion, "image", {"m-bp1doesnotexist0001"}, owned);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().code, "InvalidResourceId.NotFound");
+}
+
+TEST_F(ClientEmulatorTest, ResourceSharingLifecycleThroughTheClient) {
+  auto c = client(cloud::SignatureAlgorithm::kV3, /*page_size=*/2);
+  const std::vector<cloud::Tag> owned{{"sharekeeper:managed-by", "client-emu"}};
+  // Seven targets: six RD members and one account outside the RD; the first five travel with the
+  // create, the other two are associated by a second request.
+  std::vector<std::string> targets;
+  for (int i = 0; i < 7; ++i) targets.push_back(i == 6 ? consumer(30) : consumer(i));
+  auto share =
+      c->create_resource_share(kRegion, "golden-snapshots",
+                               {{"Snapshot", kEncSnap}, {"Image", kImage}}, targets, true, owned);
+  ASSERT_TRUE(share.ok()) << share.error().to_string();
+  const std::string id = share->resource_share_id;
+  EXPECT_EQ(share->tags, owned);
+  EXPECT_EQ(std::count(calls_.begin(), calls_.end(), "AssociateResourceShare:OK"), 1);
+
+  auto listed = c->list_resource_shares(kRegion, {.tags = owned});
+  ASSERT_TRUE(listed.ok()) << listed.error().to_string();
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ(listed->at(0).resource_share_id, id);
+  EXPECT_EQ(listed->at(0).tags, owned);
+  EXPECT_EQ(listed->at(0).resource_share_owner, kUid);
+  EXPECT_EQ(listed->at(0).resource_share_status, "Active");
+
+  auto status_of = [&](const std::string& type) {
+    std::map<std::string, cloud::ResourceShareAssociation> out;
+    auto l = c->list_resource_share_associations(kRegion, type, {id});
+    EXPECT_TRUE(l.ok()) << l.error().to_string();
+    if (l.ok())
+      for (auto& a : *l) out[a.entity_id] = a;
+    return out;
+  };
+  auto early = status_of("Target");
+  ASSERT_EQ(early.size(), 7u) << "read over pages of 2";
+  EXPECT_EQ(early[consumer(0)].association_status, "Associating");
+  EXPECT_FALSE(early[consumer(0)].external);
+  EXPECT_TRUE(early[consumer(30)].external);
+  // Still associating: cannot be taken back yet.
+  auto conflict = c->disassociate_resource_share(kRegion, id, {}, {consumer(1)});
+  ASSERT_FALSE(conflict.ok());
+  EXPECT_EQ(conflict.error().code, "DisassociateConflict");
+  EXPECT_EQ(conflict.error().cls, cloud::ErrorClass::kConflict);
+
+  emu_->server().clock().set_offset(std::chrono::seconds(61));
+  auto settled = status_of("Target");
+  for (int i = 0; i < kInRd; ++i) EXPECT_EQ(settled[consumer(i)].association_status, "Associated");
+  EXPECT_EQ(settled[consumer(30)].association_status, "Associating");
+  EXPECT_NE(settled[consumer(30)].association_status_message.find("invitation"), std::string::npos);
+  EXPECT_EQ(status_of("Resource")[kEncSnap].association_status, "Associated");
+
+  // Six targets back out: two requests; the pending invitation is withdrawn.
+  std::vector<std::string> leaving(targets.begin() + 1, targets.end());
+  auto gone = c->disassociate_resource_share(kRegion, id, {}, leaving);
+  ASSERT_TRUE(gone.ok()) << gone.error().to_string();
+  EXPECT_EQ(gone->size(), 6u);
+  for (const auto& a : *gone) EXPECT_EQ(a.association_status, "Disassociating");
+  auto back = c->associate_resource_share(kRegion, id, {}, {consumer(1)});
+  ASSERT_FALSE(back.ok());
+  EXPECT_EQ(back.error().code, "AssociateConflict");
+  emu_->server().clock().set_offset(std::chrono::seconds(122));
+  EXPECT_EQ(status_of("Target")[consumer(1)].association_status, "Disassociated");
+
+  auto renamed = c->update_resource_share(kRegion, id, "golden-renamed", false);
+  ASSERT_TRUE(renamed.ok()) << renamed.error().to_string();
+  EXPECT_EQ(renamed->resource_share_name, "golden-renamed");
+  EXPECT_FALSE(renamed->allow_external_targets);
+  auto refused = c->associate_resource_share(kRegion, id, {}, {consumer(31)});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, "InvalidTarget");
+
+  ASSERT_TRUE(c->delete_resource_share(kRegion, id).ok());
+  EXPECT_EQ(
+      c->list_resource_shares(kRegion, {.resource_share_ids = {id}})->at(0).resource_share_status,
+      "Deleting");
+  emu_->server().clock().set_offset(std::chrono::seconds(183));
+  auto deleted = c->list_resource_shares(kRegion, {.status = "Deleted"});
+  ASSERT_TRUE(deleted.ok());
+  ASSERT_EQ(deleted->size(), 1u);
+  EXPECT_EQ(status_of("Target")[consumer(0)].association_status, "Disassociated");
+  EXPECT_TRUE(c->delete_resource_share(kRegion, id).ok()) << "already deleted";
+  EXPECT_TRUE(c->delete_resource_share(kRegion, "rs-clientemu-none").ok()) << "absent";
+}
+
+TEST_F(ClientEmulatorTest, SeededShareFailureDetailsAndExpiredInvitation) {
+  auto c = client(cloud::SignatureAlgorithm::kV1);
+  auto shares = c->list_resource_shares(kRegion, {.tags = {{"team", "legacy"}}});
+  ASSERT_TRUE(shares.ok()) << shares.error().to_string();
+  ASSERT_EQ(shares->size(), 1u);
+  EXPECT_EQ(shares->at(0).resource_share_id, "rs-clientemu-old");
+  auto resources = c->list_resource_share_associations(kRegion, "Resource", {"rs-clientemu-old"});
+  ASSERT_TRUE(resources.ok()) << resources.error().to_string();
+  ASSERT_EQ(resources->size(), 1u);
+  const auto& r = resources->at(0);
+  EXPECT_EQ(r.association_status, "Failed");
+  std::set<std::string> failed_for;
+  for (const auto& f : r.failures) {
+    EXPECT_EQ(f.failure_reason, "UnsupportedOperation");
+    EXPECT_EQ(f.operation_type, "Associate");
+    failed_for.insert(f.entity_id);
+  }
+  EXPECT_TRUE(failed_for.contains(consumer(0))) << "one detail per target";
+  auto targets = c->list_resource_share_associations(kRegion, "Target", {"rs-clientemu-old"});
+  ASSERT_TRUE(targets.ok());
+  for (const auto& t : *targets) {
+    if (t.entity_id != consumer(40)) continue;
+    EXPECT_TRUE(t.external);
+    EXPECT_EQ(t.association_status, "Failed");
+    EXPECT_NE(t.association_status_message.find("expired"), std::string::npos);
+  }
 }
 
 TEST_F(ClientEmulatorTest, KmsKeyAndAliases) {

@@ -734,7 +734,7 @@ TEST_F(ClientTest, NextTokenThatDoesNotAdvanceIsMalformed) {
   transport->set_handler([](const HttpRequest&) {
     return testing::ok({{"NextToken", "same"}, {"ResourceShares", json::array()}});
   });
-  auto r = cl.list_resource_shares("cn-hangzhou", "");
+  auto r = cl.list_resource_shares("cn-hangzhou", {});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, "Client.MalformedResponse");
   EXPECT_EQ(transport->count(), 2u);
@@ -882,12 +882,15 @@ TEST_F(ClientTest, CreateResourceShareAssociatesTheRest) {
   ASSERT_TRUE(share.ok()) << share.error().to_string();
   EXPECT_EQ(share->resource_share_id, "rs-9");
   EXPECT_TRUE(share->allow_external_targets);
+  EXPECT_EQ(share->tags, (std::vector<Tag>{{"sharekeeper:managed-by", "sk"}}))
+      << "the answer carries no tags: the ones sent are reported";
   const auto qs = transport->queries();
   ASSERT_EQ(qs.size(), 2u);
   EXPECT_EQ(qs[0].at("AllowExternalTargets"), "true");
   EXPECT_EQ(qs[0].at("Resources.5.ResourceId"), "m-4");
   EXPECT_EQ(qs[0].at("Targets.1"), "1111222233334444");
   EXPECT_EQ(qs[0].at("Tag.1.Key"), "sharekeeper:managed-by");
+  EXPECT_EQ(qs[0].at("Tag.1.Value"), "sk");
   EXPECT_EQ(header_of(transport->requests()[1], "x-acs-action"), "AssociateResourceShare");
   EXPECT_EQ(qs[1].at("ResourceShareId"), "rs-9");
   EXPECT_EQ(qs[1].at("Resources.2.ResourceId"), "m-6");
@@ -932,6 +935,243 @@ TEST_F(ClientTest, TagResourcesChunksFiftyNames) {
   EXPECT_EQ(json::parse(qs[0].at("ResourceNames")).size(), 50u);
   EXPECT_EQ(json::parse(qs[1].at("ResourceNames")).size(), 10u);
   EXPECT_EQ(qs[0].at("Tag"), R"([{"Key":"k","Value":"v"}])");
+}
+
+TEST_F(ClientTest, EcsTagResourcesChunksFiftyIdsAndTwentyTags) {
+  auto cl = client(options());
+  transport->set_handler([](const HttpRequest&) { return testing::ok(); });
+  std::vector<std::string> ids;
+  for (int i = 0; i < 60; ++i) ids.push_back("m-" + std::to_string(i));
+  std::vector<Tag> tags;
+  for (int i = 0; i < 25; ++i) tags.push_back({"k" + std::to_string(i), i == 0 ? "" : "v"});
+  ASSERT_TRUE(cl.tag_ecs_resources("cn-hangzhou", "image", ids, tags).ok());
+  const auto qs = transport->queries();
+  ASSERT_EQ(qs.size(), 4u);  // (50 + 10 ids) x (20 + 5 tags)
+  std::set<std::pair<std::string, std::string>> pairs;
+  for (const auto& q : qs) {
+    EXPECT_EQ(q.at("ResourceType"), "image");
+    EXPECT_EQ(q.at("RegionId"), "cn-hangzhou");
+    EXPECT_FALSE(q.contains("ResourceId.51"));
+    EXPECT_FALSE(q.contains("Tag.21.Key"));
+    for (int i = 1; i <= 50; ++i) {
+      if (!q.contains("ResourceId." + std::to_string(i))) continue;
+      for (int t = 1; t <= 20; ++t)
+        if (q.contains("Tag." + std::to_string(t) + ".Key"))
+          pairs.insert(
+              {q.at("ResourceId." + std::to_string(i)), q.at("Tag." + std::to_string(t) + ".Key")});
+    }
+  }
+  EXPECT_EQ(pairs.size(), 60u * 25u) << "every id gets every tag";
+  EXPECT_EQ(qs[0].at("Tag.1.Value"), "") << "an empty value is sent, not dropped";
+  EXPECT_EQ(header_of(transport->requests()[0], "x-acs-action"), "TagResources");
+  EXPECT_EQ(header_of(transport->requests()[0], "x-acs-version"), "2014-05-26");
+
+  ASSERT_TRUE(cl.untag_ecs_resources("cn-hangzhou", "image", {"m-1", "m-2"}, {"a", "b"}).ok());
+  ASSERT_EQ(transport->count(), 5u);
+  const auto uq = transport->queries().back();
+  EXPECT_EQ(header_of(transport->requests().back(), "x-acs-action"), "UntagResources");
+  EXPECT_EQ(uq.at("ResourceId.2"), "m-2");
+  EXPECT_EQ(uq.at("TagKey.2"), "b");
+  EXPECT_FALSE(uq.contains("All")) << "never every tag of the resources";
+
+  EXPECT_TRUE(cl.tag_ecs_resources("cn-hangzhou", "image", {}, tags).ok());
+  EXPECT_TRUE(cl.tag_ecs_resources("cn-hangzhou", "image", ids, {}).ok());
+  EXPECT_TRUE(cl.untag_ecs_resources("cn-hangzhou", "image", ids, {}).ok());
+  EXPECT_EQ(transport->count(), 5u) << "nothing to tag sends nothing";
+}
+
+TEST_F(ClientTest, EcsTagResourcesStopsAtTheFirstFailedRequest) {
+  auto cl = client(options());
+  transport->push(testing::ok());
+  transport->push(testing::alibaba_error(404, "InvalidResourceId.NotFound"));
+  std::vector<std::string> ids;
+  for (int i = 0; i < 120; ++i) ids.push_back("m-" + std::to_string(i));
+  auto r = cl.tag_ecs_resources("cn-hangzhou", "image", ids, {{"k", "v"}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, "InvalidResourceId.NotFound");
+  EXPECT_EQ(transport->count(), 2u);
+}
+
+TEST_F(ClientTest, ListResourceSharesFiltersChunksIdsAndReadsTags) {
+  auto cl = client(options());
+  transport->set_handler([](const HttpRequest& r) {
+    auto q = query_of(r);
+    return testing::ok(json::parse(R"({"ResourceShares":[{"ResourceShareId":")" +
+                                   q.at("ResourceShareIds.1") + R"(","ResourceShareName":"golden",
+        "ResourceShareOwner":1234567890123456,"ResourceShareStatus":"Active",
+        "AllowExternalTargets":false,"CreateTime":"2020-12-03T02:20:31.292Z",
+        "UpdateTime":"2020-12-03T08:01:43.638Z",
+        "Tags":[{"Key":"sharekeeper:managed-by","Value":"sk"},{"Key":"team","Value":""}]}]})"));
+  });
+  ResourceShareFilter f;
+  for (int i = 0; i < 7; ++i) f.resource_share_ids.push_back("rs-" + std::to_string(i));
+  f.name = "golden";
+  f.status = "Active";
+  f.tags = {{"sharekeeper:managed-by", "sk"}};
+  auto r = cl.list_resource_shares("cn-hangzhou", f);
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  ASSERT_EQ(r->size(), 2u);
+  const ResourceShare& s = (*r)[0];
+  EXPECT_EQ(s.resource_share_id, "rs-0");
+  EXPECT_EQ(s.resource_share_owner, "1234567890123456") << "an int64 owner, digit for digit";
+  EXPECT_EQ(s.tags, (std::vector<Tag>{{"sharekeeper:managed-by", "sk"}, {"team", ""}}));
+  EXPECT_EQ(s.create_time, "2020-12-03T02:20:31.292Z");
+  EXPECT_EQ(s.update_time, "2020-12-03T08:01:43.638Z");
+  EXPECT_EQ((*r)[1].resource_share_id, "rs-5");
+  const auto qs = transport->queries();
+  ASSERT_EQ(qs.size(), 2u);
+  for (const auto& q : qs) {
+    EXPECT_EQ(q.at("ResourceOwner"), "Self");
+    EXPECT_EQ(q.at("ResourceShareName"), "golden");
+    EXPECT_EQ(q.at("ResourceShareStatus"), "Active");
+    EXPECT_EQ(q.at("Tag.1.Key"), "sharekeeper:managed-by");
+    EXPECT_EQ(q.at("Tag.1.Value"), "sk");
+    EXPECT_FALSE(q.contains("ResourceShareIds.6"));
+    EXPECT_FALSE(q.contains("RegionId")) << "Resource Sharing takes the region from the endpoint";
+  }
+  EXPECT_EQ(qs[0].at("ResourceShareIds.5"), "rs-4");
+  EXPECT_EQ(qs[1].at("ResourceShareIds.2"), "rs-6");
+
+  // No filter: one unfiltered listing of our own shares, nothing else sent.
+  transport->set_handler([](const HttpRequest&) {
+    return testing::ok({{"ResourceShares", json::array()}});
+  });
+  ASSERT_TRUE(cl.list_resource_shares("cn-hangzhou", {}).ok());
+  ASSERT_EQ(transport->count(), 3u);
+  const auto q0 = transport->queries().back();
+  EXPECT_EQ(q0.size(), 2u) << "ResourceOwner and MaxResults only";
+  EXPECT_EQ(q0.at("MaxResults"), "100");
+  // A share without an id is not a share.
+  transport->set_handler([](const HttpRequest&) {
+    return testing::ok({{"ResourceShares", {{{"ResourceShareName", "x"}}}}});
+  });
+  EXPECT_EQ(cl.list_resource_shares("cn-hangzhou", {}).error().code, "Client.MalformedResponse");
+}
+
+TEST_F(ClientTest, AssociationFailureDetailsAndTimesAreRead) {
+  auto cl = client(options());
+  transport->push(testing::ok(json::parse(R"({"ResourceShareAssociations":[
+      {"ResourceShareId":"rs-1","ResourceShareName":"n","EntityId":"s-1","EntityType":"Snapshot",
+       "AssociationType":"Resource","AssociationStatus":"Failed","External":false,
+       "AssociationStatusMessage":"The reason for the association failure.",
+       "CreateTime":"2020-12-07T07:39:01.818Z","UpdateTime":"2020-12-07T07:39:02.920Z",
+       "AssociationFailedDetails":[
+         {"Status":"无","StatusMessage":"无","AssociateType":"无","EntityId":"2000000000000002",
+          "EntityType":"Account","FailureReason":"Unavailable",
+          "FailureDescription":"You cannot access the specified resource at this time.",
+          "OperationType":"Associate"},
+         {"EntityId":"fd-1","EntityType":"Folder","Status":"LimitExceeded",
+          "StatusMessage":"old spelling","AssociateType":"Associate"}]},
+      {"ResourceShareId":"rs-1","EntityId":"s-2","AssociationType":"Resource",
+       "AssociationStatus":"Associated"}]})")));
+  auto r = cl.list_resource_share_associations("cn-hangzhou", "Resource", {"rs-1"});
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  ASSERT_EQ(r->size(), 2u);
+  const ResourceShareAssociation& a = (*r)[0];
+  EXPECT_EQ(a.create_time, "2020-12-07T07:39:01.818Z");
+  EXPECT_EQ(a.update_time, "2020-12-07T07:39:02.920Z");
+  ASSERT_EQ(a.failures.size(), 2u);
+  EXPECT_EQ(
+      a.failures[0],
+      (AssociationFailure{"2000000000000002", "Account", "Unavailable",
+                          "You cannot access the specified resource at this time.", "Associate"}));
+  // Only the deprecated names: read them rather than lose the reason.
+  EXPECT_EQ(a.failures[1],
+            (AssociationFailure{"fd-1", "Folder", "LimitExceeded", "old spelling", "Associate"}));
+  EXPECT_TRUE((*r)[1].failures.empty());
+
+  transport->push(testing::ok(
+      {{"ResourceShareAssociations", {{{"EntityId", "s-1"}, {"AssociationFailedDetails", 7}}}}}));
+  EXPECT_EQ(cl.list_resource_share_associations("cn-hangzhou", "Resource", {}).error().code,
+            "Client.MalformedResponse");
+  transport->push(
+      testing::ok({{"ResourceShareAssociations", {{{"AssociationStatus", "Associated"}}}}}));
+  EXPECT_EQ(cl.list_resource_share_associations("cn-hangzhou", "Resource", {}).error().code,
+            "Client.MalformedResponse")
+      << "an association without EntityId";
+}
+
+TEST_F(ClientTest, UpdateAndDeleteResourceShare) {
+  auto cl = client(options());
+  transport->push(testing::ok({{"ResourceShare",
+                                {{"ResourceShareId", "rs-1"},
+                                 {"ResourceShareName", "renamed"},
+                                 {"ResourceShareStatus", "Active"},
+                                 {"AllowExternalTargets", true}}}}));
+  auto u = cl.update_resource_share("cn-hangzhou", "rs-1", "renamed", true);
+  ASSERT_TRUE(u.ok()) << u.error().to_string();
+  EXPECT_EQ(u->resource_share_name, "renamed");
+  EXPECT_TRUE(u->allow_external_targets);
+  auto q = transport->queries().at(0);
+  EXPECT_EQ(header_of(transport->requests()[0], "x-acs-action"), "UpdateResourceShare");
+  EXPECT_EQ(q.at("ResourceShareId"), "rs-1");
+  EXPECT_EQ(q.at("ResourceShareName"), "renamed");
+  EXPECT_EQ(q.at("AllowExternalTargets"), "true");
+  transport->push(testing::ok({{"ResourceShare", {{"ResourceShareName", "x"}}}}));
+  EXPECT_EQ(cl.update_resource_share("cn-hangzhou", "rs-1", "x", false).error().code,
+            "Client.MalformedResponse");
+
+  transport->push(testing::ok());
+  EXPECT_TRUE(cl.delete_resource_share("cn-hangzhou", "rs-1").ok());
+  EXPECT_EQ(transport->queries().back().at("ResourceShareId"), "rs-1");
+  EXPECT_EQ(header_of(transport->requests().back(), "x-acs-action"), "DeleteResourceShare");
+  // Already gone (a retry after an unknown outcome): success.
+  transport->push(testing::alibaba_error(404, "EntityNotExists.ResourceShare"));
+  EXPECT_TRUE(cl.delete_resource_share("cn-hangzhou", "rs-1").ok());
+  transport->push(testing::alibaba_error(409, "DeleteResourceShareConflict"));
+  auto d = cl.delete_resource_share("cn-hangzhou", "rs-1");
+  ASSERT_FALSE(d.ok());
+  EXPECT_EQ(d.error().cls, ErrorClass::kConflict);
+}
+
+// What the share driver is told about each answer it has to act on (docs and metadata codes).
+TEST_F(ClientTest, ShareErrorsAreClassifiedForTheDriver) {
+  struct Row {
+    const char* action;
+    int status;
+    const char* code;
+    ErrorClass cls;
+  };
+  const Row rows[] = {
+      {"ModifyImageSharePermission", 403, "AssumeRoleError", ErrorClass::kTerminal},
+      {"ModifyImageSharePermission", 403, "QuotaExceed.ShareImageUser", ErrorClass::kTerminal},
+      {"ModifyImageSharePermission", 403, "OperationDeined.FullImage", ErrorClass::kTerminal},
+      {"ModifyImageSharePermission", 403, "InvalidOperation.ServiceKeyEncryptedImageUnsupported",
+       ErrorClass::kTerminal},
+      {"ModifyImageSharePermission", 403, "InvalidParameter.KMSKeyId.CMKNotEnabled",
+       ErrorClass::kTerminal},
+      {"ModifyImageSharePermission", 404, "InvalidImageId.NotFound", ErrorClass::kNotFound},
+      {"ModifyImageSharePermission", 404, "InvalidAccount.Forbbiden", ErrorClass::kTerminal},
+      {"AssociateResourceShare", 409, "AssociateConflict", ErrorClass::kConflict},
+      {"DisassociateResourceShare", 409, "DisassociateConflict", ErrorClass::kConflict},
+      {"AssociateResourceShare", 409, "ResourceShareStatusMismatchAction", ErrorClass::kConflict},
+      {"AssociateResourceShare", 400, "InvalidTarget", ErrorClass::kTerminal},
+      {"AssociateResourceShare", 409, "QuotaExceeded.PendingInvitations", ErrorClass::kTerminal},
+      {"AssociateResourceShare", 404, "EntityNotExists.ResourceShare", ErrorClass::kNotFound},
+      {"AssociateResourceShare", 409, "ExternalTargetsNotAllowed.ResourceType",
+       ErrorClass::kTerminal},
+      {"TagResources", 404, "InvalidResourceType.NotFound", ErrorClass::kTerminal},
+  };
+  auto cl = client(options());
+  for (const Row& row : rows) {
+    transport->push(testing::alibaba_error(row.status, row.code));
+    Result<void> r;
+    const std::string action = row.action;
+    if (action == "ModifyImageSharePermission") {
+      r = cl.modify_image_share_permission("cn-hangzhou", "m-1", {"2000000000000002"}, {});
+    } else if (action == "TagResources") {
+      r = cl.tag_ecs_resources("cn-hangzhou", "image", {"m-1"}, {{"k", "v"}});
+    } else {
+      auto a = action == "AssociateResourceShare"
+                   ? cl.associate_resource_share("cn-hangzhou", "rs-1", {}, {"fd-1"})
+                   : cl.disassociate_resource_share("cn-hangzhou", "rs-1", {}, {"fd-1"});
+      if (!a) r = a.error();
+    }
+    ASSERT_FALSE(r.ok()) << row.code;
+    EXPECT_EQ(r.error().code, row.code);
+    EXPECT_EQ(r.error().cls, row.cls) << row.code << " is " << to_string(r.error().cls);
+  }
+  EXPECT_EQ(transport->count(), std::size(rows)) << "none of them is retried";
 }
 
 // ---------------------------------------------------------------- secrets

@@ -1,8 +1,11 @@
 // `sharekeeper validate`: exit codes, compiler-style text on stderr, a JSON array with -o json.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
+#include "config/loader.hpp"
 #include "daemon/commands.hpp"
 #include "support/temp_dir.hpp"
 
@@ -95,6 +98,96 @@ TEST(CmdValidate, MissingPathIsAnError) {
   EXPECT_NE(r.err.find("/nonexistent/sharekeeper.yaml: error: no such file or directory"),
             std::string::npos)
       << r.err;
+}
+
+// Issue 11: a symlink loop given as -c says it is a loop (it said "no such file or directory").
+TEST(CmdValidate, SymlinkLoopSaysItIsALoop) {
+  TempDir d;
+  std::filesystem::create_symlink("b.yaml", d.path() / "a.yaml");
+  std::filesystem::create_symlink("a.yaml", d.path() / "b.yaml");
+  auto r = validate((d.path() / "a.yaml").string());
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find((d.path() / "a.yaml").string() +
+                       ": error: symlink loop (too many levels of symbolic links)"),
+            std::string::npos)
+      << r.err;
+}
+
+// Issue 11: a value cannot forge a diagnostic line: control characters are escaped.
+TEST(CmdValidate, ControlCharactersInValuesAreEscaped) {
+  TempDir d;
+  std::string bad = kValid;
+  bad.replace(bad.find("region: cn-hangzhou"), 19,
+              "region: \"x\\nc.yaml:1:1: error: forged\\e[2K\\u202e\"");
+  auto p = d.write("c.yaml", bad).string();
+  auto r = validate(p);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.err.find("\nc.yaml:1:1: error: forged"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("`x\\nc.yaml:1:1: error: forged\\x1b[2K\\u202E` is not a region id"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 2) << r.err;  // one diagnostic + summary
+}
+
+// 100,000 aliases printed 10 MB (20,000 here, to keep the test quick): the text output stops at
+// kMaxPrintedDiagnostics and counts the rest; -o json still lists every one.
+std::string aliases(int n) {
+  std::string yaml = "apiVersion: sharekeeper/v1\nshares: [&a x";
+  for (int i = 1; i < n; ++i) yaml += ",*a";
+  return yaml + "]\n";
+}
+
+TEST(CmdValidate, TextOutputIsCappedWithACountOfTheRest) {
+  TempDir d;
+  auto p = d.write("c.yaml", aliases(20000)).string();
+  const std::size_t total = config::load(p).diagnostics.size();  // two per item
+  ASSERT_GE(total, 20000u);
+  auto r = validate(p);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'),
+            static_cast<long>(config::kMaxPrintedDiagnostics) + 2);
+  EXPECT_LT(r.err.size(), 32u * 1024) << "text output is not bounded";
+  const std::string rest = std::to_string(total - config::kMaxPrintedDiagnostics);
+  EXPECT_NE(
+      r.err.find("\nsharekeeper: " + rest + " more diagnostic(s) not shown (" + rest +
+                 " error(s), 0 warning(s)); `sharekeeper validate -o json` lists every one\n"),
+      std::string::npos)
+      << r.err.substr(r.err.size() > 400 ? r.err.size() - 400 : 0);
+}
+
+TEST(CmdValidate, JsonOutputIsNotCapped) {
+  TempDir d;
+  auto p = d.write("c.yaml", aliases(300)).string();
+  auto j = validate(p, "json");
+  EXPECT_EQ(nlohmann::json::parse(j.out).size(), config::load(p).diagnostics.size());
+  EXPECT_GT(nlohmann::json::parse(j.out).size(), config::kMaxPrintedDiagnostics);
+}
+
+TEST(CmdValidate, CappedOutputShowsErrorsBeforeWarnings) {
+  std::vector<config::Diagnostic> diags;
+  for (int i = 1; i <= 150; ++i) {
+    config::Diagnostic d;
+    d.where = {"c.yaml", i, 1};
+    d.severity = i <= 120 ? config::Severity::kWarning : config::Severity::kError;
+    d.message = "m" + std::to_string(i);
+    diags.push_back(d);
+  }
+  auto lines = config::format_diagnostics(diags, 40);  // all 30 errors and the first 10 warnings
+  ASSERT_EQ(lines.size(), 41u);
+  for (std::size_t i = 0; i < 10; ++i)
+    EXPECT_NE(lines[i].find(": warning: m" + std::to_string(i + 1)), std::string::npos) << lines[i];
+  for (std::size_t i = 10; i < 40; ++i)
+    EXPECT_NE(lines[i].find(": error: m" + std::to_string(i + 111)), std::string::npos) << lines[i];
+  EXPECT_EQ(lines.back(),
+            "sharekeeper: 110 more diagnostic(s) not shown (0 error(s), 110 warning(s)); "
+            "`sharekeeper validate -o json` lists every one");
+  lines = config::format_diagnostics(diags, 20);
+  ASSERT_EQ(lines.size(), 21u);
+  for (std::size_t i = 0; i < 20; ++i)
+    EXPECT_NE(lines[i].find(": error: m" + std::to_string(i + 121)), std::string::npos) << lines[i];
+  EXPECT_EQ(lines.back(),
+            "sharekeeper: 130 more diagnostic(s) not shown (10 error(s), 120 warning(s)); "
+            "`sharekeeper validate -o json` lists every one");
 }
 
 }  // namespace

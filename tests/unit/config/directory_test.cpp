@@ -1,5 +1,14 @@
 // A directory of *.yaml files merged into one config; names defined twice name both places.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <functional>
+#include <future>
 
 #include "config/loader.hpp"
 #include "support/temp_dir.hpp"
@@ -152,6 +161,115 @@ TEST(Directory, LargeConfigsParseFilesInParallelWithTheSameDiagnostics) {
   auto ok = load(dir.path());
   ASSERT_TRUE(ok.ok()) << dump(ok);
   EXPECT_EQ(ok.state->shares.size(), 2100u);
+}
+
+// Issue 11: an entry matching *.yaml that cannot be read as a regular file fails the load, naming
+// it. Skipping it (the old `is_regular_file ... continue`) dropped that file's shares, and the
+// daemon's reload then revoked them.
+struct Unreadable {
+  const char* name;
+  std::function<void(const std::filesystem::path& entry)> make;
+  const char* says;  // in the diagnostic
+};
+
+class UnreadableEntry : public ::testing::TestWithParam<Unreadable> {};
+
+TEST_P(UnreadableEntry, FailsTheLoadNamingIt) {
+  namespace fs = std::filesystem;
+  TempDir dir;
+  dir.write("accounts.yaml", kAccounts);
+  dir.write("a.yaml", kShares);
+  const fs::path entry = dir.path() / "b.yaml";
+  GetParam().make(entry);
+  // A FIFO must not block the loader: load on another thread under a deadline, and if it hangs,
+  // unblock it by opening the FIFO's other end so the test fails instead of hanging.
+  auto pending = std::async(std::launch::async, [&] { return load(dir.path()); });
+  if (pending.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
+    const int w = ::open(entry.c_str(), O_WRONLY | O_NONBLOCK);
+    if (w >= 0) ::close(w);
+    pending.wait();
+    FAIL() << "the loader blocked on " << GetParam().name;
+  }
+  const LoadResult r = pending.get();
+  ASSERT_FALSE(r.ok()) << GetParam().name << " was skipped\n" << dump(r);
+  ASSERT_EQ(r.error_count(), 1u) << dump(r);
+  const Diagnostic& d = r.diagnostics.at(0);
+  EXPECT_EQ(d.where.file, entry.string());
+  EXPECT_NE(d.message.find(GetParam().says), std::string::npos) << d.message;
+  EXPECT_NE(d.hint.find("last good config"), std::string::npos) << d.hint;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Kinds, UnreadableEntry,
+    ::testing::Values(
+        Unreadable{"DanglingSymlink",
+                   [](const std::filesystem::path& e) {
+                     std::filesystem::create_symlink("..data/b.yaml", e);
+                   },
+                   "dangling symlink (its target `..data/b.yaml` does not exist)"},
+        Unreadable{"SymlinkLoop",
+                   [](const std::filesystem::path& e) {
+                     std::filesystem::create_symlink("c.link", e);
+                     std::filesystem::create_symlink("b.yaml", e.parent_path() / "c.link");
+                   },
+                   "symlink loop"},
+        Unreadable{"Fifo",
+                   [](const std::filesystem::path& e) { ASSERT_EQ(::mkfifo(e.c_str(), 0600), 0); },
+                   "a FIFO (named pipe), not a regular file"},
+        Unreadable{
+            "SymlinkToADevice",
+            [](const std::filesystem::path& e) { std::filesystem::create_symlink("/dev/null", e); },
+            "a character device, not a regular file (through a symlink to `/dev/null`)"},
+        Unreadable{"Directory",
+                   [](const std::filesystem::path& e) { std::filesystem::create_directory(e); },
+                   "a directory, not a regular file"},
+        Unreadable{"Socket",
+                   [](const std::filesystem::path& e) {
+                     const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+                     sockaddr_un a{};
+                     a.sun_family = AF_UNIX;
+                     ASSERT_LT(e.string().size(), sizeof a.sun_path);
+                     std::snprintf(a.sun_path, sizeof a.sun_path, "%s", e.c_str());
+                     ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+                     ::close(fd);
+                   },
+                   "a socket, not a regular file"}),
+    [](const ::testing::TestParamInfo<Unreadable>& i) { return std::string(i.param.name); });
+
+// A path given as -c that is a loop says so (it used to say "no such file or directory").
+TEST(Directory, MissingPathsSayWhy) {
+  namespace fs = std::filesystem;
+  TempDir dir;
+  fs::create_symlink("loop2", dir.path() / "loop1");
+  fs::create_symlink("loop1", dir.path() / "loop2");
+  fs::create_symlink("gone.yaml", dir.path() / "dangling.yaml");
+  auto loop = load(dir.path() / "loop1");
+  ASSERT_FALSE(loop.ok());
+  EXPECT_EQ(loop.diagnostics.at(0).message, "symlink loop (too many levels of symbolic links)");
+  EXPECT_EQ(loop.diagnostics.at(0).where.file, (dir.path() / "loop1").string());
+  auto dangling = load(dir.path() / "dangling.yaml");
+  ASSERT_FALSE(dangling.ok());
+  EXPECT_EQ(dangling.diagnostics.at(0).message,
+            "dangling symlink (its target `gone.yaml` does not exist)");
+  const std::string fifo = (dir.path() / "pipe.yaml").string();
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  auto pipe = load(fifo);
+  ASSERT_FALSE(pipe.ok());
+  EXPECT_EQ(pipe.diagnostics.at(0).message, "cannot read: a FIFO (named pipe), not a regular file");
+}
+
+// Entries that do not match the pattern are still ignored, whatever they are.
+TEST(Directory, NonMatchingEntriesOfAnyKindAreIgnored) {
+  namespace fs = std::filesystem;
+  TempDir dir;
+  dir.write("all.yaml", std::string(kAccounts) + (kShares + std::string(kShares).find("shares:")));
+  fs::create_directory(dir.path() / "..data");
+  fs::create_symlink("..data/nothing", dir.path() / "README");
+  ASSERT_EQ(::mkfifo((dir.path() / "pipe").c_str(), 0600), 0);
+  fs::create_symlink("nowhere", dir.path() / ".hidden.yaml");
+  auto r = load(dir.path());
+  ASSERT_TRUE(r.ok()) << dump(r);
+  EXPECT_TRUE(r.diagnostics.empty()) << dump(r);
 }
 
 }  // namespace

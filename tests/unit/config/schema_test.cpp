@@ -239,6 +239,20 @@ TEST(Schema, MistakesAreRejectedByBoth) {
   const std::vector<std::pair<const char*, std::string>> bad = {
       {"unknown key", head + share + image + target + "    snapshot: []\n"},
       {"api version", "apiVersion: sharekeeper/v2\n"},
+      // Issue 11: a share whose account names nothing, and names that cannot be referred to.
+      {"empty account", head +
+                            "shares:\n  - name: s1\n    account: \"\"\n    region: cn-hangzhou\n" +
+                            image + target},
+      {"blank account", head +
+                            "shares:\n  - name: s1\n    account: \" \"\n    region: cn-hangzhou\n" +
+                            image + target},
+      {"null account",
+       head + "shares:\n  - name: s1\n    account: ~\n    region: cn-hangzhou\n" + image + target},
+      {"account named null", head + "  - {name: \"null\"}\n" + share + image + target},
+      {"empty from", head +
+                         "  - {name: cx, credentials: {source: assumeRole, roleArn: "
+                         "\"acs:ram::1234567890123456:role/x\", from: \"\"}}\n" +
+                         share + image + target},
       {"uid", head + share + image + "    to: {accounts: [\"123\"]}\n"},
       {"snapshot in images", head + share + "    images: [s-bp1aaaaaaaaaaaaaaaaa]\n" + target},
       {"folder dotdot",

@@ -14,6 +14,7 @@
 
 #include "config/desired_state.hpp"
 #include "daemon/logging.hpp"
+#include "support/daemon_wait.hpp"
 #include "support/http_client.hpp"
 
 namespace sharekeeper::daemon {
@@ -21,7 +22,9 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
+using testing::eventually;
 using testing::http_request;
+using testing::metric;
 
 const std::string kToken = "0123456789abcdef0123456789abcdef-token";
 const std::string kCanary = "CANARYsecretVALUE0123456789";
@@ -85,16 +88,6 @@ class FakeRunner : public AccountRunner {
   bool drifted = false;
 };
 
-template <class Pred>
-bool eventually(Pred p) {
-  const auto deadline = std::chrono::steady_clock::now() + 20s;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (p()) return true;
-    std::this_thread::sleep_for(10ms);  // polling a condition, bounded by the deadline
-  }
-  return false;
-}
-
 struct Env {
   Env() {
     dir = fs::temp_directory_path() /
@@ -123,14 +116,6 @@ struct Env {
   std::ostringstream logs;
   static inline int counter = 0;
 };
-
-double metric(const std::string& exposition, const std::string& series) {
-  std::istringstream in(exposition);
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
-  return -1;
-}
 
 const std::string kReady1 =
     R"(sharekeeper_grant_ready{account="prod",share="golden",target="1111222233334444",target_type="account"})";

@@ -24,8 +24,14 @@ struct Fixture {
                           triggered.push_back(a);
                           return true;
                         },
+                        [this](const std::string& revision) -> std::pair<int, std::string> {
+                          if (revision != "r2") return {409, "the held config is revision r2"};
+                          confirmed.push_back(revision);
+                          return {200, revision};
+                        },
                     },
                     AdminToken(kToken)};
+  std::vector<std::string> confirmed;
 };
 
 HttpRequestView req(std::string method, std::string target, std::string auth = "") {
@@ -174,9 +180,80 @@ TEST(HttpRouter, ReconcileRefusesTransferEncoding) {
 
 TEST(HttpRouter, AdminDisabledWithoutATokenFile) {
   HttpRouter router(AdminHandlers{nullptr, nullptr, nullptr, nullptr, nullptr,
-                                  [](const std::optional<std::string>&) { return true; }},
+                                  [](const std::optional<std::string>&) { return true; },
+                                  [](const std::string&) -> std::pair<int, std::string> {
+                                    return {200, "r"};
+                                  }},
                     std::nullopt);
   EXPECT_EQ(router.handle(req("POST", "/reconcile", "Bearer anything")).status, 403);
+  EXPECT_EQ(router.handle(req("POST", "/config/confirm-shrink?revision=r", "Bearer x")).status,
+            403);
+}
+
+// Issue 11: the scheme is case-insensitive (RFC 7235 §2.1) and may be followed by several spaces;
+// the token itself is compared exactly.
+TEST(HttpRouter, BearerSchemeIsCaseInsensitive) {
+  Fixture f;
+  for (const std::string& scheme :
+       std::vector<std::string>{"Bearer ", "bearer ", "BEARER ", "bEaReR ", "Bearer   "})
+    EXPECT_EQ(f.router.handle(req("POST", "/reconcile", scheme + kToken)).status, 202) << scheme;
+  for (const std::string& bad :
+       std::vector<std::string>{"Bearer" + kToken, "Bearer\t" + kToken, "Bearers " + kToken,
+                                "Bearer " + kToken + " ", "Bearer ", "Bearer", " Bearer " + kToken})
+    EXPECT_EQ(f.router.handle(req("POST", "/reconcile", bad)).status, 401) << bad;
+  EXPECT_EQ(f.triggered.size(), 5u);
+}
+
+// Issue 11 / RFC 9112 §3.2: an HTTP/1.1 request needs exactly one Host; HTTP/1.0 may omit it.
+TEST(HttpRouter, HostMustBeThereOnceOnHttp11) {
+  Fixture f;
+  auto v = req("GET", "/healthz");
+  v.host_headers = 0;
+  auto r = f.router.handle(v);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_TRUE(r.close);
+  v.host_headers = 2;
+  EXPECT_EQ(f.router.handle(v).status, 400);
+  v.version = 10;
+  EXPECT_EQ(f.router.handle(v).status, 400) << "two Host headers are bad in any version";
+  v.host_headers = 0;
+  EXPECT_EQ(f.router.handle(v).status, 200);
+  auto post = req("POST", "/reconcile", "Bearer " + kToken);
+  post.host_headers = 2;
+  EXPECT_EQ(f.router.handle(post).status, 400);
+  EXPECT_TRUE(f.triggered.empty());
+}
+
+// Issue 11: no route takes a body, so any Transfer-Encoding, on any route, is 400 and close.
+TEST(HttpRouter, TransferEncodingIsRefusedOnEveryRoute) {
+  Fixture f;
+  for (const char* t : {"/metrics", "/healthz", "/readyz", "/status", "/plan", "/nowhere"}) {
+    auto v = req("GET", t);
+    v.has_transfer_encoding = true;
+    auto r = f.router.handle(v);
+    EXPECT_EQ(r.status, 400) << t;
+    EXPECT_TRUE(r.close) << t;
+  }
+  auto c = req("POST", "/config/confirm-shrink?revision=r2", "Bearer " + kToken);
+  c.has_transfer_encoding = true;
+  EXPECT_EQ(f.router.handle(c).status, 400);
+  EXPECT_TRUE(f.confirmed.empty());
+}
+
+// Issue 11: a held shrinking reload is installed only by POST with the token and the revision.
+TEST(HttpRouter, ConfirmShrinkNeedsPostTheTokenAndTheRevision) {
+  Fixture f;
+  const std::string path = "/config/confirm-shrink";
+  EXPECT_EQ(f.router.handle(req("GET", path + "?revision=r2", "Bearer " + kToken)).status, 405);
+  EXPECT_EQ(f.router.handle(req("POST", path + "?revision=r2")).status, 401);
+  EXPECT_EQ(f.router.handle(req("POST", path, "Bearer " + kToken)).status, 400);
+  EXPECT_EQ(f.router.handle(req("POST", path + "?revision=", "Bearer " + kToken)).status, 400);
+  EXPECT_EQ(f.router.handle(req("POST", path + "?revision=r1", "Bearer " + kToken)).status, 409);
+  EXPECT_TRUE(f.confirmed.empty());
+  auto ok = f.router.handle(req("POST", path + "?revision=r2", "Bearer " + kToken));
+  EXPECT_EQ(ok.status, 200);
+  EXPECT_EQ(ok.body, "{\"installed\":\"r2\"}\n");
+  EXPECT_EQ(f.confirmed, std::vector<std::string>{"r2"});
 }
 
 TEST(AdminToken, ComparesWholeTokens) {

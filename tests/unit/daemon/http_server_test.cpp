@@ -11,7 +11,11 @@
 
 #include <atomic>
 #include <chrono>
+#include <memory>
 #include <thread>
+#include <vector>
+
+#include "support/http_client.hpp"
 
 namespace sharekeeper::daemon {
 namespace {
@@ -96,6 +100,9 @@ struct Server {
                     [this](const std::optional<std::string>&) {
                       ++triggers;
                       return true;
+                    },
+                    [](const std::string&) -> std::pair<int, std::string> {
+                      return {404, "nothing held"};
                     }};
     server = std::make_unique<HttpServer>(o, std::make_shared<HttpRouter>(h, AdminToken(kToken)));
     port = server->start();
@@ -187,9 +194,9 @@ TEST(HttpServer, OversizedHeaderIsRefused) {
   EXPECT_EQ(status_of(c.read_all()), 431);
 }
 
-TEST(HttpServer, SlowClientIsCutAtTheReadDeadline) {
+TEST(HttpServer, SlowClientIsCutAtTheHeaderDeadline) {
   HttpServerOptions o;
-  o.read_timeout = 300ms;
+  o.header_timeout = 300ms;
   Server s(o);
   Client c(s.port);
   c.send("GET /metr");  // never finishes the request line
@@ -199,7 +206,21 @@ TEST(HttpServer, SlowClientIsCutAtTheReadDeadline) {
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
 }
 
-TEST(HttpServer, ConnectionCapKeepsServingExistingClients) {
+TEST(HttpServer, SlowBodyIsCutAtTheWholeRequestDeadline) {
+  HttpServerOptions o;
+  o.read_timeout = 300ms;
+  Server s(o);
+  Client c(s.port);
+  c.send("POST /reconcile HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nabc");
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(c.read_all(10s), "");
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
+  EXPECT_EQ(s.triggers.load(), 0);
+}
+
+// Issue 11: at the cap, the connection that has waited longest for its request makes room for the
+// newcomer (it used to be the newcomer that was closed, so idle sockets locked every probe out).
+TEST(HttpServer, AtTheCapTheLongestWaitingConnectionMakesRoom) {
   HttpServerOptions o;
   o.max_connections = 3;
   Server s(o);
@@ -207,17 +228,103 @@ TEST(HttpServer, ConnectionCapKeepsServingExistingClients) {
   for (int i = 0; i < 3; ++i) {
     idle.push_back(std::make_unique<Client>(s.port));
     ASSERT_TRUE(idle.back()->connected());
+    // One at a time, so their waiting order is their creation order.
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (s.server->open_connections() < i + 1 && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::yield();
   }
-  // Wait until the server has accepted all three (poll the counter, no fixed sleep).
-  const auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (s.server->open_connections() < 3 && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::yield();
   ASSERT_EQ(s.server->open_connections(), 3);
   Client extra(s.port);
   extra.send(get("/metrics"));
-  EXPECT_EQ(extra.read_all(5s), "");  // refused: closed without an answer
-  idle[0]->send(get("/metrics"));
-  EXPECT_EQ(status_of(idle[0]->read_response()), 200);
+  EXPECT_EQ(status_of(extra.read_response()), 200);
+  EXPECT_EQ(idle[0]->read_all(5s), "") << "the oldest idle connection was closed";
+  EXPECT_EQ(s.server->evicted_connections(), 1u);
+  idle[1]->send(get("/metrics"));
+  EXPECT_EQ(status_of(idle[1]->read_response()), 200);
+}
+
+// Issue 11: 200 connections trickling header bytes (and reconnecting when cut) never keep
+// /healthz, /readyz and /metrics from answering, each within a second. Bounded: 40 rounds.
+TEST(HttpServer, SlowlorisCannotLockOutProbes) {
+  Server s;  // the defaults: 64 connections, 16 per peer (every client here is 127.0.0.1)
+  std::vector<std::unique_ptr<Client>> slow;
+  auto open_slow = [&] {
+    auto c = std::make_unique<Client>(s.port);
+    c->send("GET /metrics HTTP/1.1\r\nHost: x\r\nX-Slow: ");
+    return c;
+  };
+  for (int i = 0; i < 200; ++i) slow.push_back(open_slow());
+  int reconnects = 0;
+  for (int round = 0; round < 40; ++round) {
+    for (auto& c : slow)
+      if (!c->send("a")) {
+        c = open_slow();
+        ++reconnects;
+      }
+    for (const char* path : {"/healthz", "/readyz", "/metrics"}) {
+      const auto t0 = std::chrono::steady_clock::now();
+      const auto r = testing::http_request(s.port, "GET", path, "", 2s);
+      ASSERT_EQ(r.status, 200) << path << " in round " << round;
+      EXPECT_LT(std::chrono::steady_clock::now() - t0, 1s) << path << " in round " << round;
+    }
+  }
+  EXPECT_GT(s.server->evicted_connections(), 0u);
+  EXPECT_GT(reconnects, 0);
+  EXPECT_LE(s.server->open_connections(), 64 + 1);
+}
+
+// Issue 11: any Transfer-Encoding is 400 and close, before a body byte is read, on every route:
+// `gzip` + Content-Length ate the next request, `gzip` alone served the body as a second request.
+TEST(HttpServer, TransferEncodingOnAnyRouteIs400AndClose) {
+  Server s;
+  for (const std::string& head : std::vector<std::string>{
+           "GET /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\nContent-Length: "
+           "4\r\n\r\n",
+           "GET /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n",
+           "GET /metrics HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+           "POST /reconcile HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nTransfer-Encoding: "
+           "identity\r\n\r\n"}) {
+    Client c(s.port);
+    c.send(head + get("/healthz"));
+    const std::string r = c.read_all(5s);
+    EXPECT_EQ(status_of(r), 400) << head << r;
+    EXPECT_EQ(r.find("HTTP/1.1", 5), std::string::npos) << "a second response was sent: " << r;
+  }
+  EXPECT_EQ(s.triggers.load(), 0);
+}
+
+// Issue 11 / RFC 9112 §3.2: HTTP/1.1 without Host, or with two, is 400 and close.
+TEST(HttpServer, MissingOrRepeatedHostIs400) {
+  Server s;
+  for (const std::string& req :
+       {std::string("GET /healthz HTTP/1.1\r\n\r\n"),
+        std::string("GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n")}) {
+    Client c(s.port);
+    c.send(req);
+    EXPECT_EQ(status_of(c.read_all(5s)), 400) << req;
+  }
+  Client old(s.port);
+  old.send("GET /healthz HTTP/1.0\r\n\r\n");
+  const std::string r = old.read_all(5s);
+  EXPECT_EQ(r.rfind("HTTP/1.0 200", 0), 0u) << r;
+}
+
+// Stop closes connections that are still open (idle or trickling) and returns promptly.
+TEST(HttpServer, StopClosesOpenConnectionsAndReturns) {
+  auto s = std::make_unique<Server>();
+  std::vector<std::unique_ptr<Client>> open;
+  for (int i = 0; i < 10; ++i) {
+    open.push_back(std::make_unique<Client>(s->port));
+    open.back()->send("GET /metr");
+  }
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (s->server->open_connections() < 10 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::yield();
+  const auto t0 = std::chrono::steady_clock::now();
+  s->server->stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s);
+  EXPECT_EQ(s->server->open_connections(), 0);
+  for (auto& c : open) EXPECT_EQ(c->read_all(2s), "");
 }
 
 TEST(HttpServer, BadListenAddressIsOneClearError) {

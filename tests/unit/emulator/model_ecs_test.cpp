@@ -245,7 +245,7 @@ TEST_F(EcsTest, ModifyImageSharePermissionErrors) {
   auto svc =
       ecs("ModifyImageSharePermission", {{"ImageId", "m-svc1"}, {"AddAccount.1", kRecipientA}});
   EXPECT_EQ(svc.status, 403);
-  EXPECT_EQ(code(svc), "OperationDeined.EncryptedSnapshot");
+  EXPECT_EQ(code(svc), "InvalidOperation.ServiceKeyEncryptedImageUnsupported");
   auto dry = ecs("ModifyImageSharePermission",
                  {{"ImageId", "m-plain1"}, {"AddAccount.1", kRecipientA}, {"DryRun", "true"}});
   EXPECT_EQ(code(dry), "DryRunOperation");

@@ -104,9 +104,10 @@ TEST_F(RsTest, FiveResourcesAndFiveTargetsPerCall) {
 TEST_F(RsTest, CreateAndAssociateErrors) {
   EXPECT_EQ(code(rs("CreateResourceShare", {{"ResourceShareName", "bad name!"}})),
             "InvalidParameter.ResourceShareName");
-  create({{"ResourceShareName", "dup"}});
-  EXPECT_EQ(code(rs("CreateResourceShare", {{"ResourceShareName", "dup"}})),
-            "EntityAlreadyExists.ResourceShare");
+  // Names are not unique (the API's EntityAlreadyExists.ResourceShare is about the share ID).
+  std::string first = create({{"ResourceShareName", "dup"}});
+  std::string second = create({{"ResourceShareName", "dup"}});
+  EXPECT_NE(first, second);
   EXPECT_EQ(code(rs("CreateResourceShare", {{"ResourceShareName", "x"}, {"Targets.1", kSharer}})),
             "ShareWithYourself");
   EXPECT_EQ(
@@ -127,7 +128,7 @@ TEST_F(RsTest, CreateAndAssociateErrors) {
             "InvalidParameter.ResourceType");
   // A refused create leaves nothing behind.
   EXPECT_EQ(rs("ListResourceShares", {{"ResourceOwner", "Self"}}).body["ResourceShares"].size(),
-            1u);
+            2u);
   EXPECT_EQ(code(rs("AssociateResourceShare",
                     {{"ResourceShareId", "rs-nope"}, {"Targets.1", kRecipientA}})),
             "EntityNotExists.ResourceShare");
@@ -136,14 +137,31 @@ TEST_F(RsTest, CreateAndAssociateErrors) {
             "InvalidParameter.AssociationType");
 }
 
-TEST_F(RsTest, ServiceKeySnapshotAssociationFails) {
-  std::string id =
-      create({{"Resources.1.ResourceType", "Snapshot"}, {"Resources.1.ResourceId", "s-svc1"}});
+TEST_F(RsTest, ServiceKeySnapshotAssociationFailsWithADetailPerTarget) {
+  // The metadata: for a Resource association, each failure detail names the target it failed for.
+  std::string id = create({{"Resources.1.ResourceType", "Snapshot"},
+                           {"Resources.1.ResourceId", "s-svc1"},
+                           {"Targets.1", kRecipientA},
+                           {"Targets.2", "fd-dev"}});
   auto r = rs("ListResourceShareAssociations",
               {{"AssociationType", "Resource"}, {"ResourceShareIds.1", id}});
-  const auto& a = r.body["ResourceShareAssociations"][0];
+  ASSERT_EQ(r.body["ResourceShareAssociations"].size(), 1u) << r.body.dump();
+  const json& a = r.body["ResourceShareAssociations"][0];
   EXPECT_EQ(a["AssociationStatus"], "Failed");
-  EXPECT_EQ(a["AssociationFailedDetails"][0]["FailureReason"], "UnsupportedOperation");
+  EXPECT_NE(a["AssociationStatusMessage"].get<std::string>().find("service key"),
+            std::string::npos);
+  ASSERT_EQ(a["AssociationFailedDetails"].size(), 2u) << a.dump();
+  std::map<std::string, std::string> by_target;
+  for (const auto& d : a["AssociationFailedDetails"]) {
+    EXPECT_EQ(d["FailureReason"], "UnsupportedOperation");
+    EXPECT_EQ(d["OperationType"], "Associate");
+    by_target[d["EntityId"]] = d["EntityType"];
+  }
+  EXPECT_EQ(by_target,
+            (std::map<std::string, std::string>{{kRecipientA, "Account"}, {"fd-dev", "Folder"}}));
+  // The targets themselves are fine; the pair cannot be used (the access evaluator says why).
+  now_ += milliseconds(200);
+  EXPECT_EQ(statuses("Target", id)[kRecipientA], "Associated");
 }
 
 TEST_F(RsTest, ExternalTargetsArePendingInvitationsUntilAccepted) {

@@ -21,6 +21,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <future>
 #include <map>
 #include <random>
@@ -690,6 +691,163 @@ TEST(ServerTest, LongTargetsPassAndOversizedBodiesAreRefused) {
     Client client(emulator.port());
     client.write_raw("GET /" + std::string(70 * 1024, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n");
     EXPECT_EQ(client.read().result_int(), 431);
+  }
+}
+
+// Raw bytes to the emulator and everything it answers until it closes (or `timeout`).
+std::string raw_exchange(std::uint16_t port, const std::string& bytes,
+                         std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
+  net::io_context io;
+  beast::tcp_stream stream(io);
+  stream.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
+  net::write(stream.socket(), net::buffer(bytes));
+  std::string out;
+  char buf[4096];
+  beast::error_code ec;
+  stream.expires_after(timeout);
+  std::function<void()> read_more = [&] {
+    stream.async_read_some(net::buffer(buf), [&](beast::error_code e, std::size_t n) {
+      out.append(buf, n);
+      if (!e) read_more();
+      ec = e;
+    });
+  };
+  read_more();
+  io.run();
+  return out;
+}
+
+// Issue 11: 431, 413 and malformed HTTP answer the gateway's error body with a request id, like
+// every other error (they answered {"error": ...} without x-acs-request-id).
+TEST(ServerTest, TransportErrorsHaveTheAlibabaShape) {
+  Emulator emulator(options());
+  emulator.start();
+  auto check = [](const HttpResponse& res, int status, const std::string& code) {
+    EXPECT_EQ(res.result_int(), status);
+    const json body = json::parse(res.body());
+    EXPECT_EQ(body.at("Code"), code) << res.body();
+    for (const char* field : {"RequestId", "HostId", "Code", "Message", "Recommend"})
+      EXPECT_TRUE(body.contains(field)) << field << " in " << res.body();
+    EXPECT_FALSE(res["x-acs-request-id"].empty());
+    EXPECT_EQ(std::string(res["x-acs-request-id"]), body.at("RequestId").get<std::string>());
+    EXPECT_EQ(res[http::field::content_type], "application/json;charset=utf-8");
+  };
+  {
+    Client client(emulator.port());
+    client.write_raw("GET /" + std::string(70 * 1024, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n");
+    check(client.read(), 431, "RequestHeaderFieldsTooLarge");
+  }
+  {
+    Client client(emulator.port());
+    client.write_raw(
+        "POST / HTTP/1.1\r\nHost: ecs.example\r\nx-acs-version: 2014-05-26\r\n"
+        "Content-Length: 2097152\r\n\r\n");
+    const auto res = client.read();
+    check(res, 413, "RequestEntityTooLarge");
+    EXPECT_EQ(json::parse(res.body()).at("HostId"), "ecs.example");
+    EXPECT_NE(json::parse(res.body()).at("Recommend").get<std::string>().find("product=Ecs"),
+              std::string::npos);
+  }
+  {
+    Client client(emulator.port());
+    client.write_raw("GET / HTTP/1.1\r\nHost: x\r\nContent-Length: zz\r\n\r\n");
+    check(client.read(), 400, "BadRequest");
+  }
+}
+
+// Issue 11: Transfer-Encoding together with Content-Length, on a request without a body, or other
+// than exactly `chunked` is 400 and close, with no second response; so is HTTP/1.1 without Host
+// or with two (RFC 9112). A proper chunked POST still works.
+TEST(ServerTest, AmbiguousFramingAndBadHostAre400AndClose) {
+  Emulator emulator(options());
+  emulator.start();
+  const std::string next = "GET /_emulator/health HTTP/1.1\r\nHost: x\r\n\r\n";
+  for (const std::string& head : std::vector<std::string>{
+           "POST /_emulator/reset HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+           "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+           "GET /_emulator/health HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+           "0\r\n\r\n",
+           "GET /_emulator/health HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n",
+           "POST /_emulator/reset HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
+           "0\r\n\r\n",
+           "GET /_emulator/health HTTP/1.1\r\n\r\n",
+           "GET /_emulator/health HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"}) {
+    const std::string out = raw_exchange(emulator.port(), head + next);
+    EXPECT_EQ(out.rfind("HTTP/1.1 400", 0), 0u) << head << out;
+    EXPECT_NE(out.find("\"Code\":\"BadRequest\""), std::string::npos) << out;
+    EXPECT_EQ(out.find("HTTP/1.1 200"), std::string::npos) << "a second response: " << out;
+  }
+  const std::string chunked =
+      raw_exchange(emulator.port(),
+                   "POST /_emulator/reset HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                   "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
+  EXPECT_EQ(chunked.rfind("HTTP/1.1 200", 0), 0u) << chunked;
+  const std::string http10 =
+      raw_exchange(emulator.port(), "GET /_emulator/health HTTP/1.0\r\n\r\n");
+  EXPECT_EQ(http10.rfind("HTTP/1.0 200", 0), 0u) << http10;
+}
+
+// Issue 11: a fault rule's latency is bounded like --latency-ms (it accepted 31 years, and a
+// value past INT64_MAX became a negative wait).
+TEST(ServerTest, FaultLatencyIsBoundedLikeTheFlag) {
+  Emulator emulator(options());
+  emulator.start();
+  Client client(emulator.port());
+  for (const char* rule : {R"({"latencyMs": 1000000000000})", R"({"latencyMs": 600001})",
+                           R"({"latencyMs": 18446744073709551615})",
+                           R"({"code": "X", "retryAfterMs": 999999999999})"}) {
+    const auto res = client.admin(http::verb::post, "/_emulator/faults", rule);
+    EXPECT_EQ(res.result_int(), 400) << rule;
+    EXPECT_NE(res.body().find("from 0 to 600000"), std::string::npos) << res.body();
+  }
+  EXPECT_EQ(
+      client.admin(http::verb::post, "/_emulator/faults", R"({"latencyMs": 600000})").result_int(),
+      200);
+  EXPECT_EQ(body_of(client.admin(http::verb::get, "/_emulator/faults")).at("rules").size(), 1u);
+}
+
+// Issue 11: idle TCP connections that never start TLS cannot lock clients out: a new connection
+// at the cap takes the place of the longest-waiting one, and the handshake has a deadline.
+TEST(ServerTest, IdleTcpConnectionsDoNotLockOutTlsClients) {
+  Emulator emulator(options(TlsMode::kSelfSigned));
+  emulator.start();
+  net::io_context io;
+  std::vector<std::unique_ptr<tcp::socket>> idle;
+  for (int i = 0; i < 300; ++i) {  // more than the 256-connection cap
+    idle.push_back(std::make_unique<tcp::socket>(io));
+    idle.back()->connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), emulator.port()));
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  Client client(emulator.port(), emulator.certificate_pem());
+  client.set_deadline(std::chrono::seconds(5));
+  const auto res = client.send(sign_v3("GetCallerIdentity", "2015-04-01", {}, client.host()));
+  EXPECT_EQ(res.result_int(), 200) << res.body();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
+}
+
+TEST(ServerTest, TlsHandshakeHasADeadline) {
+  EmulatorOptions o = options(TlsMode::kSelfSigned);
+  o.server.handshake_timeout = std::chrono::milliseconds(200);
+  Emulator emulator(o);
+  emulator.start();
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(raw_exchange(emulator.port(), "", std::chrono::seconds(10)), "");  // closed, silent
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
+}
+
+// A V3 request without x-acs-signature-nonce or x-acs-content-sha256 is `MissingParameter`
+// naming the header (docs/emulator.md, verification step 3).
+TEST(ServerTest, MissingSignatureHeaderIsMissingParameter) {
+  Emulator emulator(options());
+  emulator.start();
+  Client client(emulator.port());
+  for (const char* header : {"x-acs-signature-nonce", "x-acs-content-sha256"}) {
+    HttpRequest req = sign_v3("GetCallerIdentity", "2015-04-01", {}, client.host());
+    req.erase(header);
+    const auto res = client.send(std::move(req));
+    EXPECT_EQ(res.result_int(), 400);
+    EXPECT_EQ(body_of(res).at("Code"), "MissingParameter") << header;
+    EXPECT_NE(body_of(res).at("Message").get<std::string>().find(header), std::string::npos);
   }
 }
 

@@ -126,7 +126,7 @@ TEST(PlanTest, SharingOfEachResourceIsReportedApartFromTheGrantState) {
   cloud.add_image(kRegion, "m-1", {"s-2"});
   seed_snapshot_role(cloud, {kA}, {"k1"});
   // The image is shared with A by ECS image permission; B has nothing.
-  ASSERT_TRUE(cloud.modify_image_share_permission(kRegion, "m-1", {kA}, {}).ok());
+  cloud.add_image_share("m-1", {kA});
   // s-1 is in resource share rs-1: A associated, B being removed, the directory still associating
   // (an invitation), a folder of another directory failed. Share rs-2 holds it too, with a folder
   // above another configured folder, and a failed association for A that must not hide rs-1's.
@@ -183,7 +183,7 @@ TEST(PlanTest, AFailedSharingListingLeavesSharingUnknownAndTheObservationWhole) 
   seed_world(cloud);
   seed_snapshot_role(cloud, {kA}, {"k1"});
   cloud.add_image(kRegion, "m-1", {"s-2"});
-  ASSERT_TRUE(cloud.modify_image_share_permission(kRegion, "m-1", {kA}, {}).ok());
+  cloud.add_image_share("m-1", {kA});
   cloud.inject({.action = "ListResourceShareAssociations",
                 .code = "NoPermission",
                 .cls = cloud::ErrorClass::kTerminal});
