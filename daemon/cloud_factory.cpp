@@ -111,7 +111,7 @@ std::shared_ptr<cloud::CloudApi> CloudFactory::make(const config::DesiredState& 
     return nullptr;
   }
   cloud::AlibabaClientOptions o;
-  o.transport = t.value();
+  o.transport = wrap_ ? wrap_(account, t.value()) : t.value();
   o.credentials = creds.value();
   o.endpoints = std::make_shared<const cloud::EndpointResolver>(std::move(endpoints.value()));
   o.retry_quota = retry_quota_;
