@@ -512,6 +512,30 @@ Result<std::unique_ptr<HttpsTransport>> HttpsTransport::create(TransportOptions 
     }
   }
 
+  if (options.client_cert_file.empty() != options.client_key_file.empty()) {
+    return make_error("Transport.Tls", ErrorClass::kTerminal,
+                      "a client certificate needs both its certificate and its key file");
+  }
+  if (!options.client_cert_file.empty()) {
+    impl->ssl_ctx.use_certificate_chain_file(options.client_cert_file, ec);
+    if (ec) {
+      return make_error(
+          "Transport.Tls", ErrorClass::kTerminal,
+          "cannot load client certificate " + options.client_cert_file + ": " + ec.message());
+    }
+    impl->ssl_ctx.use_private_key_file(options.client_key_file, ssl::context::pem, ec);
+    if (ec) {
+      // Name the file, never its content.
+      return make_error("Transport.Tls", ErrorClass::kTerminal,
+                        "cannot load client key " + options.client_key_file + ": " + ec.message());
+    }
+    if (SSL_CTX_check_private_key(impl->ssl_ctx.native_handle()) != 1) {
+      return make_error("Transport.Tls", ErrorClass::kTerminal,
+                        "client key " + options.client_key_file + " does not match certificate " +
+                            options.client_cert_file);
+    }
+  }
+
   const ProxySettings proxy =
       options.proxy ? *options.proxy : ProxySettings::from_environment(process_env());
   if (!proxy.https_proxy.empty()) {

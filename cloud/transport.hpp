@@ -51,7 +51,10 @@ bool proxy_bypassed(std::string_view no_proxy, std::string_view host, std::uint1
 struct TransportOptions {
   std::string ca_file;        // PEM bundle trusted in addition to the system store (--ca-file)
   bool use_system_ca = true;  // set_default_verify_paths(); tests turn it off to trust only ca_file
-  bool allow_http = false;    // plain http:// only for endpoint overrides and the metadata service
+  // Client certificate chain and its private key (PEM) for mutual TLS (etcd); both or neither.
+  std::string client_cert_file;
+  std::string client_key_file;
+  bool allow_http = false;  // plain http:// only for endpoint overrides and the metadata service
   std::optional<ProxySettings> proxy;  // nullopt: from the process environment at create()
   std::size_t max_idle_per_host = 4;
   std::size_t max_idle_total = 32;
@@ -74,7 +77,8 @@ struct TransportStats {
 // Destroy only after every send() has returned.
 class HttpsTransport final : public Transport {
  public:
-  // Fails with "Transport.Tls" (kTerminal) when the CA file cannot be loaded, or "Transport.Proxy"
+  // Fails with "Transport.Tls" (kTerminal) when the CA file or the client certificate cannot be
+  // loaded, or "Transport.Proxy"
   // when the proxy URL is malformed.
   static Result<std::unique_ptr<HttpsTransport>> create(TransportOptions options);
   ~HttpsTransport() override;

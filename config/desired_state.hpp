@@ -77,6 +77,31 @@ struct Share {
   friend bool operator==(const Share&, const Share&) = default;
 };
 
+// settings.coordination.etcd (docs/config.md "Several replicas"): how replicas reach etcd. Secrets
+// are never here: the password is read from `password_file` when the daemon starts.
+struct EtcdSettings {
+  std::vector<std::string> endpoints;  // "https://host:port" (http:// only for loopback hosts)
+  std::chrono::seconds lease_ttl{15};
+  std::string prefix;  // "/sharekeeper/<instanceName>" unless given; no trailing '/'
+  std::string ca_file;
+  std::string cert_file;  // client certificate (mTLS), with key_file
+  std::string key_file;
+  std::string username;  // etcd auth, with password_file
+  std::string password_file;
+
+  friend bool operator==(const EtcdSettings&, const EtcdSettings&) = default;
+};
+
+// settings.coordination: absent = one replica, exactly as without it.
+struct CoordinationSettings {
+  EtcdSettings etcd;
+  SourceLocation where;  // of the `coordination` key; not part of equality
+
+  friend bool operator==(const CoordinationSettings& a, const CoordinationSettings& b) {
+    return a.etcd == b.etcd;
+  }
+};
+
 struct Settings {
   std::chrono::seconds interval{300};
   double jitter = 0.1;  // fraction of interval
@@ -87,7 +112,8 @@ struct Settings {
   std::string instance_name = "sharekeeper";
   bool allow_service_key_shares = false;
   bool manage_shares = false;
-  std::map<std::string, std::string> endpoints;  // product -> URL template with {region}
+  std::map<std::string, std::string> endpoints;      // product -> URL template with {region}
+  std::optional<CoordinationSettings> coordination;  // several replicas on etcd
 
   friend bool operator==(const Settings&, const Settings&) = default;
 };

@@ -15,8 +15,11 @@ const Keys kRootKeys = {"apiVersion", "settings", "accounts", "shares"};
 const Keys kSettingsKeys = {
     "interval",          "jitter",          "prune",        "maxRevocationsPerCycle",
     "maxRevokeFraction", "allowMassRevoke", "instanceName", "allowServiceKeyShares",
-    "manageShares",      "endpoints"};
+    "manageShares",      "endpoints",       "coordination"};
 const Keys kEndpointKeys = {"ecs", "ram", "sts", "kms", "resourcesharing"};
+const Keys kCoordinationKeys = {"etcd"};
+const Keys kEtcdKeys = {"endpoints", "leaseTTL", "prefix",   "caFile",
+                        "certFile",  "keyFile",  "username", "passwordFile"};
 const Keys kAccountKeys = {"name", "uid", "credentials", "adopt", "protectedPrincipals"};
 const Keys kCredentialKeys = {"source",           "accessKeyIdEnv",  "accessKeySecretEnv",
                               "securityTokenEnv", "profile",         "roleName",
@@ -68,6 +71,73 @@ std::string_view kind_name(const Node& n) {
 }
 
 Pos pos_of(const Node& n) { return {n.line, n.column}; }
+
+// ---- settings.coordination value formats (local to the coordination section)
+
+constexpr std::size_t kMaxEtcdEndpoints = 16;
+
+bool etcd_host_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-';
+}
+
+// "https://HOST:PORT" (a trailing "/" allowed): HOST a lower-case DNS name, an IPv4 address or a
+// bracketed IPv6 literal; the port is required (etcd has no scheme default: 2379 is a convention).
+// Plain http only to a loopback host: an unauthenticated etcd on the network could hand a replica
+// an account another replica is writing.
+bool is_etcd_endpoint(std::string_view s) {
+  bool http = false;
+  if (s.starts_with("https://")) {
+    s.remove_prefix(8);
+  } else if (s.starts_with("http://")) {
+    s.remove_prefix(7);
+    http = true;
+  } else {
+    return false;
+  }
+  if (s.ends_with("/")) s.remove_suffix(1);
+  const auto colon = s.rfind(':');
+  if (colon == std::string_view::npos) return false;
+  std::string_view host = s.substr(0, colon), port = s.substr(colon + 1);
+  if (port.empty() || port.size() > 5 ||
+      !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
+      port[0] == '0' || std::stoi(std::string(port)) > 65535)
+    return false;
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    const std::string_view v6 = host.substr(1, host.size() - 2);
+    if (!std::all_of(v6.begin(), v6.end(), [](char c) {
+          return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || c == ':';
+        }))
+      return false;
+    return !http || v6 == "::1";
+  }
+  if (host.empty() || host.size() > 253 || !std::all_of(host.begin(), host.end(), etcd_host_char))
+    return false;
+  if (host.front() == '.' || host.front() == '-' || host.back() == '.' || host.back() == '-' ||
+      host.find("..") != std::string_view::npos)
+    return false;
+  return !http || host == "127.0.0.1" || host == "localhost";
+}
+
+// "/a/b": absolute, segments of [A-Za-z0-9._-], no empty segment, no trailing "/", at most 200
+// characters (every key is the prefix plus a short suffix).
+bool is_etcd_prefix(std::string_view s) {
+  if (s.size() < 2 || s.size() > 200 || s.front() != '/' || s.back() == '/') return false;
+  if (s.find("//") != std::string_view::npos) return false;
+  for (std::string_view seg : {std::string_view("/./"), std::string_view("/../")})
+    if ((std::string(s) + "/").find(seg) != std::string::npos) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '-' || c == '/';
+  });
+}
+
+// etcd user names: printable, no spaces or quotes (they travel in JSON and in logs).
+bool is_etcd_username(std::string_view s) {
+  return !s.empty() && s.size() <= 128 && std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '-' || c == '@';
+  });
+}
 
 class Checker {
  public:
@@ -332,9 +402,124 @@ class Checker {
                            "http:// only for 127.0.0.1 or localhost)"))
             s.endpoints[pk.text] = *url;
         });
+      } else if (n == "coordination") {
+        s.coordination = coordination(k, v);
       }
     });
+    // The default prefix names the instance, so two sharekeeper fleets on one etcd never share
+    // keys; resolved here because `instanceName` may come after `coordination` in the mapping.
+    if (s.coordination && s.coordination->etcd.prefix.empty())
+      s.coordination->etcd.prefix = "/sharekeeper/" + s.instance_name;
     return s;
+  }
+
+  // settings.coordination: exactly one backend (etcd today). nullopt when it is unusable (the
+  // errors are reported), so a broken block never silently means "one replica".
+  std::optional<CoordinationSettings> coordination(const Node& key, const Node& map) {
+    if (!expect_map(key, map)) return std::nullopt;
+    CoordinationSettings c;
+    c.where = {file_, key.line, key.column};
+    bool has_etcd = false;
+    const auto before = diags_.size();
+    entries(map, "settings.coordination", kCoordinationKeys, [&](const Node& k, const Node& v) {
+      has_etcd = true;
+      if (expect_map(k, v)) etcd(k, v, c.etcd);
+    });
+    if (!has_etcd)
+      error(map.is_null() ? key : map, "`coordination` needs a backend: `etcd`",
+            "write `coordination: {etcd: {endpoints: [\"https://etcd-1:2379\"]}}`, or remove "
+            "`coordination` to run one replica");
+    if (diags_.size() != before) return std::nullopt;
+    return c;
+  }
+
+  void etcd(const Node& key, const Node& map, EtcdSettings& e) {
+    bool has_endpoints = false;
+    const Node* cert = nullptr;
+    const Node* tls_file = nullptr;
+    const Node* user = nullptr;
+    const Node* password = nullptr;
+    entries(map, "settings.coordination.etcd", kEtcdKeys, [&](const Node& k, const Node& v) {
+      const std::string& n = k.text;
+      if (n == "endpoints") {
+        has_endpoints = true;
+        if (!expect_list(k, v)) return;
+        if (v.children.empty())
+          error(v, "`endpoints` needs at least one etcd URL", "e.g. [\"https://etcd-1:2379\"]");
+        if (v.children.size() > kMaxEtcdEndpoints)
+          error(v, "`endpoints` lists " + std::to_string(v.children.size()) + " URLs; at most " +
+                       std::to_string(kMaxEtcdEndpoints) + " are supported");
+        for (const Node& item : v.children) {
+          auto t = item_text(k, item);
+          if (!t) continue;
+          if (!is_etcd_endpoint(*t)) {
+            error(item, "`" + shorten(*t) + "` is not an etcd endpoint",
+                  "write https://HOST:PORT (http:// only for 127.0.0.1, localhost or [::1])");
+            continue;
+          }
+          std::string url = t->ends_with("/") ? t->substr(0, t->size() - 1) : *t;
+          if (std::find(e.endpoints.begin(), e.endpoints.end(), url) != e.endpoints.end()) {
+            error(item, "etcd endpoint `" + shorten(url) + "` is listed twice");
+            continue;
+          }
+          e.endpoints.push_back(std::move(url));
+        }
+      } else if (n == "leaseTTL") {
+        auto t = text(k, v);
+        if (!t) return;
+        auto d = format::parse_duration(*t);
+        if (!d) {
+          error(v, "`leaseTTL`: `" + shorten(*t) + "` is not a duration",
+                "write e.g. `15s` or `1m`");
+        } else if (d->count() < 3 || d->count() > 300) {
+          // Below 3 s the renewals (every TTL/3) and the write budget (TTL/3 per request) leave no
+          // room on a busy host; etcd itself raises TTLs under 2 s.
+          error(v, "`leaseTTL` must be between 3s and 5m");
+        } else {
+          e.lease_ttl = *d;
+        }
+      } else if (n == "prefix") {
+        if (auto p = matching(k, v, is_etcd_prefix,
+                              "an etcd key prefix (`/a/b`: segments of letters, digits, `.`, `_`, "
+                              "`-`; no trailing `/`)"))
+          e.prefix = *p;
+      } else if (n == "caFile" || n == "certFile" || n == "keyFile" || n == "passwordFile") {
+        auto p = matching(k, v, format::is_absolute_file_path, "an absolute file path");
+        if (!p) return;
+        if (n == "passwordFile") {
+          e.password_file = *p;
+          password = &k;
+          return;
+        }
+        tls_file = &k;
+        if (n == "caFile") e.ca_file = *p;
+        if (n == "keyFile") e.key_file = *p;
+        if (n == "certFile") {
+          e.cert_file = *p;
+          cert = &k;
+        }
+      } else if (n == "username") {
+        if (auto u = matching(k, v, is_etcd_username,
+                              "an etcd user name (1-128 letters, digits, `.`, `_`, `-`, `@`)")) {
+          e.username = *u;
+          user = &k;
+        }
+      }
+    });
+    if (!has_endpoints)
+      error(key, "`etcd` needs `endpoints`", "e.g. endpoints: [\"https://etcd-1:2379\"]");
+    if (!e.cert_file.empty() != !e.key_file.empty())
+      error(cert != nullptr ? *cert : key,
+            "`certFile` and `keyFile` go together (the client certificate and its private key)");
+    if (user != nullptr && password == nullptr)
+      error(*user, "`username` needs `passwordFile` (a file holding the etcd password)");
+    if (password != nullptr && user == nullptr) error(*password, "`passwordFile` needs `username`");
+    const bool any_https =
+        std::any_of(e.endpoints.begin(), e.endpoints.end(),
+                    [](const std::string& u) { return u.starts_with("https://"); });
+    if (tls_file != nullptr && !e.endpoints.empty() && !any_https)
+      error(*tls_file, "`" + tls_file->text + "` needs https:// endpoints",
+            "TLS files are used only for https:// etcd endpoints");
   }
 
   void credentials(const Node& key, const Node& map, ParsedAccount& pa) {
@@ -722,6 +907,8 @@ const std::vector<std::pair<std::string, std::vector<std::string_view>>>& schema
       {"root", kRootKeys},
       {"settings", kSettingsKeys},
       {"endpoints", kEndpointKeys},
+      {"coordination", kCoordinationKeys},
+      {"etcd", kEtcdKeys},
       {"account", kAccountKeys},
       {"credentials", kCredentialKeys},
       {"share", kShareKeys},

@@ -103,7 +103,7 @@ support::Result<std::shared_ptr<cloud::CloudApi>, support::Failure> CloudFactory
     return support::Failure{"credentials of account '" + account.name +
                             "': " + creds.error().to_string()};
   cloud::AlibabaClientOptions o;
-  o.transport = t.value();
+  o.transport = wrap_ ? wrap_(account, t.value()) : t.value();
   o.credentials = creds.value();
   o.endpoints = std::make_shared<const cloud::EndpointResolver>(std::move(endpoints.value()));
   o.retry_quota = retry_quota_;

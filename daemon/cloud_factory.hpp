@@ -6,6 +6,7 @@
 // quota. Used by `plan`, `apply` and the daemon's ReconcileRunner.
 //
 // Thread-safety: make() may be called from several threads; the clients it returns are thread-safe.
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -24,6 +25,12 @@ class CloudFactory {
  public:
   explicit CloudFactory(GlobalOptions global, cloud::CallObserver on_call = {});
 
+  // Wraps the transport of each account's client (the cloud calls of that account, not the
+  // credential providers' STS calls): `sharekeeper run` with coordination puts the fence there.
+  using TransportWrapper = std::function<std::shared_ptr<cloud::Transport>(
+      const config::Account& account, std::shared_ptr<cloud::Transport> inner)>;
+  void set_account_transport_wrapper(TransportWrapper wrap) { wrap_ = std::move(wrap); }
+
   // The client of `account`, or why it cannot be built (one line, no secret in it).
   support::Result<std::shared_ptr<cloud::CloudApi>, support::Failure> make(
       const config::DesiredState& desired, const config::Account& account);
@@ -38,6 +45,7 @@ class CloudFactory {
   std::mutex mu_;
   std::shared_ptr<cloud::Transport> transport_;
   std::shared_ptr<cloud::RetryQuota> retry_quota_;
+  TransportWrapper wrap_;
 };
 
 // What `plan` and `apply` share: the loaded config and one client per account.

@@ -1,12 +1,21 @@
 // `sharekeeper run`: the daemon (DESIGN.md §3.1, §3.3). Wires the real config loader, the cloud
 // factory and the reconcilers into daemon::Daemon; signals arrive on a signalfd thread.
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <optional>
+#include <sstream>
 
+#include "config/loader.hpp"
+#include "coordination/etcd_client.hpp"
+#include "coordination/etcd_coordinator.hpp"
+#include "coordination/fence.hpp"
+#include "coordination/fenced_transport.hpp"
 #include "daemon/cloud_factory.hpp"
 #include "daemon/commands.hpp"
 #include "daemon/config_loader.hpp"
@@ -19,6 +28,97 @@
 namespace sharekeeper::daemon {
 
 namespace {
+
+// ---- several replicas (settings.coordination)
+
+bool replica_id_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+         c == '_' || c == '-';
+}
+
+// It becomes an etcd key segment and a log and status value.
+bool valid_replica_id(const std::string& id) {
+  return !id.empty() && id.size() <= 128 && std::all_of(id.begin(), id.end(), replica_id_char);
+}
+
+// <hostname>-<pid>: unique per process on a host, and a restarted process is a new member (its old
+// keys expire with the old lease instead of being mistaken for its own).
+std::string default_replica_id() {
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0 || host[0] == '\0')
+    std::snprintf(host, sizeof host, "host");
+  std::string h;
+  for (const char* p = host; *p != '\0' && h.size() < 100; ++p)
+    h.push_back(replica_id_char(*p) ? *p : '-');
+  return h + "-" + std::to_string(::getpid());
+}
+
+// The password file's content without its trailing newline. Errors name the file, never content.
+std::string read_password_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read settings.coordination.etcd.passwordFile " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string pw = ss.str();
+  while (!pw.empty() && (pw.back() == '\n' || pw.back() == '\r')) pw.pop_back();
+  if (pw.empty())
+    throw std::runtime_error("settings.coordination.etcd.passwordFile " + path + " is empty");
+  return pw;
+}
+
+void log_coordination_event(const std::string& replica,
+                            const coordination::OwnershipMachine::Event& e) {
+  log::Fields f{{"replica", replica}, {"event", e.kind}};
+  if (!e.account.empty()) f.emplace_back("account", e.account);
+  if (!e.detail.empty()) f.emplace_back("detail", e.detail);
+  const bool bad = e.kind == "etcd_error" || e.kind == "lease_lost" || e.kind == "lost" ||
+                   e.kind == "conflict" || e.kind == "abandoning" || e.kind == "member_key_gone";
+  if (bad)
+    log::warn("coordination", f);
+  else
+    log::info("coordination", f);
+}
+
+// The etcd coordinator of this replica, and the fence its accounts' cloud clients send through.
+// Throws std::runtime_error (one line) when it cannot be set up.
+std::shared_ptr<coordination::Coordinator> make_coordinator(
+    const config::CoordinationSettings& c, const std::string& replica,
+    std::shared_ptr<coordination::Fence>& fence) {
+  const config::EtcdSettings& e = c.etcd;
+  const coordination::Timing timing = coordination::timing_for(e.lease_ttl);
+  coordination::EtcdTlsOptions tls;
+  tls.ca_file = e.ca_file;
+  tls.cert_file = e.cert_file;
+  tls.key_file = e.key_file;
+  tls.allow_http = std::any_of(e.endpoints.begin(), e.endpoints.end(),
+                               [](const std::string& u) { return u.starts_with("http://"); });
+  auto transport = coordination::make_etcd_transport(tls);
+  if (!transport.ok())
+    throw std::runtime_error("coordination: etcd TLS: " + transport.error().to_string());
+  coordination::EtcdClientOptions co;
+  co.endpoints = e.endpoints;
+  co.timeout = timing.etcd_timeout;
+  co.username = e.username;
+  if (!e.password_file.empty()) co.password = read_password_file(e.password_file);
+  auto client = coordination::EtcdClient::create(std::move(co), transport.value());
+  if (!client.ok()) throw std::runtime_error("coordination: " + client.error().to_string());
+  fence = std::make_shared<coordination::Fence>(timing.margin, timing.max_request);
+  coordination::OwnershipOptions oo;
+  oo.replica = replica;
+  oo.prefix = e.prefix;
+  oo.ttl = e.lease_ttl;
+  log::info("coordination on etcd", {{"replica", replica},
+                                     {"endpoints", std::to_string(e.endpoints.size())},
+                                     {"prefix", e.prefix},
+                                     {"leaseTTLSeconds", std::to_string(e.lease_ttl.count())},
+                                     {"maxRequestMs", std::to_string(timing.max_request.count())},
+                                     {"marginMs", std::to_string(timing.margin.count())}});
+  return std::make_shared<coordination::EtcdCoordinator>(
+      oo, std::move(client.value()), fence,
+      [replica](const coordination::OwnershipMachine::Event& ev) {
+        log_coordination_event(replica, ev);
+      });
+}
 
 void audit_and_log(const std::string& account, const PassOutcome& o) {
   for (const auto& c : o.changes) log::audit(account, c);
@@ -69,6 +169,13 @@ int cmd_run(const GlobalOptions& g, const RunOptions& o) {
     }
   }
 
+  const std::string replica = o.replica_id.empty() ? default_replica_id() : o.replica_id;
+  if (!valid_replica_id(replica)) {
+    std::fprintf(stderr,
+                 "sharekeeper: --replica-id must be 1-128 letters, digits, '.', '_' or '-'\n");
+    return 1;
+  }
+
   Metrics metrics(SHAREKEEPER_VERSION);
   CloudFactory factory(
       g, [&metrics](std::string_view product, std::string_view action, std::string_view code,
@@ -76,18 +183,68 @@ int cmd_run(const GlobalOptions& g, const RunOptions& o) {
         metrics.observe_api_call(product, action, code,
                                  std::chrono::duration<double>(duration).count());
       });
+  // Set once, by the coordinator factory below, before the first pass can build a client.
+  std::shared_ptr<coordination::Fence> fence;
+  factory.set_account_transport_wrapper(
+      [&fence](const config::Account& account,
+               std::shared_ptr<cloud::Transport> inner) -> std::shared_ptr<cloud::Transport> {
+        if (!fence) return inner;
+        return std::make_shared<coordination::FencedTransport>(std::move(inner), fence,
+                                                               account.name);
+      });
   ReconcileRunner runner([&factory](const config::DesiredState& d,
                                     const config::Account& a) { return factory.make(d, a); },
                          {});
 
-  if (o.once) return run_once(o.config_path, runner);
+  if (o.once) {
+    LoadedConfig peek = load_config(o.config_path);
+    if (peek.state && peek.state->settings.coordination) {
+      std::fprintf(
+          stderr,
+          "sharekeeper: run --once cannot be used with settings.coordination: one pass over "
+          "every account would write without owning them\n");
+      return 1;
+    }
+    return run_once(o.config_path, runner);
+  }
+
+  // The coordination settings are fixed at start: a reload that changes them is rejected (a
+  // replica switching etcd clusters or prefixes mid-run would leave its owner keys behind).
+  std::optional<std::optional<config::CoordinationSettings>> started_with;
+  auto loader = [&started_with](const std::string& path) {
+    LoadedConfig out = load_config(path);
+    if (!out.state) return out;
+    const auto& now = out.state->settings.coordination;
+    if (!started_with) {
+      started_with = now;
+      return out;
+    }
+    if (!(now == *started_with)) {
+      config::Diagnostic d;
+      d.where = now ? now->where : config::SourceLocation{path, 0, 0};
+      d.message =
+          std::string("settings.coordination cannot change while sharekeeper runs (") +
+          (*started_with ? "it started with etcd coordination" : "it started as one replica") + ")";
+      d.hint = "restart the replicas to apply a new coordination block";
+      out.diagnostics.push_back(config::format_diagnostic(d));
+      out.errors = std::max<std::size_t>(out.errors, 1);
+      out.state.reset();
+    }
+    return out;
+  };
 
   DaemonOptions opts;
   opts.config_path = o.config_path;
   opts.http.listen = o.listen;
   opts.admin_token = std::move(token);
   opts.confirm_shrink = o.confirm_shrink;
-  Daemon daemon(opts, load_config, runner, metrics);
+  opts.coordinator =
+      [&replica,
+       &fence](const config::DesiredState& d) -> std::shared_ptr<coordination::Coordinator> {
+    if (!d.settings.coordination) return nullptr;
+    return make_coordinator(*d.settings.coordination, replica, fence);
+  };
+  Daemon daemon(opts, loader, runner, metrics);
   std::uint16_t port = 0;
   try {
     port = daemon.start();

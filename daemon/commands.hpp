@@ -35,6 +35,7 @@ struct RunOptions {
   std::string listen = "127.0.0.1:9464";
   std::string admin_token_file;
   bool once = false;
+  std::string replica_id;       // with settings.coordination; default: <hostname>-<pid>
   bool confirm_shrink = false;  // DaemonOptions::confirm_shrink
 };
 

@@ -84,26 +84,96 @@ Daemon::Daemon(DaemonOptions options, ConfigLoader loader, AccountRunner& runner
   scheduler_ = std::make_unique<Scheduler>(
       runner_, options_.scheduler,
       [this](const std::string& account) {
+        // A handover waits for this pass before it hands the account on.
+        if (coordinator_) coordinator_->pass_started(account);
         status_.pass_started(account, std::chrono::system_clock::now());
       },
-      [this](const PassReport& r) { on_pass_finished(r); });
+      [this](const PassReport& r) {
+        on_pass_finished(r);
+        if (coordinator_) coordinator_->pass_finished(r.account);
+      });
 }
 
 Daemon::~Daemon() {
   if (!stopped_) {
     if (watcher_) watcher_->stop();
     scheduler_->stop(options_.shutdown_timeout);
+    if (coordinator_) coordinator_->stop(options_.coordination_stop_timeout);
     if (http_) http_->stop();
   }
 }
 
 void Daemon::install(std::shared_ptr<const config::DesiredState> desired, bool changed) {
   const auto now = std::chrono::system_clock::now();
-  // Series and rows first, so the first pass's results land on pre-created series.
-  metrics_.set_config(account_names(*desired), all_grants(*desired), desired->revision);
+  // Series and rows first, so the first pass's results land on pre-created series. With
+  // coordination only the owned accounts get series: every replica serves the grants it owns, so a
+  // sum over replicas counts each grant once.
+  if (coordinator_) {
+    coordinator_->set_accounts(account_names(*desired));
+    publish_ownership(*desired, /*config_changed=*/true);
+  } else {
+    metrics_.set_config(account_names(*desired), all_grants(*desired), desired->revision);
+  }
   status_.set_config(*desired, now);
   current_ = desired;
   scheduler_->update_config(std::move(desired), changed);
+}
+
+void Daemon::publish_ownership(const config::DesiredState& desired, bool config_changed) {
+  const coordination::CoordinationView v = coordinator_->view();
+  std::set<std::string> owned, schedulable;
+  for (const auto& a : desired.accounts) {
+    if (v.owned.count(a.name) != 0) owned.insert(a.name);
+    if (v.schedulable.count(a.name) != 0) schedulable.insert(a.name);
+  }
+  std::vector<std::string> newly_owned;
+  for (const auto& a : owned)
+    if (published_owned_ && published_owned_->count(a) == 0) newly_owned.push_back(a);
+  // A new config may have new grants for the same accounts: the series are rebuilt then too.
+  if (config_changed || !published_owned_ || *published_owned_ != owned) {
+    std::vector<GrantKey> grants;
+    for (const auto& a : owned) {
+      auto g = grants_of(desired, a);
+      grants.insert(grants.end(), g.begin(), g.end());
+    }
+    metrics_.set_config(std::vector<std::string>(owned.begin(), owned.end()), grants,
+                        desired.revision);
+    if (published_owned_) {
+      for (const auto& a : owned)
+        if (published_owned_->count(a) == 0) log::info("account owned", {{"account", a}});
+      for (const auto& a : *published_owned_)
+        if (owned.count(a) == 0) log::info("account no longer owned", {{"account", a}});
+    }
+    published_owned_ = owned;
+  }
+  Metrics::CoordinationCounts counts;
+  counts.ready = v.ready;
+  counts.members = v.members.size();
+  counts.renewals_ok = v.renewals_ok;
+  counts.renewals_failed = v.renewals_failed;
+  counts.renewals_lost = v.renewals_lost;
+  counts.handoffs = v.handoffs;
+  metrics_.set_coordination(owned, counts);
+  CoordinationStatus cs;
+  cs.backend = v.backend;
+  cs.replica = v.replica;
+  cs.members = v.members;
+  cs.owned = owned;
+  cs.ready = v.ready;
+  cs.reason = v.reason;
+  if (v.lease_left)
+    cs.lease_remaining_seconds = std::chrono::duration<double>(*v.lease_left).count();
+  status_.set_coordination(std::move(cs));
+  // A new owner re-observes at once: the previous owner's last pass may be an interval old, and
+  // drift made during the handover must not wait for it. Made due before it becomes eligible, so it
+  // runs once (a trigger after would queue a second pass behind the first).
+  for (const auto& a : newly_owned) scheduler_->trigger(a);
+  scheduler_->set_eligible(std::move(schedulable));
+}
+
+void Daemon::on_coordination_changed() {
+  std::lock_guard lock(reload_mu_);
+  if (current_) publish_ownership(*current_, /*config_changed=*/false);
 }
 
 std::uint16_t Daemon::start() {
@@ -113,6 +183,11 @@ std::uint16_t Daemon::start() {
                            std::to_string(first.errors ? first.errors : first.diagnostics.size()) +
                            " error(s))",
                        first.diagnostics);
+  if (options_.coordinator) {
+    coordinator_ = options_.coordinator(*first.state);
+    // Nothing is owned until etcd says so: no pass may start before.
+    if (coordinator_) scheduler_->set_eligible(std::set<std::string>{});
+  }
   {
     std::lock_guard lock(reload_mu_);
     install(first.state, true);
@@ -126,6 +201,10 @@ std::uint16_t Daemon::start() {
   h.metrics = [this] { return metrics_.serialize(); };
   h.healthy = [this] { return healthy(); };
   h.ready = [this] {
+    if (coordinator_) {
+      const auto v = coordinator_->view();
+      if (!v.ready) return std::pair<bool, std::string>{false, "coordination: " + v.reason};
+    }
     auto r = status_.readiness();
     return std::pair<bool, std::string>{r.ready, r.reason};
   };
@@ -144,6 +223,7 @@ std::uint16_t Daemon::start() {
     last_heartbeat_change_ = SteadyClock::now();
   }
   scheduler_->start();
+  if (coordinator_) coordinator_->start([this] { on_coordination_changed(); });
   if (options_.watch_config) {
     watcher_ = std::make_unique<ConfigWatcher>(
         options_.config_path, [this] { reload("inotify"); }, options_.watch_debounce);
@@ -316,6 +396,12 @@ bool Daemon::run_until_stopped() {
   if (watcher_) watcher_->stop();
   const bool in_time = scheduler_->stop(options_.shutdown_timeout);
   if (!in_time) log::warn("passes still in flight at the shutdown deadline; abandoning them");
+  if (coordinator_) {
+    // After the passes: close the fence, let requests in flight end, revoke the lease, so the other
+    // replicas take the accounts at their next read instead of one TTL later.
+    log::info("handing the accounts back to the other replicas");
+    coordinator_->stop(options_.coordination_stop_timeout);
+  }
   // HTTP last, so /healthz and /metrics answer while passes drain.
   if (http_) http_->stop();
   stopped_ = true;

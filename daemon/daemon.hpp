@@ -13,10 +13,12 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "coordination/coordinator.hpp"
 #include "daemon/account_runner.hpp"
 #include "daemon/http_router.hpp"
 #include "daemon/http_server.hpp"
@@ -27,6 +29,11 @@
 namespace sharekeeper::daemon {
 
 class ConfigWatcher;
+
+// Builds the coordinator for the first config (nullptr: settings.coordination is absent, one
+// replica). May throw std::runtime_error (one line) when coordination cannot be set up.
+using CoordinatorFactory =
+    std::function<std::shared_ptr<coordination::Coordinator>(const config::DesiredState&)>;
 
 // The result of loading the config: a state, or the diagnostics (file:line:col: message) that
 // reject it.
@@ -72,6 +79,12 @@ struct DaemonOptions {
   std::chrono::milliseconds shutdown_timeout{25000};
   // /healthz fails when the scheduler loop has not ticked for this long.
   std::chrono::milliseconds liveness_window{15000};
+  // Several replicas (settings.coordination); unset or returning nullptr: this replica does every
+  // account, exactly as before.
+  CoordinatorFactory coordinator;
+  // SIGTERM with coordination: handing the accounts back (fence closed, requests in flight ended,
+  // lease revoked) gets this long after the passes stopped.
+  std::chrono::milliseconds coordination_stop_timeout{10000};
   // `run --confirm-shrink`: a reload that removes shares or targets is held (the running config
   // stays) until POST /config/confirm-shrink?revision=R names it. Off: it is applied, with a
   // warning and sharekeeper_config_shrinks_total{result="applied"}.
@@ -107,6 +120,10 @@ class Daemon {
 
  private:
   void install(std::shared_ptr<const config::DesiredState> desired, bool changed);
+  // Coordination: publish what this replica owns to the scheduler, metrics and status
+  // (reload_mu_ held).
+  void publish_ownership(const config::DesiredState& desired, bool config_changed);
+  void on_coordination_changed();
   void on_pass_finished(const PassReport& report);
   std::pair<bool, std::string> healthy();
 
@@ -121,6 +138,9 @@ class Daemon {
 
   std::mutex reload_mu_;
   std::shared_ptr<const config::DesiredState> current_;
+  // Set in start() before any pass or notification can run; never replaced.
+  std::shared_ptr<coordination::Coordinator> coordinator_;
+  std::optional<std::set<std::string>> published_owned_;  // guarded by reload_mu_
   std::shared_ptr<const config::DesiredState> held_;  // a shrinking reload awaiting confirmation
 
   std::mutex health_mu_;

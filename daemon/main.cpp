@@ -56,6 +56,10 @@ int main(int argc, char** argv) {
   run->add_option("--admin-token-file", ro.admin_token_file,
                   "File holding the bearer token for POST /reconcile");
   run->add_flag("--once", ro.once, "Run one pass and exit with apply's exit codes");
+  run->add_option("--replica-id", ro.replica_id,
+                  "This replica's name among several (settings.coordination); default "
+                  "<hostname>-<pid>")
+      ->envname("SHAREKEEPER_REPLICA_ID");
   run->add_flag("--confirm-shrink", ro.confirm_shrink,
                 "Hold a reload that removes shares or targets until POST "
                 "/config/confirm-shrink?revision=R (docs/runbook.md)");

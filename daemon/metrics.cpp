@@ -165,6 +165,21 @@ struct Metrics::Impl {
   std::map<std::string, Counter*> blocked;
   Gauge* config_gauge = nullptr;
 
+  // Coordination families, registered on first use so a single replica never shows them.
+  struct Coordination {
+    Family<Gauge>* owned = nullptr;
+    Family<Gauge>* members = nullptr;
+    Family<Gauge>* ready = nullptr;
+    Gauge* ready_gauge = nullptr;
+    Family<Counter>* renewals = nullptr;
+    Family<Counter>* handoffs = nullptr;
+    std::map<std::string, Gauge*> owned_series;
+    Gauge* members_gauge = nullptr;
+    std::array<Counter*, std::size(kRenewalResults)> renewal_counters{};
+    Counter* handoff_counter = nullptr;
+  };
+  std::unique_ptr<Coordination> coordination;
+
   void add_grant(const GrantKey& k) {
     GrantSeries g;
     g.head = "account=\"" + escape(k.account) + "\",share=\"" + escape(k.share) + "\"";
@@ -320,6 +335,67 @@ void Metrics::count_config_reload(std::string_view result) {
   if (r == "other") return;  // a caller bug; never a new series
   impl_->config_reloads.Add({{"result", r}}).Increment();
   impl_->config_last_reload_ok.Add({}).Set(r == "rejected" ? 0 : 1);
+}
+
+void Metrics::set_coordination(const std::set<std::string>& owned,
+                               const CoordinationCounts& counts) {
+  std::lock_guard lock(impl_->mu);
+  if (!impl_->coordination) {
+    auto c = std::make_unique<Impl::Coordination>();
+    c->owned = &prometheus::BuildGauge()
+                    .Name("sharekeeper_account_owned")
+                    .Help("1 for each account this replica owns (coordination); absent otherwise")
+                    .Register(*impl_->registry);
+    c->members = &prometheus::BuildGauge()
+                      .Name("sharekeeper_coordination_members")
+                      .Help("Live replicas, as this replica last read them from etcd")
+                      .Register(*impl_->registry);
+    c->ready =
+        &prometheus::BuildGauge()
+             .Name("sharekeeper_coordination_ready")
+             .Help("1 while coordination lets this replica write (a member, lease time left)")
+             .Register(*impl_->registry);
+    c->ready_gauge = &c->ready->Add({});
+    c->renewals = &prometheus::BuildCounter()
+                       .Name("sharekeeper_coordination_lease_renewals_total")
+                       .Help("etcd lease renewals by result (lost: etcd no longer knew the lease)")
+                       .Register(*impl_->registry);
+    c->handoffs = &prometheus::BuildCounter()
+                       .Name("sharekeeper_account_handoffs_total")
+                       .Help("Accounts this replica took over (created their owner key)")
+                       .Register(*impl_->registry);
+    c->members_gauge = &c->members->Add({});
+    for (std::size_t i = 0; i < std::size(kRenewalResults); ++i)
+      c->renewal_counters[i] = &c->renewals->Add({{"result", kRenewalResults[i]}});
+    c->handoff_counter = &c->handoffs->Add({});
+    impl_->coordination = std::move(c);
+  }
+  auto& c = *impl_->coordination;
+  for (auto it = c.owned_series.begin(); it != c.owned_series.end();) {
+    if (owned.count(it->first) == 0) {
+      c.owned->Remove(it->second);
+      it = c.owned_series.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (const auto& a : owned) {
+    if (c.owned_series.count(a) != 0) continue;
+    Gauge* g = &c.owned->Add({{"account", a}});
+    g->Set(1);
+    c.owned_series.emplace(a, g);
+  }
+  c.members_gauge->Set(static_cast<double>(counts.members));
+  c.ready_gauge->Set(counts.ready ? 1 : 0);
+  // Counters only move forward: advance each to the coordinator's cumulative count.
+  auto advance = [](Counter* counter, std::uint64_t total) {
+    const double have = counter->Value();
+    if (static_cast<double>(total) > have) counter->Increment(static_cast<double>(total) - have);
+  };
+  const std::uint64_t totals[] = {counts.renewals_ok, counts.renewals_failed, counts.renewals_lost};
+  for (std::size_t i = 0; i < std::size(kRenewalResults); ++i)
+    advance(c.renewal_counters[i], totals[i]);
+  advance(c.handoff_counter, counts.handoffs);
 }
 
 void Metrics::count_config_shrink(std::string_view result) {

@@ -4,6 +4,7 @@
 // resource IDs, request IDs or secrets. Grant series exist exactly for the grants of the current
 // config.
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <set>
@@ -41,6 +42,21 @@ class Metrics {
   void count_config_reload(std::string_view result);  // success | rejected | unchanged
   // A reload that removes shares or targets: applied | held (--confirm-shrink) | confirmed.
   void count_config_shrink(std::string_view result);
+
+  // Several replicas (settings.coordination); never called without it, so a single replica shows
+  // none of these series. `owned`: sharekeeper_account_owned{account} 1 for each, the series of
+  // accounts no longer owned removed. The cumulative counts advance
+  // sharekeeper_coordination_lease_renewals_total{result="success|failure|lost"} and
+  // sharekeeper_account_handoffs_total (accounts this replica took over) to those values;
+  // sharekeeper_coordination_ready is 1 while coordination lets this replica write.
+  struct CoordinationCounts {
+    bool ready = false;  // sharekeeper_coordination_ready
+    std::size_t members = 0;
+    std::uint64_t renewals_ok = 0, renewals_failed = 0, renewals_lost = 0;
+    std::uint64_t handoffs = 0;
+  };
+  void set_coordination(const std::set<std::string>& owned, const CoordinationCounts& counts);
+  static constexpr const char* kRenewalResults[] = {"success", "failure", "lost"};
 
   // The Prometheus text exposition (format 0.0.4).
   std::string serialize() const;

@@ -164,6 +164,27 @@ bool Scheduler::trigger(const std::optional<std::string>& account) {
   return true;
 }
 
+void Scheduler::set_eligible(std::optional<std::set<std::string>> accounts) {
+  {
+    std::lock_guard lock(mu_);
+    const auto now = SteadyClock::now();
+    if (accounts) {
+      for (const auto& name : *accounts) {
+        const bool was = !eligible_ || eligible_->count(name) != 0;
+        auto it = schedules_.find(name);
+        // A pass refused while the account was not writable (the fence's terminal error) stalled
+        // it; eligible again, it runs. A waiting schedule keeps its time (a due one runs now
+        // anyway).
+        if (!was && it != schedules_.end() &&
+            it->second.phase() == AccountSchedule::Phase::kStalled)
+          it->second.trigger(now);
+      }
+    }
+    eligible_ = std::move(accounts);
+  }
+  cv_coord_.notify_all();
+}
+
 void Scheduler::start() {
   std::lock_guard lock(mu_);
   if (started_) return;
@@ -229,7 +250,7 @@ void Scheduler::coordinator_loop() {
     SteadyTime wake = now + kMaxSleep;
     for (auto& [name, s] : schedules_) {
       if (running_ + static_cast<int>(queue_.size()) >= options_.max_concurrency) break;
-      if (s.due(now)) {
+      if (s.due(now) && (!eligible_ || eligible_->count(name) != 0)) {
         s.start(now);
         queue_.push_back(name);
         cv_work_.notify_one();

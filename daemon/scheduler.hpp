@@ -17,6 +17,7 @@
 #include <mutex>
 #include <optional>
 #include <random>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -113,6 +114,11 @@ class Scheduler {
   void update_config(std::shared_ptr<const config::DesiredState> desired, bool changed);
   // Run one account (or every account) now. False when the account is unknown.
   bool trigger(const std::optional<std::string>& account);
+  // Several replicas (settings.coordination): only these accounts start passes; nullopt (the
+  // default) means every account. A stalled account that becomes eligible again runs at once (its
+  // stall may come from requests the fence refused); a new owner triggers its accounts itself. A
+  // pass in flight is never interrupted here (the fence does that).
+  void set_eligible(std::optional<std::set<std::string>> accounts);
   void start();
   // Starts no new pass, asks passes in flight to stop at their next safe point and waits for them
   // until `deadline`. True when every worker finished in time.
@@ -147,6 +153,7 @@ class Scheduler {
   std::shared_ptr<const config::DesiredState> desired_;
   std::uint64_t generation_ = 0;
   std::map<std::string, AccountSchedule> schedules_;
+  std::optional<std::set<std::string>> eligible_;
   std::deque<std::string> queue_;
   int running_ = 0;
   int workers_alive_ = 0;

@@ -121,9 +121,17 @@ void StatusStore::pass_finished(const PassReport& r) {
 StatusStore::Readiness StatusStore::readiness() const {
   std::lock_guard lock(mu_);
   if (!have_config_) return {false, "no valid config loaded"};
-  for (const auto& [name, a] : accounts_)
+  for (const auto& [name, a] : accounts_) {
+    // Another replica answers for an account this one does not own.
+    if (coordination_ && coordination_->owned.count(name) == 0) continue;
     if (!a.observed) return {false, "account " + name + " not completely observed yet"};
+  }
   return {true, "ok"};
+}
+
+void StatusStore::set_coordination(CoordinationStatus c) {
+  std::lock_guard lock(mu_);
+  coordination_ = std::move(c);
 }
 
 std::string StatusStore::status_json(const std::vector<Scheduler::AccountView>& schedule) const {
@@ -154,6 +162,7 @@ std::string StatusStore::status_json(const std::vector<Scheduler::AccountView>& 
                 {"error", a.last_error}}},
               {"lastSuccess", opt_time(a.last_success)},
               {"terminalError", a.terminal}};
+    if (coordination_) j["owned"] = coordination_->owned.count(name) != 0;
     if (auto s = sched.find(name); s != sched.end()) {
       j["phase"] = to_string(s->second->phase);
       j["nextRun"] = opt_time(s->second->next_run);
@@ -162,6 +171,18 @@ std::string StatusStore::status_json(const std::vector<Scheduler::AccountView>& 
     accounts.push_back(std::move(j));
   }
   out["accounts"] = std::move(accounts);
+  if (coordination_) {
+    const auto& c = *coordination_;
+    out["coordination"] = {
+        {"backend", c.backend},
+        {"replica", c.replica},
+        {"members", c.members},
+        {"owned", std::vector<std::string>(c.owned.begin(), c.owned.end())},
+        {"ready", c.ready},
+        {"reason", c.reason},
+        {"leaseRemainingSeconds",
+         c.lease_remaining_seconds ? json(*c.lease_remaining_seconds) : json(nullptr)}};
+  }
   json grants = json::array();
   std::map<std::string, int> counts;
   for (const auto& [k, row] : grants_) {

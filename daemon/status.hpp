@@ -7,6 +7,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,17 @@ using WallTime = std::chrono::system_clock::time_point;
 
 // "2026-11-29T00:12:03Z".
 std::string format_time(WallTime t);
+
+// /status `coordination` (several replicas, settings.coordination).
+struct CoordinationStatus {
+  std::string backend;  // "etcd"
+  std::string replica;
+  std::vector<std::string> members;
+  std::set<std::string> owned;
+  bool ready = false;
+  std::string reason;
+  std::optional<double> lease_remaining_seconds;
+};
 
 class StatusStore {
  public:
@@ -40,8 +52,13 @@ class StatusStore {
     bool ready = false;
     std::string reason;
   };
-  // Ready once a config is loaded and every account has had one complete observation.
+  // Ready once a config is loaded and every account has had one complete observation. With
+  // coordination: every account this replica owns (and coordination's own readiness is the
+  // daemon's to check).
   Readiness readiness() const;
+  // Several replicas: /status gains `coordination`, each account row says whether this replica
+  // owns it, and readiness looks only at owned accounts.
+  void set_coordination(CoordinationStatus c);
 
   // /status; `schedule` (from Scheduler::snapshot) supplies phases and next runs.
   std::string status_json(const std::vector<Scheduler::AccountView>& schedule) const;
@@ -81,6 +98,7 @@ class StatusStore {
   std::optional<Reload> last_reload_;
   std::map<GrantKey, GrantRow> grants_;
   std::map<std::string, AccountRow> accounts_;
+  std::optional<CoordinationStatus> coordination_;
 };
 
 }  // namespace sharekeeper::daemon

@@ -8,7 +8,7 @@ pkgs=(build-essential cmake ninja-build ccache mold pkg-config openssl git
       libboost1.81-dev libssl-dev libyaml-cpp-dev nlohmann-json3-dev prometheus-cpp-dev
       libgtest-dev libgmock-dev libbenchmark-dev libspdlog-dev libfmt-dev libcli11-dev
       clang libclang-rt-14-dev clang-format clang-tidy prometheus curl procps python3
-      dpkg-dev systemd python3-yaml jq)
+      dpkg-dev systemd python3-yaml jq etcd-server etcd-client)
 # dpkg-dev: dpkg-shlibdeps derives the .deb's Depends (scripts/package.sh); systemd: systemd-analyze
 # verify of the packaged unit (tests/package); python3-yaml and jq: the GitOps recipe's test and its
 # GitHub snippet (tests/gitops). CPack writes the .deb itself with root ownership: no fakeroot needed.
@@ -19,6 +19,9 @@ missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# etcd-server and etcd-client: the coordination tests start their own etcd on free loopback ports in
+# a temp dir (tests/integration/coordination); an etcd.service the package may start on the default
+# ports 2379/2380 does not disturb them.
 if [ ${#missing[@]} -gt 0 ]; then
   echo "install-deps: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive

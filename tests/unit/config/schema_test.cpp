@@ -178,7 +178,7 @@ std::set<std::string> schema_properties(const json& schema, const std::string& c
 TEST(Schema, PropertyNamesEqualTheLoadersKeysInEveryMapping) {
   json schema = load_schema();
   auto keys = accepted_keys();
-  ASSERT_EQ(keys.size(), 8u);
+  ASSERT_EQ(keys.size(), 10u);
   for (const auto& [context, list] : keys) {
     std::set<std::string> loader(list.begin(), list.end());
     EXPECT_EQ(schema_properties(schema, context), loader) << context;
@@ -270,6 +270,10 @@ TEST(Schema, MistakesAreRejectedByBoth) {
       {"instance name", good + "settings: {instanceName: aliyun-x}\n"},
       {"endpoint", good + "settings: {endpoints: {ecs: \"http://ecs.aliyuncs.com\"}}\n"},
       {"endpoint product", good + "settings: {endpoints: {vpc: \"https://vpc.aliyuncs.com\"}}\n"},
+      {"etcd without endpoints", good + "settings: {coordination: {etcd: {leaseTTL: 15s}}}\n"},
+      {"etcd over plain http",
+       good + "settings: {coordination: {etcd: {endpoints: [\"http://etcd-1:2379\"]}}}\n"},
+      {"coordination backend", good + "settings: {coordination: {consul: {}}}\n"},
       {"env incomplete", good + "  - {name: ci, credentials: {source: env, accessKeyIdEnv: A}}\n"},
       {"field of another source",
        good + "  - {name: ci, credentials: {source: env, accessKeyIdEnv: A, "

@@ -43,6 +43,7 @@ std::set<std::string> exported_names() {
   m.set_config({"prod"}, {{"prod", "s", "account", "1111222233334444"}}, "r");
   m.observe_api_call("ram", "GetRole", "OK", 0.1);
   m.count_change("prod", "attach_policy");
+  m.set_coordination({"prod"}, {});  // the series of settings.coordination
   std::set<std::string> names;
   std::istringstream in(m.serialize());
   std::string line;
