@@ -283,41 +283,39 @@ Error malformed(const AlibabaClient::Call& call, std::string_view what) {
   return e;
 }
 
-std::optional<Error> token_pages(
-    AlibabaClient& client, const std::function<AlibabaClient::Call(const std::string&)>& make_call,
-    const PageHandler& on_page) {
+Result<void> token_pages(AlibabaClient& client,
+                         const std::function<AlibabaClient::Call(const std::string&)>& make_call,
+                         const PageHandler& on_page) {
   std::string next_token;
   for (int page = 0;; ++page) {
     const AlibabaClient::Call call = make_call(next_token);
     if (page >= kMaxPages) return malformed(call, "too many pages");
-    auto body = client.invoke(call);
-    if (!body) return body.error();
-    auto j = parse_body(*body, call);
-    if (!j) return j.error();
-    if (auto n = on_page(*j, call); !n) return n.error();
-    std::string token = str(*j, "NextToken");
-    if (token.empty()) return std::nullopt;
+    SK_TRY(j, call_json(client, call));
+    SK_TRY_VOID(on_page(j, call));
+    std::string token = str(j, "NextToken");
+    if (token.empty()) return {};
     if (token == next_token) return malformed(call, "NextToken did not advance");
     next_token = std::move(token);
   }
 }
 
-std::optional<Error> numbered_pages(AlibabaClient& client,
-                                    const std::function<AlibabaClient::Call(int page)>& make_call,
-                                    const PageHandler& on_page) {
+Result<void> numbered_pages(AlibabaClient& client,
+                            const std::function<AlibabaClient::Call(int page)>& make_call,
+                            const PageHandler& on_page) {
   std::int64_t seen = 0;
   for (int page = 1;; ++page) {
     const AlibabaClient::Call call = make_call(page);
     if (page > kMaxPages) return malformed(call, "too many pages");
-    auto body = client.invoke(call);
-    if (!body) return body.error();
-    auto j = parse_body(*body, call);
-    if (!j) return j.error();
-    auto n = on_page(*j, call);
-    if (!n) return n.error();
-    seen += static_cast<std::int64_t>(*n);
-    if (*n == 0 || seen >= integer(*j, "TotalCount", 0)) return std::nullopt;
+    SK_TRY(j, call_json(client, call));
+    SK_TRY(n, on_page(j, call));
+    seen += static_cast<std::int64_t>(n);
+    if (n == 0 || seen >= integer(j, "TotalCount", 0)) return {};
   }
+}
+
+Result<json> call_json(AlibabaClient& client, const AlibabaClient::Call& call) {
+  return client.invoke(call).and_then(
+      [&](const std::string& body) { return parse_body(body, call); });
 }
 
 Result<json> parse_body(const std::string& body, const AlibabaClient::Call& call) {

@@ -75,7 +75,7 @@ Result<std::vector<Snapshot>> AlibabaClient::describe_snapshots(
       detail::chunks(snapshot_ids, wire::kMaxSnapshotIdsPerDescribe);
   if (id_chunks.empty()) id_chunks.emplace_back();  // tags only: one unfiltered-by-id listing
   for (const auto& ids : id_chunks) {
-    auto err = detail::token_pages(
+    auto paged = detail::token_pages(
         *this,
         [&](const std::string& next_token) {
           Params p{{"MaxResults", std::to_string(options_.page_size)}};
@@ -91,7 +91,7 @@ Result<std::vector<Snapshot>> AlibabaClient::describe_snapshots(
           for (const auto& s : *list) out.push_back(parse_snapshot(s, region));
           return list->size();
         });
-    if (err) return *err;
+    if (!paged) return std::move(paged).error();
   }
   return out;
 }
@@ -106,7 +106,7 @@ Result<std::vector<Image>> AlibabaClient::describe_images(std::string_view regio
   std::vector<std::string> ids = image_ids;
   if (ids.empty()) ids.emplace_back();
   for (const auto& id : ids) {
-    auto err = detail::numbered_pages(
+    auto paged = detail::numbered_pages(
         *this,
         [&](int page) {
           // Only our own images can be shared: never pick up public or marketplace images by tag.
@@ -127,7 +127,7 @@ Result<std::vector<Image>> AlibabaClient::describe_images(std::string_view regio
           }
           return list->size();
         });
-    if (err) return *err;
+    if (!paged) return std::move(paged).error();
   }
   return out;
 }
@@ -135,7 +135,7 @@ Result<std::vector<Image>> AlibabaClient::describe_images(std::string_view regio
 Result<std::vector<std::string>> AlibabaClient::describe_image_share_permission(
     std::string_view region, std::string_view image_id) {
   std::vector<std::string> out;
-  auto err = detail::numbered_pages(
+  auto paged = detail::numbered_pages(
       *this,
       [&](int page) {
         return ecs("DescribeImageSharePermission", region,
@@ -154,7 +154,7 @@ Result<std::vector<std::string>> AlibabaClient::describe_image_share_permission(
         }
         return list->size();
       });
-  if (err) return *err;
+  if (!paged) return std::move(paged).error();
   return out;
 }
 

@@ -27,6 +27,8 @@ std::string request_id_of(std::string_view body);
 
 // Parses a 2xx body as a JSON object.
 Result<json> parse_body(const std::string& body, const AlibabaClient::Call& call);
+// invoke() then parse_body(): the answer of a call as a JSON object.
+Result<json> call_json(AlibabaClient& client, const AlibabaClient::Call& call);
 
 // A string field; integers are rendered as their exact decimal digits (UIDs such as ImageOwnerId
 // are int64 in JSON: never through double), booleans as "true"/"false", anything else as "".
@@ -54,22 +56,22 @@ std::string json_tags(const std::vector<Tag>& tags);  // [{"Key":"k","Value":"v"
 std::string json_strings(const std::vector<std::string>& values);
 
 // Paging. Both helpers call invoke() page by page until the listing ends and hand every page
-// (parsed) to on_page, which returns how many items it had or an error that ends the listing. A
-// listing that needs more than kMaxPages pages, or whose NextToken does not advance, is malformed:
-// a caller never sees a partial listing as complete.
+// (parsed) to on_page, which returns how many items it had or an error that ends the listing (and
+// is theirs). A listing that needs more than kMaxPages pages, or whose NextToken does not advance,
+// is malformed: a caller never sees a partial listing as complete.
 using PageHandler =
     std::function<Result<std::size_t>(const json& page, const AlibabaClient::Call&)>;
 // NextToken paging (RAM ListTagResources, ECS DescribeSnapshots, Resource Sharing lists):
 // make_call gets "" for the first page.
-std::optional<Error> token_pages(
-    AlibabaClient& client, const std::function<AlibabaClient::Call(const std::string&)>& make_call,
-    const PageHandler& on_page);
+Result<void> token_pages(AlibabaClient& client,
+                         const std::function<AlibabaClient::Call(const std::string&)>& make_call,
+                         const PageHandler& on_page);
 // PageNumber paging (ECS DescribeImages/DescribeImageSharePermission, KMS ListAliasesByKeyId):
 // pages 1, 2, ... until a page is empty or TotalCount items were seen (the default page of 10 would
 // otherwise silently drop entries).
-std::optional<Error> numbered_pages(AlibabaClient& client,
-                                    const std::function<AlibabaClient::Call(int page)>& make_call,
-                                    const PageHandler& on_page);
+Result<void> numbered_pages(AlibabaClient& client,
+                            const std::function<AlibabaClient::Call(int page)>& make_call,
+                            const PageHandler& on_page);
 
 template <class T>
 std::vector<std::vector<T>> chunks(const std::vector<T>& values, std::size_t size) {

@@ -34,7 +34,7 @@ Result<std::optional<KeyMetadata>> AlibabaClient::describe_key(std::string_view 
 Result<std::vector<std::string>> AlibabaClient::list_aliases_by_key_id(std::string_view region,
                                                                        std::string_view key_id) {
   std::vector<std::string> out;
-  auto err = detail::numbered_pages(
+  auto paged = detail::numbered_pages(
       *this,
       [&](int page) {
         return Call{"kms",
@@ -52,7 +52,7 @@ Result<std::vector<std::string>> AlibabaClient::list_aliases_by_key_id(std::stri
         for (const auto& a : *list) out.push_back(detail::str(a, "AliasName"));
         return list->size();
       });
-  if (err) return *err;
+  if (!paged) return std::move(paged).error();
   return out;
 }
 

@@ -46,45 +46,59 @@ PolicyVersion parse_version(const json& v) {
   return version;
 }
 
-// The object under `key`, or a malformed-response error.
-Result<const json*> object(const json& body, std::string_view key,
-                           const AlibabaClient::Call& call) {
-  auto it = body.find(key);
-  if (it == body.end() || !it->is_object()) {
-    return detail::malformed(call, "response has no " + std::string(key) + " object");
-  }
-  return &*it;
+// The object under `key` of an answer, or a malformed-response error.
+auto member(std::string_view key, const AlibabaClient::Call& call) {
+  return [key, &call](json body) -> Result<json> {
+    auto it = body.find(key);
+    if (it == body.end() || !it->is_object())
+      return detail::malformed(call, "response has no " + std::string(key) + " object");
+    return std::move(*it);
+  };
+}
+
+// NotFound is the answer of a read of one object that does not exist. Only the call can fail that
+// way: an unreadable answer is Client.MalformedResponse (kOutcomeUnknown).
+template <class T>
+Result<std::optional<T>> absent_if_not_found(Error e) {
+  if (e.cls == ErrorClass::kNotFound) return std::optional<T>{};
+  return e;
+}
+
+// For an idempotent write: the error `code` means the state we wanted is already there.
+auto success_if(std::string_view code) {
+  return [code](Error e) -> Result<void> {
+    if (e.is(code)) return {};
+    return e;
+  };
+}
+
+template <class T>
+std::optional<T> present(T v) {
+  return std::optional<T>(std::move(v));
 }
 
 }  // namespace
 
 Result<CallerIdentity> AlibabaClient::get_caller_identity() {
   const Call call{"sts", wire::kStsVersion, "GetCallerIdentity", "", {}, true};
-  auto body = invoke(call);
-  if (!body) return body.error();
-  auto j = detail::parse_body(*body, call);
-  if (!j) return j.error();
-  CallerIdentity id;
-  id.account_id = detail::str(*j, "AccountId");
-  id.arn = detail::str(*j, "Arn");
-  id.identity_type = detail::str(*j, "IdentityType");
-  id.principal_id = detail::str(*j, "PrincipalId");
-  if (id.account_id.empty()) return detail::malformed(call, "GetCallerIdentity without AccountId");
-  return id;
+  return detail::call_json(*this, call).and_then([&](const json& j) -> Result<CallerIdentity> {
+    CallerIdentity id;
+    id.account_id = detail::str(j, "AccountId");
+    id.arn = detail::str(j, "Arn");
+    id.identity_type = detail::str(j, "IdentityType");
+    id.principal_id = detail::str(j, "PrincipalId");
+    if (id.account_id.empty())
+      return detail::malformed(call, "GetCallerIdentity without AccountId");
+    return id;
+  });
 }
 
 Result<std::optional<Role>> AlibabaClient::get_role(std::string_view role_name) {
   const Call call = ram("GetRole", {{"RoleName", std::string(role_name)}}, true);
-  auto body = invoke(call);
-  if (!body) {
-    if (body.error().cls == ErrorClass::kNotFound) return std::optional<Role>{};
-    return body.error();
-  }
-  auto j = detail::parse_body(*body, call);
-  if (!j) return j.error();
-  auto r = object(*j, "Role", call);
-  if (!r) return r.error();
-  return std::optional<Role>(parse_role(**r));
+  return detail::call_json(*this, call)
+      .and_then(member("Role", call))
+      .transform([](const json& r) { return present(parse_role(r)); })
+      .or_else(absent_if_not_found<Role>);
 }
 
 Result<Role> AlibabaClient::create_role(std::string_view role_name, std::string_view trust_policy,
@@ -97,13 +111,7 @@ Result<Role> AlibabaClient::create_role(std::string_view role_name, std::string_
   if (!description.empty()) p["Description"] = std::string(description);
   if (!tags.empty()) p["Tag"] = detail::json_tags(tags);
   const Call call = ram("CreateRole", std::move(p), false);
-  auto body = invoke(call);
-  if (!body) return body.error();
-  auto j = detail::parse_body(*body, call);
-  if (!j) return j.error();
-  auto r = object(*j, "Role", call);
-  if (!r) return r.error();
-  return parse_role(**r);
+  return detail::call_json(*this, call).and_then(member("Role", call)).transform(parse_role);
 }
 
 Result<Role> AlibabaClient::update_role_trust_policy(std::string_view role_name,
@@ -112,34 +120,27 @@ Result<Role> AlibabaClient::update_role_trust_policy(std::string_view role_name,
                         {{"RoleName", std::string(role_name)},
                          {"NewAssumeRolePolicyDocument", std::string(trust_policy)}},
                         false);
-  auto body = invoke(call);
-  if (!body) return body.error();
-  auto j = detail::parse_body(*body, call);
-  if (!j) return j.error();
-  auto r = object(*j, "Role", call);
-  if (!r) return r.error();
-  return parse_role(**r);
+  return detail::call_json(*this, call).and_then(member("Role", call)).transform(parse_role);
 }
 
 Result<std::vector<AttachedPolicy>> AlibabaClient::list_policies_for_role(
     std::string_view role_name) {
   const Call call = ram("ListPoliciesForRole", {{"RoleName", std::string(role_name)}}, true);
-  auto body = invoke(call);
-  if (!body) return body.error();
-  auto j = detail::parse_body(*body, call);
-  if (!j) return j.error();
-  const json* list = detail::items(*j, "Policies", "Policy");
-  if (list == nullptr) return detail::malformed(call, "Policies.Policy is not a list");
-  std::vector<AttachedPolicy> out;
-  for (const auto& p : *list) {
-    AttachedPolicy a;
-    a.policy_name = detail::str(p, "PolicyName");
-    a.policy_type = detail::str(p, "PolicyType");
-    a.default_version = detail::str(p, "DefaultVersion");
-    a.attach_date = detail::str(p, "AttachDate");
-    out.push_back(std::move(a));
-  }
-  return out;
+  return detail::call_json(*this, call)
+      .and_then([&](const json& j) -> Result<std::vector<AttachedPolicy>> {
+        const json* list = detail::items(j, "Policies", "Policy");
+        if (list == nullptr) return detail::malformed(call, "Policies.Policy is not a list");
+        std::vector<AttachedPolicy> out;
+        for (const auto& p : *list) {
+          AttachedPolicy a;
+          a.policy_name = detail::str(p, "PolicyName");
+          a.policy_type = detail::str(p, "PolicyType");
+          a.default_version = detail::str(p, "DefaultVersion");
+          a.attach_date = detail::str(p, "AttachDate");
+          out.push_back(std::move(a));
+        }
+        return out;
+      });
 }
 
 Result<std::optional<Policy>> AlibabaClient::get_policy(std::string_view policy_name,
@@ -147,21 +148,18 @@ Result<std::optional<Policy>> AlibabaClient::get_policy(std::string_view policy_
   const Call call = ram(
       "GetPolicy",
       {{"PolicyName", std::string(policy_name)}, {"PolicyType", std::string(policy_type)}}, true);
-  auto body = invoke(call);
-  if (!body) {
-    if (body.error().cls == ErrorClass::kNotFound) return std::optional<Policy>{};
-    return body.error();
-  }
-  auto j = detail::parse_body(*body, call);
-  if (!j) return j.error();
-  auto p = object(*j, "Policy", call);
-  if (!p) return p.error();
-  Policy policy = parse_policy(**p);
-  // Policy.PolicyDocument is deprecated: the default version's document is the one in force.
-  if (auto v = j->find("DefaultPolicyVersion"); v != j->end() && v->is_object()) {
-    policy.default_document = detail::document(*v, "PolicyDocument");
-  }
-  return std::optional<Policy>(std::move(policy));
+  return detail::call_json(*this, call)
+      .and_then([&](json j) {
+        return member("Policy", call)(j).transform([&](const json& p) {
+          Policy policy = parse_policy(p);
+          // Policy.PolicyDocument is deprecated: the default version's document is the one in
+          // force.
+          if (auto v = j.find("DefaultPolicyVersion"); v != j.end() && v->is_object())
+            policy.default_document = detail::document(*v, "PolicyDocument");
+          return present(std::move(policy));
+        });
+      })
+      .or_else(absent_if_not_found<Policy>);
 }
 
 Result<std::vector<PolicyVersion>> AlibabaClient::list_policy_versions(
@@ -169,15 +167,15 @@ Result<std::vector<PolicyVersion>> AlibabaClient::list_policy_versions(
   const Call call = ram(
       "ListPolicyVersions",
       {{"PolicyName", std::string(policy_name)}, {"PolicyType", std::string(policy_type)}}, true);
-  auto body = invoke(call);
-  if (!body) return body.error();
-  auto j = detail::parse_body(*body, call);
-  if (!j) return j.error();
-  const json* list = detail::items(*j, "PolicyVersions", "PolicyVersion");
-  if (list == nullptr) return detail::malformed(call, "PolicyVersions.PolicyVersion is not a list");
-  std::vector<PolicyVersion> out;
-  for (const auto& v : *list) out.push_back(parse_version(v));
-  return out;
+  return detail::call_json(*this, call)
+      .and_then([&](const json& j) -> Result<std::vector<PolicyVersion>> {
+        const json* list = detail::items(j, "PolicyVersions", "PolicyVersion");
+        if (list == nullptr)
+          return detail::malformed(call, "PolicyVersions.PolicyVersion is not a list");
+        std::vector<PolicyVersion> out;
+        for (const auto& v : *list) out.push_back(parse_version(v));
+        return out;
+      });
 }
 
 Result<Policy> AlibabaClient::create_policy(std::string_view policy_name, std::string_view document,
@@ -187,16 +185,15 @@ Result<Policy> AlibabaClient::create_policy(std::string_view policy_name, std::s
   if (!description.empty()) p["Description"] = std::string(description);
   if (!tags.empty()) p["Tag"] = detail::json_tags(tags);
   const Call call = ram("CreatePolicy", std::move(p), false);
-  auto body = invoke(call);
-  if (!body) return body.error();
-  auto j = detail::parse_body(*body, call);
-  if (!j) return j.error();
-  auto r = object(*j, "Policy", call);
-  if (!r) return r.error();
-  Policy policy = parse_policy(**r);
-  // Custom documents are stored as submitted (cloud-api.md §3); CreatePolicy does not echo it.
-  policy.default_document = std::string(document);
-  return policy;
+  return detail::call_json(*this, call)
+      .and_then(member("Policy", call))
+      .transform([&](const json& r) {
+        Policy policy = parse_policy(r);
+        // Custom documents are stored as submitted (cloud-api.md §3); CreatePolicy does not echo
+        // it.
+        policy.default_document = std::string(document);
+        return policy;
+      });
 }
 
 Result<PolicyVersion> AlibabaClient::create_policy_version(std::string_view policy_name,
@@ -207,59 +204,55 @@ Result<PolicyVersion> AlibabaClient::create_policy_version(std::string_view poli
            {"SetAsDefault", set_as_default ? "true" : "false"}};
   if (rotate) p["RotateStrategy"] = "DeleteOldestNonDefaultVersionWhenLimitExceeded";
   const Call call = ram("CreatePolicyVersion", std::move(p), false);
-  auto body = invoke(call);
-  if (!body) return body.error();
-  auto j = detail::parse_body(*body, call);
-  if (!j) return j.error();
-  auto v = object(*j, "PolicyVersion", call);
-  if (!v) return v.error();
-  PolicyVersion version = parse_version(**v);
-  if (version.document.empty()) version.document = std::string(document);
-  return version;
+  return detail::call_json(*this, call)
+      .and_then(member("PolicyVersion", call))
+      .transform([&](const json& v) {
+        PolicyVersion version = parse_version(v);
+        if (version.document.empty()) version.document = std::string(document);
+        return version;
+      });
 }
 
 Result<void> AlibabaClient::delete_policy_version(std::string_view policy_name,
                                                   std::string_view version_id) {
-  auto body = invoke(ram(
-      "DeletePolicyVersion",
-      {{"PolicyName", std::string(policy_name)}, {"VersionId", std::string(version_id)}}, false));
-  if (!body) return body.error();
-  return {};
+  return invoke(
+             ram("DeletePolicyVersion",
+                 {{"PolicyName", std::string(policy_name)}, {"VersionId", std::string(version_id)}},
+                 false))
+      .transform([](const std::string&) {});
 }
 
 Result<void> AlibabaClient::set_default_policy_version(std::string_view policy_name,
                                                        std::string_view version_id) {
-  auto body = invoke(ram(
-      "SetDefaultPolicyVersion",
-      {{"PolicyName", std::string(policy_name)}, {"VersionId", std::string(version_id)}}, false));
-  if (!body) return body.error();
-  return {};
+  return invoke(
+             ram("SetDefaultPolicyVersion",
+                 {{"PolicyName", std::string(policy_name)}, {"VersionId", std::string(version_id)}},
+                 false))
+      .transform([](const std::string&) {});
 }
 
 Result<void> AlibabaClient::attach_policy_to_role(std::string_view policy_type,
                                                   std::string_view policy_name,
                                                   std::string_view role_name) {
-  auto body = invoke(ram("AttachPolicyToRole",
-                         {{"PolicyType", std::string(policy_type)},
-                          {"PolicyName", std::string(policy_name)},
-                          {"RoleName", std::string(role_name)}},
-                         false));
-  // Already attached is the state we wanted (api.hpp: idempotent).
-  if (!body && !body.error().is("EntityAlreadyExists.Role.Policy")) return body.error();
-  return {};
+  return invoke(ram("AttachPolicyToRole",
+                    {{"PolicyType", std::string(policy_type)},
+                     {"PolicyName", std::string(policy_name)},
+                     {"RoleName", std::string(role_name)}},
+                    false))
+      .transform([](const std::string&) {})
+      .or_else(success_if("EntityAlreadyExists.Role.Policy"));  // already attached: idempotent
 }
 
 Result<void> AlibabaClient::detach_policy_from_role(std::string_view policy_type,
                                                     std::string_view policy_name,
                                                     std::string_view role_name) {
-  auto body = invoke(ram("DetachPolicyFromRole",
-                         {{"PolicyType", std::string(policy_type)},
-                          {"PolicyName", std::string(policy_name)},
-                          {"RoleName", std::string(role_name)}},
-                         false));
-  // Not attached is the state we wanted.
-  if (!body && !body.error().is("EntityNotExist.Role.Policy")) return body.error();
-  return {};
+  return invoke(ram("DetachPolicyFromRole",
+                    {{"PolicyType", std::string(policy_type)},
+                     {"PolicyName", std::string(policy_name)},
+                     {"RoleName", std::string(role_name)}},
+                    false))
+      .transform([](const std::string&) {})
+      .or_else(success_if("EntityNotExist.Role.Policy"));  // not attached: the state we wanted
 }
 
 Result<void> AlibabaClient::tag_resources(std::string_view resource_type,
@@ -268,12 +261,11 @@ Result<void> AlibabaClient::tag_resources(std::string_view resource_type,
   if (names.empty() || tags.empty()) return {};
   for (const auto& name_chunk : detail::chunks(names, kMaxTagResourceNames)) {
     for (const auto& tag_chunk : detail::chunks(tags, kMaxTagsPerCall)) {
-      auto body = invoke(ram("TagResources",
+      SK_TRY_VOID(invoke(ram("TagResources",
                              {{"ResourceType", std::string(resource_type)},
                               {"ResourceNames", detail::json_strings(name_chunk)},
                               {"Tag", detail::json_tags(tag_chunk)}},
-                             false));
-      if (!body) return body.error();
+                             false)));
     }
   }
   return {};
@@ -284,7 +276,7 @@ Result<std::vector<TagResource>> AlibabaClient::list_tag_resources(
   std::vector<TagResource> out;
   if (names.empty()) return out;  // never "every tagged resource of the account" by accident
   for (const auto& chunk : detail::chunks(names, kMaxTagResourceNames)) {
-    auto err = detail::token_pages(
+    SK_TRY_VOID(detail::token_pages(
         *this,
         [&](const std::string& next_token) {
           Params p{{"ResourceType", std::string(resource_type)},
@@ -305,8 +297,7 @@ Result<std::vector<TagResource>> AlibabaClient::list_tag_resources(
             out.push_back(std::move(tr));
           }
           return list->size();
-        });
-    if (err) return *err;
+        }));
   }
   return out;
 }

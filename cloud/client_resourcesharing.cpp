@@ -124,7 +124,7 @@ Result<std::vector<ResourceShare>> AlibabaClient::list_resource_shares(
   auto id_chunks = detail::chunks(filter.resource_share_ids, kPerCall);  // ResourceShareIds.N <= 5
   if (id_chunks.empty()) id_chunks.emplace_back();
   for (const auto& ids : id_chunks) {
-    auto err = detail::token_pages(
+    auto paged = detail::token_pages(
         *this,
         [&](const std::string& next_token) {
           Params p{{"ResourceOwner", "Self"}, {"MaxResults", std::to_string(options_.page_size)}};
@@ -146,7 +146,7 @@ Result<std::vector<ResourceShare>> AlibabaClient::list_resource_shares(
           }
           return list->size();
         });
-    if (err) return *err;
+    if (!paged) return std::move(paged).error();
   }
   return out;
 }
@@ -270,7 +270,7 @@ Result<std::vector<ResourceShareAssociation>> AlibabaClient::list_resource_share
   auto id_chunks = detail::chunks(resource_share_ids, kPerCall);  // ResourceShareIds.N: at most 5
   if (id_chunks.empty()) id_chunks.emplace_back();                // every share of the account
   for (const auto& ids : id_chunks) {
-    auto err = detail::token_pages(
+    auto paged = detail::token_pages(
         *this,
         [&](const std::string& next_token) {
           Params p{{"AssociationType", std::string(association_type)},
@@ -285,7 +285,7 @@ Result<std::vector<ResourceShareAssociation>> AlibabaClient::list_resource_share
           out.insert(out.end(), part->begin(), part->end());
           return part->size();
         });
-    if (err) return *err;
+    if (!paged) return std::move(paged).error();
   }
   return out;
 }

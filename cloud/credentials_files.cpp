@@ -81,23 +81,23 @@ Result<ProviderPtr> from_cli_profile(const Json& config, const std::string& name
 
   const std::string id = json_text(p, "access_key_id");
   const std::string secret = json_text(p, "access_key_secret");
-  const auto need_keys = [&]() -> std::optional<Error> {
+  const auto need_keys = [&]() -> Result<void> {
     if (id.empty() || secret.empty()) {
       return invalid(kWho, "profile \"" + name + "\" (" + mode +
                                ") needs access_key_id and access_key_secret");
     }
-    return std::nullopt;
+    return {};
   };
   if (mode == "AK") {
-    if (auto e = need_keys()) return *e;
+    SK_TRY_VOID(need_keys());
     return static_keys(id, secret, "");
   }
   if (mode == "StsToken") {
-    if (auto e = need_keys()) return *e;
+    SK_TRY_VOID(need_keys());
     return static_keys(id, secret, json_text(p, "sts_token"));
   }
   if (mode == "RamRoleArn") {
-    if (auto e = need_keys()) return *e;
+    SK_TRY_VOID(need_keys());
     if (role.role_arn.empty()) return invalid(kWho, "profile \"" + name + "\" needs ram_role_arn");
     role.duration = seconds_or(json_text(p, "expired_seconds"), std::chrono::seconds(3600));
     return ProviderPtr(

@@ -35,6 +35,13 @@ std::string not_regular(const fs::path& path, mode_t mode) {
   return what;
 }
 
+FileError cannot(std::string message, std::string hint = {}) {
+  FileError e;
+  e.message = std::move(message);
+  e.hint = std::move(hint);
+  return e;
+}
+
 std::string size_text(std::size_t bytes) {
   constexpr std::size_t kMiB = std::size_t{1024} * 1024;
   if (bytes % kMiB == 0) return std::to_string(bytes / kMiB) + " MiB";
@@ -76,39 +83,32 @@ std::string describe_stat_error(const fs::path& path, int error_number) {
   }
 }
 
-FileRead read_regular_file(const fs::path& path, std::size_t limit) {
-  FileRead r;
+support::Result<std::string, FileError> read_regular_file(const fs::path& path, std::size_t limit) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
-    r.error = describe_stat_error(path, errno);
-    return r;
+    return cannot(describe_stat_error(path, errno));
   }
   if (!S_ISREG(st.st_mode)) {
-    r.error = not_regular(path, st.st_mode);
-    return r;
+    return cannot(not_regular(path, st.st_mode));
   }
   Fd f;
   f.fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
   if (f.fd < 0) {
     const int e = errno;
-    r.error = e == ENOENT ? "vanished while being read (" + describe_stat_error(path, e) + ")"
-                          : describe_stat_error(path, e);
-    return r;
+    return cannot(e == ENOENT ? "vanished while being read (" + describe_stat_error(path, e) + ")"
+                              : describe_stat_error(path, e));
   }
   // The entry may have been swapped since stat(): only the descriptor says what was opened.
   if (::fstat(f.fd, &st) != 0) {
-    r.error = std::strerror(errno);
-    return r;
+    return cannot(std::strerror(errno));
   }
   if (!S_ISREG(st.st_mode)) {
-    r.error = not_regular(path, st.st_mode);
-    return r;
+    return cannot(not_regular(path, st.st_mode));
   }
   if (static_cast<std::size_t>(st.st_size) > limit) {
-    r.error =
-        "file is larger than " + size_text(limit) + " (" + std::to_string(st.st_size) + " bytes)";
-    r.hint = "split it into several files in one directory";
-    return r;
+    return cannot(
+        "file is larger than " + size_text(limit) + " (" + std::to_string(st.st_size) + " bytes)",
+        "split it into several files in one directory");
   }
   std::string content;
   content.resize(static_cast<std::size_t>(st.st_size) + 1);
@@ -121,21 +121,17 @@ FileRead read_regular_file(const fs::path& path, std::size_t limit) {
     const ssize_t n = ::read(f.fd, content.data() + used, content.size() - used);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
-      r.error = std::string("read failed: ") + std::strerror(errno);
-      return r;
+      return cannot(std::string("read failed: ") + std::strerror(errno));
     }
     if (n == 0) break;
     used += static_cast<std::size_t>(n);
   }
   if (used > limit) {
-    r.error = "file is larger than " + size_text(limit) + " (it grew while being read)";
-    r.hint = "split it into several files in one directory";
-    return r;
+    return cannot("file is larger than " + size_text(limit) + " (it grew while being read)",
+                  "split it into several files in one directory");
   }
   content.resize(used);
-  r.ok = true;
-  r.content = std::move(content);
-  return r;
+  return content;
 }
 
 }  // namespace sharekeeper::config::detail

@@ -16,8 +16,8 @@ namespace fs = std::filesystem;
 // like the config files themselves, so a FIFO planted as .git/HEAD cannot hang a reload.
 std::optional<std::string> read_small(const fs::path& p, std::size_t limit = 16 * 1024 * 1024) {
   auto read = detail::read_regular_file(p, limit);
-  if (!read.ok) return std::nullopt;
-  return std::move(read.content);
+  if (!read) return std::nullopt;  // no such file is the normal "no checkout here"
+  return std::move(read).value();
 }
 
 std::string trim(std::string s) {

@@ -502,17 +502,17 @@ ReadResult read_sources(const fs::path& path) {
   }
   for (const auto& f : files) {
     auto read = detail::read_regular_file(f, kMaxFileBytes);
-    if (!read.ok) {
-      std::string hint = read.hint;
+    if (!read) {
+      std::string hint = read.error().hint;
       if (hint.empty())
         hint = files.size() > 1 || S_ISDIR(st.st_mode)
                    ? "every *.yaml entry of the directory must be a readable file; the daemon "
                      "keeps its last good config until it is"
                    : "";
-      add_error(f.string(), "cannot read: " + read.error, std::move(hint));
+      add_error(f.string(), "cannot read: " + read.error().message, std::move(hint));
       continue;
     }
-    r.sources.push_back({f.string(), std::move(read.content)});
+    r.sources.push_back({f.string(), std::move(read).value()});
   }
   return r;
 }

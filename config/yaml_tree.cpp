@@ -267,7 +267,7 @@ std::pair<int, int> line_column(std::string_view content, std::size_t offset) {
 
 }  // namespace
 
-std::optional<EncodingError> check_encoding(std::string_view s) {
+support::Result<void, EncodingError> check_encoding(std::string_view s) {
   std::size_t i = 0;
   if (s.starts_with("\xEF\xBB\xBF")) i = 3;  // a UTF-8 byte order mark is allowed at the start only
   while (i < s.size()) {
@@ -307,7 +307,7 @@ std::optional<EncodingError> check_encoding(std::string_view s) {
     }
     i += len;
   }
-  return std::nullopt;
+  return {};
 }
 
 ParsedYaml parse_yaml(const std::string& file, std::string_view content) {
@@ -319,9 +319,10 @@ ParsedYaml parse_yaml(const std::string& file, std::string_view content) {
                         "split it into several files in one directory"));
     return out;
   }
-  if (auto bad = check_encoding(content)) {
-    auto [line, col] = line_column(content, bad->offset);
-    out.diagnostics.push_back(make_diagnostic(Severity::kError, file, line, col, bad->message, ""));
+  if (auto encoding = check_encoding(content); !encoding) {
+    const EncodingError& bad = encoding.error();
+    auto [line, col] = line_column(content, bad.offset);
+    out.diagnostics.push_back(make_diagnostic(Severity::kError, file, line, col, bad.message, ""));
     return out;
   }
   std::istringstream in{std::string(content)};

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "config/loader.hpp"
+#include "support/result.hpp"
 
 namespace sharekeeper::config::detail {
 
@@ -55,6 +56,6 @@ struct EncodingError {
   std::size_t offset;
   std::string message;
 };
-std::optional<EncodingError> check_encoding(std::string_view content);
+support::Result<void, EncodingError> check_encoding(std::string_view content);
 
 }  // namespace sharekeeper::config::detail

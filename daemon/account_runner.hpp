@@ -10,24 +10,28 @@
 #include <string>
 #include <vector>
 
-namespace sharekeeper::config {
-struct DesiredState;
-}
+#include "config/grant.hpp"
 
 namespace sharekeeper::daemon {
 
-// DESIGN.md §1: a grant is one (share entry, target) pair.
-enum class GrantState { kReady, kPending, kBlocked, kFailed, kObserved };
-inline constexpr GrantState kAllGrantStates[] = {GrantState::kReady, GrantState::kPending,
-                                                 GrantState::kBlocked, GrantState::kFailed,
-                                                 GrantState::kObserved};
-const char* to_string(GrantState s);
+// DESIGN.md §1: a grant is one (share entry, target) pair; its states are the one vocabulary of
+// config/grant.hpp, which reconcilers/ computes them in.
+using config::GrantState;
+using config::kAllGrantStates;
+using config::Sharing;
+using config::to_string;
 
+// A grant as its metric labels and /status rows name it. Ordered by those labels (so series and
+// rows come out in the same order on every scrape).
 struct GrantKey {
   std::string account;
   std::string share;
-  std::string target_type;  // account | resource_directory | folder
+  std::string target_type;  // account | resource_directory | folder (to_string(TargetType))
   std::string target;       // 16-digit UID, rd-id or folder path (bounded by the config)
+  static GrantKey of(const std::string& account, const std::string& share,
+                     const config::GrantTarget& t) {
+    return {account, share, to_string(t.type), t.id};
+  }
   friend auto operator<=>(const GrantKey&, const GrantKey&) = default;
 };
 
@@ -35,11 +39,11 @@ struct GrantKey {
 struct ResourceDetail {
   std::string id;  // m-... / s-...
   std::string region;
-  std::string state;   // Ready | Pending | Blocked | Failed | Observed
+  GrantState state = GrantState::kReady;
   std::string reason;  // e.g. "service key: copy the resource with a CMK"
-  // Whether the resource is actually shared with the grant's target (DESIGN.md §1 item 5):
-  // shared | pending | not_shared | unknown, and how (or why not).
-  std::string sharing = "unknown";
+  // Whether the resource is actually shared with the grant's target (DESIGN.md §1 item 5), and
+  // how (or why not).
+  Sharing sharing = Sharing::kUnknown;
   std::string sharing_detail;
 };
 
@@ -79,9 +83,11 @@ struct PassOutcome {
   std::string error;                  // redacted, one line; "" on success
   bool observation_complete = false;  // every object of the account was read (drives /readyz)
   std::vector<GrantReport> grants;    // every grant of this account in the config
-  std::map<std::string, int> drift;   // object -> count of drifted objects found by this pass
+  // sharekeeper_drift_detected_total{object} label -> count of drifted objects found by this pass.
+  std::map<std::string, int> drift;
   std::vector<AppliedChange> changes;
-  std::map<std::string, int> revocations_blocked;  // reason -> count
+  // sharekeeper_revocations_blocked_total{reason} label (the guard) -> count.
+  std::map<std::string, int> revocations_blocked;
   std::string plan_json;  // the pass's plan as a JSON document ("" when no plan was made)
   int changes_planned = 0;
 };

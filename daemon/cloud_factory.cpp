@@ -89,27 +89,19 @@ cloud::Result<std::shared_ptr<cloud::CredentialsProvider>> CloudFactory::provide
   return cloud::make_credentials_provider(o, full.value());
 }
 
-std::shared_ptr<cloud::CloudApi> CloudFactory::make(const config::DesiredState& desired,
-                                                    const config::Account& account,
-                                                    std::string& error) {
+support::Result<std::shared_ptr<cloud::CloudApi>, support::Failure> CloudFactory::make(
+    const config::DesiredState& desired, const config::Account& account) {
   auto t = transport();
-  if (!t.ok()) {
-    error = "cannot set up HTTPS: " + t.error().to_string();
-    return nullptr;
-  }
+  if (!t.ok()) return support::Failure{"cannot set up HTTPS: " + t.error().to_string()};
   cloud::EndpointOptions eo;
   for (const auto& [product, url] : desired.settings.endpoints) eo.product_overrides[product] = url;
   if (!global_.endpoint_override.empty()) eo.override_all = global_.endpoint_override;
   auto endpoints = cloud::EndpointResolver::create(eo);
-  if (!endpoints.ok()) {
-    error = "bad endpoint: " + endpoints.error().to_string();
-    return nullptr;
-  }
+  if (!endpoints.ok()) return support::Failure{"bad endpoint: " + endpoints.error().to_string()};
   auto creds = provider(desired, account, 0);
-  if (!creds.ok()) {
-    error = "credentials of account '" + account.name + "': " + creds.error().to_string();
-    return nullptr;
-  }
+  if (!creds.ok())
+    return support::Failure{"credentials of account '" + account.name +
+                            "': " + creds.error().to_string()};
   cloud::AlibabaClientOptions o;
   o.transport = wrap_ ? wrap_(account, t.value()) : t.value();
   o.credentials = creds.value();
@@ -138,12 +130,11 @@ bool open_cli_session(const GlobalOptions& g, const std::string& config_path, Cl
   s.desired = std::move(*loaded.state);
   s.factory = std::make_unique<CloudFactory>(g);
   for (const auto& a : s.desired.accounts) {
-    std::string error;
-    auto api = s.factory->make(s.desired, a, error);
+    auto api = s.factory->make(s.desired, a);
     if (api) {
-      s.clients[a.name] = std::move(api);
+      s.clients[a.name] = std::move(api).value();
     } else {
-      s.client_errors[a.name] = error;
+      s.client_errors[a.name] = std::move(api).error().message;
     }
   }
   return true;

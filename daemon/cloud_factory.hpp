@@ -31,9 +31,9 @@ class CloudFactory {
       const config::Account& account, std::shared_ptr<cloud::Transport> inner)>;
   void set_account_transport_wrapper(TransportWrapper wrap) { wrap_ = std::move(wrap); }
 
-  // The client of `account`, or nullptr with a one-line reason in `error` (no secret in it).
-  std::shared_ptr<cloud::CloudApi> make(const config::DesiredState& desired,
-                                        const config::Account& account, std::string& error);
+  // The client of `account`, or why it cannot be built (one line, no secret in it).
+  support::Result<std::shared_ptr<cloud::CloudApi>, support::Failure> make(
+      const config::DesiredState& desired, const config::Account& account);
 
  private:
   cloud::Result<std::shared_ptr<cloud::CredentialsProvider>> provider(

@@ -192,8 +192,8 @@ int cmd_run(const GlobalOptions& g, const RunOptions& o) {
         return std::make_shared<coordination::FencedTransport>(std::move(inner), fence,
                                                                account.name);
       });
-  ReconcileRunner runner([&factory](const config::DesiredState& d, const config::Account& a,
-                                    std::string& error) { return factory.make(d, a, error); },
+  ReconcileRunner runner([&factory](const config::DesiredState& d,
+                                    const config::Account& a) { return factory.make(d, a); },
                          {});
 
   if (o.once) {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <optional>
 
 #include "cloud/api.hpp"
 #include "config/desired_state.hpp"
@@ -27,44 +28,22 @@ std::string digest(const std::string& document) {
 
 namespace {
 
-GrantState map_state(rc::GrantState s) {
-  switch (s) {
-    case rc::GrantState::kReady:
-      return GrantState::kReady;
-    case rc::GrantState::kPending:
-      return GrantState::kPending;
-    case rc::GrantState::kBlocked:
-      return GrantState::kBlocked;
-    case rc::GrantState::kFailed:
-      return GrantState::kFailed;
-    case rc::GrantState::kObserved:
-      return GrantState::kObserved;
-  }
-  return GrantState::kFailed;
-}
-
 std::vector<GrantReport> map_grants(const std::vector<rc::GrantStatus>& in,
                                     const std::string& account) {
   std::vector<GrantReport> out;
   for (const auto& g : in) {
     if (g.account != account) continue;
     GrantReport r;
-    r.key = {g.account, g.share, rc::to_string(g.target.type), g.target.id};
-    r.state = map_state(g.state);
+    r.key = GrantKey::of(g.account, g.share, g.target);
+    r.state = g.state;
     r.reason = g.reason;
     if (r.state == GrantState::kFailed) r.message = g.reason;
     for (const auto& res : g.resources)
-      r.resources.push_back({res.resource_id, res.region, rc::to_string(res.state), res.reason,
-                             rc::to_string(res.sharing), res.sharing_detail});
+      r.resources.push_back(
+          {res.resource_id, res.region, res.state, res.reason, res.sharing, res.sharing_detail});
     out.push_back(std::move(r));
   }
   return out;
-}
-
-// "prune disabled" -> "prune_disabled" (the sharekeeper_revocations_blocked_total label).
-std::string guard_label(std::string guard) {
-  std::replace(guard.begin(), guard.end(), ' ', '_');
-  return guard;
 }
 
 std::string operation(rc::Action a) {
@@ -106,24 +85,41 @@ std::string before_document(const rc::AccountObservation& obs, const rc::Change&
 }
 
 // Drift: a change to an object that already existed (a creation on a fresh account is not drift).
-const char* drift_object(const rc::AccountObservation& obs, const rc::Change& c) {
+std::optional<rc::ObjectKind> drift_object(const rc::AccountObservation& obs, const rc::Change& c) {
   switch (c.action) {
     case rc::Action::kUpdateTrustPolicy:
-      return "trust_policy";
+      return rc::ObjectKind::kTrustPolicy;
     case rc::Action::kCreatePolicyVersion:
-      return "kms_policy";
+      return rc::ObjectKind::kKmsPolicy;
     case rc::Action::kDetachPolicy:
-      return "attachment";
+      return rc::ObjectKind::kAttachment;
     case rc::Action::kAttachPolicy: {
       // Re-attaching a policy that exists means someone detached it.
       auto it = obs.policies.find(c.policy_name);
-      return it != obs.policies.end() && it->second.presence == rc::Presence::kPresent
-                 ? "attachment"
-                 : nullptr;
+      if (it != obs.policies.end() && it->second.presence == rc::Presence::kPresent)
+        return rc::ObjectKind::kAttachment;
+      return std::nullopt;
     }
     default:
-      return nullptr;
+      return std::nullopt;
   }
+}
+
+// The audit record of a change apply made.
+AppliedChange audit_record(const rc::AccountObservation& obs, const rc::ChangeResult& cr) {
+  AppliedChange ch;
+  ch.object = rc::to_string(cr.change.object);
+  ch.name = cr.change.policy_name.empty() ? cr.change.role : cr.change.policy_name;
+  ch.operation = operation(cr.change.action);
+  ch.before_digest = digest(before_document(obs, cr.change));
+  ch.after_digest =
+      cr.change.action == rc::Action::kDeletePolicyVersion ? "" : digest(cr.change.document);
+  for (const auto& w : cr.writes) {
+    const char* sep = ch.api_calls.empty() ? "" : ",";
+    ch.api_calls.append(sep).append(w.action);
+    ch.request_id.append(sep).append(w.request_id);
+  }
+  return ch;
 }
 
 // Only this account's part of a plan (plan() reports accounts it was not given as fatal).
@@ -144,19 +140,37 @@ rc::Plan only_account(const rc::Plan& p, const std::string& account) {
 
 }  // namespace
 
+const char* blocked_reason_label(reconcilers::Guard g) {
+  switch (g) {
+    case rc::Guard::kPartialObservation:
+      return "partial_observation";
+    case rc::Guard::kPruneDisabled:
+      return "prune_disabled";
+    case rc::Guard::kEmptyConfig:
+      return "empty_config";
+    case rc::Guard::kMaxRevokeFraction:
+      return "max_revoke_fraction";
+    case rc::Guard::kMaxRevocationsPerCycle:
+      return "max_revocations_per_cycle";
+  }
+  return "other";
+}
+
+const char* drift_label(reconcilers::ObjectKind k) { return rc::to_string(k); }
+
 ReconcileRunner::ReconcileRunner(ClientFactory factory, Options options)
     : factory_(std::move(factory)), options_(std::move(options)) {}
 
-std::shared_ptr<cloud::CloudApi> ReconcileRunner::client(const config::DesiredState& desired,
-                                                         const config::Account& account,
-                                                         std::string& error) {
+ReconcileRunner::ClientResult ReconcileRunner::client(const config::DesiredState& desired,
+                                                      const config::Account& account) {
   std::lock_guard lock(mu_);
   auto it = clients_.find(account.name);
   if (it != clients_.end() && it->second.content_hash == desired.content_hash && it->second.api)
     return it->second.api;
-  auto api = factory_(desired, account, error);
-  if (api) clients_[account.name] = {desired.content_hash, api};
-  return api;
+  return factory_(desired, account).transform([&](std::shared_ptr<cloud::CloudApi> api) {
+    clients_[account.name] = {desired.content_hash, api};
+    return api;
+  });
 }
 
 PassOutcome ReconcileRunner::run_pass(const config::DesiredState& desired,
@@ -168,16 +182,17 @@ PassOutcome ReconcileRunner::run_pass(const config::DesiredState& desired,
     out.error = "account " + account + " is not in the config";
     return out;
   }
-  std::string client_error;
-  auto api = client(desired, *acct, client_error);
-  if (!api) {
+  auto made = client(desired, *acct);
+  if (!made) {
     // Credentials that cannot even be set up (missing variables, bad profile) will not fix
     // themselves.
     out.result = PassResult::kError;
     out.terminal = true;
-    out.error = client_error.empty() ? "cannot build the cloud client" : client_error;
+    out.error =
+        made.error().message.empty() ? "cannot build the cloud client" : made.error().message;
     return out;
   }
+  const std::shared_ptr<cloud::CloudApi> api = std::move(made).value();
 
   rc::Observation observation;
   observation.accounts[account] = rc::observe_account(desired, *acct, *api);
@@ -186,12 +201,12 @@ PassOutcome ReconcileRunner::run_pass(const config::DesiredState& desired,
   const rc::Plan p = only_account(full, account);
   out.plan_json = rc::render_json(p);
   out.observation_complete = !obs.fatal_error && !obs.partial;
-  for (const auto& b : p.blocked) ++out.revocations_blocked[guard_label(b.guard)];
+  for (const auto& b : p.blocked) ++out.revocations_blocked[blocked_reason_label(b.guard)];
   const rc::AccountPlan* ap = p.accounts.empty() ? nullptr : &p.accounts.front();
   if (ap != nullptr) {
     out.changes_planned = static_cast<int>(ap->changes.size());
     for (const auto& c : ap->changes)
-      if (const char* o = drift_object(obs, c)) ++out.drift[o];
+      if (auto o = drift_object(obs, c)) ++out.drift[drift_label(*o)];
   }
 
   if (obs.fatal_error) {
@@ -224,20 +239,7 @@ PassOutcome ReconcileRunner::run_pass(const config::DesiredState& desired,
     for (const auto& a : r.accounts) {
       for (const auto& cr : a.results) {
         if (cr.ok) {
-          AppliedChange ch;
-          ch.object = rc::to_string(cr.change.object);
-          ch.name = cr.change.policy_name.empty() ? cr.change.role : cr.change.policy_name;
-          ch.operation = operation(cr.change.action);
-          ch.before_digest = digest(before_document(obs, cr.change));
-          ch.after_digest = cr.change.action == rc::Action::kDeletePolicyVersion
-                                ? ""
-                                : digest(cr.change.document);
-          for (const auto& w : cr.writes) {
-            const char* sep = ch.api_calls.empty() ? "" : ",";
-            ch.api_calls.append(sep).append(w.action);
-            ch.request_id.append(sep).append(w.request_id);
-          }
-          out.changes.push_back(std::move(ch));
+          out.changes.push_back(audit_record(obs, cr));
         } else if (!cr.skipped) {
           failed = true;
           if (first_error.empty()) first_error = cr.error ? cr.error->to_string() : cr.detail;

@@ -9,6 +9,8 @@
 
 #include "daemon/account_runner.hpp"
 #include "reconcilers/apply.hpp"
+#include "reconcilers/plan.hpp"
+#include "support/result.hpp"
 
 namespace sharekeeper::cloud {
 class CloudApi;
@@ -21,10 +23,12 @@ namespace sharekeeper::daemon {
 
 class ReconcileRunner final : public AccountRunner {
  public:
-  // Builds the CloudApi of an account (nullptr with a reason in `error` when it cannot). Called
-  // again only when the config's content changes, so credential caches survive between passes.
-  using ClientFactory = std::function<std::shared_ptr<cloud::CloudApi>(
-      const config::DesiredState& desired, const config::Account& account, std::string& error)>;
+  // The CloudApi of an account, or why it cannot be built (one line, no secret).
+  using ClientResult = support::Result<std::shared_ptr<cloud::CloudApi>, support::Failure>;
+  // Builds the CloudApi of an account. Called again only when the config's content changes, so
+  // credential caches survive between passes.
+  using ClientFactory = std::function<ClientResult(const config::DesiredState& desired,
+                                                   const config::Account& account)>;
 
   struct Options {
     reconcilers::ApplyOptions apply;
@@ -36,8 +40,7 @@ class ReconcileRunner final : public AccountRunner {
                        const std::atomic<bool>& stop) override;
 
  private:
-  std::shared_ptr<cloud::CloudApi> client(const config::DesiredState& desired,
-                                          const config::Account& account, std::string& error);
+  ClientResult client(const config::DesiredState& desired, const config::Account& account);
 
   ClientFactory factory_;
   Options options_;
@@ -48,6 +51,13 @@ class ReconcileRunner final : public AccountRunner {
   };
   std::map<std::string, Cached> clients_;
 };
+
+// The sharekeeper_revocations_blocked_total{reason} label of a guard (one of
+// Metrics::kBlockedReasons).
+const char* blocked_reason_label(reconcilers::Guard g);
+// The sharekeeper_drift_detected_total{object} label of a drifted object (one of
+// Metrics::kDriftObjects).
+const char* drift_label(reconcilers::ObjectKind k);
 
 // Lowercase hex SHA-256 of a document ("" for an empty one): audit digests, never the document
 // itself.

@@ -191,9 +191,9 @@ std::string StatusStore::status_json(const std::vector<Scheduler::AccountView>& 
     for (const auto& r : row.report.resources)
       res.push_back({{"id", r.id},
                      {"region", r.region},
-                     {"state", r.state},
+                     {"state", to_string(r.state)},
                      {"reason", r.reason},
-                     {"sharing", r.sharing},
+                     {"sharing", to_string(r.sharing)},
                      {"sharingDetail", r.sharing_detail}});
     grants.push_back({{"account", k.account},
                       {"share", k.share},

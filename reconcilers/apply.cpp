@@ -58,92 +58,94 @@ class Executor {
  private:
   std::vector<cloud::Tag> tags() const { return {{kManagedByTagKey, instance_}}; }
 
-  // Runs a write; when its outcome is unknown, `effective` re-reads the cloud to learn whether it
-  // took effect before the write is retried (once).
+  // Runs a write (any cloud::Result; its value is not needed); when its outcome is unknown,
+  // `effective` re-reads the cloud to learn whether it took effect (a failed re-read is its
+  // error) before the write is retried (once).
   template <class Write>
   void write_with_recheck(ChangeResult& r, Write write,
-                          const std::function<std::optional<bool>()>& effective) {
+                          const std::function<cloud::Result<bool>()>& effective) {
     for (int attempt = 0; attempt < 2; ++attempt) {
       ++writes_;
-      std::optional<cloud::Error> err = write();
-      if (!err) {
+      auto res = write();
+      if (res.ok()) {
         r.ok = true;
         r.error.reset();
         return;
       }
+      const cloud::Error& err = res.error();
       r.error = err;
-      if (err->cls != ErrorClass::kOutcomeUnknown && err->cls != ErrorClass::kConflict) return;
+      if (err.cls != ErrorClass::kOutcomeUnknown && err.cls != ErrorClass::kConflict) return;
       r.re_observed = true;
-      std::optional<bool> done = effective();
+      const cloud::Result<bool> done = effective();
       if (done.value_or(false)) {
         r.ok = true;
-        r.detail = err->cls == ErrorClass::kConflict ? "already in the intended state" : "";
+        r.detail = err.cls == ErrorClass::kConflict ? "already in the intended state" : "";
         return;
       }
-      if (err->cls == ErrorClass::kConflict)
-        return;                       // someone else's object or edit: re-plan next cycle
-      if (!done.has_value()) return;  // could not re-read: do not write blindly
+      if (err.cls == ErrorClass::kConflict)
+        return;                // someone else's object or edit: re-plan next cycle
+      if (!done.ok()) return;  // could not re-read: do not write blindly
     }
   }
 
-  std::optional<bool> role_trust_is(const std::string& role, const std::string& doc) {
-    auto g = api_.get_role(role);
-    if (!g.ok()) return std::nullopt;
-    if (!g->has_value()) return false;
-    return policies_equivalent((*g)->trust_policy, doc);
+  cloud::Result<bool> role_trust_is(const std::string& role, const std::string& doc) {
+    return api_.get_role(role).transform([&](const std::optional<cloud::Role>& g) {
+      return g.has_value() && policies_equivalent(g->trust_policy, doc);
+    });
   }
 
-  std::optional<std::vector<cloud::PolicyVersion>> versions(const std::string& policy) {
-    auto v = api_.list_policy_versions(policy, "Custom");
-    if (!v.ok()) {
-      if (v.error().cls == ErrorClass::kNotFound) return std::vector<cloud::PolicyVersion>{};
-      return std::nullopt;
-    }
-    return *v;
+  // A policy that does not exist has no versions.
+  cloud::Result<std::vector<cloud::PolicyVersion>> versions(const std::string& policy) {
+    return api_.list_policy_versions(policy, "Custom")
+        .or_else([](cloud::Error e) -> cloud::Result<std::vector<cloud::PolicyVersion>> {
+          if (e.cls == ErrorClass::kNotFound) return std::vector<cloud::PolicyVersion>{};
+          return e;
+        });
   }
 
-  std::optional<bool> default_is(const std::string& policy, const std::string& doc) {
-    auto vs = versions(policy);
-    if (!vs) return std::nullopt;
-    for (const auto& v : *vs)
-      if (v.is_default) return policies_equivalent(v.document, doc);
-    return false;
+  cloud::Result<bool> default_is(const std::string& policy, const std::string& doc) {
+    return versions(policy).transform([&](const std::vector<cloud::PolicyVersion>& vs) {
+      for (const auto& v : vs)
+        if (v.is_default) return policies_equivalent(v.document, doc);
+      return false;
+    });
   }
 
-  std::optional<bool> attached(const std::string& role, const std::string& type,
+  cloud::Result<bool> attached(const std::string& role, const std::string& type,
                                const std::string& policy) {
-    auto l = api_.list_policies_for_role(role);
-    if (!l.ok()) return std::nullopt;
-    return std::any_of(l->begin(), l->end(), [&](const auto& a) {
-      return a.policy_type == type && a.policy_name == policy;
-    });
+    return api_.list_policies_for_role(role).transform(
+        [&](const std::vector<cloud::AttachedPolicy>& l) {
+          return std::any_of(l.begin(), l.end(), [&](const auto& a) {
+            return a.policy_type == type && a.policy_name == policy;
+          });
+        });
   }
 
-  std::optional<bool> owned_policy(const std::string& policy) {
-    auto t = api_.list_tag_resources("policy", {policy});
-    if (!t.ok())  // a policy that does not exist is answered NotFound: not created
-      return t.error().cls == ErrorClass::kNotFound ? std::optional<bool>(false) : std::nullopt;
-    return std::any_of(t->begin(), t->end(), [&](const auto& x) {
-      return x.key == kManagedByTagKey && x.value == instance_;
-    });
-  }
-
-  template <class T>
-  static std::optional<cloud::Error> err_of(const cloud::Result<T>& res) {
-    if (res.ok()) return std::nullopt;
-    return res.error();
+  cloud::Result<bool> owned_policy(const std::string& policy) {
+    return api_.list_tag_resources("policy", {policy})
+        .transform([&](const std::vector<cloud::TagResource>& t) {
+          return std::any_of(t.begin(), t.end(), [&](const auto& x) {
+            return x.key == kManagedByTagKey && x.value == instance_;
+          });
+        })
+        .or_else([](cloud::Error e) -> cloud::Result<bool> {
+          // A policy that does not exist is answered NotFound: not created.
+          if (e.cls == ErrorClass::kNotFound) return false;
+          return e;
+        });
   }
 
   void execute(const Change& c, ChangeResult& r) {
     if (!c.document.empty()) {
       // Never send a document that does not re-parse into what we meant.
-      std::string problem = verify_written_form(c.document, c.document);
-      if (problem.empty() && c.object == ObjectKind::kKmsPolicy &&
-          c.document.size() > wire::kMaxPolicyDocumentChars)
-        problem =
+      auto verified = verify_written_form(c.document, c.document);
+      if (!verified) {
+        r.detail = verified.error().message;
+        return;
+      }
+      if (c.object == ObjectKind::kKmsPolicy && c.document.size() > wire::kMaxPolicyDocumentChars) {
+        r.detail =
             "document exceeds " + std::to_string(wire::kMaxPolicyDocumentChars) + " characters";
-      if (!problem.empty()) {
-        r.detail = problem;
         return;
       }
     }
@@ -152,54 +154,50 @@ class Executor {
         write_with_recheck(
             r,
             [&] {
-              return err_of(api_.create_role(
-                  c.role, c.document, "Managed by sharekeeper instance " + instance_, tags()));
+              return api_.create_role(c.role, c.document,
+                                      "Managed by sharekeeper instance " + instance_, tags());
             },
             [&] { return role_trust_is(c.role, c.document); });
         return;
       case Action::kUpdateTrustPolicy:
         write_with_recheck(
-            r, [&] { return err_of(api_.update_role_trust_policy(c.role, c.document)); },
+            r, [&] { return api_.update_role_trust_policy(c.role, c.document); },
             [&] { return role_trust_is(c.role, c.document); });
         return;
       case Action::kCreatePolicy:
         write_with_recheck(
             r,
             [&] {
-              return err_of(api_.create_policy(c.policy_name, c.document,
-                                               "KMS permissions for " + c.role +
-                                                   ", managed by sharekeeper instance " + instance_,
-                                               tags()));
+              return api_.create_policy(c.policy_name, c.document,
+                                        "KMS permissions for " + c.role +
+                                            ", managed by sharekeeper instance " + instance_,
+                                        tags());
             },
-            [&]() -> std::optional<bool> {
-              auto mine = owned_policy(c.policy_name);
-              if (!mine || !*mine) return mine;
-              auto same = default_is(c.policy_name, c.document);
-              if (!same || *same) return same;
+            [&]() -> cloud::Result<bool> {
+              SK_TRY(mine, owned_policy(c.policy_name));
+              if (!mine) return false;
+              SK_TRY(same, default_is(c.policy_name, c.document));
+              if (same) return true;
               // Ours (e.g. created before a crash) but stale: give it the intended default version.
               ++writes_;
-              auto v = api_.create_policy_version(c.policy_name, c.document, true, true);
-              return v.ok() ? std::optional<bool>(true) : std::nullopt;
+              return api_.create_policy_version(c.policy_name, c.document, true, true)
+                  .transform([](const cloud::PolicyVersion&) { return true; });
             });
         return;
       case Action::kCreatePolicyVersion:
         write_with_recheck(
-            r,
-            [&] {
-              return err_of(api_.create_policy_version(c.policy_name, c.document, true, false));
-            },
-            [&]() -> std::optional<bool> {
-              auto vs = versions(c.policy_name);
-              if (!vs) return std::nullopt;
-              for (const auto& v : *vs) {
+            r, [&] { return api_.create_policy_version(c.policy_name, c.document, true, false); },
+            [&]() -> cloud::Result<bool> {
+              SK_TRY(vs, versions(c.policy_name));
+              for (const auto& v : vs) {
                 if (!policies_equivalent(v.document, c.document)) continue;
                 if (v.is_default) return true;
                 // The version was created but not made default: finish it rather than add a
                 // duplicate.
                 ++writes_;
-                return api_.set_default_policy_version(c.policy_name, v.version_id).ok()
-                           ? std::optional<bool>(true)
-                           : std::nullopt;
+                return api_.set_default_policy_version(c.policy_name, v.version_id).transform([] {
+                  return true;
+                });
               }
               return false;
             });
@@ -207,37 +205,32 @@ class Executor {
       case Action::kDeletePolicyVersion:
         write_with_recheck(
             r,
-            [&]() -> std::optional<cloud::Error> {
-              auto res = api_.delete_policy_version(c.policy_name, c.version_id);
-              if (!res.ok() && res.error().cls == ErrorClass::kNotFound)
-                return std::nullopt;  // already gone
-              return err_of(res);
+            [&] {
+              return api_.delete_policy_version(c.policy_name, c.version_id)
+                  .or_else([](const cloud::Error& e) -> cloud::Result<void> {
+                    if (e.cls == ErrorClass::kNotFound) return {};  // already gone
+                    return e;
+                  });
             },
-            [&]() -> std::optional<bool> {
-              auto vs = versions(c.policy_name);
-              if (!vs) return std::nullopt;
-              return std::none_of(vs->begin(), vs->end(),
-                                  [&](const auto& v) { return v.version_id == c.version_id; });
+            [&] {
+              return versions(c.policy_name).transform([&](const auto& vs) {
+                return std::none_of(vs.begin(), vs.end(),
+                                    [&](const auto& v) { return v.version_id == c.version_id; });
+              });
             });
         return;
       case Action::kAttachPolicy:
         write_with_recheck(
-            r,
-            [&] {
-              return err_of(api_.attach_policy_to_role(c.policy_type, c.policy_name, c.role));
-            },
+            r, [&] { return api_.attach_policy_to_role(c.policy_type, c.policy_name, c.role); },
             [&] { return attached(c.role, c.policy_type, c.policy_name); });
         return;
       case Action::kDetachPolicy:
         write_with_recheck(
-            r,
+            r, [&] { return api_.detach_policy_from_role(c.policy_type, c.policy_name, c.role); },
             [&] {
-              return err_of(api_.detach_policy_from_role(c.policy_type, c.policy_name, c.role));
-            },
-            [&]() -> std::optional<bool> {
-              auto a = attached(c.role, c.policy_type, c.policy_name);
-              if (!a) return std::nullopt;
-              return !*a;
+              return attached(c.role, c.policy_type, c.policy_name).transform([](bool a) {
+                return !a;
+              });
             });
         return;
     }
@@ -266,6 +259,15 @@ void for_each_bounded(std::size_t n, int max_parallel, Fn fn) {
   for (auto& t : pool) t.join();
 }
 
+bool shares_an_item(const Items& a, const Items& b) {
+  auto any_in = [](const auto& xs, const auto& ys) {
+    return std::any_of(xs.begin(), xs.end(), [&](const auto& x) {
+      return std::find(ys.begin(), ys.end(), x) != ys.end();
+    });
+  };
+  return any_in(a.principals, b.principals) || any_in(a.kms_resources, b.kms_resources);
+}
+
 // True when `residual` still carries part of an applied change: same object and a shared item, or
 // the same item-less change (attach/detach/delete version). New work (e.g. the next batch of
 // revocations under the per-cycle cap) does not count.
@@ -280,10 +282,7 @@ bool still_differs(const Plan& residual, const ApplyResult& r) {
           if (x.role != c.role || x.policy_name != c.policy_name) continue;
           bool itemless = c.added.empty() && c.removed.empty();
           if (itemless && x.action == c.action) return true;
-          for (const auto& i : c.added)
-            if (std::find(x.added.begin(), x.added.end(), i) != x.added.end()) return true;
-          for (const auto& i : c.removed)
-            if (std::find(x.removed.begin(), x.removed.end(), i) != x.removed.end()) return true;
+          if (shares_an_item(c.added, x.added) || shares_an_item(c.removed, x.removed)) return true;
         }
       }
     }
@@ -367,7 +366,7 @@ std::vector<GrantStatus> grants_after_apply(const ApplyResult& result) {
       std::string why = c.error ? c.error->to_string() : c.detail;
       for (const auto& g : c.change.grants) {
         for (auto& gs : grants) {
-          if (gs.share + " -> " + gs.target.label() != g || gs.state == GrantState::kReady ||
+          if (gs.share != g.share || gs.target != g.target || gs.state == GrantState::kReady ||
               gs.state == GrantState::kFailed)
             continue;  // the first failure is the cause; later ones follow from it
           gs.state = GrantState::kFailed;

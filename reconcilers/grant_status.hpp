@@ -1,41 +1,20 @@
 #pragma once
-// Grant status: the health of one (share entry, target) pair (DESIGN.md §1, last paragraph). This
-// is the model the daemon publishes as sharekeeper_grant_state / sharekeeper_grant_ready and in
-// /status.
-//
-// Until settings.manageShares, Ready means the RAM/KMS side (role, trust, KMS policy, attachment)
-// is complete for every resource of the share; whether each resource is actually shared is reported
-// apart.
+// Grant status: the health of one (share entry, target) pair (DESIGN.md §1, last paragraph), what
+// the daemon publishes as sharekeeper_grant_state / sharekeeper_grant_ready and in /status. The
+// vocabulary (GrantState, GrantTarget, Sharing) is config/grant.hpp, shared with the daemon; the
+// phase that computes the statuses is grant_status_plan.hpp.
 #include <string>
 #include <vector>
 
+#include "config/grant.hpp"
+
 namespace sharekeeper::reconcilers {
 
-enum class GrantState { kReady, kPending, kBlocked, kFailed, kObserved };
-const char* to_string(GrantState s);  // "Ready" | "Pending" | "Blocked" | "Failed" | "Observed"
-
-enum class TargetType { kAccount, kResourceDirectory, kFolder };
-const char* to_string(
-    TargetType t);  // "account" | "resource_directory" | "folder" (metric label values)
-
-struct GrantTarget {
-  TargetType type = TargetType::kAccount;
-  std::string id;  // UID, rd- id, or folder path
-  // "account:<uid>" | "rd:<rd-id>" | "folder:<path>": the same labels plans use for trust
-  // principals.
-  std::string label() const;
-  friend auto operator<=>(const GrantTarget&, const GrantTarget&) = default;
-};
-
-// Whether a resource is actually shared with a grant's target (DESIGN.md §1 item 5): reported apart
-// from the grant state until settings.manageShares.
-enum class Sharing {
-  kUnknown,    // not observed, or the listing failed
-  kShared,     // in the image's share permissions, or an Associated Resource Sharing pair
-  kPending,    // a Resource Sharing association in progress (or an invitation not accepted yet)
-  kNotShared,  // neither (or the association Failed)
-};
-const char* to_string(Sharing s);  // "unknown" | "shared" | "pending" | "not_shared"
+using config::GrantState;
+using config::GrantTarget;
+using config::Sharing;
+using config::TargetType;
+using config::to_string;  // so reconcilers::to_string names every enum a plan shows
 
 // Per resource of a share: why it does (not) hold. Detail for /status, never a metric label.
 struct ResourceStatus {

@@ -7,16 +7,26 @@
 // Stages (DESIGN.md §2 "add before remove"): 1 roles and trust additions, 2 policies and versions,
 // 3 attachments, 4 removals (trust narrowing, policy versions that drop keys, detaches).
 //
+// How it is built: plan.cpp composes phases over a per-account working context
+// (plan_context.hpp): desired grants (desired_grants.hpp), removal candidates and the guards
+// (guards.hpp), then per account trust policies (trust_plan.hpp) and KMS policies (kms_plan.hpp),
+// and finally the grant statuses (grant_status_plan.hpp). docs/reconcilers.md says how to add one.
+//
 // Thread-safety: plan() touches only its arguments.
 #include <string>
 #include <vector>
 
 #include "config/desired_state.hpp"
+#include "config/grant.hpp"
 #include "reconcilers/grant_status.hpp"
 #include "reconcilers/observe.hpp"
+#include "reconcilers/principal.hpp"
 
 namespace sharekeeper::reconcilers {
 
+// Execution order is the numeric order (apply runs stage by stage); the number is also what plans
+// show. A stage added later (the share work: share permissions after the attachments, unshares
+// before the removals) takes its place in this list and renumbers the ones after it.
 enum class Stage { kRoles = 1, kPolicies = 2, kAttachments = 3, kRemovals = 4 };
 
 enum class Action {
@@ -30,35 +40,82 @@ enum class Action {
 };
 const char* to_string(Action a);
 
-// What kind of object a change or drift concerns (also the sharekeeper_drift_detected_total label).
+// What kind of object a change, a drift or a blocked revocation concerns. to_string() is also the
+// sharekeeper_drift_detected_total{object} label and the audit record's object.
 enum class ObjectKind { kRole, kTrustPolicy, kKmsPolicy, kAttachment };
 const char* to_string(ObjectKind k);  // "role" | "trust_policy" | "kms_policy" | "attachment"
+
+// The safety guards that can keep a revocation in place (DESIGN.md §2), in the order they are
+// tried. The daemon maps each to its sharekeeper_revocations_blocked_total{reason} label.
+enum class Guard {
+  kPartialObservation,
+  kPruneDisabled,
+  kEmptyConfig,
+  kMaxRevokeFraction,
+  kMaxRevocationsPerCycle,
+};
+inline constexpr Guard kAllGuards[] = {Guard::kPartialObservation, Guard::kPruneDisabled,
+                                       Guard::kEmptyConfig, Guard::kMaxRevokeFraction,
+                                       Guard::kMaxRevocationsPerCycle};
+// As plans show it: "partial observation" | "prune disabled" | "empty config" |
+// "max revoke fraction" | "max revocations per cycle".
+const char* to_string(Guard g);
+
+// What a change adds to or removes from a role: trust principals (role and trust changes), or
+// resources of its KMS policies (key ARNs "acs:kms:<region>:<uid>:key/<id>" and the region
+// listings "acs:kms:<region>:<uid>:key" that kms:List* needs). Each list sorted.
+struct Items {
+  std::vector<Principal> principals;
+  std::vector<std::string> kms_resources;
+  bool empty() const { return principals.empty() && kms_resources.empty(); }
+  std::size_t size() const { return principals.size() + kms_resources.size(); }
+  std::vector<std::string> labels() const;  // the principals' labels, then the resources
+  friend bool operator==(const Items&, const Items&) = default;
+};
+
+// One grant (share entry x target) a change serves.
+struct GrantRef {
+  std::string share;
+  config::GrantTarget target;
+  std::string label() const;  // "<share> -> <target label>"
+  // In the order of their labels (share, then account < folder < rd), as plans list them.
+  friend bool operator<(const GrantRef& a, const GrantRef& b);
+  friend bool operator==(const GrantRef&, const GrantRef&) = default;
+};
 
 struct Change {
   std::string account;  // config account name
   Stage stage = Stage::kRoles;
   Action action = Action::kCreateRole;
   ObjectKind object = ObjectKind::kRole;
-  std::string role;                  // role name (trust, attach, detach, create role)
-  std::string policy_name;           // policy changes and attachments
-  std::string policy_type;           // "Custom" | "System"
-  std::string version_id;            // kDeletePolicyVersion
-  std::string document;              // exact JSON to send (trust or policy document); "" otherwise
-  std::vector<std::string> added;    // principal labels / key ARNs / list resources added
-  std::vector<std::string> removed;  // ... removed (each one is a revocation)
+  std::string role;         // role name (trust, attach, detach, create role)
+  std::string policy_name;  // policy changes and attachments
+  std::string policy_type;  // "Custom" | "System"
+  std::string version_id;   // kDeletePolicyVersion
+  std::string document;     // exact JSON to send (trust or policy document); "" otherwise
+  Items added;
+  Items removed;       // each one is a revocation
   std::string reason;  // "missing", "drifted: ...", "not in config", "rotation: 5 versions", ...
-  std::vector<std::string> grants;  // "<share> -> <target label>" this change serves, sorted
+  std::vector<GrantRef> grants;  // the grants this change serves, sorted
   bool is_revocation() const { return !removed.empty() || action == Action::kDetachPolicy; }
 };
 
-// One revocation a guard (or ownership rule) kept in place. Visible in every rendering of the plan.
-struct BlockedRevocation {
+// One revocation: a principal out of a role's trust policy, or a resource out of its KMS policies.
+struct Revocation {
   std::string account;
-  std::string
-      object;  // "role <name> trust policy" | "policy <name>" | "attachment <policy> -> <role>"
-  std::string item;   // principal label / key ARN
-  std::string guard;  // "prune disabled" | "partial observation" | "max revoke fraction" |
-                      // "empty config" | "max revocations per cycle"
+  RoleKind role = RoleKind::kSnapshot;
+  ObjectKind object = ObjectKind::kTrustPolicy;  // kTrustPolicy or kKmsPolicy
+  Principal principal;                           // kTrustPolicy
+  std::string kms_resource;                      // kKmsPolicy
+  // "role <name> trust policy" | "KMS policies of <name>".
+  std::string object_label() const;
+  // The principal's label or the resource.
+  std::string item_label() const;
+};
+
+// One revocation a guard kept in place. Visible in every rendering of the plan.
+struct BlockedRevocation : Revocation {
+  Guard guard = Guard::kPruneDisabled;
   std::string detail;
 };
 
@@ -94,7 +151,7 @@ struct Plan {
   std::string instance;
   std::string revision;
   std::vector<AccountPlan> accounts;       // sorted by account name
-  std::vector<BlockedRevocation> blocked;  // sorted
+  std::vector<BlockedRevocation> blocked;  // sorted by (account, object, item)
   std::vector<GrantStatus> grants;         // sorted by (share, target)
   PlanSummary summary;
 

@@ -196,12 +196,13 @@ void sort_unique(std::vector<std::string>& v) {
 
 }  // namespace
 
-std::optional<std::string> canonicalize_policy(std::string_view document, std::string* error) {
+support::Result<std::string, support::Failure> canonicalize_policy(std::string_view document) {
+  // nlohmann_json and our normaliser throw on what is not a policy: this is the boundary where
+  // that becomes a value.
   try {
     return canonical_json(document).dump();
   } catch (const std::exception& e) {
-    if (error) *error = e.what();
-    return std::nullopt;
+    return support::Failure{e.what()};
   }
 }
 
@@ -211,7 +212,7 @@ bool policies_equivalent(std::string_view a, std::string_view b) {
   return ca && cb && *ca == *cb;
 }
 
-std::optional<TrustPrincipals> parse_trust_policy(std::string_view document, std::string* error) {
+support::Result<TrustPrincipals, support::Failure> parse_trust_policy(std::string_view document) {
   try {
     json doc = parse_document(document);
     TrustPrincipals out;
@@ -303,8 +304,7 @@ std::optional<TrustPrincipals> parse_trust_policy(std::string_view document, std
     sort_unique(out.foreign);
     return out;
   } catch (const std::exception& e) {
-    if (error) *error = e.what();
-    return std::nullopt;
+    return support::Failure{e.what()};
   }
 }
 
@@ -340,29 +340,6 @@ std::string build_trust_policy(const TrustPrincipals& principals) {
   doc["Statement"] = statements;
   doc["Version"] = "1";
   return doc.dump();
-}
-
-std::vector<std::string> principal_labels(const TrustPrincipals& p) {
-  std::vector<std::string> out;
-  for (const auto& a : p.accounts) out.push_back("account:" + a);
-  for (const auto& r : p.rds) out.push_back("rd:" + r);
-  for (const auto& f : p.folders) out.push_back("folder:" + f);
-  for (const auto& f : p.foreign) out.push_back("foreign:" + f);
-  sort_unique(out);
-  return out;
-}
-
-std::string protected_principal_label(std::string_view entry) {
-  std::string e(entry);
-  if (!e.empty() &&
-      std::all_of(e.begin(), e.end(), [](unsigned char c) { return std::isdigit(c); }))
-    return "account:" + e;
-  if (e.rfind("rd-", 0) == 0 && e.find('/') != std::string::npos) {
-    if (e.back() == '*') e.pop_back();
-    return "folder:" + e;
-  }
-  if (e.rfind("rd-", 0) == 0) return "rd:" + e;
-  return e;
 }
 
 std::string build_kms_policy(const KmsPolicyContent& content) {
@@ -447,14 +424,18 @@ std::vector<KmsPolicyContent> split_kms_policy(const KmsPolicyContent& content,
   return out;
 }
 
-std::string verify_written_form(std::string_view document, std::string_view intended) {
-  std::string err;
-  auto a = canonicalize_policy(document, &err);
-  if (!a) return "document we built does not parse: " + err;
-  auto b = canonicalize_policy(intended, &err);
-  if (!b) return "intended document does not parse: " + err;
-  if (*a != *b) return "document we built differs from the intended one";
-  return "";
+support::Result<void, support::Failure> verify_written_form(std::string_view document,
+                                                            std::string_view intended) {
+  auto a = canonicalize_policy(document).transform_error([](const support::Failure& f) {
+    return support::Failure{"document we built does not parse: " + f.message};
+  });
+  if (!a) return std::move(a).error();
+  auto b = canonicalize_policy(intended).transform_error([](const support::Failure& f) {
+    return support::Failure{"intended document does not parse: " + f.message};
+  });
+  if (!b) return std::move(b).error();
+  if (*a != *b) return support::Failure{"document we built differs from the intended one"};
+  return {};
 }
 
 }  // namespace sharekeeper::reconcilers

@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "support/result.hpp"
+
 namespace sharekeeper::reconcilers {
 
 // The six key actions a share role needs on each CMK (DESIGN.md §1.3), sorted.
@@ -23,10 +25,9 @@ inline const std::vector<std::string>& kms_key_actions() {
 // Canonical JSON text of a policy document (cloud-api.md §10): Version must be "1";
 // Action/NotAction/ Resource become sorted de-duplicated lists (Action lower-cased); Principal keys
 // upper-cased and values sorted lists (Service lower-cased); Condition operator and key names kept,
-// values sorted lists; statements sorted by their canonical text. nullopt (with *error set) when
-// the text is not a policy.
-std::optional<std::string> canonicalize_policy(std::string_view document,
-                                               std::string* error = nullptr);
+// values sorted lists; statements sorted by their canonical text. A failure says why the text is
+// not a policy.
+support::Result<std::string, support::Failure> canonicalize_policy(std::string_view document);
 
 // True when both parse and their canonical forms are equal. An unparsable document equals nothing.
 bool policies_equivalent(std::string_view a, std::string_view b);
@@ -46,10 +47,9 @@ struct TrustPrincipals {
 };
 
 // Decomposes a trust policy. A statement mixing recognised and other Service principals is split:
-// the recognised ones are extracted and the rest kept as a foreign statement. nullopt when
-// unparsable.
-std::optional<TrustPrincipals> parse_trust_policy(std::string_view document,
-                                                  std::string* error = nullptr);
+// the recognised ones are extracted and the rest kept as a foreign statement. A failure says why
+// the document is unparsable.
+support::Result<TrustPrincipals, support::Failure> parse_trust_policy(std::string_view document);
 
 // The stable form of a trust policy: one statement for accounts, one for RDs, one for folders (each
 // only when non-empty), then the foreign statements. Zero principals give one statement denying
@@ -57,11 +57,7 @@ std::optional<TrustPrincipals> parse_trust_policy(std::string_view document,
 // reads that placeholder back as no principal.
 std::string build_trust_policy(const TrustPrincipals& principals);
 
-// The principal strings used in plans and guards: "account:<uid>", "rd:<rd-id>", "folder:<path>",
-// "foreign:<canonical statement>".
-std::vector<std::string> principal_labels(const TrustPrincipals& principals);
-// Classifies a protectedPrincipals entry (UID, rd- id or folder path) into its label.
-std::string protected_principal_label(std::string_view entry);
+// (The principals as typed values, and their labels: principal.hpp.)
 
 // A KMS permission policy: kms:List* on each region's key listing, the six key actions on each key
 // ARN.
@@ -82,7 +78,8 @@ std::vector<KmsPolicyContent> split_kms_policy(const KmsPolicyContent& content,
                                                std::size_t max_chars);
 
 // Re-parses a document we are about to send and checks it is equivalent to what we meant (guards
-// against a builder bug ever reaching the cloud). Returns an error message, or "" when fine.
-std::string verify_written_form(std::string_view document, std::string_view intended);
+// against a builder bug ever reaching the cloud): a failure says how it differs.
+support::Result<void, support::Failure> verify_written_form(std::string_view document,
+                                                            std::string_view intended);
 
 }  // namespace sharekeeper::reconcilers

@@ -49,8 +49,7 @@ std::string grant_counts(const Plan& p) {
   std::map<GrantState, int> counts;
   for (const auto& g : p.grants) ++counts[g.state];
   std::string out;
-  for (GrantState s : {GrantState::kReady, GrantState::kPending, GrantState::kBlocked,
-                       GrantState::kFailed, GrantState::kObserved}) {
+  for (GrantState s : config::kAllGrantStates) {
     if (counts[s] == 0) continue;
     if (!out.empty()) out += ", ";
     out += std::to_string(counts[s]) + " " + to_string(s);
@@ -71,10 +70,12 @@ json change_json(const Change& c) {
   }
   if (!c.version_id.empty()) j["version_id"] = c.version_id;
   if (!c.document.empty()) j["document"] = c.document;
-  j["added"] = c.added;
-  j["removed"] = c.removed;
+  j["added"] = c.added.labels();
+  j["removed"] = c.removed.labels();
   j["reason"] = c.reason;
-  j["grants"] = c.grants;
+  json grants = json::array();
+  for (const auto& g : c.grants) grants.push_back(g.label());
+  j["grants"] = std::move(grants);
   j["revocation"] = c.is_revocation();
   return j;
 }
@@ -126,19 +127,19 @@ std::string render_text(const Plan& p) {
     for (const auto& c : a.changes) {
       out << "  " << symbol(c.action) << " " << title(c) << "  [stage " << static_cast<int>(c.stage)
           << ": " << to_string(c.action) << "]\n";
-      for (const auto& x : c.added) out << "      + " << x << "\n";
-      for (const auto& x : c.removed) out << "      - " << x << "\n";
+      for (const auto& x : c.added.labels()) out << "      + " << x << "\n";
+      for (const auto& x : c.removed.labels()) out << "      - " << x << "\n";
       out << "      reason: " << c.reason << "\n";
       if (!c.grants.empty()) {
         out << "      grants:";
-        for (const auto& g : c.grants) out << " " << g << ";";
+        for (const auto& g : c.grants) out << " " << g.label() << ";";
         out << "\n";
       }
     }
     for (const auto& b : p.blocked) {
       if (b.account != a.account) continue;
-      out << "  ! blocked revocation: - " << b.item << " from " << b.object << " (" << b.guard
-          << ": " << b.detail << ")\n";
+      out << "  ! blocked revocation: - " << b.item_label() << " from " << b.object_label() << " ("
+          << to_string(b.guard) << ": " << b.detail << ")\n";
     }
     for (const auto& n : a.notes) out << "  # " << n.message << "\n";
   }
@@ -147,7 +148,7 @@ std::string render_text(const Plan& p) {
     for (const auto& g : p.grants) {
       std::string state = to_string(g.state);
       out << "  " << state << std::string(state.size() < 9 ? 9 - state.size() : 1, ' ') << g.share
-          << " -> " << g.target.label();
+          << " -> " << label(g.target);
       if (!g.reason.empty()) out << "  (" << g.reason << ")";
       out << "\n";
     }
@@ -183,9 +184,9 @@ std::string render_json(const Plan& p) {
   json blocked = json::array();
   for (const auto& b : p.blocked)
     blocked.push_back({{"account", b.account},
-                       {"object", b.object},
-                       {"item", b.item},
-                       {"guard", b.guard},
+                       {"object", b.object_label()},
+                       {"item", b.item_label()},
+                       {"guard", to_string(b.guard)},
                        {"detail", b.detail}});
   j["blocked_revocations"] = blocked;
   json grants = json::array();
@@ -216,9 +217,9 @@ std::string render_markdown(const Plan& p) {
       out << "| | object | stage | change | reason |\n|---|---|---|---|---|\n";
       for (const auto& c : a.changes) {
         std::string delta;
-        for (const auto& x : c.added)
+        for (const auto& x : c.added.labels())
           delta += (delta.empty() ? "" : "<br>") + std::string("+ ") + code(x);
-        for (const auto& x : c.removed)
+        for (const auto& x : c.removed.labels())
           delta += (delta.empty() ? "" : "<br>") + std::string("- ") + code(x);
         out << "| " << symbol(c.action) << " | " << title(c) << " | " << static_cast<int>(c.stage)
             << " " << to_string(c.action) << " | " << delta << " | " << c.reason << " |\n";
@@ -229,8 +230,8 @@ std::string render_markdown(const Plan& p) {
       if (b.account != a.account) continue;
       if (!any_blocked) out << "\n**Blocked revocations**\n\n";
       any_blocked = true;
-      out << "- " << code(b.item) << " from " << b.object << ": " << b.guard << " (" << b.detail
-          << ")\n";
+      out << "- " << code(b.item_label()) << " from " << b.object_label() << ": "
+          << to_string(b.guard) << " (" << b.detail << ")\n";
     }
     if (!a.notes.empty()) {
       out << "\n**Notes**\n\n";
@@ -240,7 +241,7 @@ std::string render_markdown(const Plan& p) {
   if (!p.grants.empty()) {
     out << "\n#### grants\n\n| state | share | target | reason |\n|---|---|---|---|\n";
     for (const auto& g : p.grants)
-      out << "| " << to_string(g.state) << " | " << code(g.share) << " | " << code(g.target.label())
+      out << "| " << to_string(g.state) << " | " << code(g.share) << " | " << code(label(g.target))
           << " | " << g.reason << " |\n";
   }
   return out.str();

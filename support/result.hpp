@@ -17,7 +17,7 @@
 // returns the error early, like Boost.Outcome's OUTCOME_TRY:
 //
 //   SK_TRY(body, invoke(call));        // declares `body` (the value), or returns the error
-//   SK_TRY_VOID(attach(role));         // returns the error of a Result<void, E>
+//   SK_TRY_VOID(attach(role));         // returns the error (the value, if any, is not needed)
 //
 // Thread-safety: a value type; no shared state.
 #include <cassert>
@@ -348,7 +348,8 @@ class [[nodiscard]] Result<void, E> {
 
 // SK_TRY(var, expr): evaluates a Result; on failure returns its error from the enclosing function
 // (whose return type must be constructible from that error), else declares `var` holding the
-// value, moved out. SK_TRY_VOID(expr): the same for a Result<void, E>.
+// value, moved out. SK_TRY_VOID(expr): the same when there is no value (Result<void, E>) or it
+// is not needed.
 #define SK_TRY_CONCAT_INNER_(a, b) a##b
 #define SK_TRY_CONCAT_(a, b) SK_TRY_CONCAT_INNER_(a, b)
 #define SK_TRY_IMPL_(var, expr, tmp)            \

@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "reconcilers/policy_document.hpp"
+#include "reconcilers/principal.hpp"
 
 namespace {
 
@@ -56,9 +57,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::string built = build_trust_policy(*trust);
     auto reparsed = parse_trust_policy(built);
     check(reparsed.has_value() && *reparsed == *trust);
-    check(verify_written_form(built, built).empty());
+    check(verify_written_form(built, built).ok());
     if (canonicalize_policy(doc)) check(allowed_principals(built) == allowed_principals(doc));
-    (void)principal_labels(*trust);
+    // The planner's typed principals round-trip to the same decomposition.
+    check(trust_principals(principals_of(*trust)) == *trust);
   }
 
   if (auto kms = parse_kms_policy(doc)) {

@@ -70,14 +70,14 @@ TEST(StatusStore, GrantRowsWithTransitionsAndErrors) {
                            "ram AttachPolicyToRole: Throttling",
                            {}}},
                          true, std::chrono::seconds(10)));
-  s.pass_finished(
-      report(PassResult::kSuccess,
-             {{key("1111222233334444"),
-               GrantState::kReady,
-               "",
-               "",
-               {{"m-abc", "cn-hangzhou", "Ready", "", "shared", "image share permission"}}}},
-             true, std::chrono::seconds(20)));
+  s.pass_finished(report(PassResult::kSuccess,
+                         {{key("1111222233334444"),
+                           GrantState::kReady,
+                           "",
+                           "",
+                           {{"m-abc", "cn-hangzhou", GrantState::kReady, "", Sharing::kShared,
+                             "image share permission"}}}},
+                         true, std::chrono::seconds(20)));
   j = json::parse(s.status_json({}));
   const auto& res = j["grants"][0]["resources"][0];
   EXPECT_EQ(res["id"], "m-abc");

@@ -38,7 +38,7 @@ TEST(PlanTest, FreshAccountCreatesRolePolicyAndAttachment) {
   EXPECT_FALSE(p.has_errors());
   // Every change says which grants it serves.
   for (const auto& c : p.accounts[0].changes)
-    EXPECT_EQ(c.grants, (std::vector<std::string>{"snaps -> " + acct(kA)})) << describe(c);
+    EXPECT_EQ(grant_labels(c), (std::vector<std::string>{"snaps -> " + acct(kA)})) << describe(c);
 }
 
 TEST(PlanTest, RoleWithoutOurPolicyGetsItCreated) {
@@ -115,7 +115,7 @@ cloud::ResourceShareAssociation association(const std::string& share, const std:
 const reconcilers::ResourceStatus& resource_of(const Plan& p, const std::string& share,
                                                const std::string& target_label) {
   for (const auto& g : p.grants)
-    if (g.share == share && g.target.label() == target_label && !g.resources.empty())
+    if (g.share == share && reconcilers::label(g.target) == target_label && !g.resources.empty())
       return g.resources.front();
   throw std::runtime_error("no grant " + share + " -> " + target_label);
 }
@@ -422,9 +422,9 @@ TEST_P(GuardTest, BlocksAndShowsRevocations) {
   EXPECT_EQ(p.summary.blocked_revocations, static_cast<int>(c.blocked.size()));
   // Visible in every rendering.
   for (const auto& b : p.blocked) {
-    EXPECT_NE(render_text(p).find(b.item), std::string::npos);
-    EXPECT_NE(render_json(p).find(b.guard), std::string::npos);
-    EXPECT_NE(render_markdown(p).find(b.guard), std::string::npos);
+    EXPECT_NE(render_text(p).find(b.item_label()), std::string::npos);
+    EXPECT_NE(render_json(p).find(reconcilers::to_string(b.guard)), std::string::npos);
+    EXPECT_NE(render_markdown(p).find(reconcilers::to_string(b.guard)), std::string::npos);
   }
 }
 
@@ -667,7 +667,7 @@ TEST(PlanTest, TwoSharesSharingAKeyGrantItOnceServingBoth) {
   EXPECT_EQ(describe_all(p), (Changes{"1 CreateRole SnapRole +" + acct(kA) + " +" + acct(kB),
                                       "2 CreatePolicy " + kPol1 + " +key +key/k1",
                                       "3 AttachPolicyToRole " + kPol1}));
-  EXPECT_EQ(p.accounts[0].changes[1].grants,
+  EXPECT_EQ(grant_labels(p.accounts[0].changes[1]),
             (std::vector<std::string>{"a -> " + acct(kA), "b -> " + acct(kB)}));
 }
 

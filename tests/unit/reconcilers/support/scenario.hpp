@@ -31,9 +31,16 @@ inline std::string describe(const reconcilers::Change& c) {
       std::to_string(static_cast<int>(c.stage)) + " " + reconcilers::to_string(c.action) + " ";
   s += c.policy_name.empty() ? short_name(c.role) : c.policy_name;
   if (!c.version_id.empty()) s += " " + c.version_id;
-  for (const auto& a : c.added) s += " +" + short_item(a);
-  for (const auto& r : c.removed) s += " -" + short_item(r);
+  for (const auto& a : c.added.labels()) s += " +" + short_item(a);
+  for (const auto& r : c.removed.labels()) s += " -" + short_item(r);
   return s;
+}
+
+// "<share> -> <target label>" of each grant a change serves.
+inline std::vector<std::string> grant_labels(const reconcilers::Change& c) {
+  std::vector<std::string> out;
+  for (const auto& g : c.grants) out.push_back(g.label());
+  return out;
 }
 
 inline std::vector<std::string> describe_all(const reconcilers::Plan& p) {
@@ -45,7 +52,8 @@ inline std::vector<std::string> describe_all(const reconcilers::Plan& p) {
 
 inline std::vector<std::string> blocked_items(const reconcilers::Plan& p) {
   std::vector<std::string> out;
-  for (const auto& b : p.blocked) out.push_back(short_item(b.item) + " (" + b.guard + ")");
+  for (const auto& b : p.blocked)
+    out.push_back(short_item(b.item_label()) + " (" + reconcilers::to_string(b.guard) + ")");
   return out;
 }
 
@@ -79,7 +87,7 @@ inline void seed_snapshot_role(FakeCloud& cloud, const std::vector<std::string>&
 inline std::string state_of(const reconcilers::Plan& p, const std::string& share,
                             const std::string& target_label) {
   for (const auto& g : p.grants)
-    if (g.share == share && g.target.label() == target_label)
+    if (g.share == share && reconcilers::label(g.target) == target_label)
       return std::string(reconcilers::to_string(g.state)) + ": " + g.reason;
   return "missing grant";
 }

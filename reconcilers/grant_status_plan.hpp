@@ -1,0 +1,33 @@
+#pragma once
+// Planner phase 4 — grant statuses: every grant (share entry x target) of the accounts in scope,
+// judged from the observation and the earlier phases (never from the planned changes): Ready when
+// the role, its trust policy and our attached KMS policies already serve it; else Pending, Blocked
+// or Failed with the first reason of the worst resource. Whether each resource is actually shared
+// is reported per resource (Sharing). Internal to the planner (plan_context.hpp).
+#include <vector>
+
+#include "reconcilers/plan_context.hpp"
+
+namespace sharekeeper::reconcilers::planner {
+
+// What the observation knows about one resource's sharing, looked up once per share (a share's
+// resources are judged for each of its targets).
+struct SharingLookup {
+  const ObservedShares* shares = nullptr;                    // nullptr: the region was not observed
+  const std::vector<std::string>* image_accounts = nullptr;  // nullptr: not listed
+  const std::map<std::string, ObservedShares::Association, std::less<>>* pairs = nullptr;
+};
+SharingLookup sharing_lookup(const AccountObservation& obs, const ResourceStatus& rs);
+
+// Whether the resource is actually shared with the target: sets rs.sharing and rs.sharing_detail
+// (reported, never planned from).
+void judge_sharing(const SharingLookup& l, RoleKind kind, const config::GrantTarget& target,
+                   ResourceStatus& rs);
+
+// The statuses of every grant of the shares in scope, sorted by (share, target). `accounts` are
+// the contexts after the other phases, by account name.
+std::vector<GrantStatus> grant_statuses(
+    const std::map<std::string, const AccountContext*>& accounts, const PlanInputs& in,
+    const std::vector<std::string>& only);
+
+}  // namespace sharekeeper::reconcilers::planner

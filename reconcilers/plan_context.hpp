@@ -1,0 +1,158 @@
+#pragma once
+// Internal to the planner: the working context its phases share. plan() (plan.cpp) makes one
+// AccountContext per account in scope; each phase reads what the earlier ones put there and
+// extends it: desired grants fill `roles[].want` and `roles[].facts` and `resolved`, the guards
+// fill `roles[].revoke_*`, the per-account phases append changes and notes to `plan`, and the
+// grant statuses read it all. A new phase is a function over this context (docs/reconcilers.md,
+// "Adding a phase"). Not a public header: tests of the phases include it.
+#include <map>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "config/desired_state.hpp"
+#include "config/grant.hpp"
+#include "reconcilers/observe.hpp"
+#include "reconcilers/plan.hpp"
+#include "reconcilers/policy_document.hpp"
+#include "reconcilers/principal.hpp"
+
+namespace sharekeeper::reconcilers::planner {
+
+inline constexpr RoleKind kRoleKinds[] = {RoleKind::kSnapshot, RoleKind::kImage};
+inline constexpr const char* kFullAccessPolicy = "AliyunKMSFullAccess";
+
+// What the whole plan reads: the desired state and, per account, its shares and their targets.
+struct PlanInputs {
+  const config::DesiredState* desired = nullptr;
+  const config::Settings* settings = nullptr;
+  std::string instance;
+  std::map<std::string, std::vector<const config::Share*>> shares_by_account;
+  // targets_of() of each share, by the share's index in desired->shares.
+  std::vector<std::vector<config::GrantTarget>> share_targets;
+  const std::vector<config::GrantTarget>& targets(const config::Share& s) const {
+    return share_targets[static_cast<std::size_t>(&s - desired->shares.data())];
+  }
+};
+
+// The grants of one account, numbered: what a role should hold maps to the numbers of the grants
+// that need it, and only the few grants a change reports become GrantRefs. At 10,000 shares,
+// copying grant names into every item's set dominated the plan time.
+using GrantIds = std::vector<int>;
+class GrantIndex {
+ public:
+  int add(const config::Share& share, const config::GrantTarget& target) {
+    grants_.emplace_back(&share, &target);
+    return static_cast<int>(grants_.size()) - 1;
+  }
+  // The grants of `ids`, sorted, each once.
+  std::vector<GrantRef> refs(const GrantIds& ids) const;
+  // The grants that need any of `keys`, by what `by_key` says each key serves.
+  template <class Key, class Range>
+  std::vector<GrantRef> refs_of(const Range& keys, const std::map<Key, GrantIds>& by_key) const {
+    GrantIds ids;
+    for (const auto& k : keys)
+      if (auto it = by_key.find(k); it != by_key.end())
+        ids.insert(ids.end(), it->second.begin(), it->second.end());
+    return refs(ids);
+  }
+
+ private:
+  std::vector<std::pair<const config::Share*, const config::GrantTarget*>> grants_;
+};
+
+// One resource of a share, resolved against the observation.
+struct Resolved {
+  RoleKind kind = RoleKind::kSnapshot;
+  ResourceStatus status;
+  bool needs_role = false;         // its targets (and CMKs) belong in the role's documents
+  bool needs_full_access = false;  // service key with allowServiceKeyShares
+  // Blocked or unobservable: its targets and keys get a grant state instead of a change, so they
+  // are neither added nor removed (a vanished resource or a disabled key never triggers a
+  // revocation).
+  bool keep = false;
+  std::vector<const ObservedKey*> cmks;  // CMKs whose ARNs belong in the KMS policy
+};
+
+// What the config wants of one role, and what observe-mode shares ask us to leave alone.
+struct RoleWant {
+  std::map<Principal, GrantIds> principals;  // principal -> grants needing it
+  std::set<Principal> keep_principals;
+  std::map<std::string, GrantIds> resources;  // KMS resource -> grants
+  std::set<std::string> keep_resources;
+  GrantIds full_access_grants;
+};
+
+// What the observation says of one role.
+struct RoleFacts {
+  Presence presence = Presence::kUnknown;
+  bool trust_known = false;
+  std::string trust_error;
+  TrustPrincipals trust;
+  std::set<Principal> principals;
+  bool owned = false;           // tagged managed-by=<this instance>
+  bool authoritative = false;   // owned, or adopt: authoritative (and not another instance's)
+  bool policies_known = false;  // attachments, policy tags and owned policies' versions all read
+  std::vector<const ObservedPolicy*> owned_policies;  // attached, ours, sorted by name
+  std::set<std::string> resources;  // keys + list resources granted by our attached policies
+  bool full_access_attached = false;
+  std::vector<std::string> foreign_attachments;  // "<type> <name>"
+};
+
+struct RoleContext {
+  RoleKind kind = RoleKind::kSnapshot;
+  RoleFacts facts;
+  RoleWant want;
+  // The guards' verdict: what this plan may remove from the role.
+  std::set<Principal> revoke_principals;
+  std::set<std::string> revoke_resources;
+  // Set by the trust phase: the role exists, or this plan creates it (its policies can be
+  // attached).
+  bool will_exist = false;
+};
+
+inline RoleContext role_context(RoleKind kind) {
+  RoleContext r;
+  r.kind = kind;
+  return r;
+}
+
+struct AccountContext {
+  const config::Account* account = nullptr;
+  const AccountObservation* obs = nullptr;  // nullptr: not observed
+  AccountPlan plan;                         // what the phases produce for this account
+  RoleContext roles[2] = {role_context(RoleKind::kSnapshot), role_context(RoleKind::kImage)};
+  GrantIndex grants;
+  std::map<std::string, std::vector<Resolved>> resolved;  // by share name
+  std::map<std::string, std::string> selector_errors;     // by share name
+
+  // False when the observation is missing or fatal: nothing is planned for the account.
+  bool plannable() const { return obs != nullptr && plan.error.empty(); }
+  RoleContext& role(RoleKind k) { return roles[static_cast<int>(k)]; }
+  const RoleContext& role(RoleKind k) const { return roles[static_cast<int>(k)]; }
+  void note(std::string message) { plan.notes.push_back({plan.account, std::move(message)}); }
+  void add(Change c) { plan.changes.push_back(std::move(c)); }
+};
+
+// How bad a state is, when several resources (or reasons) of one grant compete: the worst wins.
+constexpr int severity(GrantState s) {
+  switch (s) {
+    case GrantState::kReady:
+    case GrantState::kObserved:
+      return 0;
+    case GrantState::kPending:
+      return 1;
+    case GrantState::kBlocked:
+      return 2;
+    case GrantState::kFailed:
+      return 3;
+  }
+  return 0;
+}
+
+// A change of `role` with the fields every change has.
+Change base_change(const std::string& account, RoleKind role, Stage stage, Action action,
+                   ObjectKind object);
+
+}  // namespace sharekeeper::reconcilers::planner
