@@ -1,4 +1,4 @@
-// ECS (regional, 2014-05-26) typed calls: reference/cloud-api.md §5.
+// ECS (regional, 2014-05-26) typed calls: docs/alibaba-api.md §5.
 #include <set>
 
 #include "cloud/client_internal.hpp"
@@ -101,7 +101,7 @@ Result<std::vector<Image>> AlibabaClient::describe_images(std::string_view regio
                                                           const std::vector<Tag>& tag_filter) {
   std::vector<Image> out;
   if (image_ids.empty() && tag_filter.empty()) return out;
-  // One listing per id: cloud-api.md documents ImageId as a single id, and a share names few
+  // One listing per id: docs/alibaba-api.md documents ImageId as a single id, and a share names few
   // images.
   std::vector<std::string> ids = image_ids;
   if (ids.empty()) ids.emplace_back();
