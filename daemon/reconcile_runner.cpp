@@ -39,9 +39,8 @@ std::vector<GrantReport> map_grants(const std::vector<rc::GrantStatus>& in,
     r.reason = g.reason;
     if (r.state == GrantState::kFailed) r.message = g.reason;
     for (const auto& res : g.resources)
-      r.resources.push_back(
-          {res.resource_id, res.region, res.state, res.reason, res.sharing, res.sharing_detail,
-           res.foreign_accounts});
+      r.resources.push_back({res.resource_id, res.region, res.state, res.reason, res.sharing,
+                             res.sharing_detail, res.foreign_accounts});
     out.push_back(std::move(r));
   }
   return out;
@@ -131,7 +130,7 @@ std::optional<rc::ObjectKind> drift_object(const rc::AccountObservation& obs, co
 AppliedChange audit_record(const rc::AccountObservation& obs, const rc::ChangeResult& cr) {
   AppliedChange ch;
   ch.object = rc::to_string(cr.change.object);
-  ch.name = !cr.change.image_id.empty()             ? cr.change.image_id
+  ch.name = !cr.change.image_id.empty()              ? cr.change.image_id
             : !cr.change.resource_share_name.empty() ? cr.change.resource_share_name
             : cr.change.policy_name.empty()          ? cr.change.role
                                                      : cr.change.policy_name;

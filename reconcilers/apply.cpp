@@ -37,8 +37,9 @@ class Executor {
         // A share needs its role and keys in place (the cloud refuses it otherwise), and an
         // unshare is a removal.
         r.skipped = true;
-        r.detail = "not attempted: an earlier write of this account failed (shares wait for "
-                   "their roles and keys; never remove after a failed add)";
+        r.detail =
+            "not attempted: an earlier write of this account failed (shares wait for "
+            "their roles and keys; never remove after a failed add)";
       } else if (c.action == Action::kAttachPolicy && (failed_objects.count(c.role) != 0U ||
                                                        failed_objects.count(c.policy_name) != 0U)) {
         r.skipped = true;
@@ -225,8 +226,8 @@ class Executor {
             [&] {
               cloud::ResourceShareFilter f;
               f.resource_share_ids = {c.resource_share_id};
-              return api_.list_resource_shares(c.region, f).transform(
-                  [](const std::vector<cloud::ResourceShare>& l) {
+              return api_.list_resource_shares(c.region, f)
+                  .transform([](const std::vector<cloud::ResourceShare>& l) {
                     return !l.empty() && l.front().allow_external_targets;
                   });
             });
@@ -581,7 +582,8 @@ std::vector<GrantStatus> grants_after_apply(const ApplyResult& result) {
               gs.state == GrantState::kFailed)
             continue;  // the first failure is the cause; later ones follow from it
           gs.state = remedy.empty() ? GrantState::kFailed : GrantState::kBlocked;
-          gs.reason = std::string(to_string(c.change.action)) + (remedy.empty() ? " failed: " : " refused: ") + why +
+          gs.reason = std::string(to_string(c.change.action)) +
+                      (remedy.empty() ? " failed: " : " refused: ") + why +
                       (remedy.empty() ? "" : ": " + remedy);
         }
       }

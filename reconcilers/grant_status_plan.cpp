@@ -106,7 +106,8 @@ void share_statuses(const config::Share& share, const AccountContext* a, const P
           const RoleFacts& f = a->role(r.kind).facts;
           std::string unmet = unmet_requirement(unmet_resources[i], f, r.kind, target);
           if (!unmet.empty()) {
-            rs.state = f.presence == Presence::kUnknown ? GrantState::kFailed : GrantState::kPending;
+            rs.state =
+                f.presence == Presence::kUnknown ? GrantState::kFailed : GrantState::kPending;
             rs.reason = std::move(unmet);
             consider(rs.state, rs.reason);
           }

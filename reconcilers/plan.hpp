@@ -12,7 +12,8 @@
 // How it is built: plan.cpp composes phases over a per-account working context
 // (plan_context.hpp): desired grants (desired_grants.hpp), removal candidates and the guards
 // (guards.hpp), then per account trust policies (trust_plan.hpp), KMS policies (kms_plan.hpp) and
-// the shares themselves (share_plan.hpp), and finally the grant statuses (grant_status_plan.hpp). docs/reconcilers.md says how to add one.
+// the shares themselves (share_plan.hpp), and finally the grant statuses (grant_status_plan.hpp).
+// docs/reconcilers.md says how to add one.
 //
 // Thread-safety: plan() touches only its arguments.
 #include <string>
@@ -138,8 +139,8 @@ struct Revocation {
   RoleKind role = RoleKind::kSnapshot;
   // kTrustPolicy | kKmsPolicy | kImageShare | kResourceShare
   ObjectKind object = ObjectKind::kTrustPolicy;
-  Principal principal;       // kTrustPolicy; kImageShare; kResourceShare when a target goes
-  std::string kms_resource;  // kKmsPolicy
+  Principal principal;         // kTrustPolicy; kImageShare; kResourceShare when a target goes
+  std::string kms_resource;    // kKmsPolicy
   std::string region;          // kImageShare | kResourceShare
   std::string share_object;    // the image id, or the resource share's name
   std::string share_resource;  // kResourceShare when a resource goes (s-... | m-...)

@@ -128,9 +128,9 @@ struct ImageShareContext {
   bool other_instance = false;    // tagged managed-by=<another instance>
   bool authoritative = false;     // owned, or adopt: authoritative (and not another instance's)
   std::map<std::string, GrantIds> want;  // account UID -> grants needing it
-  std::set<std::string> keep;     // accounts of observe-mode or unresolvable grants
-  std::string blocked;            // why nothing is added this pass (the 50-account cap)
-  std::set<std::string> revoke;   // the guards' verdict
+  std::set<std::string> keep;            // accounts of observe-mode or unresolvable grants
+  std::string blocked;                   // why nothing is added this pass (the 50-account cap)
+  std::set<std::string> revoke;          // the guards' verdict
 };
 
 // One resource share of ours: one per (share entry, resource type), named
@@ -140,21 +140,21 @@ struct ResourceShareContext {
   std::string name;
   std::string share;  // the config share entry ("" when it left the config)
   RoleKind kind = RoleKind::kSnapshot;
-  bool observe = false;  // a mode: observe share: never changed
-  bool known = false;    // the region's share listings answered
+  bool observe = false;                                    // a mode: observe share: never changed
+  bool known = false;                                      // the region's share listings answered
   const ObservedShares::ManagedShare* observed = nullptr;  // nullptr: does not exist
-  std::map<std::string, GrantIds> want_resources;  // resource id -> grants
-  std::map<std::string, GrantIds> want_targets;    // target entity id (UID | rd- | folder id)
+  std::map<std::string, GrantIds> want_resources;          // resource id -> grants
+  std::map<std::string, GrantIds> want_targets;       // target entity id (UID | rd- | folder id)
   std::map<std::string, Principal> target_principal;  // entity id -> as plans show it
-  std::set<std::string> keep_resources;  // unresolvable resources: neither added nor removed
-  std::set<std::string> keep_targets;    // the targets of those resources
-  bool need_external = false;            // an account target (may be outside the directory)
+  std::set<std::string> keep_resources;    // unresolvable resources: neither added nor removed
+  std::set<std::string> keep_targets;      // the targets of those resources
+  bool need_external = false;              // an account target (may be outside the directory)
   std::set<std::string> revoke_resources;  // the guards' verdict
   std::set<std::string> revoke_targets;
 };
 
 struct SharesContext {
-  bool managed = false;  // settings.manageShares
+  bool managed = false;                                                     // settings.manageShares
   std::map<std::pair<std::string, std::string>, ImageShareContext> images;  // (region, id)
   std::map<std::pair<std::string, std::string>, ResourceShareContext>
       resource_shares;  // (region, name)

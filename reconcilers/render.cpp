@@ -77,8 +77,8 @@ std::string title(const Change& c) {
     }
     case Action::kCreateResourceShare:
       return "resource share " + c.resource_share_name + " (create" +
-             (c.allow_external_targets ? ", external targets allowed" : "") + "): " +
-             joined(c.added.share_resources) + " -> " + joined(c.added.principals);
+             (c.allow_external_targets ? ", external targets allowed" : "") +
+             "): " + joined(c.added.share_resources) + " -> " + joined(c.added.principals);
     case Action::kUpdateResourceShare:
       return "resource share " + c.resource_share_name + " (allow external targets)";
     case Action::kAssociateResourceShare:
@@ -279,8 +279,8 @@ std::string render_markdown(const Plan& p) {
           delta += (delta.empty() ? "" : "<br>") + std::string("+ ") + code(x);
         for (const auto& x : c.removed.labels())
           delta += (delta.empty() ? "" : "<br>") + std::string("- ") + code(x);
-        out << "| " << symbol(c) << " | " << title(c) << " | " << static_cast<int>(c.stage)
-            << " " << to_string(c.action) << " | " << delta << " | " << c.reason << " |\n";
+        out << "| " << symbol(c) << " | " << title(c) << " | " << static_cast<int>(c.stage) << " "
+            << to_string(c.action) << " | " << delta << " | " << c.reason << " |\n";
       }
     }
     bool any_blocked = false;

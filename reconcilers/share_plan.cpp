@@ -81,8 +81,8 @@ void plan_image(AccountContext& a, ImageShareContext& c) {
       a.note(c.blocked);
     } else {
       if (c.current.empty() && !c.owned && !c.other_instance) {
-        Change t = share_change(a, Stage::kShares, Action::kTagImage, ObjectKind::kImageShare,
-                                c.region);
+        Change t =
+            share_change(a, Stage::kShares, Action::kTagImage, ObjectKind::kImageShare, c.region);
         t.image_id = c.image_id;
         t.reason = "first shared by sharekeeper: its share list becomes ours (tag " +
                    std::string(kManagedByTagKey) + ")";

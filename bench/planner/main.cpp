@@ -140,8 +140,8 @@ World build_world() {
     reconcilers::ObservedShares& ms = o.regions[kRegion].shares;
     ms.managed_known = true;
     for (int s = 0; s < kSharesPerAccount; ++s) {
-      const std::string name = "sharekeeper-" + acc.name + "-share" + std::to_string(1000 + s) +
-                               "-snapshot";
+      const std::string name =
+          "sharekeeper-" + acc.name + "-share" + std::to_string(1000 + s) + "-snapshot";
       auto& m = ms.managed[name];
       m.share.resource_share_name = name;
       m.share.resource_share_id = "rs-bench" + std::to_string(a * 1000 + s);

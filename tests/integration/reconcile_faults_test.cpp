@@ -902,9 +902,9 @@ TEST_F(ReconcileFaultsTest, A3CommitThenTimeoutOnAssociateResourceShareIsOneAsso
 
 TEST_F(ReconcileFaultsTest, A1ThrottlingOnTheShareCallsConvergesWithoutDuplicates) {
   start();
-  for (const char* action : {"ModifyImageSharePermission", "CreateResourceShare",
-                             "ListResourceShares", "DescribeImageSharePermission",
-                             "ListResourceShareAssociations", "TagResources"})
+  for (const char* action :
+       {"ModifyImageSharePermission", "CreateResourceShare", "ListResourceShares",
+        "DescribeImageSharePermission", "ListResourceShareAssociations", "TagResources"})
     add_fault({{"action", action}, {"probability", 0.5}, {"code", "Throttling.User"}});
   EXPECT_LE(converge_within(5), 5);
   EXPECT_GT(faulted("ModifyImageSharePermission") + faulted("CreateResourceShare") +

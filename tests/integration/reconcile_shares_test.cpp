@@ -27,10 +27,10 @@ namespace {
 using nlohmann::json;
 
 constexpr const char* kUid = "1234567890123456";
-constexpr const char* kA = "1111222233334444";     // in folder fd-0123456789
-constexpr const char* kB = "5555666677778888";     // in the root folder
-constexpr const char* kC = "7777666655554444";     // in folder fd-klmnopqrst (below fd-0123456789)
-constexpr const char* kExt = "4444333322221111";   // outside the resource directory
+constexpr const char* kA = "1111222233334444";    // in folder fd-0123456789
+constexpr const char* kB = "5555666677778888";    // in the root folder
+constexpr const char* kC = "7777666655554444";    // in folder fd-klmnopqrst (below fd-0123456789)
+constexpr const char* kExt = "4444333322221111";  // outside the resource directory
 constexpr const char* kOutsider = "9999888877776666";
 constexpr const char* kRegion = "cn-hangzhou";
 constexpr const char* kKey = "key-hzz6cmk0000000000001";
@@ -53,11 +53,10 @@ json seed() {
                                     {"creator", kUid},
                                     {"state", "Enabled"},
                                     {"aliases", json::array({"alias/share"})}}})},
-          {"snapshots", json::array({{{"snapshotId", kSnap}, {"encrypted", true}, {"kmsKeyId", kKey}},
-                                     {{"snapshotId", kImageSnap},
-                                      {"encrypted", true},
-                                      {"kmsKeyId", kKey}},
-                                     {{"snapshotId", kAdoptedSnap}, {"encrypted", false}}})},
+          {"snapshots",
+           json::array({{{"snapshotId", kSnap}, {"encrypted", true}, {"kmsKeyId", kKey}},
+                        {{"snapshotId", kImageSnap}, {"encrypted", true}, {"kmsKeyId", kKey}},
+                        {{"snapshotId", kAdoptedSnap}, {"encrypted", false}}})},
           {"images", json::array({{{"imageId", kImage}, {"snapshotIds", json::array({kImageSnap})}},
                                   {{"imageId", kAdopted},
                                    {"snapshotIds", json::array({kAdoptedSnap})},
@@ -68,7 +67,8 @@ json seed() {
     "policies": [{"name": "AliyunECSDiskEncryptRolePolicy", "type": "System"}]}])");
   json accounts = json::array({account});
   for (const char* uid : {kA, kB, kC, kExt, kOutsider})
-    accounts.push_back({{"uid", uid}, {"name", std::string("c") + uid}, {"accessKeys", json::array()}});
+    accounts.push_back(
+        {{"uid", uid}, {"name", std::string("c") + uid}, {"accessKeys", json::array()}});
   return {
       {"accounts", accounts},
       {"resourceDirectory",
@@ -79,12 +79,13 @@ json seed() {
         {"accounts",
          {{kUid, "r-ab12cd"}, {kA, "fd-0123456789"}, {kB, "r-ab12cd"}, {kC, "fd-klmnopqrst"}}}}},
       // A person's own resource share: never ours, never modified.
-      {"resourceShares", json::array({{{"resourceShareId", "rs-legacy01"},
-                                       {"owner", kUid},
-                                       {"region", kRegion},
-                                       {"name", "legacy-snapshots"},
-                                       {"resources", json::array({{{"type", "Snapshot"}, {"id", kSnap}}})},
-                                       {"targets", json::array({kB})}}})}};
+      {"resourceShares",
+       json::array({{{"resourceShareId", "rs-legacy01"},
+                     {"owner", kUid},
+                     {"region", kRegion},
+                     {"name", "legacy-snapshots"},
+                     {"resources", json::array({{{"type", "Snapshot"}, {"id", kSnap}}})},
+                     {"targets", json::array({kB})}}})}};
 }
 
 class ReconcileSharesTest : public ::testing::Test {
@@ -219,9 +220,9 @@ TEST_F(ReconcileSharesTest, ApplySharesEveryTargetThenTheDriftAndTheShrinkAreCon
   for (const auto& c : shrink.accounts[0].changes)
     stages.push_back(std::to_string(static_cast<int>(c.stage)) + " " +
                      reconcilers::to_string(c.action));
-  EXPECT_EQ(stages, (std::vector<std::string>{"5 ModifyImageSharePermission",
-                                              "5 DisassociateResourceShare", "6 UpdateRole",
-                                              "6 UpdateRole"}))
+  EXPECT_EQ(stages,
+            (std::vector<std::string>{"5 ModifyImageSharePermission", "5 DisassociateResourceShare",
+                                      "6 UpdateRole", "6 UpdateRole"}))
       << reconcilers::render_text(shrink);
   auto shrunk = reconcilers::apply(desired_, shrink, client_for(), options());
   EXPECT_TRUE(shrunk.converged()) << reconcilers::render_apply_text(shrunk);
@@ -253,7 +254,8 @@ TEST_F(ReconcileSharesTest, AnExternalTargetIsPendingUntilItAcceptsTheInvitation
     snap_state = std::string(reconcilers::to_string(g.state)) + ": " + g.reason;
   }
   EXPECT_EQ(snap_state.rfind("Pending: invitation sent, not accepted yet", 0), 0U) << snap_state;
-  EXPECT_TRUE(usable(kExt, kImage)) << why(kExt, kImage);  // the image permission needs no invitation
+  EXPECT_TRUE(usable(kExt, kImage))
+      << why(kExt, kImage);  // the image permission needs no invitation
   EXPECT_FALSE(usable(kExt, kSnap));
   emu_->model().accept_invitations(std::nullopt, emu_->server().clock().now());
   emu_->server().clock().set_offset(emu_->server().clock().offset() + std::chrono::seconds(1));

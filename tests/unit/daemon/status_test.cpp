@@ -75,8 +75,13 @@ TEST(StatusStore, GrantRowsWithTransitionsAndErrors) {
                            GrantState::kReady,
                            "",
                            "",
-                           {{"m-abc", "cn-hangzhou", GrantState::kReady, "", Sharing::kShared,
-                             "image share permission", {"9999888877776666"}}}}},
+                           {{"m-abc",
+                             "cn-hangzhou",
+                             GrantState::kReady,
+                             "",
+                             Sharing::kShared,
+                             "image share permission",
+                             {"9999888877776666"}}}}},
                          true, std::chrono::seconds(20)));
   j = json::parse(s.status_json({}));
   const auto& res = j["grants"][0]["resources"][0];

@@ -61,8 +61,8 @@ TEST(SharePlanTest, AFreshImageIsTaggedThenSharedInStage4) {
   o.image_shared("m-1", {});
   Plan p = reconcilers::plan(managed({make_share("imgs", {}, {"m-1"}, {kA})}),
                              observation_of({o.build()}));
-  EXPECT_EQ(share_changes(p), (Changes{"4 TagResources m-1", "4 ModifyImageSharePermission m-1 +" +
-                                                                 acct(kA)}));
+  EXPECT_EQ(share_changes(p),
+            (Changes{"4 TagResources m-1", "4 ModifyImageSharePermission m-1 +" + acct(kA)}));
   EXPECT_EQ(state_of(p, "imgs", acct(kA)),
             "Pending: m-1 is not shared yet: not in the image's share permissions nor a resource "
             "share");
@@ -78,7 +78,8 @@ TEST(SharePlanTest, ConvergedSharesAreReadyWithNoChange) {
   o.role(RoleKind::kSnapshot, trust_for({kA}))
       .policy(reconcilers::kms_policy_name("sharekeeper", RoleKind::kSnapshot, 1),
               kms_of(kUid, {"k1"}))
-      .attach(RoleKind::kSnapshot, reconcilers::kms_policy_name("sharekeeper", RoleKind::kSnapshot, 1));
+      .attach(RoleKind::kSnapshot,
+              reconcilers::kms_policy_name("sharekeeper", RoleKind::kSnapshot, 1));
   o.image_shared("m-1", {kA}, /*owned=*/true);
   o.managed_share(kSnapShare, "rs-1", {{"s-1", "Associated"}}, {{kA, "Associated"}});
   Plan p = reconcilers::plan(
@@ -156,16 +157,15 @@ INSTANTIATE_TEST_SUITE_P(
                      {},
                      {"5 ModifyImageSharePermission m-1 -" + acct(kX)},
                      {}},
-        AdoptionCase{"protected",
-                     {kA, kX},
-                     true,
-                     config::AdoptMode::kAdditive,
-                     {kX},
-                     {},
-                     {kX}},
+        AdoptionCase{"protected", {kA, kX}, true, config::AdoptMode::kAdditive, {kX}, {}, {kX}},
         // An empty list: we tag it when we first share it.
-        AdoptionCase{"empty", {}, false, config::AdoptMode::kAdditive, {}, {
-          "4 TagResources m-1", "4 ModifyImageSharePermission m-1 +" + acct(kA)}, {}}),
+        AdoptionCase{"empty",
+                     {},
+                     false,
+                     config::AdoptMode::kAdditive,
+                     {},
+                     {"4 TagResources m-1", "4 ModifyImageSharePermission m-1 +" + acct(kA)},
+                     {}}),
     [](const auto& param_info) { return std::string(param_info.param.name); });
 
 TEST(SharePlanTest, AnotherInstancesImageIsNeitherTaggedNorNarrowed) {
@@ -314,8 +314,8 @@ TEST(SharePlanTest, ResourceSharingIsBatchedByFiveResourcesAndFiveTargets) {
     o.snapshot(snaps.back(), "");
   }
   for (int i = 0; i < 12; ++i) to.push_back(uid(i));
-  Plan p = reconcilers::plan(managed({make_share("snaps", snaps, {}, to)}),
-                             observation_of({o.build()}));
+  Plan p =
+      reconcilers::plan(managed({make_share("snaps", snaps, {}, to)}), observation_of({o.build()}));
   std::vector<std::pair<std::size_t, std::size_t>> sizes;
   for (const auto& c : p.accounts[0].changes) {
     EXPECT_EQ(c.resource_share_name, kSnapShare);
@@ -336,10 +336,11 @@ TEST(SharePlanTest, ImagesGoToDirectoriesAndFoldersThroughResourceSharingOnly) {
   s.to.resource_directory = "rd-abc123";
   s.to.folders = {"rd-abc123/r-root01/fd-folder0001"};
   Plan p = reconcilers::plan(managed({s}), observation_of({o.build()}));
-  EXPECT_EQ(share_changes(p), (Changes{"4 TagResources m-1",
-                                       "4 CreateResourceShare " + kImgShareRd +
-                                           " +folder:rd-abc123/r-root01/fd-folder0001 +rd:rd-abc123 +m-1",
-                                       "4 ModifyImageSharePermission m-1 +" + acct(kA)}));
+  EXPECT_EQ(share_changes(p),
+            (Changes{"4 TagResources m-1",
+                     "4 CreateResourceShare " + kImgShareRd +
+                         " +folder:rd-abc123/r-root01/fd-folder0001 +rd:rd-abc123 +m-1",
+                     "4 ModifyImageSharePermission m-1 +" + acct(kA)}));
   // The resource share names the folder by its own id, and has no account target.
   const auto& create = p.accounts[0].changes[1];
   EXPECT_FALSE(create.allow_external_targets);
@@ -427,7 +428,8 @@ TEST(SharePlanTest, AFailedAssociationIsAssociatedAgain) {
   o.managed_share(kSnapShare, "rs-1", {{"s-1", "Associated"}}, {{kA, "Failed"}});
   Plan p = reconcilers::plan(managed({make_share("snaps", {"s-1"}, {}, {kA})}),
                              observation_of({o.build()}));
-  EXPECT_EQ(share_changes(p), (Changes{"4 AssociateResourceShare " + kSnapShare + " +" + acct(kA)}));
+  EXPECT_EQ(share_changes(p),
+            (Changes{"4 AssociateResourceShare " + kSnapShare + " +" + acct(kA)}));
 }
 
 TEST(SharePlanTest, AnExistingShareWithoutExternalTargetsIsUpdatedFirst) {
@@ -438,8 +440,9 @@ TEST(SharePlanTest, AnExistingShareWithoutExternalTargetsIsUpdatedFirst) {
   auto s = make_share("snaps", {"s-1"}, {}, {kA});
   s.to.resource_directory = "rd-abc123";
   Plan p = reconcilers::plan(managed({s}), observation_of({o.build()}));
-  EXPECT_EQ(share_changes(p), (Changes{"4 UpdateResourceShare " + kSnapShare,
-                                       "4 AssociateResourceShare " + kSnapShare + " +" + acct(kA)}));
+  EXPECT_EQ(share_changes(p),
+            (Changes{"4 UpdateResourceShare " + kSnapShare,
+                     "4 AssociateResourceShare " + kSnapShare + " +" + acct(kA)}));
 }
 
 TEST(SharePlanTest, UnsharesComeBeforeTheRevocationOfTrust) {
@@ -454,15 +457,15 @@ TEST(SharePlanTest, UnsharesComeBeforeTheRevocationOfTrust) {
   auto d = managed({make_share("snaps", {"s-1"}, {}, {kA})});
   d.settings.max_revoke_fraction = 1.0;
   Plan p = reconcilers::plan(d, observation_of({o.build()}));
-  EXPECT_EQ(describe_all(p),
-            (Changes{"5 DisassociateResourceShare " + kSnapShare + " -" + acct(kB),
-                     "6 UpdateRole SnapRole -" + acct(kB)}));
+  EXPECT_EQ(describe_all(p), (Changes{"5 DisassociateResourceShare " + kSnapShare + " -" + acct(kB),
+                                      "6 UpdateRole SnapRole -" + acct(kB)}));
 }
 
 TEST(SharePlanTest, ResourceShareNamesAreBounded) {
   EXPECT_EQ(reconcilers::planner::resource_share_name("sharekeeper", "snaps", RoleKind::kSnapshot),
             "sharekeeper-snaps-snapshot");
-  EXPECT_EQ(reconcilers::planner::resource_share_name("a b", "c/d", RoleKind::kImage), "a-b-c-d-image");
+  EXPECT_EQ(reconcilers::planner::resource_share_name("a b", "c/d", RoleKind::kImage),
+            "a-b-c-d-image");
   const std::string long_share(80, 'x');
   const std::string n =
       reconcilers::planner::resource_share_name("sharekeeper", long_share, RoleKind::kImage);
