@@ -74,7 +74,8 @@ std::set<std::string> keys_granted_to(const json& account, const json& role) {
 
 std::string image_shares(const json& account) {
   json out = json::object();
-  for (const auto& [region, r] : account.value("regions", json::object()).items())
+  const json regions = account.value("regions", json::object());  // items() must not outlive it
+  for (const auto& [region, r] : regions.items())
     for (const auto& i : list_of(r, "images"))
       out[i.value("imageId", "")] = i.value("sharedWith", json::array());
   return out.dump();
