@@ -6,10 +6,10 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
-#include <string>
-#include <vector>
 #include <fstream>
 #include <iostream>
+#include <string>
+#include <vector>
 
 #include "emulator/emulator.hpp"
 #include "emulator/tls.hpp"
@@ -59,8 +59,9 @@ int main(int argc, char** argv) {
   app.add_option("--rate-limit-burst", options.server.rate_limits.burst,
                  "token bucket size (0: the rate, at least 1)")
       ->check(CLI::Range(0.0, 1e9));
-  app.add_option("--rate-limit-product", product_rates,
-                 "PRODUCT=N: a product's own rate (ram, sts, ecs, kms, resourcesharing); repeatable");
+  app.add_option(
+      "--rate-limit-product", product_rates,
+      "PRODUCT=N: a product's own rate (ram, sts, ecs, kms, resourcesharing); repeatable");
   app.add_option("--fault-seed", options.server.fault_seed, "seed of the fault rules' generator");
   app.add_option("--association-delay-ms", association_delay_ms,
                  "Resource Sharing Associating -> Associated delay")

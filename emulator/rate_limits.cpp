@@ -63,10 +63,12 @@ bool RateLimits::allow(std::string_view account, std::string_view product,
                        SteadyClock::time_point now, std::chrono::milliseconds* retry_after) {
   std::lock_guard lock(mutex_);
   auto counter = counters_.find(product);
-  if (counter == counters_.end()) counter = counters_.emplace(std::string(product), Counters{}).first;
+  if (counter == counters_.end())
+    counter = counters_.emplace(std::string(product), Counters{}).first;
   auto of_account = by_account_.find(account);
   if (of_account == by_account_.end())
-    of_account = by_account_.emplace(std::string(account), decltype(by_account_)::mapped_type{}).first;
+    of_account =
+        by_account_.emplace(std::string(account), decltype(by_account_)::mapped_type{}).first;
   auto account_counter = of_account->second.find(product);
   if (account_counter == of_account->second.end())
     account_counter = of_account->second.emplace(std::string(product), Counters{}).first;
@@ -101,6 +103,21 @@ bool RateLimits::allow(std::string_view account, std::string_view product,
   return false;
 }
 
+void RateLimits::count_write(std::string_view account, std::string_view product) {
+  std::lock_guard lock(mutex_);
+  auto of_account = by_account_.find(account);
+  if (of_account == by_account_.end()) return;
+  auto c = of_account->second.find(product);
+  if (c != of_account->second.end()) ++c->second.writes;
+  if (auto p = counters_.find(product); p != counters_.end()) ++p->second.writes;
+}
+
+bool RateLimits::is_read(std::string_view action) {
+  for (std::string_view prefix : {"Get", "List", "Describe", "Query", "Check"})
+    if (action.substr(0, prefix.size()) == prefix) return true;
+  return false;
+}
+
 void RateLimits::configure(RateLimitConfig config) {
   std::lock_guard lock(mutex_);
   config_ = std::move(config);
@@ -117,13 +134,14 @@ json RateLimits::to_json() const {
   json out = config_.to_json();
   json counters = json::object();
   for (const auto& [product, c] : counters_)
-    counters[product] = json{{"allowed", c.allowed}, {"throttled", c.throttled}};
+    counters[product] =
+        json{{"allowed", c.allowed}, {"throttled", c.throttled}, {"writes", c.writes}};
   out["calls"] = std::move(counters);
   json accounts = json::object();
   for (const auto& [account, products] : by_account_) {
     json of = json::object();
     for (const auto& [product, c] : products)
-      of[product] = json{{"allowed", c.allowed}, {"throttled", c.throttled}};
+      of[product] = json{{"allowed", c.allowed}, {"throttled", c.throttled}, {"writes", c.writes}};
     accounts[account] = std::move(of);
   }
   out["accounts"] = std::move(accounts);

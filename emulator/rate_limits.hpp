@@ -45,6 +45,11 @@ class RateLimits {
   bool allow(std::string_view account, std::string_view product, SteadyClock::time_point now,
              std::chrono::milliseconds* retry_after = nullptr);
 
+  // Counts an allowed call that changes something (not Get*, List*, Describe*): benchmarks tell
+  // the reads a pass needs from the writes it makes.
+  void count_write(std::string_view account, std::string_view product);
+  static bool is_read(std::string_view action);
+
   // Replaces the configuration and refills every bucket (POST /_emulator/rate-limits).
   void configure(RateLimitConfig config);
   RateLimitConfig config() const;
@@ -62,13 +67,14 @@ class RateLimits {
   struct Counters {
     std::uint64_t allowed = 0;
     std::uint64_t throttled = 0;
+    std::uint64_t writes = 0;  // of `allowed`
   };
   double rate_of(std::string_view product) const;  // mutex held
   double burst_of(double rate) const;              // mutex held
 
   mutable std::mutex mutex_;
   RateLimitConfig config_;
-  std::map<std::string, Bucket, std::less<>> buckets_;  // "account/product"
+  std::map<std::string, Bucket, std::less<>> buckets_;     // "account/product"
   std::map<std::string, Counters, std::less<>> counters_;  // by product
   std::map<std::string, std::map<std::string, Counters, std::less<>>, std::less<>> by_account_;
 };

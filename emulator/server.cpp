@@ -217,13 +217,14 @@ net::awaitable<Outcome> Server::Impl::handle_api(const Request& req) {
   if (!v.ok) {
     response = make_error(call, v.status, v.code, v.message);
   } else if (std::chrono::milliseconds wait{0};
-             !call.caller.anonymous &&
-             !rate.allow(call.caller.account_uid, call.product, std::chrono::steady_clock::now(),
-                         &wait)) {
+             !call.caller.anonymous && !rate.allow(call.caller.account_uid, call.product,
+                                                   std::chrono::steady_clock::now(), &wait)) {
     response =
         make_error(call, 400, "Throttling.User", "Request was denied due to user flow control.");
     retry_after = wait;
   } else {
+    if (!call.caller.anonymous && !RateLimits::is_read(call.action))
+      rate.count_write(call.caller.account_uid, call.product);
     const FaultDecision fault = faults.decide(call.product, call.action, call.caller.account_uid);
     entry.fault_rule = fault.rule_id;
     co_await sleep_for(fault.latency);

@@ -42,6 +42,12 @@ TEST(RateLimitsTest, SustainedRateIsTheRefillRate) {
   EXPECT_EQ(calls.at("allowed").get<int>(), allowed);
   EXPECT_EQ(calls.at("throttled").get<int>(), 1000 - allowed);
   EXPECT_EQ(limits.to_json().at("accounts").at("a").at("ecs"), calls);
+  limits.count_write("a", "ecs");
+  EXPECT_EQ(limits.to_json().at("accounts").at("a").at("ecs").at("writes"), 1);
+  EXPECT_TRUE(RateLimits::is_read("DescribeImages"));
+  EXPECT_TRUE(RateLimits::is_read("ListTagResources"));
+  EXPECT_FALSE(RateLimits::is_read("ModifyImageSharePermission"));
+  EXPECT_FALSE(RateLimits::is_read("CreateRole"));
   limits.reset_counters();
   EXPECT_TRUE(limits.to_json().at("accounts").empty());
 }
@@ -88,15 +94,14 @@ TEST(LatencyTest, FixedPlusUniformJitterDeterministicPerSeed) {
   EXPECT_GT(seen.size(), 100u);  // really drawn, not a constant
   a.configure(LatencyConfig{milliseconds(5), milliseconds(0)});
   EXPECT_EQ(a.next(), milliseconds(5));
-  EXPECT_EQ(LatencyConfig::parse(nlohmann::json::parse(R"({"fixedMs": 30, "jitterMs": 5})"))
-                .to_json(),
-            (nlohmann::json{{"fixedMs", 30}, {"jitterMs", 5}}));
+  EXPECT_EQ(
+      LatencyConfig::parse(nlohmann::json::parse(R"({"fixedMs": 30, "jitterMs": 5})")).to_json(),
+      (nlohmann::json{{"fixedMs", 30}, {"jitterMs", 5}}));
   EXPECT_THROW(LatencyConfig::parse(nlohmann::json::parse(R"({"fixedMs": -1})")),
                std::invalid_argument);
   EXPECT_THROW(LatencyConfig::parse(nlohmann::json::parse(R"({"fixedMs": 700000})")),
                std::invalid_argument);
-  EXPECT_THROW(LatencyConfig::parse(nlohmann::json::parse(R"({"rtt": 1})")),
-               std::invalid_argument);
+  EXPECT_THROW(LatencyConfig::parse(nlohmann::json::parse(R"({"rtt": 1})")), std::invalid_argument);
 }
 
 }  // namespace

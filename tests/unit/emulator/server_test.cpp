@@ -689,9 +689,9 @@ TEST(ServerTest, RateLimitsPerProductThroughTheAdminApi) {
   EXPECT_EQ(state.at("calls").at("sts").at("allowed"), 1);
   EXPECT_EQ(state.at("calls").at("sts").at("throttled"), 2);
   EXPECT_EQ(state.at("calls").at("ram").at("throttled"), 0);
-  EXPECT_EQ(client.admin(http::verb::post, "/_emulator/rate-limits", R"({"perSecond": -1})")
-                .result_int(),
-            400);
+  EXPECT_EQ(
+      client.admin(http::verb::post, "/_emulator/rate-limits", R"({"perSecond": -1})").result_int(),
+      400);
   ASSERT_EQ(client.admin(http::verb::delete_, "/_emulator/rate-limits").result_int(), 200);
   EXPECT_EQ(client.send(sign_v3("GetCallerIdentity", "2015-04-01", {}, client.host())).result_int(),
             200);
@@ -703,7 +703,8 @@ TEST(ServerTest, LatencyThroughTheAdminApi) {
   Emulator emulator(options());
   emulator.start();
   Client client(emulator.port());
-  auto res = client.admin(http::verb::post, "/_emulator/latency", R"({"fixedMs": 40, "jitterMs": 5})");
+  auto res =
+      client.admin(http::verb::post, "/_emulator/latency", R"({"fixedMs": 40, "jitterMs": 5})");
   ASSERT_EQ(res.result_int(), 200) << res.body();
   EXPECT_EQ(body_of(client.admin(http::verb::get, "/_emulator/latency")),
             (json{{"fixedMs", 40}, {"jitterMs", 5}}));
@@ -712,9 +713,9 @@ TEST(ServerTest, LatencyThroughTheAdminApi) {
   const json journal = body_of(client.admin(http::verb::get, "/_emulator/requests"));
   ASSERT_FALSE(journal.at("requests").empty());
   EXPECT_GE(journal.at("requests").back().at("durationMs").get<double>(), 40.0);
-  EXPECT_EQ(client.admin(http::verb::post, "/_emulator/latency", R"({"fixedMs": "far"})")
-                .result_int(),
-            400);
+  EXPECT_EQ(
+      client.admin(http::verb::post, "/_emulator/latency", R"({"fixedMs": "far"})").result_int(),
+      400);
   ASSERT_EQ(client.admin(http::verb::delete_, "/_emulator/latency").result_int(), 200);
   EXPECT_EQ(body_of(client.admin(http::verb::get, "/_emulator/latency")).at("fixedMs"), 0);
 }
