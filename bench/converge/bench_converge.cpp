@@ -532,5 +532,11 @@ int main(int argc, char** argv) {
       calls > 0 ? 100 * throttled / static_cast<double>(calls) : 0.0);
   emulator.signal(SIGTERM);
   emulator.wait(30s);
+  if (std::getenv("SK_BENCH_KEEP") != nullptr) {
+    const fs::path kept = fs::temp_directory_path() / "sk-converge-kept";
+    fs::remove_all(kept);
+    fs::copy(dir.path, kept, fs::copy_options::recursive);
+    std::printf("kept: %s\n", kept.c_str());
+  }
   return 0;
 }
