@@ -102,8 +102,12 @@ class Observer {
   }
 
   void roles() {
+    // The two share roles and the disk-encryption role, side by side.
+    const std::string names[] = {role_name(RoleKind::kSnapshot), role_name(RoleKind::kImage),
+                                 std::string(wire::kDiskEncryptRole)};
+    auto got = fan_out(3, [&](std::size_t i) { return api_.get_role(names[i]); });
     for (RoleKind kind : {RoleKind::kSnapshot, RoleKind::kImage}) {
-      auto r = api_.get_role(role_name(kind));
+      auto& r = got[kind == RoleKind::kSnapshot ? 0 : 1];
       ObservedRole& obs = o_.role(kind);
       if (!check(r)) continue;
       if (r->has_value()) {
@@ -113,7 +117,7 @@ class Observer {
         obs.presence = Presence::kAbsent;
       }
     }
-    auto disk = api_.get_role(wire::kDiskEncryptRole);
+    auto& disk = got[2];
     if (check(disk))
       o_.disk_encrypt_role = disk->has_value() ? Presence::kPresent : Presence::kAbsent;
 
@@ -134,10 +138,15 @@ class Observer {
         }
       }
     }
-    for (RoleKind kind : {RoleKind::kSnapshot, RoleKind::kImage}) {
-      ObservedRole& obs = o_.role(kind);
-      if (obs.presence != Presence::kPresent) continue;
-      auto att = api_.list_policies_for_role(role_name(kind));
+    std::vector<RoleKind> listed;
+    for (RoleKind kind : {RoleKind::kSnapshot, RoleKind::kImage})
+      if (o_.role(kind).presence == Presence::kPresent) listed.push_back(kind);
+    auto attachments = fan_out(listed.size(), [&](std::size_t i) {
+      return api_.list_policies_for_role(role_name(listed[i]));
+    });
+    for (std::size_t i = 0; i < listed.size(); ++i) {
+      ObservedRole& obs = o_.role(listed[i]);
+      auto& att = attachments[i];
       if (!check(att)) continue;
       obs.attachments_known = true;
       obs.attached = *att;
@@ -265,9 +274,13 @@ class Observer {
         r.shares.image_accounts[ids[i]] = std::move(*permissions[i]);
     // Resource Sharing carries every snapshot share, and images shared with a directory or folder
     // (or with an account, by a person): the account's own shares in the region, both sides.
-    auto resources = api_.list_resource_share_associations(region, "Resource", {});
+    const char* sides[] = {"Resource", "Target"};
+    auto both = fan_out(2, [&](std::size_t i) {
+      return api_.list_resource_share_associations(region, sides[i], {});
+    });
+    auto& resources = both[0];
     if (!check(resources, /*report_only=*/true)) return;
-    auto targets = api_.list_resource_share_associations(region, "Target", {});
+    auto& targets = both[1];
     if (!check(targets, /*report_only=*/true)) return;
     r.shares.resource_sharing_known = true;
     using Association = ObservedShares::Association;

@@ -112,9 +112,10 @@ std::string sharer_name(int a) { return fmt("sharer", a, 4); }
 std::string key_id(int a) { return fmt("LTAI5tBenchKey", a, 8); }
 std::string secret(int a) { return fmt("BenchConvergeSecret0123456789", a, 8); }
 
-struct ImageGrant {
+struct Grant {
   int account;
-  std::string region, image, target;
+  bool image;
+  std::string target;  // account UID
 };
 
 struct Org {
@@ -122,7 +123,7 @@ struct Org {
   std::string accounts_yaml;
   std::vector<std::string> share_files;  // YAML, each under the 1 MiB file limit
   std::map<std::string, std::string> env;
-  std::vector<ImageGrant> image_grants;  // to accounts: what the drift pass removes
+  std::vector<Grant> account_grants;  // to accounts: what the drift pass breaks
   long grants = 0;
 };
 
@@ -186,7 +187,7 @@ Org generate(const Options& o) {
                                folder_id((a + s) % kFolders));
         } else {
           to_accounts.push_back(target_uid((a * 37 + s * 11 + t * 101) % kTargetPool));
-          if (image) org.image_grants.push_back({a, region, resource, to_accounts.back()});
+          org.account_grants.push_back({a, image, to_accounts.back()});
         }
         ++org.grants;
       }
@@ -376,7 +377,11 @@ void print(const char* pass, const Run& r, const Figures& f) {
   std::fflush(stdout);
 }
 
-// Removes a random `fraction` of the image grants to accounts, as a person would in the console.
+// Removes a random `drift` fraction of the grants to accounts behind sharekeeper's back, the way a
+// person would in the console: the target's principal leaves the share role's trust policy
+// (UpdateRole), which sharekeeper corrects today (image share permissions are not written until
+// `manageShares`, issue 12). Returns the grants broken (a principal serves every grant of the
+// account to that target on that role).
 int drift(const Org& org, const Options& o, const fs::path& dir, const std::string& url) {
   auto loaded = sharekeeper::config::load((dir / "config").string());
   if (!loaded.ok()) throw std::runtime_error("generated config does not load");
@@ -384,23 +389,43 @@ int drift(const Org& org, const Options& o, const fs::path& dir, const std::stri
   sharekeeper::daemon::GlobalOptions g;
   g.endpoint_override = url;
   sharekeeper::daemon::CloudFactory factory(g);
-  std::vector<ImageGrant> grants = org.image_grants;
+  std::vector<Grant> grants = org.account_grants;
   std::mt19937 random(o.seed);
   std::shuffle(grants.begin(), grants.end(), random);
-  const auto n = static_cast<std::size_t>(static_cast<double>(grants.size()) * o.drift /
-                                          0.5);  // image grants are half: 5 % of all grants
-  grants.resize(std::min(grants.size(), n));
-  std::map<int, std::shared_ptr<sharekeeper::cloud::CloudApi>> clients;
-  int done = 0;
-  for (const auto& g2 : grants) {
-    auto& api = clients[g2.account];
-    if (!api) {
-      const auto* account = loaded.state->find_account(sharer_name(g2.account));
-      api = factory.make(*loaded.state, *account).value();
+  grants.resize(
+      std::min(grants.size(), static_cast<std::size_t>(static_cast<double>(org.grants) * o.drift)));
+  // (account, role) -> principals to drop
+  std::map<std::pair<int, std::string>, std::set<std::string>> drop;
+  for (const auto& gr : grants)
+    drop[{gr.account, gr.image ? "AliyunECSShareEncryptImageDefaultRole"
+                               : "AliyunECSShareEncryptSnapshotDefaultRole"}]
+        .insert(gr.target + "@ecs.aliyuncs.com");
+  int broken = 0;
+  for (const auto& [key, principals] : drop) {
+    const auto* account = loaded.state->find_account(sharer_name(key.first));
+    auto api = factory.make(*loaded.state, *account).value();
+    auto role = api->get_role(key.second);
+    if (!role.ok() || !role->has_value()) continue;
+    json trust = json::parse((**role).trust_policy, nullptr, false);
+    if (!trust.is_object() || !trust.contains("Statement")) continue;
+    for (auto& statement : trust["Statement"]) {
+      if (!statement.contains("Principal") || !statement["Principal"].contains("Service")) continue;
+      json& service = statement["Principal"]["Service"];
+      if (!service.is_array()) service = json::array({service});
+      json kept = json::array();
+      for (const auto& p : service)
+        if (!p.is_string() || principals.count(p.get<std::string>()) == 0) kept.push_back(p);
+      service = kept;
     }
-    if (api->modify_image_share_permission(g2.region, g2.image, {}, {g2.target}).ok()) ++done;
+    if (api->update_role_trust_policy(key.second, trust.dump()).ok()) {
+      for (const auto& gr : grants)
+        if (gr.account == key.first &&
+            (gr.image ? "AliyunECSShareEncryptImageDefaultRole"
+                      : "AliyunECSShareEncryptSnapshotDefaultRole") == key.second)
+          ++broken;
+    }
   }
-  return done;
+  return broken;
 }
 
 }  // namespace
@@ -447,7 +472,10 @@ int main(int argc, char** argv) {
   for (int pass = 0; pass < 3; ++pass) {
     if (pass == 2) {
       const int removed = drift(org, o, dir.path, url);
-      std::printf("drift: %d image grants removed behind sharekeeper's back\n", removed);
+      std::printf(
+          "drift: %d grants broken behind sharekeeper's back (principals removed from trust "
+          "policies)\n",
+          removed);
     }
     const Counts before = counts(port);
     if (std::getenv("SK_BENCH_KEEP") != nullptr)
