@@ -1,4 +1,4 @@
-// ECS (regional, 2014-05-26) typed calls: reference/cloud-api.md §5.
+// ECS (regional, 2014-05-26) typed calls: docs/alibaba-api.md §5.
 #include <optional>
 #include <set>
 
@@ -103,9 +103,9 @@ Result<std::vector<Image>> AlibabaClient::describe_images(std::string_view regio
                                                           const std::vector<Tag>& tag_filter) {
   std::vector<Image> out;
   if (image_ids.empty() && tag_filter.empty()) return out;
-  // One listing per id: cloud-api.md documents ImageId as a single id (the SDKs' request models
-  // type it as one string, which neither confirms nor rules out a comma list), so the ids are
-  // looked up side by side, `fan_out` at a time, and merged in the order given.
+  // One listing per id: docs/alibaba-api.md documents ImageId as a single id (the SDKs' request
+  // models type it as one string, which neither confirms nor rules out a comma list), so the ids
+  // are looked up side by side, `fan_out` at a time, and merged in the order given.
   std::vector<std::string> ids = image_ids;
   if (ids.empty()) ids.emplace_back();
   std::vector<std::vector<Image>> found(ids.size());

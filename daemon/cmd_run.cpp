@@ -1,5 +1,5 @@
-// `sharekeeper run`: the daemon (DESIGN.md §3.1, §3.3). Wires the real config loader, the cloud
-// factory and the reconcilers into daemon::Daemon; signals arrive on a signalfd thread.
+// `sharekeeper run`: the daemon (docs/contract.md §3.1, §3.3). Wires the real config loader, the
+// cloud factory and the reconcilers into daemon::Daemon; signals arrive on a signalfd thread.
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 

@@ -47,7 +47,7 @@ bool bool_field(const json& rule, const char* name) {
   return value.get<bool>();
 }
 
-// The status the real gateway pairs with a code (cloud-api.md §2), when the rule gives none.
+// The status the real gateway pairs with a code (docs/alibaba-api.md §2), when the rule gives none.
 int default_status(std::string_view code) {
   if (code.find("Throttling") != std::string_view::npos) {
     return code == "Throttling.Resource" ? 429 : 400;

@@ -594,8 +594,9 @@ net::awaitable<void> Server::Impl::accept_loop() {
       co_await sleep_for(std::chrono::milliseconds(50));
       continue;
     }
-    // Beast has no connection cap of its own (RELIABILITY.md §4.9): make room by closing the
-    // connection that has waited longest without a request in progress; refuse only when none is.
+    // Beast has no connection cap of its own (docs/failure-matrix.md §4.9): make room by closing
+    // the connection that has waited longest without a request in progress; refuse only when none
+    // is.
     if (conns.size() >= options.max_connections && !evict_longest_waiting()) {
       beast::error_code ignored;
       socket.close(ignored);

@@ -41,8 +41,8 @@ struct ServerOptions {
   bool tls = false;
   std::string certificate_pem;  // with tls
   std::string private_key_pem;  // with tls
-  // Policy documents travel in the URL (cloud-api.md §1.1): a 6 KiB document percent-encodes to ~18
-  // KiB.
+  // Policy documents travel in the URL (docs/alibaba-api.md §1.1): a 6 KiB document percent-encodes
+  // to ~18 KiB.
   std::size_t header_limit = 64 * 1024;
   std::size_t body_limit = 1024 * 1024;
   std::size_t admin_body_limit = 64 * 1024 * 1024;  // POST /_emulator/seed of a large world

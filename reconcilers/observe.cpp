@@ -353,7 +353,7 @@ class Observer {
     }
 
     // One batch for named snapshots and every image's disk snapshots (an image carries no key ID;
-    // its snapshots do, cloud-api.md §5). The implementation chunks by 100 IDs.
+    // its snapshots do, docs/alibaba-api.md §5). The implementation chunks by 100 IDs.
     for (const auto& [id, img] : r.images)
       if (img.presence == Presence::kPresent)
         for (const auto& d : img.image.disks)

@@ -25,7 +25,7 @@ namespace sharekeeper::reconcilers {
 enum class Presence { kUnknown, kAbsent, kPresent };
 const char* to_string(Presence p);
 
-// Which of the two share roles (DESIGN.md §1.1): snapshots use one, images the other.
+// Which of the two share roles (docs/contract.md §1.1): snapshots use one, images the other.
 enum class RoleKind { kSnapshot, kImage };
 const char* role_name(RoleKind kind);   // the RAM role name (support/wire.hpp)
 const char* role_short(RoleKind kind);  // "snapshot" | "image", used in policy names
@@ -71,9 +71,9 @@ struct ObservedImage {
   cloud::Image image;
 };
 
-// Who the resources are actually shared with (DESIGN.md §1 item 5). Until settings.manageShares
-// this is observed only to be reported (/status): a failed listing leaves it unknown and never
-// makes the account observation partial.
+// Who the resources are actually shared with (docs/contract.md §1 item 5). Until
+// settings.manageShares this is observed only to be reported (/status): a failed listing leaves it
+// unknown and never makes the account observation partial.
 struct ObservedShares {
   // Images with account targets -> the accounts DescribeImageSharePermission lists. Absent key: not
   // listed, or the listing failed.
@@ -145,7 +145,7 @@ struct Observation {
 // The canonical text of a selector ("k1=v1,k2=v2", keys sorted); "" for no selector.
 std::string selector_key(const std::map<std::string, std::string>& tags);
 
-// The managed-by tag key (DESIGN.md §2).
+// The managed-by tag key (docs/contract.md §2).
 inline constexpr const char* kManagedByTagKey = "sharekeeper:managed-by";
 
 // Observes one account: every object the desired state's shares of that account touch, and both

@@ -4,8 +4,8 @@
 // the revocations the guards blocked; notes (foreign principals/attachments, missing
 // disk-encryption role); and the status of every grant computed from the observation.
 //
-// Stages (DESIGN.md §2 "add before remove"): 1 roles and trust additions, 2 policies and versions,
-// 3 attachments, 4 removals (trust narrowing, policy versions that drop keys, detaches).
+// Stages (docs/contract.md §2 "add before remove"): 1 roles and trust additions, 2 policies and
+// versions, 3 attachments, 4 removals (trust narrowing, policy versions that drop keys, detaches).
 //
 // How it is built: plan.cpp composes phases over a per-account working context
 // (plan_context.hpp): desired grants (desired_grants.hpp), removal candidates and the guards
@@ -45,8 +45,8 @@ const char* to_string(Action a);
 enum class ObjectKind { kRole, kTrustPolicy, kKmsPolicy, kAttachment };
 const char* to_string(ObjectKind k);  // "role" | "trust_policy" | "kms_policy" | "attachment"
 
-// The safety guards that can keep a revocation in place (DESIGN.md §2), in the order they are
-// tried. The daemon maps each to its sharekeeper_revocations_blocked_total{reason} label.
+// The safety guards that can keep a revocation in place (docs/contract.md §2), in the order they
+// are tried. The daemon maps each to its sharekeeper_revocations_blocked_total{reason} label.
 enum class Guard {
   kPartialObservation,
   kPruneDisabled,

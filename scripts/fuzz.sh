@@ -2,7 +2,7 @@
 # Builds the libFuzzer targets (fuzz preset: clang, ASan+UBSan+libFuzzer) and fuzzes each, starting
 # from its checked-in seed corpus (tests/fuzz/corpus/<name>), which is never modified: new inputs go
 # to a temporary directory. The config loader gets SECONDS (default 60), the policy-document parser,
-# the error/redactor path and the HTTP router a third of that each (RELIABILITY.md H1). Exits non-zero
+# the error/redactor path and the HTTP router a third of that each (docs/failure-matrix.md H1). Exits non-zero
 # on a crash, a broken invariant, a leak, a timeout or out-of-memory; the failing input is kept under
 # the build directory (fuzz-artifacts/).
 #   scripts/fuzz.sh [SECONDS]

@@ -379,7 +379,7 @@ TEST(ServerTest, GatewayErrorsHaveTheAlibabaShape) {
 }
 
 TEST(ServerTest, EverySignedCaptureIsAcceptedAfterSettingTheClock) {
-  std::ifstream in(std::string(SHAREKEEPER_SHARED_DIR) + "/reference/sdk-wire-captures.json");
+  std::ifstream in(std::string(SHAREKEEPER_REFERENCE_DIR) + "/sdk-wire-captures.json");
   const json captures = json::parse(in).at("captures");
   Emulator emulator(options());
   emulator.start();
