@@ -16,6 +16,7 @@
 #include "emulator/faults.hpp"
 #include "emulator/journal.hpp"
 #include "emulator/model.hpp"
+#include "emulator/rate_limits.hpp"
 
 namespace sharekeeper::emulator {
 
@@ -53,8 +54,8 @@ struct ServerOptions {
   // handshake, or idle between requests) is closed to make room for the new one; only when every
   // connection is busy is the new one refused. 300 idle sockets once locked every client out.
   std::size_t max_connections = 256;
-  std::chrono::milliseconds latency{0};  // added to every API call (a distant region)
-  double rate_limit = 0;                 // calls per second per account; 0 = unlimited
+  LatencyConfig latency;        // added to every API call: a distant region (rate_limits.hpp)
+  RateLimitConfig rate_limits;  // per account and product, then Throttling.User (rate_limits.hpp)
   std::uint64_t fault_seed = 1;
   std::size_t journal_capacity = 10'000;
 };
@@ -90,6 +91,8 @@ class Server {
   bool tls() const;
 
   FaultInjector& faults();
+  RateLimits& rate_limits();
+  Latency& latency();
   Journal& journal();
   EmulatedClock& clock();
   // Replaces the commit observer (an empty function removes it). Thread-safe.

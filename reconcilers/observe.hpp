@@ -175,9 +175,17 @@ AccountObservation observe_account(const config::DesiredState& desired,
 // then carries a fatal error). The pointer must stay valid for the duration of the call using it.
 using ClientFor = std::function<cloud::CloudApi*(const config::Account& account)>;
 
+// How many accounts a pass works on at once when the caller leaves it to us (max_parallel 0).
+// The cloud's rate limits are per account and product, so accounts never compete for quota, and
+// one account's pass is a sequence of calls (one in flight): at 30 ms a round trip it cannot even
+// reach a 20 calls/s quota of two products on its own. Every account therefore gets a lane; the
+// only shared budget is this process's threads and connections, hence the cap.
+inline constexpr int kMaxAccountWorkers = 64;
+int account_workers(std::size_t accounts);
+
 // Observes every account of the desired state (or only those named in `only`), at most
-// max_parallel at a time.
+// max_parallel at a time (0: account_workers()).
 Observation observe(const config::DesiredState& desired, const ClientFor& client_for,
-                    int max_parallel = 4, const std::vector<std::string>& only = {});
+                    int max_parallel = 0, const std::vector<std::string>& only = {});
 
 }  // namespace sharekeeper::reconcilers
