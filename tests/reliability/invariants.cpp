@@ -129,6 +129,23 @@ void InvariantChecker::start_world() {
   previous_ = present(emu_.model().state(), false);
 }
 
+InvariantChecker::Memory InvariantChecker::memory() const {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  return {desired_, initial_, ever_present_, previous_, adopted_};
+}
+
+void InvariantChecker::recall(const Memory& m) {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  desired_ = m.desired;
+  initial_ = m.initial;
+  ever_present_ = m.ever_present;
+  previous_ = m.previous;
+  adopted_ = m.adopted;
+  violations_.clear();
+  unconverged_.clear();
+  paused_ = false;
+}
+
 void InvariantChecker::set_config(const config::DesiredState& desired) {
   const std::lock_guard<std::mutex> lock(mutex_);
   desired_ = desired;

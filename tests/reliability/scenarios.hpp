@@ -61,7 +61,8 @@ struct Tally {
 std::vector<std::string> dry_pass_calls(Harness& h, const SweepWorld& w);
 // Every (world, kind, index) case; a failed page only where the call is a listing.
 std::vector<SweepCase> sweep_cases(Harness& plain, Harness& lagged);
-Tally run_case(Harness& h, const SweepCase& c);
+// One case, from the world's checkpoint when given (else the world is prepared first).
+Tally run_case(Harness& h, const SweepCase& c, const Harness::Checkpoint* prepared = nullptr);
 Tally run_sweep(const std::function<bool(const SweepCase&)>& select = {});
 
 // A sweep world brought to the moment before its pass under test (setup configs converged, the
