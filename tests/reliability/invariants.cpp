@@ -294,7 +294,7 @@ void InvariantChecker::check_locked(const std::string& when) {
       }
     }
   }
-  // S2: image share lists are not sharekeeper's (settings.manageShares is not implemented).
+  // S2: image share lists are not sharekeeper's (the suite's configs say manageShares: false).
   if (image_shares(account) != image_shares(initial_))
     violation("S2 " + when + ": an image's share list changed");
   // S2: nothing granted that the config does not name (what was there may stay: guards).
