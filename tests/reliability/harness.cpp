@@ -157,10 +157,11 @@ PassOutcome Harness::pass(const std::string& label) {
   checker_.check(label + " end");
   out.calls = actions_since(seq).size();
   if (std::getenv("SHAREKEEPER_RELIABILITY_TRACE") != nullptr)
-    std::fprintf(stderr, "   pass %s: %llu calls, %d writes, %s, %.0f ms\n", label.c_str(),
-                 static_cast<unsigned long long>(out.calls), out.writes,
-                 out.converged ? "converged" : "not converged",
-                 std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    std::fprintf(
+        stderr, "   pass %s: %llu calls, %d writes, %s, %.0f ms\n", label.c_str(),
+        static_cast<unsigned long long>(out.calls), out.writes,
+        out.converged ? "converged" : "not converged",
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
   return out;
 }
 

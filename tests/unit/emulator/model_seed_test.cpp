@@ -114,12 +114,13 @@ TEST_F(ModelTest, ResetGoesBackToTheSeed) {
 }
 
 TEST_F(ModelTest, RestoreReturnsToTheSnapshotNotToTheSeed) {
-  auto created = call("ram", "CreateRole",
-                      {{"RoleName", "kept"},
-                       {"AssumeRolePolicyDocument",
-                        R"({"Version":"1","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole",)"
-                        R"("Principal":{"RAM":["acs:ram::1000000000000001:root"]}}]})"}},
-                      "AKSHARERROOT");
+  auto created =
+      call("ram", "CreateRole",
+           {{"RoleName", "kept"},
+            {"AssumeRolePolicyDocument",
+             R"({"Version":"1","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole",)"
+             R"("Principal":{"RAM":["acs:ram::1000000000000001:root"]}}]})"}},
+           "AKSHARERROOT");
   ASSERT_EQ(created.status, 200) << created.body.dump();
   const auto snapshot = model_.snapshot();
   const std::string at_snapshot = model_.state().dump();
