@@ -77,6 +77,20 @@ void Model::reset() {
   impl_->state = load_seed_state(impl_->seed, Clock::now());
 }
 
+struct ModelSnapshot {
+  State state;
+};
+
+std::shared_ptr<const ModelSnapshot> Model::snapshot() const {
+  std::lock_guard lock(impl_->mu);
+  return std::make_shared<const ModelSnapshot>(ModelSnapshot{impl_->state});
+}
+
+void Model::restore(const ModelSnapshot& snapshot) {
+  std::lock_guard lock(impl_->mu);
+  impl_->state = snapshot.state;
+}
+
 ApiResponse Model::call(const ApiCall& call) {
   std::lock_guard lock(impl_->mu);
   std::string product = product_of(call);

@@ -67,6 +67,9 @@ struct ModelOptions {
 ApiResponse make_error(const ApiCall& call, int status, std::string_view code,
                        std::string_view message);
 
+// The whole state at one moment (Model::snapshot), opaque; restore() returns to it.
+struct ModelSnapshot;
+
 class Model {
  public:
   explicit Model(ModelOptions options = {});
@@ -79,6 +82,10 @@ class Model {
   void load_seed(const nlohmann::json& seed);
   // Back to the last loaded seed (or empty).
   void reset();
+  // A copy of the current state, and a return to it (the seed stays the last loaded one): a test
+  // that runs many cases from one prepared world restores it instead of rebuilding it.
+  std::shared_ptr<const ModelSnapshot> snapshot() const;
+  void restore(const ModelSnapshot& snapshot);
 
   ApiResponse call(const ApiCall& call);
 

@@ -275,9 +275,19 @@ std::optional<Clock::time_point> parse_timestamp(std::string_view text) {
                                          std::chrono::month{static_cast<unsigned>(month)},
                                          std::chrono::day{static_cast<unsigned>(day)}};
   if (!date.ok()) return std::nullopt;
-  return std::chrono::time_point_cast<Clock::duration>(
-      std::chrono::sys_days{date} + std::chrono::hours{hour} + std::chrono::minutes{minute} +
-      std::chrono::seconds{second});
+  const std::chrono::sys_seconds at = std::chrono::sys_days{date} + std::chrono::hours{hour} +
+                                      std::chrono::minutes{minute} + std::chrono::seconds{second};
+  // Clock counts nanoseconds in 64 bits (years 1678 to 2262): a well-formed timestamp outside
+  // that range is as far off as the clock can say (so it is "expired"), never an overflow (found
+  // by emulator_request_fuzzer: year 1325 overflowed the conversion).
+  using Seconds = std::chrono::seconds;
+  if (at.time_since_epoch() <
+      std::chrono::duration_cast<Seconds>(Clock::time_point::min().time_since_epoch()) + Seconds{1})
+    return Clock::time_point::min();
+  if (at.time_since_epoch() >
+      std::chrono::duration_cast<Seconds>(Clock::time_point::max().time_since_epoch()) - Seconds{1})
+    return Clock::time_point::max();
+  return std::chrono::time_point_cast<Clock::duration>(at);
 }
 
 std::string format_timestamp(Clock::time_point time) {

@@ -108,7 +108,8 @@ std::string form_decode(std::string_view encoded);
 // Splits "a=1&b=2" into decoded pairs, in wire order.
 std::vector<std::pair<std::string, std::string>> parse_form(std::string_view encoded);
 
-// "yyyy-MM-ddTHH:mm:ssZ" (UTC, no fraction) -> time point; nullopt when malformed.
+// "yyyy-MM-ddTHH:mm:ssZ" (UTC, no fraction) -> time point; nullopt when malformed. A date the clock
+// cannot hold (before 1678 or after 2262) is Clock::time_point::min() or max().
 std::optional<Clock::time_point> parse_timestamp(std::string_view text);
 std::string format_timestamp(Clock::time_point time);
 

@@ -90,6 +90,12 @@ void Harness::load(const WorldSpec& world, std::uint64_t fault_seed) {
   server.journal().clear();
   server.clock().reset();
   server.clear_nonces();
+  fresh_client();
+  desired_.reset();
+  checker_.start_world();
+}
+
+void Harness::fresh_client() {
   {
     const std::lock_guard<std::mutex> lock(hook_mutex_);
     writes_ = 0;
@@ -98,12 +104,25 @@ void Harness::load(const WorldSpec& world, std::uint64_t fault_seed) {
   cloud::AlibabaClientOptions co =
       testing::emulator_client_options(emu_->url(), kAccessKeyId, kCanarySecret);
   co.timeout = options_.client_timeout;
-  co.clock = std::make_shared<SimulatedClock>(server.clock());
+  co.clock = std::make_shared<SimulatedClock>(emu_->server().clock());
   co.random = [] { return 0.5; };
   co.page_size = options_.page_size;
   client_ = std::make_unique<cloud::AlibabaClient>(std::move(co));
-  desired_.reset();
-  checker_.start_world();
+}
+
+Harness::Checkpoint Harness::checkpoint() {
+  return {emu_->model().snapshot(), emu_->server().clock().offset(), desired_, checker_.memory()};
+}
+
+void Harness::restore(const Checkpoint& c) {
+  auto& server = emu_->server();
+  server.faults().clear();
+  emu_->model().restore(*c.model);
+  server.journal().clear();
+  server.clock().set_offset(c.clock_offset);
+  fresh_client();
+  desired_ = c.desired;
+  checker_.recall(c.checker);
 }
 
 bool Harness::configure(const ConfigSpec& config) {
@@ -138,10 +157,11 @@ PassOutcome Harness::pass(const std::string& label) {
   checker_.check(label + " end");
   out.calls = actions_since(seq).size();
   if (std::getenv("SHAREKEEPER_RELIABILITY_TRACE") != nullptr)
-    std::fprintf(stderr, "   pass %s: %llu calls, %d writes, %s, %.0f ms\n", label.c_str(),
-                 static_cast<unsigned long long>(out.calls), out.writes,
-                 out.converged ? "converged" : "not converged",
-                 std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    std::fprintf(
+        stderr, "   pass %s: %llu calls, %d writes, %s, %.0f ms\n", label.c_str(),
+        static_cast<unsigned long long>(out.calls), out.writes,
+        out.converged ? "converged" : "not converged",
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
   return out;
 }
 

@@ -45,6 +45,17 @@ class Harness {
 
   // A fresh world: reseeded model, no faults, empty journal, real-time clock, a new client.
   void load(const WorldSpec& world, std::uint64_t fault_seed = 1);
+  // The prepared world as it is now (model, emulated clock, config, the checker's memory), and a
+  // return to it: faults cleared, journal emptied, a new client, violations cleared.
+  struct Checkpoint {
+    std::shared_ptr<const emulator::ModelSnapshot> model;
+    std::chrono::milliseconds clock_offset{0};
+    std::optional<config::DesiredState> desired;
+    InvariantChecker::Memory checker;
+  };
+  Checkpoint checkpoint();
+  void restore(const Checkpoint& c);
+
   // The config a user commits; false when the loader refuses it (the last good one stays, as the
   // daemon keeps it).
   bool configure(const ConfigSpec& config);
@@ -74,6 +85,8 @@ class Harness {
   static bool is_write(const std::string& action);
 
  private:
+  void fresh_client();
+
   HarnessOptions options_;
   std::unique_ptr<emulator::Emulator> emu_;
   InvariantChecker checker_;

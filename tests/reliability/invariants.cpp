@@ -25,9 +25,7 @@ std::vector<json> as_list(const json& v) {
   return {v};
 }
 
-bool ours(const std::string& policy) {
-  return policy.rfind(std::string(kInstance) + "-", 0) == 0;
-}
+bool ours(const std::string& policy) { return policy.rfind(std::string(kInstance) + "-", 0) == 0; }
 bool share_role(const std::string& role) { return role == kImageRole || role == kSnapshotRole; }
 
 // obj[key] when it is an array, else an empty array (a reference that outlives the call).
@@ -129,6 +127,23 @@ void InvariantChecker::start_world() {
   previous_ = present(emu_.model().state(), false);
 }
 
+InvariantChecker::Memory InvariantChecker::memory() const {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  return {desired_, initial_, ever_present_, previous_, adopted_};
+}
+
+void InvariantChecker::recall(const Memory& m) {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  desired_ = m.desired;
+  initial_ = m.initial;
+  ever_present_ = m.ever_present;
+  previous_ = m.previous;
+  adopted_ = m.adopted;
+  violations_.clear();
+  unconverged_.clear();
+  paused_ = false;
+}
+
 void InvariantChecker::set_config(const config::DesiredState& desired) {
   const std::lock_guard<std::mutex> lock(mutex_);
   desired_ = desired;
@@ -182,7 +197,8 @@ InvariantChecker::Items InvariantChecker::present(const json& state, bool with_a
   for (const auto& r : list_of(account, "roles")) {
     const std::string name = r.value("name", "");
     if (!share_role(name)) continue;
-    for (const auto& uid : trusted_accounts(r["trustPolicy"])) out.insert("trust " + name + " " + uid);
+    for (const auto& uid : trusted_accounts(r["trustPolicy"]))
+      out.insert("trust " + name + " " + uid);
     for (const auto& k : keys_granted_to(account, r)) out.insert("key " + name + " " + k);
   }
   if (with_access) {
@@ -190,8 +206,7 @@ InvariantChecker::Items InvariantChecker::present(const json& state, bool with_a
     for (const auto& item : kept(state)) {
       if (item.rfind("use ", 0) != 0) continue;
       const auto sp = item.find(' ', 4);
-      const json verdict =
-          emu_.model().access(item.substr(4, sp - 4), item.substr(sp + 1), now);
+      const json verdict = emu_.model().access(item.substr(4, sp - 4), item.substr(sp + 1), now);
       if (verdict.value("usable", false)) out.insert(item);
     }
   }
@@ -199,8 +214,10 @@ InvariantChecker::Items InvariantChecker::present(const json& state, bool with_a
 }
 
 void InvariantChecker::violation(const std::string& v) {
-  if (violations_.size() < 50) violations_.push_back(v);
-  else if (violations_.size() == 50) violations_.push_back("... (more violations not kept)");
+  if (violations_.size() < 50)
+    violations_.push_back(v);
+  else if (violations_.size() == 50)
+    violations_.push_back("... (more violations not kept)");
 }
 
 void InvariantChecker::check(const std::string& when) {
@@ -232,8 +249,10 @@ void InvariantChecker::check_locked(const std::string& when) {
       const std::string n = x.value("name", "");
       if (mine(n)) continue;
       const json* after = named(list_of(account, collection), n);
-      if (after == nullptr) violation("S2 " + when + ": foreign " + collection + " " + n + " removed");
-      else if (*after != x) violation("S2 " + when + ": foreign " + collection + " " + n + " changed");
+      if (after == nullptr)
+        violation("S2 " + when + ": foreign " + collection + " " + n + " removed");
+      else if (*after != x)
+        violation("S2 " + when + ": foreign " + collection + " " + n + " changed");
     }
     for (const auto& x : list_of(account, collection)) {
       const std::string n = x.value("name", "");
@@ -265,7 +284,8 @@ void InvariantChecker::check_locked(const std::string& when) {
     if (adopted == adopted_.end()) continue;
     const bool authoritative = !desired_.accounts.empty() &&
                                desired_.accounts[0].adopt == config::AdoptMode::kAuthoritative;
-    const auto trusted = after ? trusted_accounts((*after)["trustPolicy"]) : std::set<std::string>{};
+    const auto trusted =
+        after ? trusted_accounts((*after)["trustPolicy"]) : std::set<std::string>{};
     for (auto it = adopted->second.begin(); it != adopted->second.end();) {
       if (trusted.count(*it) != 0U) {
         ++it;
@@ -277,7 +297,7 @@ void InvariantChecker::check_locked(const std::string& when) {
       }
     }
   }
-  // S2: image share lists are not sharekeeper's (settings.manageShares is not implemented).
+  // S2: image share lists are not sharekeeper's (the suite's configs say manageShares: false).
   if (image_shares(account) != image_shares(initial_))
     violation("S2 " + when + ": an image's share list changed");
   // S2: nothing granted that the config does not name (what was there may stay: guards).
@@ -301,10 +321,11 @@ void InvariantChecker::check_grants(const std::vector<reconcilers::GrantStatus>&
                          r.state == config::GrantState::kReady &&
                          r.sharing == config::Sharing::kShared;
       if (usable != ready)
-        violation("S3 " + when + ": grant " + g.share + "/" + g.target.id + " " + r.resource_id +
-                  " is " + to_string(g.state) + "/" + to_string(r.state) + "/" +
-                  to_string(r.sharing) + " but the emulator says " +
-                  (usable ? "usable" : "not usable: " + verdict.value("reasons", json::array()).dump()));
+        violation(
+            "S3 " + when + ": grant " + g.share + "/" + g.target.id + " " + r.resource_id + " is " +
+            to_string(g.state) + "/" + to_string(r.state) + "/" + to_string(r.sharing) +
+            " but the emulator says " +
+            (usable ? "usable" : "not usable: " + verdict.value("reasons", json::array()).dump()));
     }
   }
 }

@@ -51,7 +51,19 @@ class InvariantChecker {
   // A liveness failure (S3: no convergence within the bound).
   void report_unconverged(const std::string& what);
 
-  std::vector<std::string> violations() const;  // S1, S2, S3 (grant states), S4
+  // What the checker remembers of a world (its baseline, what S1 protects, the config), to go
+  // back to a prepared world (Harness::restore). recall() clears the violations.
+  struct Memory {
+    config::DesiredState desired;
+    nlohmann::json initial;
+    std::set<std::string> ever_present;
+    std::set<std::string> previous;
+    std::map<std::string, std::set<std::string>> adopted;
+  };
+  Memory memory() const;
+  void recall(const Memory& m);
+
+  std::vector<std::string> violations() const;   // S1, S2, S3 (grant states), S4
   std::vector<std::string> unconverged() const;  // S3 (no convergence within the bound)
   int checks() const;
 
@@ -66,9 +78,9 @@ class InvariantChecker {
   mutable std::mutex mutex_;
   bool paused_ = false;
   config::DesiredState desired_;
-  nlohmann::json initial_;    // the sharer account when the world started
-  Items ever_present_;        // S1: kept items once present
-  Items previous_;            // grants present at the last check
+  nlohmann::json initial_;  // the sharer account when the world started
+  Items ever_present_;      // S1: kept items once present
+  Items previous_;          // grants present at the last check
   std::map<std::string, std::set<std::string>> adopted_;  // role -> its principals when adopted
   std::vector<std::string> violations_;
   std::vector<std::string> unconverged_;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <random>
 #include <set>
 #include <sstream>
@@ -194,6 +195,7 @@ std::vector<SweepCase> sweep_cases(Harness& plain, Harness& lagged) {
   std::vector<SweepCase> out;
   for (const auto& w : sweep_worlds()) {
     const auto calls = dry_pass_calls(plain, w);
+    std::printf("sweep %s: N = %zu calls in the pass under test\n", w.name.c_str(), calls.size());
     for (FaultKind k : fault_kinds()) {
       if (k == FaultKind::kConsistencyLag) {
         out.push_back({w.name, k, 0});
@@ -206,18 +208,13 @@ std::vector<SweepCase> sweep_cases(Harness& plain, Harness& lagged) {
   return out;
 }
 
-Tally run_case(Harness& h, const SweepCase& c) {
+Tally run_case(Harness& h, const SweepCase& c, const Harness::Checkpoint* prepared) {
   Tally t;
   t.runs = 1;
-  const SweepWorld* w = nullptr;
-  for (const auto& x : sweep_worlds())
-    if (x.name == c.world) w = &x;
-  if (w == nullptr) {
-    t.violations = 1;
-    t.failures.push_back(c.name() + ": no such world");
-    return t;
-  }
-  prepare(h, *w);
+  if (prepared != nullptr)
+    h.restore(*prepared);
+  else
+    prepare(h, sweep_world(c.world));
   const json rule = fault_rule(c.kind, c.index, h.options().client_timeout);
   if (!rule.empty()) h.add_faults(rule);
   h.pass(c.name() + " faulted");
@@ -233,9 +230,20 @@ Tally run_sweep(const std::function<bool(const SweepCase&)>& select) {
   lag_options.consistency_lag = milliseconds(5000);
   Harness lagged(lag_options);
   Tally total;
+  // Each world is prepared once per harness; every case starts from that checkpoint.
+  std::map<std::pair<std::string, bool>, Harness::Checkpoint> prepared;
   for (const auto& c : sweep_cases(plain, lagged)) {
     if (select && !select(c)) continue;
-    total.add(run_case(c.kind == FaultKind::kConsistencyLag ? lagged : plain, c));
+    const bool lag = c.kind == FaultKind::kConsistencyLag;
+    Harness& h = lag ? lagged : plain;
+    auto it = prepared.find({c.world, lag});
+    if (it == prepared.end()) {
+      prepare(h, sweep_world(c.world));
+      it = prepared.emplace(std::make_pair(c.world, lag), h.checkpoint()).first;
+      // A prepared world that already broke an invariant would blame every case.
+      collect(h, c.world + " (setup)", "SHAREKEEPER_RELIABILITY_CASE=" + c.name(), total);
+    }
+    total.add(run_case(h, c, &it->second));
   }
   return total;
 }
@@ -293,8 +301,8 @@ ConfigSpec edit(std::mt19937_64& rng, ConfigSpec c, int& next_share, std::string
         } else if (s.targets.size() > 1 && rng() % 2 == 0) {
           s.targets.erase(s.targets.begin() + static_cast<long>(rng() % s.targets.size()));
         } else if (s.images.size() + s.snapshots.size() > 1) {
-          auto& list = !s.images.empty() && (s.snapshots.empty() || rng() % 2 == 0) ? s.images
-                                                                                  : s.snapshots;
+          auto& list =
+              !s.images.empty() && (s.snapshots.empty() || rng() % 2 == 0) ? s.images : s.snapshots;
           list.erase(list.begin() + static_cast<long>(rng() % list.size()));
         }
       }
@@ -325,11 +333,21 @@ ConfigSpec edit(std::mt19937_64& rng, ConfigSpec c, int& next_share, std::string
 }
 
 json random_rules(std::mt19937_64& rng, milliseconds client_timeout) {
-  static const std::vector<std::string> kActions = {
-      "*",          "*",           "*",           "CreateRole",        "UpdateRole",
-      "CreatePolicy", "CreatePolicyVersion", "AttachPolicyToRole", "DeletePolicyVersion",
-      "GetRole",    "ListPoliciesForRole", "ListTagResources", "DescribeSnapshots", "DescribeImages",
-      "TagResources"};
+  static const std::vector<std::string> kActions = {"*",
+                                                    "*",
+                                                    "*",
+                                                    "CreateRole",
+                                                    "UpdateRole",
+                                                    "CreatePolicy",
+                                                    "CreatePolicyVersion",
+                                                    "AttachPolicyToRole",
+                                                    "DeletePolicyVersion",
+                                                    "GetRole",
+                                                    "ListPoliciesForRole",
+                                                    "ListTagResources",
+                                                    "DescribeSnapshots",
+                                                    "DescribeImages",
+                                                    "TagResources"};
   json rules = json::array();
   for (int i = 0, n = static_cast<int>(rng() % 4); i < n; ++i) {
     FaultKind k = fault_kinds()[rng() % (fault_kinds().size() - 1)];  // lag is the harness's
@@ -382,8 +400,8 @@ Tally run_seeded(Harness& h, std::uint64_t seed) {
     std::string what;
     c = edit(rng, c, next_share, what);
     log += "," + what;
-    const std::string label = "seed " + std::to_string(seed) + " step " + std::to_string(step) +
-                              " (" + what + ")";
+    const std::string label =
+        "seed " + std::to_string(seed) + " step " + std::to_string(step) + " (" + what + ")";
     const bool valid = h.configure(c);  // an invalid one is refused: the last good one stays
     h.clear_faults();
     const json rules =
@@ -393,8 +411,9 @@ Tally run_seeded(Harness& h, std::uint64_t seed) {
       std::fprintf(stderr, "== %s: config %s\n%s== faults %s\n", label.c_str(),
                    valid ? "loaded" : "refused", config_yaml(c).c_str(), rules.dump().c_str());
     for (int p = 0, n = 1 + static_cast<int>(rng() % 2); p < n; ++p) h.pass(label);
-    if (rng() % 5 == 0) h.emulator().server().clock().set_offset(
-        h.emulator().server().clock().offset() + std::chrono::seconds(rng() % 10));
+    if (rng() % 5 == 0)
+      h.emulator().server().clock().set_offset(h.emulator().server().clock().offset() +
+                                               std::chrono::seconds(rng() % 10));
   }
   h.clear_faults();
   h.settle(kSettlePasses, "seed " + std::to_string(seed) + " final");

@@ -26,14 +26,14 @@ ConfigSpec full_config();    // two shares, four consumers
 ConfigSpec shrunk_config();  // fewer targets and one snapshot less (within maxRevokeFraction)
 
 enum class FaultKind {
-  kThrottle,            // Throttling.User (retried by the client)
-  kServerError,         // 503 before the model (a read is retried; a write's outcome is unknown)
-  kTimeoutBeforeCommit, // no answer within the client's deadline, not applied
-  kCommitThenTimeout,   // applied, answered after the client's deadline
-  kCommitThenReset,     // applied, connection closed without an answer
-  kCommitThenError,     // applied, answered 500
-  kFailedPage,          // a listing's page refused (403): the observation is partial
-  kConsistencyLag,      // created roles and policies invisible for 5 s (the whole pass)
+  kThrottle,             // Throttling.User (retried by the client)
+  kServerError,          // 503 before the model (a read is retried; a write's outcome is unknown)
+  kTimeoutBeforeCommit,  // no answer within the client's deadline, not applied
+  kCommitThenTimeout,    // applied, answered after the client's deadline
+  kCommitThenReset,      // applied, connection closed without an answer
+  kCommitThenError,      // applied, answered 500
+  kFailedPage,           // a listing's page refused (403): the observation is partial
+  kConsistencyLag,       // created roles and policies invisible for 5 s (the whole pass)
 };
 const std::vector<FaultKind>& fault_kinds();
 const char* to_string(FaultKind k);
@@ -61,7 +61,8 @@ struct Tally {
 std::vector<std::string> dry_pass_calls(Harness& h, const SweepWorld& w);
 // Every (world, kind, index) case; a failed page only where the call is a listing.
 std::vector<SweepCase> sweep_cases(Harness& plain, Harness& lagged);
-Tally run_case(Harness& h, const SweepCase& c);
+// One case, from the world's checkpoint when given (else the world is prepared first).
+Tally run_case(Harness& h, const SweepCase& c, const Harness::Checkpoint* prepared = nullptr);
 Tally run_sweep(const std::function<bool(const SweepCase&)>& select = {});
 
 // A sweep world brought to the moment before its pass under test (setup configs converged, the

@@ -113,6 +113,27 @@ TEST_F(ModelTest, ResetGoesBackToTheSeed) {
   EXPECT_TRUE(model_.find_key("AKSHARERROOT", now_));
 }
 
+TEST_F(ModelTest, RestoreReturnsToTheSnapshotNotToTheSeed) {
+  auto created =
+      call("ram", "CreateRole",
+           {{"RoleName", "kept"},
+            {"AssumeRolePolicyDocument",
+             R"({"Version":"1","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole",)"
+             R"("Principal":{"RAM":["acs:ram::1000000000000001:root"]}}]})"}},
+           "AKSHARERROOT");
+  ASSERT_EQ(created.status, 200) << created.body.dump();
+  const auto snapshot = model_.snapshot();
+  const std::string at_snapshot = model_.state().dump();
+  ASSERT_EQ(call("ram", "DeleteRole", {{"RoleName", "kept"}}, "AKSHARERROOT").status, 200);
+  ASSERT_EQ(call("ram", "DeleteRole", {{"RoleName", "ci-deployer"}}, "AKSHARERROOT").status, 200);
+  model_.restore(*snapshot);
+  EXPECT_EQ(model_.state().dump(), at_snapshot);
+  EXPECT_EQ(call("ram", "GetRole", {{"RoleName", "kept"}}, "AKSHARERROOT").status, 200);
+  // The seed is still the loaded one: reset forgets what was created after it.
+  model_.reset();
+  EXPECT_EQ(call("ram", "GetRole", {{"RoleName", "kept"}}, "AKSHARERROOT").status, 404);
+}
+
 TEST_F(ModelTest, SeededRolesAndPoliciesAreVisibleAtAnyEmulatedTime) {
   // Replays of captures move the clock back before the seed was loaded.
   now_ = Clock::from_time_t(1700000000);  // 2023-11-14

@@ -147,6 +147,23 @@ TEST(VerifierTest, TimestampsRoundTrip) {
   EXPECT_FALSE(parse_timestamp("2024-01-02 03:04:05Z"));
 }
 
+// Found by emulator_request_fuzzer: a V1 Timestamp of year 1325 overflowed the nanosecond clock
+// (UBSan: signed integer overflow), and year 9999 wrapped into the past. Well-formed dates the
+// clock cannot hold are its min or max, so the window check calls them expired.
+TEST(VerifierTest, TimestampsOutsideTheClockRangeDoNotOverflow) {
+  const auto now = Clock::now();
+  const auto past = parse_timestamp("1325-11-18T08:53:20Z");
+  ASSERT_TRUE(past);
+  EXPECT_EQ(*past, Clock::time_point::min());
+  const auto future = parse_timestamp("9999-12-31T23:59:59Z");
+  ASSERT_TRUE(future);
+  EXPECT_EQ(*future, Clock::time_point::max());
+  EXPECT_GT(*future, now);
+  const auto edge = parse_timestamp("2262-01-01T00:00:00Z");
+  ASSERT_TRUE(edge);
+  EXPECT_GT(*edge, now);
+}
+
 TEST(VerifierTest, V1StringToSignMatchesEveryVector) {
   const json vectors = load_reference("signature-vectors.json").at("vectors");
   int checked = 0;
