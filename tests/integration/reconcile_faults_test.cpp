@@ -11,9 +11,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <cstdlib>
+#include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
@@ -90,17 +93,36 @@ json seed() {
   return {{"accounts", accounts}};
 }
 
-// Retry sleeps are skipped; the wall clock (x-acs-date, checked by the emulator's verifier) is the
-// emulator's, so moving the emulator's clock never makes requests look skewed.
-class EmulatorFollowingClock final : public cloud::Clock {
+// Sleeps are skipped (or, with sleeping_moves_emulator, move the emulator's clock instead); the
+// wall clock (x-acs-date, checked by the emulator's verifier) is the emulator's, so moving the
+// emulator's clock never makes requests look skewed.
+class EmulatorFollowingClock final : public support::Clock {
  public:
-  explicit EmulatorFollowingClock(emulator::EmulatedClock& emu) : emu_(emu) {}
-  std::chrono::steady_clock::time_point now() override { return std::chrono::steady_clock::now(); }
-  std::chrono::system_clock::time_point wall_now() override { return emu_.now(); }
-  void sleep_for(std::chrono::nanoseconds) override {}
+  explicit EmulatorFollowingClock(emulator::EmulatedClock& emu,
+                                  bool sleeping_moves_emulator = false)
+      : emu_(emu), moves_(sleeping_moves_emulator) {}
+  support::SteadyTime now() override { return std::chrono::steady_clock::now(); }
+  support::WallTime wall_now() override { return emu_.now(); }
+  void sleep_for(std::chrono::nanoseconds d) override {
+    if (!moves_ || d <= std::chrono::nanoseconds::zero()) return;
+    std::lock_guard lock(mu_);
+    offset_ += std::chrono::duration_cast<milliseconds>(d);
+    emu_.set_offset(offset_);
+  }
+  milliseconds moved() {
+    std::lock_guard lock(mu_);
+    return offset_;
+  }
+  bool wait_until(std::unique_lock<std::mutex>& lock, std::condition_variable& cv,
+                  support::SteadyTime deadline, const std::function<bool()>& pred) override {
+    return cv.wait_until(lock, deadline, pred);
+  }
 
  private:
   emulator::EmulatedClock& emu_;
+  const bool moves_;
+  std::mutex mu_;
+  milliseconds offset_{0};
 };
 
 const std::set<std::string>& write_actions() {
@@ -176,7 +198,7 @@ class ReconcileFaultsTest : public ::testing::Test {
   }
   reconcilers::ApplyOptions options() {
     reconcilers::ApplyOptions o;
-    o.sleep = [](milliseconds) {};
+    o.clock = std::make_shared<support::ManualClock>();  // verification waits take no time
     return o;
   }
   reconcilers::Plan plan() {
@@ -583,12 +605,10 @@ TEST_F(ReconcileFaultsTest, B1ConsistencyLagCreatesEachRoleOnce) {
   w.consistency_lag = milliseconds(5000);
   start(w);
   // The apply's verification wait moves the emulator's clock instead of sleeping.
-  milliseconds offset{0};
   reconcilers::ApplyOptions o = options();
-  o.sleep = [&](milliseconds d) {
-    offset += d;
-    emu_->server().clock().set_offset(offset);
-  };
+  auto clock = std::make_shared<EmulatorFollowingClock>(emu_->server().clock(),
+                                                        /*sleeping_moves_emulator=*/true);
+  o.clock = clock;
   options_ = o;
   auto first = pass();
   // Attaching right after the create sees the new role/policy as missing: only the attaches fail.
@@ -597,7 +617,7 @@ TEST_F(ReconcileFaultsTest, B1ConsistencyLagCreatesEachRoleOnce) {
     EXPECT_TRUE(c.ok) << reconcilers::to_string(c.change.action) << ": "
                       << (c.error ? c.error->to_string() : c.detail);
   }
-  EXPECT_GE(offset, milliseconds(5000)) << "verification waited out the lag";
+  EXPECT_GE(clock->moved(), milliseconds(5000)) << "verification waited out the lag";
   int passes = converge_within(3);
   EXPECT_LE(passes, 3);
   EXPECT_EQ(sent("CreateRole"), 2) << "no re-create: one CreateRole per role ever sent";
