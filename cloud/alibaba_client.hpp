@@ -51,6 +51,9 @@ struct AlibabaClientOptions {
   std::string user_agent;                         // default: "sharekeeper/<version>"
   // Page sizes (each API's maximum): tests lower them to exercise pagination.
   int page_size = 100;
+  // Calls one typed call may have in flight when it is made of several independent requests (one
+  // DescribeImages per image id): the rate limiter, not the round trip, should bound it.
+  int fan_out = 4;
 };
 
 class AlibabaClient final : public CloudApi {

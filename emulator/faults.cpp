@@ -225,32 +225,4 @@ json FaultInjector::to_json() const {
   return json{{"rules", std::move(rules)}};
 }
 
-RateLimiter::RateLimiter(double per_second) : per_second_(per_second) {}
-
-bool RateLimiter::allow(std::string_view account, SteadyClock::time_point now,
-                        std::chrono::milliseconds* retry_after) {
-  if (per_second_ <= 0) return true;
-  const double burst = std::max(1.0, per_second_);
-  std::lock_guard lock(mutex_);
-  auto it = buckets_.find(account);
-  if (it == buckets_.end()) {
-    it = buckets_.emplace(std::string(account), Bucket{burst, now}).first;
-  }
-  Bucket& bucket = it->second;
-  const double elapsed = std::chrono::duration<double>(now - bucket.updated).count();
-  if (elapsed > 0) {
-    bucket.tokens = std::min(burst, bucket.tokens + elapsed * per_second_);
-    bucket.updated = now;
-  }
-  if (bucket.tokens >= 1.0) {
-    bucket.tokens -= 1.0;
-    return true;
-  }
-  if (retry_after != nullptr) {
-    *retry_after = std::chrono::milliseconds(
-        static_cast<std::int64_t>(std::ceil((1.0 - bucket.tokens) / per_second_ * 1000.0)));
-  }
-  return false;
-}
-
 }  // namespace sharekeeper::emulator

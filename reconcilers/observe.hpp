@@ -13,6 +13,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -71,9 +72,10 @@ struct ObservedImage {
   cloud::Image image;
 };
 
-// Who the resources are actually shared with (docs/contract.md §1 item 5). Until
-// settings.manageShares this is observed only to be reported (/status): a failed listing leaves it
-// unknown and never makes the account observation partial.
+// Who the resources are actually shared with (docs/contract.md §1 item 5). With settings.manageShares
+// (the default) these listings are planned from: a failed one makes the account observation
+// partial (nothing is unshared that pass). Without it they are only reported (/status): a failed
+// listing leaves it unknown and never makes the observation partial.
 struct ObservedShares {
   // Images with account targets -> the accounts DescribeImageSharePermission lists. Absent key: not
   // listed, or the listing failed.
@@ -100,6 +102,21 @@ struct ObservedShares {
   };
   std::map<std::string, std::map<std::string, Association, std::less<>>, std::less<>>
       resource_targets;
+
+  // settings.manageShares only: what this instance owns in the region. False when a listing
+  // failed (then nothing of the region's shares is changed).
+  bool managed_known = false;
+  // Images tagged sharekeeper:managed-by=<instance> (DescribeImages by tag): their share lists
+  // are ours, wherever the config is now. Each is also in image_accounts when listed.
+  std::set<std::string> owned_images;
+  // Our resource shares (ListResourceShares by the managed-by tag, Active), by name, each with
+  // every association of its own (both listings, any status).
+  struct ManagedShare {
+    cloud::ResourceShare share;
+    std::vector<cloud::ResourceShareAssociation> resources;
+    std::vector<cloud::ResourceShareAssociation> targets;
+  };
+  std::map<std::string, ManagedShare> managed;
 };
 
 struct ObservedRegion {
@@ -158,9 +175,17 @@ AccountObservation observe_account(const config::DesiredState& desired,
 // then carries a fatal error). The pointer must stay valid for the duration of the call using it.
 using ClientFor = std::function<cloud::CloudApi*(const config::Account& account)>;
 
+// How many accounts a pass works on at once when the caller leaves it to us (max_parallel 0).
+// The cloud's rate limits are per account and product, so accounts never compete for quota, and
+// one account's pass is a sequence of calls (one in flight): at 30 ms a round trip it cannot even
+// reach a 20 calls/s quota of two products on its own. Every account therefore gets a lane; the
+// only shared budget is this process's threads and connections, hence the cap.
+inline constexpr int kMaxAccountWorkers = 64;
+int account_workers(std::size_t accounts);
+
 // Observes every account of the desired state (or only those named in `only`), at most
-// max_parallel at a time.
+// max_parallel at a time (0: account_workers()).
 Observation observe(const config::DesiredState& desired, const ClientFor& client_for,
-                    int max_parallel = 4, const std::vector<std::string>& only = {});
+                    int max_parallel = 0, const std::vector<std::string>& only = {});
 
 }  // namespace sharekeeper::reconcilers
