@@ -11,12 +11,9 @@
 
 #include <algorithm>
 #include <chrono>
-#include <condition_variable>
 #include <cstdlib>
-#include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
@@ -27,6 +24,7 @@
 #include "cloud/endpoints.hpp"
 #include "cloud/retry.hpp"
 #include "cloud/transport.hpp"
+#include "emulated_time.hpp"
 #include "emulator/emulator.hpp"
 #include "emulator_client.hpp"
 #include "reconcilers/apply.hpp"
@@ -93,38 +91,6 @@ json seed() {
   return {{"accounts", accounts}};
 }
 
-// Sleeps are skipped (or, with sleeping_moves_emulator, move the emulator's clock instead); the
-// wall clock (x-acs-date, checked by the emulator's verifier) is the emulator's, so moving the
-// emulator's clock never makes requests look skewed.
-class EmulatorFollowingClock final : public support::Clock {
- public:
-  explicit EmulatorFollowingClock(emulator::EmulatedClock& emu,
-                                  bool sleeping_moves_emulator = false)
-      : emu_(emu), moves_(sleeping_moves_emulator) {}
-  support::SteadyTime now() override { return std::chrono::steady_clock::now(); }
-  support::WallTime wall_now() override { return emu_.now(); }
-  void sleep_for(std::chrono::nanoseconds d) override {
-    if (!moves_ || d <= std::chrono::nanoseconds::zero()) return;
-    std::lock_guard lock(mu_);
-    offset_ += std::chrono::duration_cast<milliseconds>(d);
-    emu_.set_offset(offset_);
-  }
-  milliseconds moved() {
-    std::lock_guard lock(mu_);
-    return offset_;
-  }
-  bool wait_until(std::unique_lock<std::mutex>& lock, std::condition_variable& cv,
-                  support::SteadyTime deadline, const std::function<bool()>& pred) override {
-    return cv.wait_until(lock, deadline, pred);
-  }
-
- private:
-  emulator::EmulatedClock& emu_;
-  const bool moves_;
-  std::mutex mu_;
-  milliseconds offset_{0};
-};
-
 const std::set<std::string>& write_actions() {
   static const std::set<std::string> kWrites = {"CreateRole",
                                                 "UpdateRole",
@@ -186,7 +152,7 @@ class ReconcileFaultsTest : public ::testing::Test {
     cloud::AlibabaClientOptions co =
         testing::emulator_client_options(emu_->url(), kAccessKeyId, kAccessKeySecret);
     co.timeout = world.client_timeout;
-    co.clock = std::make_shared<EmulatorFollowingClock>(emu_->server().clock());
+    co.clock = std::make_shared<testing::EmulatorTime>(emu_->server().clock());
     co.random = [] { return 0.5; };
     co.page_size = world.page_size;
     co.retry_quota = quota_;
@@ -630,8 +596,8 @@ TEST_F(ReconcileFaultsTest, B1ConsistencyLagCreatesEachRoleOnce) {
   start(w);
   // The apply's verification wait moves the emulator's clock instead of sleeping.
   reconcilers::ApplyOptions o = options();
-  auto clock = std::make_shared<EmulatorFollowingClock>(emu_->server().clock(),
-                                                        /*sleeping_moves_emulator=*/true);
+  auto clock = std::make_shared<testing::EmulatorTime>(
+      emu_->server().clock(), testing::EmulatorTime::Sleep::kMovesEmulator);
   o.clock = clock;
   options_ = o;
   auto first = pass();
