@@ -345,8 +345,8 @@ Result<Credentials> EnvCredentialsProvider::get() {
 
 // ---- Refreshing base
 
-RefreshingCredentialsProvider::RefreshingCredentialsProvider(
-    std::shared_ptr<support::Clock> clock, std::chrono::seconds stale_window)
+RefreshingCredentialsProvider::RefreshingCredentialsProvider(std::shared_ptr<support::Clock> clock,
+                                                             std::chrono::seconds stale_window)
     : clock_(clock ? std::move(clock) : support::SystemClock::shared()),
       stale_window_(stale_window) {}
 

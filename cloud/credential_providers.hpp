@@ -44,8 +44,8 @@ struct CredentialsDeps {
   // metadata address is link-local). Default: HttpsTransport{allow_http, no proxy}.
   std::shared_ptr<Transport> metadata_transport;
   std::shared_ptr<support::Clock> clock;  // wall time for expiry and Timestamp; default: system
-  EnvLookup env;         // default: process_env()
-  std::string home_dir;  // default: $HOME
+  EnvLookup env;                          // default: process_env()
+  std::string home_dir;                   // default: $HOME
   std::string metadata_base_url = "http://100.100.100.200";
   // Wins over every other STS endpoint setting (the emulator, loopback fakes). Empty:
   // https://sts.aliyuncs.com, or sts[-vpc].<region>.aliyuncs.com when a region is configured.

@@ -244,8 +244,8 @@ net::awaitable<Outcome> Server::Impl::handle_api(const Request& req) {
     if (!fails_first) {
       response = call_model();
       entry.committed = true;
-      notify_commit(CommitEvent{call.product, call.action, call.caller.account_uid,
-                                response.status, fault.rule_id});
+      notify_commit(CommitEvent{call.product, call.action, call.caller.account_uid, response.status,
+                                fault.rule_id});
       // Applied; the answer may now come late, be lost or be replaced: the "did it happen?" case.
       co_await sleep_for(fault.latency_after);
     }

@@ -66,7 +66,8 @@ struct CommitEvent {
   std::string action;
   std::string account;  // caller's UID
   int status = 0;       // the model's answer (an afterCommit fault may replace it on the wire)
-  std::uint64_t fault_rule = 0;  // the fault rule that will fail, drop or delay the answer, 0 if none
+  std::uint64_t fault_rule =
+      0;  // the fault rule that will fail, drop or delay the answer, 0 if none
 };
 // Runs on the server's thread right after Model::call, before any after-commit latency and before
 // the answer is written: an invariant check after every write, or a crash-point test that kills

@@ -1,9 +1,10 @@
 // The crash-point sweep (docs/reliability.md "Crash points"): the `sharekeeper apply` PROCESS is
-// SIGKILLed right after its k-th write is committed, for every k of a fresh apply and of a shrinking
-// apply, then `apply` runs again and must converge (`plan --detailed-exitcode` 0). The emulator runs
-// in this test process: its commit observer sees the k-th committed write and kills the child
-// before the answer is written, so the process dies not knowing whether its write happened. S1/S2
-// are checked after every committed write of every process; S4 over the processes' output.
+// SIGKILLed right after its k-th write is committed, for every k of a fresh apply and of a
+// shrinking apply, then `apply` runs again and must converge (`plan --detailed-exitcode` 0). The
+// emulator runs in this test process: its commit observer sees the k-th committed write and kills
+// the child before the answer is written, so the process dies not knowing whether its write
+// happened. S1/S2 are checked after every committed write of every process; S4 over the processes'
+// output.
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -42,7 +43,8 @@ class CrashSweep {
     });
     std::vector<std::string> argv = {SK_DAEMON_BIN};
     argv.insert(argv.end(), args.begin(), args.end());
-    for (const char* a : {"-c", "", "--endpoint-override", "", "--log-format", "json"}) argv.push_back(a);
+    for (const char* a : {"-c", "", "--endpoint-override", "", "--log-format", "json"})
+      argv.push_back(a);
     argv[argv.size() - 5] = config_path_.string();
     argv[argv.size() - 3] = h_.emulator().url();
     ProcessRun out;
@@ -93,8 +95,8 @@ TEST(ReliabilityCrash, KilledAfterEveryWriteThenAppliedAgainConverges) {
       if (again.exit_code != 0 || plan.exit_code != 0) {
         ++unconverged;
         std::printf("FAIL %s: apply again exit %d, plan exit %d\n%s\n%s\n", name.c_str(),
-                    again.exit_code.value_or(-1), plan.exit_code.value_or(-1),
-                    again.output.c_str(), plan.output.c_str());
+                    again.exit_code.value_or(-1), plan.exit_code.value_or(-1), again.output.c_str(),
+                    plan.output.c_str());
       }
       for (const auto& v : s.h_.checker().violations()) {
         ++violations;

@@ -25,9 +25,7 @@ std::vector<json> as_list(const json& v) {
   return {v};
 }
 
-bool ours(const std::string& policy) {
-  return policy.rfind(std::string(kInstance) + "-", 0) == 0;
-}
+bool ours(const std::string& policy) { return policy.rfind(std::string(kInstance) + "-", 0) == 0; }
 bool share_role(const std::string& role) { return role == kImageRole || role == kSnapshotRole; }
 
 // obj[key] when it is an array, else an empty array (a reference that outlives the call).
@@ -182,7 +180,8 @@ InvariantChecker::Items InvariantChecker::present(const json& state, bool with_a
   for (const auto& r : list_of(account, "roles")) {
     const std::string name = r.value("name", "");
     if (!share_role(name)) continue;
-    for (const auto& uid : trusted_accounts(r["trustPolicy"])) out.insert("trust " + name + " " + uid);
+    for (const auto& uid : trusted_accounts(r["trustPolicy"]))
+      out.insert("trust " + name + " " + uid);
     for (const auto& k : keys_granted_to(account, r)) out.insert("key " + name + " " + k);
   }
   if (with_access) {
@@ -190,8 +189,7 @@ InvariantChecker::Items InvariantChecker::present(const json& state, bool with_a
     for (const auto& item : kept(state)) {
       if (item.rfind("use ", 0) != 0) continue;
       const auto sp = item.find(' ', 4);
-      const json verdict =
-          emu_.model().access(item.substr(4, sp - 4), item.substr(sp + 1), now);
+      const json verdict = emu_.model().access(item.substr(4, sp - 4), item.substr(sp + 1), now);
       if (verdict.value("usable", false)) out.insert(item);
     }
   }
@@ -199,8 +197,10 @@ InvariantChecker::Items InvariantChecker::present(const json& state, bool with_a
 }
 
 void InvariantChecker::violation(const std::string& v) {
-  if (violations_.size() < 50) violations_.push_back(v);
-  else if (violations_.size() == 50) violations_.push_back("... (more violations not kept)");
+  if (violations_.size() < 50)
+    violations_.push_back(v);
+  else if (violations_.size() == 50)
+    violations_.push_back("... (more violations not kept)");
 }
 
 void InvariantChecker::check(const std::string& when) {
@@ -232,8 +232,10 @@ void InvariantChecker::check_locked(const std::string& when) {
       const std::string n = x.value("name", "");
       if (mine(n)) continue;
       const json* after = named(list_of(account, collection), n);
-      if (after == nullptr) violation("S2 " + when + ": foreign " + collection + " " + n + " removed");
-      else if (*after != x) violation("S2 " + when + ": foreign " + collection + " " + n + " changed");
+      if (after == nullptr)
+        violation("S2 " + when + ": foreign " + collection + " " + n + " removed");
+      else if (*after != x)
+        violation("S2 " + when + ": foreign " + collection + " " + n + " changed");
     }
     for (const auto& x : list_of(account, collection)) {
       const std::string n = x.value("name", "");
@@ -265,7 +267,8 @@ void InvariantChecker::check_locked(const std::string& when) {
     if (adopted == adopted_.end()) continue;
     const bool authoritative = !desired_.accounts.empty() &&
                                desired_.accounts[0].adopt == config::AdoptMode::kAuthoritative;
-    const auto trusted = after ? trusted_accounts((*after)["trustPolicy"]) : std::set<std::string>{};
+    const auto trusted =
+        after ? trusted_accounts((*after)["trustPolicy"]) : std::set<std::string>{};
     for (auto it = adopted->second.begin(); it != adopted->second.end();) {
       if (trusted.count(*it) != 0U) {
         ++it;
@@ -301,10 +304,11 @@ void InvariantChecker::check_grants(const std::vector<reconcilers::GrantStatus>&
                          r.state == config::GrantState::kReady &&
                          r.sharing == config::Sharing::kShared;
       if (usable != ready)
-        violation("S3 " + when + ": grant " + g.share + "/" + g.target.id + " " + r.resource_id +
-                  " is " + to_string(g.state) + "/" + to_string(r.state) + "/" +
-                  to_string(r.sharing) + " but the emulator says " +
-                  (usable ? "usable" : "not usable: " + verdict.value("reasons", json::array()).dump()));
+        violation(
+            "S3 " + when + ": grant " + g.share + "/" + g.target.id + " " + r.resource_id + " is " +
+            to_string(g.state) + "/" + to_string(r.state) + "/" + to_string(r.sharing) +
+            " but the emulator says " +
+            (usable ? "usable" : "not usable: " + verdict.value("reasons", json::array()).dump()));
     }
   }
 }

@@ -51,7 +51,7 @@ class InvariantChecker {
   // A liveness failure (S3: no convergence within the bound).
   void report_unconverged(const std::string& what);
 
-  std::vector<std::string> violations() const;  // S1, S2, S3 (grant states), S4
+  std::vector<std::string> violations() const;   // S1, S2, S3 (grant states), S4
   std::vector<std::string> unconverged() const;  // S3 (no convergence within the bound)
   int checks() const;
 
@@ -66,9 +66,9 @@ class InvariantChecker {
   mutable std::mutex mutex_;
   bool paused_ = false;
   config::DesiredState desired_;
-  nlohmann::json initial_;    // the sharer account when the world started
-  Items ever_present_;        // S1: kept items once present
-  Items previous_;            // grants present at the last check
+  nlohmann::json initial_;  // the sharer account when the world started
+  Items ever_present_;      // S1: kept items once present
+  Items previous_;          // grants present at the last check
   std::map<std::string, std::set<std::string>> adopted_;  // role -> its principals when adopted
   std::vector<std::string> violations_;
   std::vector<std::string> unconverged_;

@@ -58,15 +58,16 @@ TEST_F(InvariantsTest, S1ReportsAKeptPrincipalRemovedEvenTransiently) {
   ASSERT_TRUE(role.ok() && role.value());
   const std::string before = role.value()->trust_policy;
   // The console drops every principal but one, then restores the policy: a transient loss.
-  const std::string narrowed = nlohmann::json{
-      {"Version", "1"},
-      {"Statement", nlohmann::json::array({{{"Action", "sts:AssumeRole"},
-                                           {"Effect", "Allow"},
-                                           {"Principal",
-                                            {{"Service", nlohmann::json::array(
-                                                             {consumers()[0] +
-                                                              "@ecs.aliyuncs.com"})}}}}})}}
-                                   .dump();
+  const std::string narrowed =
+      nlohmann::json{
+          {"Version", "1"},
+          {"Statement",
+           nlohmann::json::array(
+               {{{"Action", "sts:AssumeRole"},
+                 {"Effect", "Allow"},
+                 {"Principal",
+                  {{"Service", nlohmann::json::array({consumers()[0] + "@ecs.aliyuncs.com"})}}}}})}}
+          .dump();
   ASSERT_TRUE(person_->update_role_trust_policy(kImageRole, narrowed).ok());
   ASSERT_TRUE(person_->update_role_trust_policy(kImageRole, before).ok());
   const auto v = h_.checker().violations();
@@ -75,12 +76,14 @@ TEST_F(InvariantsTest, S1ReportsAKeptPrincipalRemovedEvenTransiently) {
 }
 
 TEST_F(InvariantsTest, S2ReportsAForeignPolicyChangedAndAShareListChanged) {
-  ASSERT_TRUE(person_->create_policy_version(kForeignPolicy,
-                                             R"({"Version":"1","Statement":[{"Effect":"Allow",)"
-                                             R"("Action":["kms:Decrypt"],"Resource":["*"]}]})",
-                                             true, false)
+  ASSERT_TRUE(person_
+                  ->create_policy_version(kForeignPolicy,
+                                          R"({"Version":"1","Statement":[{"Effect":"Allow",)"
+                                          R"("Action":["kms:Decrypt"],"Resource":["*"]}]})",
+                                          true, false)
                   .ok());
-  auto unshared = person_->modify_image_share_permission(kRegion, images()[0], {}, {consumers()[3]});
+  auto unshared =
+      person_->modify_image_share_permission(kRegion, images()[0], {}, {consumers()[3]});
   ASSERT_TRUE(unshared.ok()) << unshared.error().to_string();
   const auto v = h_.checker().violations();
   EXPECT_TRUE(reported(v, "S2", "foreign policies " + std::string(kForeignPolicy) + " changed"));
@@ -91,9 +94,10 @@ TEST_F(InvariantsTest, S2ReportsAGrantOutsideTheConfig) {
   auto role = person_->get_role(kSnapshotRole);
   ASSERT_TRUE(role.ok() && role.value());
   auto trust = nlohmann::json::parse(role.value()->trust_policy);
-  trust["Statement"].push_back({{"Action", "sts:AssumeRole"},
-                                {"Effect", "Allow"},
-                                {"Principal", {{"Service", std::string(kOutsider) + "@ecs.aliyuncs.com"}}}});
+  trust["Statement"].push_back(
+      {{"Action", "sts:AssumeRole"},
+       {"Effect", "Allow"},
+       {"Principal", {{"Service", std::string(kOutsider) + "@ecs.aliyuncs.com"}}}});
   ASSERT_TRUE(person_->update_role_trust_policy(kSnapshotRole, trust.dump()).ok());
   EXPECT_TRUE(reported(h_.checker().violations(), "S2", "which the config does not name"));
 }

@@ -293,8 +293,8 @@ ConfigSpec edit(std::mt19937_64& rng, ConfigSpec c, int& next_share, std::string
         } else if (s.targets.size() > 1 && rng() % 2 == 0) {
           s.targets.erase(s.targets.begin() + static_cast<long>(rng() % s.targets.size()));
         } else if (s.images.size() + s.snapshots.size() > 1) {
-          auto& list = !s.images.empty() && (s.snapshots.empty() || rng() % 2 == 0) ? s.images
-                                                                                  : s.snapshots;
+          auto& list =
+              !s.images.empty() && (s.snapshots.empty() || rng() % 2 == 0) ? s.images : s.snapshots;
           list.erase(list.begin() + static_cast<long>(rng() % list.size()));
         }
       }
@@ -325,11 +325,21 @@ ConfigSpec edit(std::mt19937_64& rng, ConfigSpec c, int& next_share, std::string
 }
 
 json random_rules(std::mt19937_64& rng, milliseconds client_timeout) {
-  static const std::vector<std::string> kActions = {
-      "*",          "*",           "*",           "CreateRole",        "UpdateRole",
-      "CreatePolicy", "CreatePolicyVersion", "AttachPolicyToRole", "DeletePolicyVersion",
-      "GetRole",    "ListPoliciesForRole", "ListTagResources", "DescribeSnapshots", "DescribeImages",
-      "TagResources"};
+  static const std::vector<std::string> kActions = {"*",
+                                                    "*",
+                                                    "*",
+                                                    "CreateRole",
+                                                    "UpdateRole",
+                                                    "CreatePolicy",
+                                                    "CreatePolicyVersion",
+                                                    "AttachPolicyToRole",
+                                                    "DeletePolicyVersion",
+                                                    "GetRole",
+                                                    "ListPoliciesForRole",
+                                                    "ListTagResources",
+                                                    "DescribeSnapshots",
+                                                    "DescribeImages",
+                                                    "TagResources"};
   json rules = json::array();
   for (int i = 0, n = static_cast<int>(rng() % 4); i < n; ++i) {
     FaultKind k = fault_kinds()[rng() % (fault_kinds().size() - 1)];  // lag is the harness's
@@ -382,8 +392,8 @@ Tally run_seeded(Harness& h, std::uint64_t seed) {
     std::string what;
     c = edit(rng, c, next_share, what);
     log += "," + what;
-    const std::string label = "seed " + std::to_string(seed) + " step " + std::to_string(step) +
-                              " (" + what + ")";
+    const std::string label =
+        "seed " + std::to_string(seed) + " step " + std::to_string(step) + " (" + what + ")";
     const bool valid = h.configure(c);  // an invalid one is refused: the last good one stays
     h.clear_faults();
     const json rules =
@@ -393,8 +403,9 @@ Tally run_seeded(Harness& h, std::uint64_t seed) {
       std::fprintf(stderr, "== %s: config %s\n%s== faults %s\n", label.c_str(),
                    valid ? "loaded" : "refused", config_yaml(c).c_str(), rules.dump().c_str());
     for (int p = 0, n = 1 + static_cast<int>(rng() % 2); p < n; ++p) h.pass(label);
-    if (rng() % 5 == 0) h.emulator().server().clock().set_offset(
-        h.emulator().server().clock().offset() + std::chrono::seconds(rng() % 10));
+    if (rng() % 5 == 0)
+      h.emulator().server().clock().set_offset(h.emulator().server().clock().offset() +
+                                               std::chrono::seconds(rng() % 10));
   }
   h.clear_faults();
   h.settle(kSettlePasses, "seed " + std::to_string(seed) + " final");

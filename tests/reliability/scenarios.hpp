@@ -26,14 +26,14 @@ ConfigSpec full_config();    // two shares, four consumers
 ConfigSpec shrunk_config();  // fewer targets and one snapshot less (within maxRevokeFraction)
 
 enum class FaultKind {
-  kThrottle,            // Throttling.User (retried by the client)
-  kServerError,         // 503 before the model (a read is retried; a write's outcome is unknown)
-  kTimeoutBeforeCommit, // no answer within the client's deadline, not applied
-  kCommitThenTimeout,   // applied, answered after the client's deadline
-  kCommitThenReset,     // applied, connection closed without an answer
-  kCommitThenError,     // applied, answered 500
-  kFailedPage,          // a listing's page refused (403): the observation is partial
-  kConsistencyLag,      // created roles and policies invisible for 5 s (the whole pass)
+  kThrottle,             // Throttling.User (retried by the client)
+  kServerError,          // 503 before the model (a read is retried; a write's outcome is unknown)
+  kTimeoutBeforeCommit,  // no answer within the client's deadline, not applied
+  kCommitThenTimeout,    // applied, answered after the client's deadline
+  kCommitThenReset,      // applied, connection closed without an answer
+  kCommitThenError,      // applied, answered 500
+  kFailedPage,           // a listing's page refused (403): the observation is partial
+  kConsistencyLag,       // created roles and policies invisible for 5 s (the whole pass)
 };
 const std::vector<FaultKind>& fault_kinds();
 const char* to_string(FaultKind k);

@@ -43,9 +43,10 @@ TEST(ReliabilitySimulation, SeededRunsHoldTheInvariants) {
     total.add(t);
   }
   const double seconds = elapsed();
-  std::printf("RELIABILITY sim runs=%d violations=%d unconverged=%d seconds=%.1f runs_per_minute=%.0f\n",
-              total.runs, total.violations, total.unconverged, seconds,
-              seconds > 0 ? total.runs * 60.0 / seconds : 0.0);
+  std::printf(
+      "RELIABILITY sim runs=%d violations=%d unconverged=%d seconds=%.1f runs_per_minute=%.0f\n",
+      total.runs, total.violations, total.unconverged, seconds,
+      seconds > 0 ? total.runs * 60.0 / seconds : 0.0);
   EXPECT_GT(total.runs, 0);
   EXPECT_EQ(total.violations, 0);
   EXPECT_EQ(total.unconverged, 0);

@@ -7,12 +7,12 @@
 //                                sweep is scripts/reliability.sh)
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <string>
-#include <algorithm>
 
 #include "scenarios.hpp"
 

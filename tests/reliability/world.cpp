@@ -21,7 +21,8 @@ std::string key_arn(const char* key) {
 // a role of people, with RAM principals.
 json trust_of(const std::vector<std::string>& uids, bool ecs = true) {
   json principals = json::array();
-  for (const auto& u : uids) principals.push_back(ecs ? u + "@ecs.aliyuncs.com" : "acs:ram::" + u + ":root");
+  for (const auto& u : uids)
+    principals.push_back(ecs ? u + "@ecs.aliyuncs.com" : "acs:ram::" + u + ":root");
   return {{"Version", "1"},
           {"Statement", json::array({{{"Action", "sts:AssumeRole"},
                                       {"Effect", "Allow"},
@@ -109,9 +110,9 @@ json seed(const WorldSpec& w) {
   // and the keys: what sharekeeper converges.
   json shared = consumers();
   json imgs = json::array();
-  json snaps = json::array({snap(snapshots()[0], kKey1), snap(snapshots()[1], kKey2),
-                            snap("s-bp1ccccccccccccccccc", kKey1),
-                            snap("s-bp1fffffffffffffffff", kKey2)});
+  json snaps =
+      json::array({snap(snapshots()[0], kKey1), snap(snapshots()[1], kKey2),
+                   snap("s-bp1ccccccccccccccccc", kKey1), snap("s-bp1fffffffffffffffff", kKey2)});
   imgs.push_back({{"imageId", images()[0]},
                   {"snapshotIds", json::array({"s-bp1ccccccccccccccccc"})},
                   {"sharedWith", shared},
@@ -127,10 +128,12 @@ json seed(const WorldSpec& w) {
       {{"name", "AliyunECSDiskEncryptDefaultRole"},
        {"trustPolicy",
         {{"Version", "1"},
-         {"Statement", json::array({{{"Action", "sts:AssumeRole"},
-                                     {"Effect", "Allow"},
-                                     {"Principal", {{"Service", json::array({"ecs.aliyuncs.com"})}}}}})}}},
-       {"policies", json::array({{{"name", "AliyunECSDiskEncryptRolePolicy"}, {"type", "System"}}})}});
+         {"Statement",
+          json::array({{{"Action", "sts:AssumeRole"},
+                        {"Effect", "Allow"},
+                        {"Principal", {{"Service", json::array({"ecs.aliyuncs.com"})}}}}})}}},
+       {"policies",
+        json::array({{{"name", "AliyunECSDiskEncryptRolePolicy"}, {"type", "System"}}})}});
   if (w.foreign_role || w.foreign_attachment) {
     policies.push_back(
         {{"name", kForeignPolicy},
@@ -154,17 +157,16 @@ json seed(const WorldSpec& w) {
                    w.extra_consumers_trusted.end());
     roles.push_back({{"name", kImageRole}, {"trustPolicy", trust_of(trusted)}});
   }
-  json account = {
-      {"uid", kSharer},
-      {"name", "prod"},
-      {"accessKeys", json::array({{{"id", kAccessKeyId}, {"secret", kCanarySecret}}})},
-      {"roles", roles},
-      {"policies", policies},
-      {"regions",
-       {{kRegion,
-         {{"kmsKeys", json::array({key(kKey1), key(kKey2)})},
-          {"snapshots", snaps},
-          {"images", imgs}}}}}};
+  json account = {{"uid", kSharer},
+                  {"name", "prod"},
+                  {"accessKeys", json::array({{{"id", kAccessKeyId}, {"secret", kCanarySecret}}})},
+                  {"roles", roles},
+                  {"policies", policies},
+                  {"regions",
+                   {{kRegion,
+                     {{"kmsKeys", json::array({key(kKey1), key(kKey2)})},
+                      {"snapshots", snaps},
+                      {"images", imgs}}}}}};
   json accounts = json::array({account});
   for (const auto& uid : consumers())
     accounts.push_back({{"uid", uid}, {"name", "c" + uid}, {"accessKeys", json::array()}});

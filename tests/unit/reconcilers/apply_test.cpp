@@ -255,8 +255,8 @@ TEST(ApplyTest, VerificationGivesUpAfterTheBoundAndReportsWhatDiffers) {
   EXPECT_FALSE(r.converged());
   EXPECT_EQ(r.verify_rounds, 4);
   EXPECT_EQ(h.sleeps(), (std::vector<std::chrono::nanoseconds>{std::chrono::milliseconds(1000),
-                                                              std::chrono::milliseconds(2000),
-                                                              std::chrono::milliseconds(4000)}));
+                                                               std::chrono::milliseconds(2000),
+                                                               std::chrono::milliseconds(4000)}));
   EXPECT_NE(render_apply_text(r).find("Still differs"), std::string::npos);
 }
 
