@@ -129,7 +129,7 @@ AlibabaClient::AlibabaClient(AlibabaClientOptions options) : options_(std::move(
   if (!options_.endpoints) options_.endpoints = std::make_shared<const EndpointResolver>();
   if (!options_.retry_quota) options_.retry_quota = std::make_shared<RetryQuota>();
   if (!options_.rate_limiters) options_.rate_limiters = std::make_shared<RateLimiterSet>();
-  if (!options_.clock) options_.clock = std::make_shared<SystemClock>();
+  if (!options_.clock) options_.clock = support::SystemClock::shared();
   if (!options_.nonce) options_.nonce = random_nonce;
   if (!options_.random) options_.random = default_random();
   if (options_.page_size < 1) options_.page_size = 1;
@@ -212,7 +212,7 @@ Result<HttpRequest> AlibabaClient::build_request(const Call& call, const Credent
 
 Result<std::string> AlibabaClient::invoke(const Call& call) {
   RetryState retry(options_.retry, options_.retry_quota.get(), options_.random);
-  Clock& clock = *options_.clock;
+  support::Clock& clock = *options_.clock;
   RateLimiter& limiter = options_.rate_limiters->for_product(call.product, clock.now());
   bool refreshed_credentials = false;
 

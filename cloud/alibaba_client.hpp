@@ -44,7 +44,7 @@ struct AlibabaClientOptions {
   RetryPolicy retry;
   std::shared_ptr<RetryQuota> retry_quota;        // share one per process; default: own
   std::shared_ptr<RateLimiterSet> rate_limiters;  // share one per account; default: own
-  std::shared_ptr<Clock> clock;                   // default: SystemClock
+  std::shared_ptr<support::Clock> clock;          // default: support::SystemClock::shared()
   std::function<std::string()> nonce;             // default: 32 random hex characters
   Random random;                                  // jitter; default: default_random()
   CallObserver on_call;                           // optional

@@ -84,7 +84,7 @@ std::string sts_url(const CredentialsDeps& deps, const StsRoleOptions& role) {
 std::string random_hex32();
 
 CredentialsDeps basic_defaults(CredentialsDeps deps) {
-  if (!deps.now) deps.now = [] { return system_clock::now(); };
+  if (!deps.clock) deps.clock = support::SystemClock::shared();
   if (!deps.env) deps.env = process_env();
   if (deps.home_dir.empty()) deps.home_dir = deps.env("HOME").value_or("");
   if (!deps.nonce) deps.nonce = random_hex32;
@@ -345,14 +345,14 @@ Result<Credentials> EnvCredentialsProvider::get() {
 
 // ---- Refreshing base
 
-RefreshingCredentialsProvider::RefreshingCredentialsProvider(WallClock now,
+RefreshingCredentialsProvider::RefreshingCredentialsProvider(std::shared_ptr<support::Clock> clock,
                                                              std::chrono::seconds stale_window)
-    : now_(now ? std::move(now) : WallClock([] { return system_clock::now(); })),
+    : clock_(clock ? std::move(clock) : support::SystemClock::shared()),
       stale_window_(stale_window) {}
 
 Result<Credentials> RefreshingCredentialsProvider::get() {
   std::lock_guard lock(mu_);
-  const auto now = now_();
+  const auto now = clock_->wall_now();
   const auto valid = [&now](const Credentials& c) { return !c.expiration || now < *c.expiration; };
   const auto fresh = [&](const Credentials& c) {
     return !c.expiration || *c.expiration - now > stale_window_;
@@ -384,7 +384,7 @@ void RefreshingCredentialsProvider::invalidate() {
 
 AssumeRoleCredentialsProvider::AssumeRoleCredentialsProvider(
     std::shared_ptr<CredentialsProvider> source, StsRoleOptions role, CredentialsDeps deps)
-    : RefreshingCredentialsProvider(deps.now, kStaleWindow),
+    : RefreshingCredentialsProvider(deps.clock, kStaleWindow),
       source_(std::move(source)),
       role_(std::move(role)),
       deps_(basic_defaults(std::move(deps))) {}
@@ -398,7 +398,7 @@ Result<Credentials> AssumeRoleCredentialsProvider::fetch() {
       {"Version", std::string(wire::kStsVersion)},
       {"Action", "AssumeRole"},
       {"Format", "JSON"},
-      {"Timestamp", format_utc_timestamp(deps_.now())},
+      {"Timestamp", format_utc_timestamp(deps_.clock->wall_now())},
       {"SignatureMethod", std::string(wire::kV1SignatureMethod)},
       {"SignatureVersion", std::string(wire::kV1SignatureVersion)},
       {"SignatureNonce", deps_.nonce()},
@@ -424,7 +424,7 @@ Result<Credentials> AssumeRoleCredentialsProvider::fetch() {
 OidcCredentialsProvider::OidcCredentialsProvider(std::string oidc_provider_arn,
                                                  std::string token_file, StsRoleOptions role,
                                                  CredentialsDeps deps)
-    : RefreshingCredentialsProvider(deps.now, kStaleWindow),
+    : RefreshingCredentialsProvider(deps.clock, kStaleWindow),
       provider_arn_(std::move(oidc_provider_arn)),
       token_file_(std::move(token_file)),
       role_(std::move(role)),
@@ -444,7 +444,7 @@ Result<Credentials> OidcCredentialsProvider::fetch() {
       {"Version", std::string(wire::kStsVersion)},
       {"Action", "AssumeRoleWithOIDC"},
       {"Format", "JSON"},
-      {"Timestamp", format_utc_timestamp(deps_.now())},
+      {"Timestamp", format_utc_timestamp(deps_.clock->wall_now())},
   };
   std::vector<std::pair<std::string, std::string>> body = {
       {"OIDCProviderArn", provider_arn_},
@@ -462,7 +462,7 @@ Result<Credentials> OidcCredentialsProvider::fetch() {
 EcsRamRoleCredentialsProvider::EcsRamRoleCredentialsProvider(std::string role_name,
                                                              bool imdsv1_disabled,
                                                              CredentialsDeps deps)
-    : RefreshingCredentialsProvider(deps.now, kMetadataStaleWindow),
+    : RefreshingCredentialsProvider(deps.clock, kMetadataStaleWindow),
       role_name_(std::move(role_name)),
       imdsv1_disabled_(imdsv1_disabled),
       deps_(basic_defaults(std::move(deps))) {}
@@ -526,7 +526,7 @@ Result<Credentials> EcsRamRoleCredentialsProvider::fetch() {
 // ---- Credentials URI
 
 CredentialsUriProvider::CredentialsUriProvider(std::string uri, CredentialsDeps deps)
-    : RefreshingCredentialsProvider(deps.now, kStaleWindow),
+    : RefreshingCredentialsProvider(deps.clock, kStaleWindow),
       uri_(std::move(uri)),
       deps_(basic_defaults(std::move(deps))) {}
 

@@ -24,10 +24,9 @@
 #include "cloud/http.hpp"
 #include "cloud/result.hpp"
 #include "cloud/transport.hpp"
+#include "support/clock.hpp"
 
 namespace sharekeeper::cloud {
-
-using WallClock = std::function<std::chrono::system_clock::time_point()>;
 
 // Refresh windows (Node @alicloud/credentials SessionCredentialProvider).
 inline constexpr std::chrono::minutes kStaleWindow{15};  // STS-issued credentials
@@ -44,9 +43,9 @@ struct CredentialsDeps {
   // The metadata service and the credentials URI: plain http allowed, never through a proxy (the
   // metadata address is link-local). Default: HttpsTransport{allow_http, no proxy}.
   std::shared_ptr<Transport> metadata_transport;
-  WallClock now;         // default: std::chrono::system_clock::now
-  EnvLookup env;         // default: process_env()
-  std::string home_dir;  // default: $HOME
+  std::shared_ptr<support::Clock> clock;  // wall time for expiry and Timestamp; default: system
+  EnvLookup env;                          // default: process_env()
+  std::string home_dir;                   // default: $HOME
   std::string metadata_base_url = "http://100.100.100.200";
   // Wins over every other STS endpoint setting (the emulator, loopback fakes). Empty:
   // https://sts.aliyuncs.com, or sts[-vpc].<region>.aliyuncs.com when a region is configured.
@@ -131,12 +130,13 @@ class RefreshingCredentialsProvider : public CredentialsProvider {
   void invalidate() final;
 
  protected:
-  RefreshingCredentialsProvider(WallClock now, std::chrono::seconds stale_window);
+  RefreshingCredentialsProvider(std::shared_ptr<support::Clock> clock,
+                                std::chrono::seconds stale_window);
   // Fetches new credentials; called under the provider's lock.
   virtual Result<Credentials> fetch() = 0;
 
  private:
-  WallClock now_;
+  std::shared_ptr<support::Clock> clock_;
   std::chrono::seconds stale_window_;
   std::mutex mu_;
   std::optional<Credentials> cached_;

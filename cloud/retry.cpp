@@ -7,39 +7,6 @@
 
 namespace sharekeeper::cloud {
 
-void SystemClock::sleep_for(std::chrono::nanoseconds d) {
-  if (d > std::chrono::nanoseconds::zero()) std::this_thread::sleep_for(d);
-}
-
-ManualClock::ManualClock(std::chrono::system_clock::time_point wall) : wall_(wall) {}
-
-std::chrono::steady_clock::time_point ManualClock::now() {
-  std::lock_guard lock(mu_);
-  return std::chrono::steady_clock::time_point{} + std::chrono::hours{1} + offset_;
-}
-
-std::chrono::system_clock::time_point ManualClock::wall_now() {
-  std::lock_guard lock(mu_);
-  return wall_ + std::chrono::duration_cast<std::chrono::system_clock::duration>(offset_);
-}
-
-void ManualClock::sleep_for(std::chrono::nanoseconds d) {
-  if (d <= std::chrono::nanoseconds::zero()) return;
-  std::lock_guard lock(mu_);
-  offset_ += d;
-  slept_ += d;
-}
-
-void ManualClock::advance(std::chrono::nanoseconds d) {
-  std::lock_guard lock(mu_);
-  offset_ += d;
-}
-
-std::chrono::nanoseconds ManualClock::slept() const {
-  std::lock_guard lock(mu_);
-  return slept_;
-}
-
 RetryQuota::RetryQuota(Options options) : options_(options), available_(options.capacity) {}
 
 int RetryQuota::acquire(ErrorClass cls) {

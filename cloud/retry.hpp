@@ -3,8 +3,8 @@
 // jitter, x-acs-retry-after honoured, and a shared retry quota modelled on the AWS SDK's standard
 // mode so a storm of failures cannot multiply the load (docs/failure-matrix.md §0.1, §6).
 //
-// Thread-safety: RetryQuota and SystemClock are thread-safe; RetryState belongs to one call;
-// ManualClock is thread-safe (tests share it with the client under test).
+// Time (now, sleeps) comes from support::Clock (support/clock.hpp), so tests never sleep.
+// Thread-safety: RetryQuota is thread-safe; RetryState belongs to one call.
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -13,46 +13,9 @@
 #include <string>
 
 #include "cloud/result.hpp"
+#include "support/clock.hpp"
 
 namespace sharekeeper::cloud {
-
-// Time source and sleeper, injectable so tests never sleep.
-class Clock {
- public:
-  virtual ~Clock() = default;
-  virtual std::chrono::steady_clock::time_point now() = 0;
-  // Wall clock, for x-acs-date / Timestamp.
-  virtual std::chrono::system_clock::time_point wall_now() = 0;
-  virtual void sleep_for(std::chrono::nanoseconds d) = 0;
-};
-
-class SystemClock final : public Clock {
- public:
-  std::chrono::steady_clock::time_point now() override { return std::chrono::steady_clock::now(); }
-  std::chrono::system_clock::time_point wall_now() override {
-    return std::chrono::system_clock::now();
-  }
-  void sleep_for(std::chrono::nanoseconds d) override;
-};
-
-// A clock that moves only when told to; sleep_for() advances it and records the total slept.
-class ManualClock final : public Clock {
- public:
-  explicit ManualClock(
-      std::chrono::system_clock::time_point wall = std::chrono::system_clock::time_point{
-          std::chrono::seconds{1'700'000'000}});
-  std::chrono::steady_clock::time_point now() override;
-  std::chrono::system_clock::time_point wall_now() override;
-  void sleep_for(std::chrono::nanoseconds d) override;
-  void advance(std::chrono::nanoseconds d);
-  std::chrono::nanoseconds slept() const;
-
- private:
-  mutable std::mutex mu_;
-  std::chrono::nanoseconds offset_{0};
-  std::chrono::nanoseconds slept_{0};
-  std::chrono::system_clock::time_point wall_;
-};
 
 struct RetryPolicy {
   int max_attempts = 4;  // first try included

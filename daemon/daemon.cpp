@@ -81,12 +81,14 @@ ConfigShrink config_shrink(const config::DesiredState& before, const config::Des
 
 Daemon::Daemon(DaemonOptions options, ConfigLoader loader, AccountRunner& runner, Metrics& metrics)
     : options_(std::move(options)), loader_(std::move(loader)), runner_(runner), metrics_(metrics) {
+  if (!options_.clock) options_.clock = support::SystemClock::shared();
+  options_.scheduler.clock = options_.clock;
   scheduler_ = std::make_unique<Scheduler>(
       runner_, options_.scheduler,
       [this](const std::string& account) {
         // A handover waits for this pass before it hands the account on.
         if (coordinator_) coordinator_->pass_started(account);
-        status_.pass_started(account, std::chrono::system_clock::now());
+        status_.pass_started(account, options_.clock->wall_now());
       },
       [this](const PassReport& r) {
         on_pass_finished(r);
@@ -104,7 +106,7 @@ Daemon::~Daemon() {
 }
 
 void Daemon::install(std::shared_ptr<const config::DesiredState> desired, bool changed) {
-  const auto now = std::chrono::system_clock::now();
+  const auto now = options_.clock->wall_now();
   // Series and rows first, so the first pass's results land on pre-created series. With
   // coordination only the owned accounts get series: every replica serves the grants it owns, so a
   // sum over replicas counts each grant once.
@@ -214,13 +216,16 @@ std::uint16_t Daemon::start() {
     return trigger(account, "http");
   };
   h.confirm_shrink = [this](const std::string& revision) { return confirm_shrink(revision); };
+  AdminLimits limits;
+  limits.clock = options_.clock;
   http_ = std::make_unique<HttpServer>(
-      options_.http, std::make_shared<const HttpRouter>(std::move(h), options_.admin_token));
+      options_.http,
+      std::make_shared<const HttpRouter>(std::move(h), options_.admin_token, std::move(limits)));
   const std::uint16_t port = http_->start();
 
   {
     std::lock_guard lock(health_mu_);
-    last_heartbeat_change_ = SteadyClock::now();
+    last_heartbeat_change_ = options_.clock->now();
   }
   scheduler_->start();
   if (coordinator_) coordinator_->start([this] { on_coordination_changed(); });
@@ -241,7 +246,7 @@ std::uint16_t Daemon::start() {
 std::string Daemon::reload(const std::string& trigger) {
   std::lock_guard lock(reload_mu_);
   LoadedConfig next = loader_(options_.config_path);
-  const auto now = std::chrono::system_clock::now();
+  const auto now = options_.clock->wall_now();
   if (!next.state) {
     held_.reset();  // what was held is no longer what the files say
     metrics_.count_config_reload("rejected");
@@ -332,7 +337,7 @@ bool Daemon::trigger(const std::optional<std::string>& account, const std::strin
 
 std::pair<bool, std::string> Daemon::healthy() {
   const auto hb = scheduler_->heartbeat();
-  const auto now = SteadyClock::now();
+  const auto now = options_.clock->now();
   std::lock_guard lock(health_mu_);
   if (hb != last_heartbeat_) {
     last_heartbeat_ = hb;

@@ -72,7 +72,10 @@ struct DaemonOptions {
   std::string config_path;
   HttpServerOptions http;
   std::optional<AdminToken> admin_token;
-  Scheduler::Options scheduler;
+  Scheduler::Options scheduler;  // its clock is replaced by `clock`
+  // The one time source of the daemon: the scheduler, /healthz's liveness window, status times and
+  // the admin rate limits read it (tests pass a support::ManualClock).
+  std::shared_ptr<support::Clock> clock = support::SystemClock::shared();
   bool watch_config = true;
   std::chrono::milliseconds watch_debounce{500};
   // SIGTERM: passes in flight get this long to finish (Kubernetes' default grace period is 30 s).

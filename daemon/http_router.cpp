@@ -140,7 +140,7 @@ AdminToken AdminToken::from_file(const std::string& path) {
 
 HttpRouter::HttpRouter(AdminHandlers handlers, std::optional<AdminToken> token, AdminLimits limits)
     : h_(std::move(handlers)), token_(std::move(token)), limits_(std::move(limits)) {
-  if (!limits_.now) limits_.now = [] { return std::chrono::steady_clock::now(); };
+  if (!limits_.clock) limits_.clock = support::SystemClock::shared();
 }
 
 std::optional<double> HttpRouter::Bucket::take(double rate, double burst,
@@ -225,7 +225,7 @@ std::optional<HttpReply> HttpRouter::admin_gate(const HttpRequestView& req) cons
   const bool authorized = presented && token_->matches(*presented);
   {
     std::lock_guard lock(mu_);
-    const auto now = limits_.now();
+    const auto now = limits_.clock->now();
     const auto wait =
         authorized ? authorized_.take(limits_.authorized_per_second, limits_.authorized_burst, now)
                    : failures_.take(limits_.failures_per_second, limits_.failure_burst, now);

@@ -4,12 +4,15 @@
 // http_server.cpp is the only file that knows Beast. Thread-safe if the handlers are.
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "support/clock.hpp"
 
 namespace sharekeeper::daemon {
 
@@ -66,7 +69,7 @@ struct AdminLimits {
   double authorized_burst = 10;
   double failures_per_second = 1.0 / 6;  // 10 a minute
   double failure_burst = 10;
-  std::function<std::chrono::steady_clock::time_point()> now;  // default: steady_clock::now
+  std::shared_ptr<support::Clock> clock;  // default: support::SystemClock::shared()
 };
 
 class HttpRouter {

@@ -107,6 +107,7 @@ Scheduler::Scheduler(AccountRunner& runner, Options options, OnStarted on_starte
       on_finished_(std::move(on_finished)),
       rng_(options.seed) {
   options_.max_concurrency = std::max(1, options_.max_concurrency);
+  if (!options_.clock) options_.clock = support::SystemClock::shared();
 }
 
 Scheduler::~Scheduler() { stop(std::chrono::hours(1)); }
@@ -124,7 +125,7 @@ void Scheduler::update_config(std::shared_ptr<const config::DesiredState> desire
   assert(desired);
   {
     std::lock_guard lock(mu_);
-    const auto now = SteadyClock::now();
+    const auto now = options_.clock->now();
     const SchedulePolicy policy = policy_for(*desired);
     const bool first = desired_ == nullptr;
     desired_ = std::move(desired);
@@ -144,6 +145,7 @@ void Scheduler::update_config(std::shared_ptr<const config::DesiredState> desire
       else if (first || changed)
         it->second.config_changed(now, policy);
     }
+    poke_locked();
   }
   cv_coord_.notify_all();
 }
@@ -151,7 +153,7 @@ void Scheduler::update_config(std::shared_ptr<const config::DesiredState> desire
 bool Scheduler::trigger(const std::optional<std::string>& account) {
   {
     std::lock_guard lock(mu_);
-    const auto now = SteadyClock::now();
+    const auto now = options_.clock->now();
     if (account) {
       auto it = schedules_.find(*account);
       if (it == schedules_.end()) return false;
@@ -159,6 +161,7 @@ bool Scheduler::trigger(const std::optional<std::string>& account) {
     } else {
       for (auto& [name, s] : schedules_) s.trigger(now);
     }
+    poke_locked();
   }
   cv_coord_.notify_all();
   return true;
@@ -167,7 +170,7 @@ bool Scheduler::trigger(const std::optional<std::string>& account) {
 void Scheduler::set_eligible(std::optional<std::set<std::string>> accounts) {
   {
     std::lock_guard lock(mu_);
-    const auto now = SteadyClock::now();
+    const auto now = options_.clock->now();
     if (accounts) {
       for (const auto& name : *accounts) {
         const bool was = !eligible_ || eligible_->count(name) != 0;
@@ -181,6 +184,7 @@ void Scheduler::set_eligible(std::optional<std::set<std::string>> accounts) {
       }
     }
     eligible_ = std::move(accounts);
+    poke_locked();
   }
   cv_coord_.notify_all();
 }
@@ -200,13 +204,15 @@ bool Scheduler::stop(Millis deadline) {
     std::lock_guard lock(mu_);
     if (!started_) return true;
     stop_ = true;
+    poke_locked();
   }
   cv_coord_.notify_all();
   cv_work_.notify_all();
   bool in_time = false;
   {
     std::unique_lock lock(mu_);
-    in_time = cv_done_.wait_for(lock, deadline, [this] { return workers_alive_ == 0; });
+    in_time = options_.clock->wait_until(lock, cv_done_, options_.clock->now() + deadline,
+                                         [this] { return workers_alive_ == 0; });
   }
   if (coordinator_.joinable()) coordinator_.join();
   for (auto& w : workers_) {
@@ -226,9 +232,7 @@ bool Scheduler::stop(Millis deadline) {
 std::optional<std::chrono::system_clock::time_point> Scheduler::to_wall(
     std::optional<SteadyTime> t) const {
   if (!t) return std::nullopt;
-  const auto delta = *t - SteadyClock::now();
-  return std::chrono::system_clock::now() +
-         std::chrono::duration_cast<std::chrono::system_clock::duration>(delta);
+  return options_.clock->to_wall(*t);
 }
 
 std::vector<Scheduler::AccountView> Scheduler::snapshot() const {
@@ -246,7 +250,7 @@ void Scheduler::coordinator_loop() {
   std::unique_lock lock(mu_);
   while (!stop_) {
     heartbeat_.fetch_add(1);
-    const auto now = SteadyClock::now();
+    const auto now = options_.clock->now();
     SteadyTime wake = now + kMaxSleep;
     for (auto& [name, s] : schedules_) {
       if (running_ + static_cast<int>(queue_.size()) >= options_.max_concurrency) break;
@@ -260,7 +264,9 @@ void Scheduler::coordinator_loop() {
     // spin): a finishing worker notifies cv_coord_.
     for (const auto& [name, s] : schedules_)
       if (auto n = s.next_run(); n && *n > now) wake = std::min(wake, *n);
-    cv_coord_.wait_until(lock, wake);
+    const std::uint64_t seen = events_;
+    options_.clock->wait_until(lock, cv_coord_, wake,
+                               [this, seen] { return stop_ || events_ != seen; });
   }
 }
 
@@ -280,11 +286,11 @@ void Scheduler::worker_loop() {
     if (on_started_) on_started_(account);
     PassReport report;
     report.account = account;
-    report.started = std::chrono::system_clock::now();
-    const auto t0 = SteadyClock::now();
+    report.started = options_.clock->wall_now();
+    const auto t0 = options_.clock->now();
     report.outcome = runner_.run_pass(*desired, account, stop_);
-    report.duration = SteadyClock::now() - t0;
-    report.finished = std::chrono::system_clock::now();
+    report.duration = options_.clock->now() - t0;
+    report.finished = options_.clock->wall_now();
 
     lock.lock();
     --running_;
@@ -292,10 +298,11 @@ void Scheduler::worker_loop() {
     report.stale = generation != generation_ || it == schedules_.end();
     if (it != schedules_.end()) {
       const double r = std::uniform_real_distribution<double>(0.0, 1.0)(rng_);
-      it->second.finish(SteadyClock::now(), report.outcome.result, report.outcome.terminal, r);
+      it->second.finish(options_.clock->now(), report.outcome.result, report.outcome.terminal, r);
       report.phase = it->second.phase();
       report.next_run = to_wall(it->second.next_run());
     }
+    poke_locked();
     lock.unlock();
     cv_coord_.notify_all();
     if (on_finished_) on_finished_(report);

@@ -1,11 +1,10 @@
 #pragma once
 // When each sharer account reconciles. Two layers, Boost.MySQL's sans-I/O way:
 //  - AccountSchedule: a small state machine that only *decides* (run now? when next?) from the
-//  times and
-//    outcomes it is told; no clock, no threads, so tests step it without sleeping;
-//  - Scheduler: the thin driver that owns the threads, sleeps until the earliest decision and runs
-//  passes
-//    on a bounded worker pool (never on the HTTP io_context).
+//    times and outcomes it is told; no clock, no threads, so tests step it without sleeping;
+//  - Scheduler: the thin driver that owns the threads, waits on its support::Clock until the
+//    earliest decision and runs passes on a bounded worker pool (never on the HTTP io_context).
+//    Its tests run it on a ManualClock: time moves only when they say so.
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -23,11 +22,11 @@
 #include <vector>
 
 #include "daemon/account_runner.hpp"
+#include "support/clock.hpp"
 
 namespace sharekeeper::daemon {
 
-using SteadyClock = std::chrono::steady_clock;
-using SteadyTime = SteadyClock::time_point;
+using SteadyTime = support::SteadyTime;
 using Millis = std::chrono::milliseconds;
 
 struct SchedulePolicy {
@@ -83,7 +82,7 @@ const char* to_string(AccountSchedule::Phase p);
 struct PassReport {
   std::string account;
   PassOutcome outcome;
-  SteadyClock::duration duration{};
+  std::chrono::steady_clock::duration duration{};
   std::chrono::system_clock::time_point started;
   std::chrono::system_clock::time_point finished;
   // The pass ran against a config generation that has since been replaced: its grants may no longer
@@ -101,6 +100,7 @@ class Scheduler {
     Millis backoff_base{std::chrono::seconds(5)};
     Millis backoff_cap{std::chrono::minutes(5)};
     std::uint64_t seed = std::random_device{}();
+    std::shared_ptr<support::Clock> clock = support::SystemClock::shared();
   };
   using OnStarted = std::function<void(const std::string& account)>;
   using OnFinished = std::function<void(const PassReport&)>;
@@ -140,6 +140,9 @@ class Scheduler {
   void coordinator_loop();
   void worker_loop();
   std::optional<std::chrono::system_clock::time_point> to_wall(std::optional<SteadyTime> t) const;
+  // Under mu_: something the coordinator must look at changed (config, trigger, eligibility, a
+  // finished pass, stop); wakes it before its deadline.
+  void poke_locked() { ++events_; }
 
   AccountRunner& runner_;
   Options options_;
@@ -154,6 +157,7 @@ class Scheduler {
   std::uint64_t generation_ = 0;
   std::map<std::string, AccountSchedule> schedules_;
   std::optional<std::set<std::string>> eligible_;
+  std::uint64_t events_ = 0;
   std::deque<std::string> queue_;
   int running_ = 0;
   int workers_alive_ = 0;

@@ -483,8 +483,7 @@ int ApplyResult::failures() const {
 
 ApplyResult apply(const config::DesiredState& desired, const Plan& p, const ClientFor& client_for,
                   const ApplyOptions& options) {
-  auto sleep = options.sleep ? options.sleep
-                             : [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); };
+  support::Clock& clock = options.clock ? *options.clock : *support::SystemClock::shared();
   ApplyResult result;
   result.accounts.resize(p.accounts.size());
   const int parallel = options.max_parallel_accounts > 0 ? options.max_parallel_accounts
@@ -526,7 +525,7 @@ ApplyResult apply(const config::DesiredState& desired, const Plan& p, const Clie
         plan(desired, observe(desired, client_for, options.max_parallel_accounts, scope), scope);
     if (!still_differs(result.residual, result)) break;
     if (round == options.verify_attempts) break;
-    sleep(delay);
+    clock.sleep_for(delay);
     delay = std::min(delay * 2, options.verify_max_delay);
   }
   return result;

@@ -17,6 +17,7 @@
 // Thread-safety: apply() is reentrant; it calls each account's CloudApi from one thread at a time.
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -26,6 +27,7 @@
 #include "config/desired_state.hpp"
 #include "reconcilers/observe.hpp"
 #include "reconcilers/plan.hpp"
+#include "support/clock.hpp"
 
 namespace sharekeeper::reconcilers {
 
@@ -36,8 +38,9 @@ struct ApplyOptions {
   int verify_attempts = 5;
   std::chrono::milliseconds verify_initial_delay{1000};
   std::chrono::milliseconds verify_max_delay{8000};
-  // Injectable so tests never sleep.
-  std::function<void(std::chrono::milliseconds)> sleep;  // default: std::this_thread::sleep_for
+  // Sleeps through it, so tests never sleep (a support::ManualClock, or one that moves the
+  // emulator's clock). Default: support::SystemClock::shared().
+  std::shared_ptr<support::Clock> clock;
 };
 
 struct ChangeResult {

@@ -72,10 +72,10 @@ struct ObservedImage {
   cloud::Image image;
 };
 
-// Who the resources are actually shared with (docs/contract.md §1 item 5). With settings.manageShares
-// (the default) these listings are planned from: a failed one makes the account observation
-// partial (nothing is unshared that pass). Without it they are only reported (/status): a failed
-// listing leaves it unknown and never makes the observation partial.
+// Who the resources are actually shared with (docs/contract.md §1 item 5). With
+// settings.manageShares (the default) these listings are planned from: a failed one makes the
+// account observation partial (nothing is unshared that pass). Without it they are only reported
+// (/status): a failed listing leaves it unknown and never makes the observation partial.
 struct ObservedShares {
   // Images with account targets -> the accounts DescribeImageSharePermission lists. Absent key: not
   // listed, or the listing failed.

@@ -4,10 +4,10 @@
 // the revocations the guards blocked; notes (foreign principals/attachments, missing
 // disk-encryption role); and the status of every grant computed from the observation.
 //
-// Stages (docs/contract.md §2 "add before remove"): 1 roles and trust additions, 2 policies and versions,
-// 3 attachments, 4 shares (settings.manageShares: image share permissions and Resource Sharing,
-// once the role trusts the target and its keys are granted), 5 unshares (before any trust or key
-// is revoked), 6 removals (trust narrowing, policy versions that drop keys, detaches).
+// Stages (docs/contract.md §2 "add before remove"): 1 roles and trust additions, 2 policies and
+// versions, 3 attachments, 4 shares (settings.manageShares: image share permissions and Resource
+// Sharing, once the role trusts the target and its keys are granted), 5 unshares (before any trust
+// or key is revoked), 6 removals (trust narrowing, policy versions that drop keys, detaches).
 //
 // How it is built: plan.cpp composes phases over a per-account working context
 // (plan_context.hpp): desired grants (desired_grants.hpp), removal candidates and the guards

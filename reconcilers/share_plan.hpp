@@ -1,7 +1,7 @@
 #pragma once
-// Planner phases for settings.manageShares (docs/contract.md §1 item 5; docs/reconcilers.md "Converging
-// the shares"): the shares themselves, after the RAM/KMS phases. Pure; internal to the planner
-// (plan_context.hpp).
+// Planner phases for settings.manageShares (docs/contract.md §1 item 5; docs/reconcilers.md
+// "Converging the shares"): the shares themselves, after the RAM/KMS phases. Pure; internal to the
+// planner (plan_context.hpp).
 //
 //  - images -> accounts: the image's share permission list (ModifyImageSharePermission, at most
 //    10 accounts per change, at most 50 per image: more is Blocked, nothing partial is sent);

@@ -107,7 +107,7 @@ class ReconcileEmulatorTest : public ::testing::Test {
   }
   reconcilers::ApplyOptions options() {
     reconcilers::ApplyOptions o;
-    o.sleep = [](std::chrono::milliseconds) {};
+    o.clock = std::make_shared<support::ManualClock>();  // verification waits take no time
     return o;
   }
   reconcilers::Plan plan() {

@@ -24,6 +24,7 @@
 #include "cloud/endpoints.hpp"
 #include "cloud/retry.hpp"
 #include "cloud/transport.hpp"
+#include "emulated_time.hpp"
 #include "emulator/emulator.hpp"
 #include "emulator_client.hpp"
 #include "reconcilers/apply.hpp"
@@ -90,19 +91,6 @@ json seed() {
   return {{"accounts", accounts}};
 }
 
-// Retry sleeps are skipped; the wall clock (x-acs-date, checked by the emulator's verifier) is the
-// emulator's, so moving the emulator's clock never makes requests look skewed.
-class EmulatorFollowingClock final : public cloud::Clock {
- public:
-  explicit EmulatorFollowingClock(emulator::EmulatedClock& emu) : emu_(emu) {}
-  std::chrono::steady_clock::time_point now() override { return std::chrono::steady_clock::now(); }
-  std::chrono::system_clock::time_point wall_now() override { return emu_.now(); }
-  void sleep_for(std::chrono::nanoseconds) override {}
-
- private:
-  emulator::EmulatedClock& emu_;
-};
-
 const std::set<std::string>& write_actions() {
   static const std::set<std::string> kWrites = {"CreateRole",
                                                 "UpdateRole",
@@ -164,7 +152,7 @@ class ReconcileFaultsTest : public ::testing::Test {
     cloud::AlibabaClientOptions co =
         testing::emulator_client_options(emu_->url(), kAccessKeyId, kAccessKeySecret);
     co.timeout = world.client_timeout;
-    co.clock = std::make_shared<EmulatorFollowingClock>(emu_->server().clock());
+    co.clock = std::make_shared<testing::EmulatorTime>(emu_->server().clock());
     co.random = [] { return 0.5; };
     co.page_size = world.page_size;
     co.retry_quota = quota_;
@@ -176,7 +164,7 @@ class ReconcileFaultsTest : public ::testing::Test {
   }
   reconcilers::ApplyOptions options() {
     reconcilers::ApplyOptions o;
-    o.sleep = [](milliseconds) {};
+    o.clock = std::make_shared<support::ManualClock>();  // verification waits take no time
     return o;
   }
   reconcilers::Plan plan() {
@@ -607,12 +595,10 @@ TEST_F(ReconcileFaultsTest, B1ConsistencyLagCreatesEachRoleOnce) {
   w.consistency_lag = milliseconds(5000);
   start(w);
   // The apply's verification wait moves the emulator's clock instead of sleeping.
-  milliseconds offset{0};
   reconcilers::ApplyOptions o = options();
-  o.sleep = [&](milliseconds d) {
-    offset += d;
-    emu_->server().clock().set_offset(offset);
-  };
+  auto clock = std::make_shared<testing::EmulatorTime>(
+      emu_->server().clock(), testing::EmulatorTime::Sleep::kMovesEmulator);
+  o.clock = clock;
   options_ = o;
   auto first = pass();
   // Attaching right after the create sees the new role/policy as missing: only the attaches fail
@@ -622,7 +608,7 @@ TEST_F(ReconcileFaultsTest, B1ConsistencyLagCreatesEachRoleOnce) {
     EXPECT_TRUE(c.ok) << reconcilers::to_string(c.change.action) << ": "
                       << (c.error ? c.error->to_string() : c.detail);
   }
-  EXPECT_GE(offset, milliseconds(5000)) << "verification waited out the lag";
+  EXPECT_GE(clock->moved(), milliseconds(5000)) << "verification waited out the lag";
   int passes = converge_within(3);
   EXPECT_LE(passes, 3);
   EXPECT_EQ(sent("CreateRole"), 2) << "no re-create: one CreateRole per role ever sent";

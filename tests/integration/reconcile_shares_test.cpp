@@ -15,6 +15,7 @@
 #include <set>
 
 #include "cloud/alibaba_client.hpp"
+#include "emulated_time.hpp"
 #include "emulator/emulator.hpp"
 #include "emulator_client.hpp"
 #include "reconcilers/apply.hpp"
@@ -129,9 +130,8 @@ class ReconcileSharesTest : public ::testing::Test {
   }
   reconcilers::ApplyOptions options() {
     reconcilers::ApplyOptions o;
-    o.sleep = [this](std::chrono::milliseconds d) {
-      emu_->server().clock().set_offset(emu_->server().clock().offset() + d);
-    };
+    o.clock = std::make_shared<testing::EmulatorTime>(emu_->server().clock(),
+                                                      testing::EmulatorTime::Sleep::kMovesEmulator);
     return o;
   }
   reconcilers::Plan plan() {

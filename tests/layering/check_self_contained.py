@@ -9,12 +9,13 @@ the SDK-made reference data is in tests/data/reference/. This check keeps it tha
   check_self_contained.py [--root DIR]   every file git tracks under DIR (or, without git, every file)
   check_self_contained.py --self-test    plants a citation in a scratch tree and expects a failure
 """
-import argparse
 import os
 import pathlib
 import subprocess
 import sys
 import tempfile
+
+import check_main
 
 # Spelled in pieces so that this file does not match itself.
 FORBIDDEN = [
@@ -68,24 +69,12 @@ def self_test() -> int:
     return 0
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--root", default=pathlib.Path(__file__).resolve().parents[2])
-    parser.add_argument("--self-test", action="store_true")
-    args = parser.parse_args()
-    if args.self_test:
-        return self_test()
-    root = pathlib.Path(args.root).resolve()
-    found = list(violations(root))
-    for v in found:
-        print(v)
-    if found:
-        print(f"{len(found)} reference(s) to documents outside the repository: put what is needed "
-              "in docs/ or tests/data/ and cite that")
-        return 1
-    print(f"self-contained: {len(files_of(root))} files, no reference outside the repository")
-    return 0
+def check(root: pathlib.Path):
+    return (list(violations(root)),
+            f"self-contained: {len(files_of(root))} files, no reference outside the repository",
+            "references to documents outside the repository; put what is needed in docs/ or "
+            "tests/data/ and cite that")
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(check_main.run(check, self_test))

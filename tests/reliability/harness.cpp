@@ -1,9 +1,9 @@
 #include "harness.hpp"
 
-#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 
+#include "../integration/emulated_time.hpp"
 #include "../integration/emulator_client.hpp"
 #include "reconcilers/apply.hpp"
 #include "reconcilers/observe.hpp"
@@ -12,29 +12,6 @@
 namespace sharekeeper::reliability {
 
 using nlohmann::json;
-
-namespace {
-
-// The client's clock in simulated time: sleeping (retry back-off) moves the emulator's clock by
-// that much instead of waiting, and the wall clock is the emulator's, so no request looks skewed.
-class SimulatedClock final : public cloud::Clock {
- public:
-  explicit SimulatedClock(emulator::EmulatedClock& emu) : emu_(emu) {}
-  std::chrono::steady_clock::time_point now() override {
-    return std::chrono::steady_clock::now() + std::chrono::nanoseconds(offset_ns_.load());
-  }
-  std::chrono::system_clock::time_point wall_now() override { return emu_.now(); }
-  void sleep_for(std::chrono::nanoseconds d) override {
-    offset_ns_ += d.count();
-    emu_.set_offset(emu_.offset() + std::chrono::duration_cast<std::chrono::milliseconds>(d));
-  }
-
- private:
-  emulator::EmulatedClock& emu_;
-  std::atomic<std::int64_t> offset_ns_{0};
-};
-
-}  // namespace
 
 bool Harness::is_write(const std::string& action) {
   for (const char* read : {"Get", "List", "Describe"})
@@ -104,7 +81,9 @@ void Harness::fresh_client() {
   cloud::AlibabaClientOptions co =
       testing::emulator_client_options(emu_->url(), kAccessKeyId, kCanarySecret);
   co.timeout = options_.client_timeout;
-  co.clock = std::make_shared<SimulatedClock>(emu_->server().clock());
+  // Retry back-off moves the emulator's clock instead of waiting.
+  co.clock = std::make_shared<testing::EmulatorTime>(emu_->server().clock(),
+                                                     testing::EmulatorTime::Sleep::kMovesEmulator);
   co.random = [] { return 0.5; };
   co.page_size = options_.page_size;
   client_ = std::make_unique<cloud::AlibabaClient>(std::move(co));
@@ -147,8 +126,8 @@ PassOutcome Harness::pass(const std::string& label) {
     out.converged = !p.has_errors();
   } else {
     reconcilers::ApplyOptions ao;
-    auto& clock = emu_->server().clock();
-    ao.sleep = [&clock](std::chrono::milliseconds d) { clock.set_offset(clock.offset() + d); };
+    ao.clock = std::make_shared<testing::EmulatorTime>(
+        emu_->server().clock(), testing::EmulatorTime::Sleep::kMovesEmulator);
     const reconcilers::ApplyResult r = reconcilers::apply(*desired_, p, client_for, ao);
     checker_.check_output(reconcilers::render_apply_text(r), label + " apply text");
     out.converged = r.converged();

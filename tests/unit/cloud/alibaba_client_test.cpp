@@ -67,7 +67,7 @@ class ClientTest : public ::testing::Test {
   void SetUp() override {
     transport = std::make_shared<FakeTransport>();
     credentials = std::make_shared<FakeCredentials>(ak());
-    clock = std::make_shared<ManualClock>(utc("2024-01-02T03:04:05Z"));
+    clock = std::make_shared<support::ManualClock>(utc("2024-01-02T03:04:05Z"));
   }
   void TearDown() override { redact::clear_registered_secrets(); }
 
@@ -88,7 +88,7 @@ class ClientTest : public ::testing::Test {
 
   std::shared_ptr<FakeTransport> transport;
   std::shared_ptr<FakeCredentials> credentials;
-  std::shared_ptr<ManualClock> clock;
+  std::shared_ptr<support::ManualClock> clock;
   std::vector<Observed> observed;
   int nonces = 0;
 };
@@ -113,7 +113,7 @@ const json& capture(const std::string& label) {
 class CaptureTest : public ClientTest {
  protected:
   AlibabaClient client_for(const json& c, Credentials creds) {
-    clock = std::make_shared<ManualClock>(utc(c.at("headers").at("x-acs-date")));
+    clock = std::make_shared<support::ManualClock>(utc(c.at("headers").at("x-acs-date")));
     credentials = std::make_shared<FakeCredentials>(std::move(creds));
     AlibabaClientOptions o = options();
     const std::string nonce = c.at("headers").at("x-acs-signature-nonce");

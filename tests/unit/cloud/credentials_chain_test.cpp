@@ -45,7 +45,7 @@ class ChainTest : public ::testing::Test {
   }
   CredentialsDeps deps() {
     CredentialsDeps d;
-    d.now = clock.fn();
+    d.clock = clock.clock();
     d.env = env.lookup();
     d.home_dir = home.path();
     d.sts_transport = transport;

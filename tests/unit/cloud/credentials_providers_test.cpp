@@ -24,7 +24,7 @@ class CredentialsTest : public ::testing::Test {
  protected:
   CredentialsDeps deps() {
     CredentialsDeps d;
-    d.now = clock.fn();
+    d.clock = clock.clock();
     d.env = env.lookup();
     d.home_dir = home.path();
     d.sts_transport = transport;

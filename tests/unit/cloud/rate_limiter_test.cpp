@@ -21,7 +21,7 @@ RateLimiterOptions opts() {
 }
 
 TEST(RateLimiter, BurstThenPacedAtTheRate) {
-  ManualClock clock;
+  support::ManualClock clock;
   RateLimiter rl(opts(), clock.now());
   EXPECT_EQ(rl.reserve(clock.now()), nanoseconds::zero());
   EXPECT_EQ(rl.reserve(clock.now()), nanoseconds::zero());
@@ -34,7 +34,7 @@ TEST(RateLimiter, BurstThenPacedAtTheRate) {
 }
 
 TEST(RateLimiter, ThrottlingHalvesOncePerCooldownDownToTheFloor) {
-  ManualClock clock;
+  support::ManualClock clock;
   RateLimiter rl(opts(), clock.now());
   rl.on_throttled(clock.now());
   EXPECT_DOUBLE_EQ(rl.rate(), 5);
@@ -48,7 +48,7 @@ TEST(RateLimiter, ThrottlingHalvesOncePerCooldownDownToTheFloor) {
 }
 
 TEST(RateLimiter, ThrottlingDropsSavedTokens) {
-  ManualClock clock;
+  support::ManualClock clock;
   RateLimiter rl(opts(), clock.now());
   rl.on_throttled(clock.now());
   EXPECT_LE(rl.tokens(clock.now()), 0.0);
@@ -56,7 +56,7 @@ TEST(RateLimiter, ThrottlingDropsSavedTokens) {
 }
 
 TEST(RateLimiter, RecoversAdditivelyUpToTheCeiling) {
-  ManualClock clock;
+  support::ManualClock clock;
   RateLimiter rl(opts(), clock.now());
   rl.on_throttled(clock.now());
   ASSERT_DOUBLE_EQ(rl.rate(), 5);
@@ -73,7 +73,7 @@ TEST(RateLimiter, RecoversAdditivelyUpToTheCeiling) {
 
 // Sawtooth: under steady throttling the rate never exceeds what the service accepts for long.
 TEST(RateLimiter, AimdConvergesBelowServiceCapacity) {
-  ManualClock clock;
+  support::ManualClock clock;
   RateLimiterOptions o = opts();
   o.initial_rate = 20;
   RateLimiter rl(o, clock.now());
@@ -92,7 +92,7 @@ TEST(RateLimiter, AimdConvergesBelowServiceCapacity) {
 }
 
 TEST(RateLimiter, SetKeepsOneLimiterPerProduct) {
-  ManualClock clock;
+  support::ManualClock clock;
   RateLimiterSet set(opts());
   RateLimiterOptions slow = opts();
   slow.initial_rate = 2;

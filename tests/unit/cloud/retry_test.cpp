@@ -110,17 +110,6 @@ TEST(Retry, StormDrainsQuotaThenStopsRetrying) {
       RetryState(RetryPolicy{}, &q, fixed(0.5)).on_failure(ErrorClass::kTransient, false).retry);
 }
 
-TEST(Retry, ManualClockSleepsWithoutSleeping) {
-  ManualClock clock;
-  const auto t0 = clock.now();
-  const auto w0 = clock.wall_now();
-  clock.sleep_for(milliseconds(1500));
-  clock.advance(milliseconds(500));
-  EXPECT_EQ(clock.now() - t0, milliseconds(2000));
-  EXPECT_EQ(clock.wall_now() - w0, milliseconds(2000));
-  EXPECT_EQ(clock.slept(), milliseconds(1500));
-}
-
 TEST(Retry, DefaultRandomStaysInUnitInterval) {
   const Random r = default_random();
   for (int i = 0; i < 1000; ++i) {

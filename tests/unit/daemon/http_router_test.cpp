@@ -121,9 +121,9 @@ TEST(HttpRouter, ReconcileOneAccount) {
 
 TEST(HttpRouter, ReconcileIsRateLimitedWithoutLockingOutTheToken) {
   std::vector<std::optional<std::string>> triggered;
-  auto now = std::chrono::steady_clock::time_point{};
+  auto clock = std::make_shared<support::ManualClock>();
   AdminLimits limits;
-  limits.now = [&] { return now; };
+  limits.clock = clock;
   AdminHandlers h;
   h.reconcile = [&](const std::optional<std::string>& a) {
     triggered.push_back(a);
@@ -142,14 +142,14 @@ TEST(HttpRouter, ReconcileIsRateLimitedWithoutLockingOutTheToken) {
   EXPECT_EQ(limited.headers[0], (std::pair<std::string, std::string>{"Retry-After", "6"}));
   // ...while the right token still works.
   EXPECT_EQ(post("Bearer " + kToken).status, 202);
-  now += std::chrono::seconds(6);  // one failure's worth refilled
+  clock->advance(std::chrono::seconds(6));  // one failure's worth refilled
   EXPECT_EQ(post("Bearer guess").status, 401);
   EXPECT_EQ(post("Bearer guess").status, 429);
 
   // A script looping with the right token: a burst of 10 (refilled by now), then 2 a second.
   for (int i = 0; i < 10; ++i) EXPECT_EQ(post("Bearer " + kToken).status, 202) << i;
   EXPECT_EQ(post("Bearer " + kToken).status, 429);
-  now += std::chrono::milliseconds(500);
+  clock->advance(std::chrono::milliseconds(500));
   EXPECT_EQ(post("Bearer " + kToken).status, 202);
   EXPECT_EQ(post("Bearer " + kToken).status, 429);
   EXPECT_EQ(triggered.size(), 12U);  // a limited request triggers nothing
@@ -157,14 +157,14 @@ TEST(HttpRouter, ReconcileIsRateLimitedWithoutLockingOutTheToken) {
   EXPECT_EQ(router.handle(req("GET", "/reconcile")).status, 405);
 
   // A long idle refills to the burst, no more; a clock stepping back credits nothing twice.
-  now += std::chrono::hours(1);
+  clock->advance(std::chrono::hours(1));
   for (int i = 0; i < 10; ++i) EXPECT_EQ(post("Bearer " + kToken).status, 202) << i;
   EXPECT_EQ(post("Bearer " + kToken).status, 429);
-  now -= std::chrono::seconds(5);
+  clock->advance(-std::chrono::seconds(5));
   EXPECT_EQ(post("Bearer " + kToken).status, 429);
-  now += std::chrono::seconds(5);
+  clock->advance(std::chrono::seconds(5));
   EXPECT_EQ(post("Bearer " + kToken).status, 429) << "back where it was: still empty";
-  now += std::chrono::milliseconds(500);
+  clock->advance(std::chrono::milliseconds(500));
   EXPECT_EQ(post("Bearer " + kToken).status, 202);
 }
 

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "config/desired_state.hpp"
+#include "support/clock.hpp"
 
 namespace sharekeeper::daemon {
 namespace {
@@ -137,8 +138,9 @@ TEST(AccountSchedule, ConfigChangeTakesTheNewInterval) {
   EXPECT_EQ(*s.next_run(), t0 + 10s);
 }
 
-// ---- the driver, with a fake runner; waits on conditions with a generous deadline, never fixed
-// sleeps.
+// ---- the driver, on a ManualClock: time moves only when a test advances it, and every wait is for
+// an event (a report, the coordinator blocking again), bounded by a generous real deadline that
+// only a failing test reaches. Nothing sleeps.
 
 class FakeRunner : public AccountRunner {
  public:
@@ -151,6 +153,7 @@ class FakeRunner : public AccountRunner {
     cv.notify_all();
     cv.wait(lock, [&] { return !hold; });
     --concurrent;
+    if (clock && pass_takes > 0s) clock->advance(pass_takes);
     PassOutcome o;
     o.result = fail ? PassResult::kError : PassResult::kSuccess;
     o.terminal = terminal;
@@ -162,6 +165,8 @@ class FakeRunner : public AccountRunner {
   std::map<std::string, int> calls;
   int concurrent = 0, max_concurrent = 0;
   bool hold = false, fail = false, terminal = false;
+  std::shared_ptr<support::ManualClock> clock;  // when set, each pass "takes" pass_takes
+  std::chrono::seconds pass_takes{0};
 };
 
 std::shared_ptr<config::DesiredState> desired_with(std::vector<std::string> names,
@@ -189,81 +194,153 @@ struct Collector {
     std::unique_lock lock(mu);
     return cv.wait_for(lock, 20s, [&] { return reports.size() >= n; });
   }
+  std::size_t count() {
+    std::lock_guard lock(mu);
+    return reports.size();
+  }
+};
+
+// A scheduler on its own manual clock.
+struct Driven {
+  explicit Driven(FakeRunner& runner, Scheduler::Options o = {})
+      : clock(std::make_shared<support::ManualClock>()),
+        scheduler(runner, with_clock(std::move(o), clock), nullptr,
+                  [this](const PassReport& r) { collector.add(r); }) {}
+  static Scheduler::Options with_clock(Scheduler::Options o,
+                                       std::shared_ptr<support::ManualClock> c) {
+    o.clock = std::move(c);
+    o.seed = 7;
+    return o;
+  }
+  // Moves time and waits until the coordinator has looked at it and blocked again (so whatever
+  // became due has been started: its schedule is kRunning).
+  void advance(std::chrono::nanoseconds d) {
+    const auto n = clock->advance(d);
+    ASSERT_TRUE(clock->await_blocked(n + 1)) << "the coordinator did not go back to waiting";
+  }
+  AccountSchedule::Phase phase(const std::string& account) {
+    for (const auto& v : scheduler.snapshot())
+      if (v.account == account) return v.phase;
+    ADD_FAILURE() << "no account " << account;
+    return AccountSchedule::Phase::kStalled;
+  }
+  std::shared_ptr<support::ManualClock> clock;
+  Collector collector;
+  Scheduler scheduler;
 };
 
 TEST(Scheduler, RunsEveryAccountOnceAtStartThenWaitsForTheInterval) {
   FakeRunner runner;
-  Collector c;
-  Scheduler s(runner, {}, nullptr, [&](const PassReport& r) { c.add(r); });
-  s.update_config(desired_with({"a", "b", "c"}, std::chrono::hours(1)), true);
-  s.start();
-  ASSERT_TRUE(c.wait_for_count(3));
-  EXPECT_TRUE(s.stop(5s));
-  EXPECT_EQ(runner.calls, (std::map<std::string, int>{{"a", 1}, {"b", 1}, {"c", 1}}));
-  for (const auto& r : c.reports) {
+  Driven d(runner);
+  d.scheduler.update_config(desired_with({"a", "b", "c"}, std::chrono::hours(1)), true);
+  d.scheduler.start();
+  ASSERT_TRUE(d.collector.wait_for_count(3));
+  const auto wall = d.clock->wall_now();
+  for (const auto& r : d.collector.reports) {
     ASSERT_TRUE(r.next_run.has_value());
-    EXPECT_GT(*r.next_run, std::chrono::system_clock::now() + std::chrono::minutes(59));
+    // interval 1 h, jitter 10 %: due in [60, 66) minutes, on the scheduler's clock.
+    EXPECT_GE(*r.next_run, wall + 60min);
+    EXPECT_LT(*r.next_run, wall + 66min);
   }
+  d.advance(59min);
+  EXPECT_EQ(d.phase("a"), AccountSchedule::Phase::kWaiting);
+  EXPECT_EQ(d.collector.count(), 3u);
+  d.advance(7min);
+  ASSERT_TRUE(d.collector.wait_for_count(6));
+  EXPECT_TRUE(d.scheduler.stop(5s));
+  EXPECT_EQ(runner.calls, (std::map<std::string, int>{{"a", 2}, {"b", 2}, {"c", 2}}));
+}
+
+TEST(Scheduler, AFailedPassRetriesAfterTheBackoffNotTheInterval) {
+  FakeRunner runner;
+  runner.fail = true;
+  Scheduler::Options o;
+  o.backoff_base = 10s;
+  Driven d(runner, o);
+  d.scheduler.update_config(desired_with({"a"}, std::chrono::hours(1)), true);
+  d.scheduler.start();
+  ASSERT_TRUE(d.collector.wait_for_count(1));
+  // First failure: base 10 s with equal jitter, so [5, 10) s; never at once.
+  ASSERT_TRUE(d.collector.reports[0].next_run.has_value());
+  EXPECT_GE(*d.collector.reports[0].next_run, d.clock->wall_now() + 5s);
+  d.advance(4900ms);
+  EXPECT_EQ(d.phase("a"), AccountSchedule::Phase::kWaiting);
+  d.advance(5100ms);
+  ASSERT_TRUE(d.collector.wait_for_count(2));
+  EXPECT_EQ(d.collector.reports[1].outcome.result, PassResult::kError);
+  EXPECT_TRUE(d.scheduler.stop(5s));
+}
+
+TEST(Scheduler, ReportsThePassDurationOnItsClock) {
+  FakeRunner runner;
+  Driven d(runner);
+  runner.clock = d.clock;
+  runner.pass_takes = 3s;
+  d.scheduler.update_config(desired_with({"a"}, std::chrono::hours(1)), true);
+  d.scheduler.start();
+  ASSERT_TRUE(d.collector.wait_for_count(1));
+  EXPECT_EQ(d.collector.reports[0].duration, 3s);
+  EXPECT_EQ(d.collector.reports[0].finished - d.collector.reports[0].started, 3s);
+  EXPECT_TRUE(d.scheduler.stop(5s));
 }
 
 TEST(Scheduler, BoundsConcurrencyAcrossAccounts) {
   FakeRunner runner;
   runner.hold = true;
-  Collector c;
   Scheduler::Options o;
   o.max_concurrency = 2;
-  Scheduler s(runner, o, nullptr, [&](const PassReport& r) { c.add(r); });
-  s.update_config(desired_with({"a", "b", "c", "d", "e"}, std::chrono::hours(1)), true);
-  s.start();
+  Driven d(runner, o);
+  d.scheduler.update_config(desired_with({"a", "b", "c", "d", "e"}, std::chrono::hours(1)), true);
+  d.scheduler.start();
   {
     std::unique_lock lock(runner.mu);
     ASSERT_TRUE(runner.cv.wait_for(lock, 20s, [&] { return runner.concurrent == 2; }));
     runner.hold = false;
     runner.cv.notify_all();
   }
-  ASSERT_TRUE(c.wait_for_count(5));
-  EXPECT_TRUE(s.stop(5s));
+  ASSERT_TRUE(d.collector.wait_for_count(5));
+  EXPECT_TRUE(d.scheduler.stop(5s));
   EXPECT_EQ(runner.max_concurrent, 2);
 }
 
 TEST(Scheduler, DueAccountsWaitingForAWorkerDoNotSpinTheCoordinator) {
   FakeRunner runner;
   runner.hold = true;
-  Collector c;
   Scheduler::Options o;
   o.max_concurrency = 1;
-  Scheduler s(runner, o, nullptr, [&](const PassReport& r) { c.add(r); });
-  s.update_config(desired_with({"a", "b", "c"}, std::chrono::hours(1)), true);
-  s.start();
+  Driven d(runner, o);
+  d.scheduler.update_config(desired_with({"a", "b", "c"}, std::chrono::hours(1)), true);
+  d.scheduler.start();
   {
     std::unique_lock lock(runner.mu);
     ASSERT_TRUE(runner.cv.wait_for(lock, 20s, [&] { return runner.concurrent == 1; }));
   }
-  // Absence of busy-waiting can only be observed over some real time: a spinning coordinator ticks
-  // thousands of times in 300 ms, a sleeping one at most a few (it wakes once a second).
-  const auto h0 = s.heartbeat();
-  std::this_thread::sleep_for(300ms);
-  EXPECT_LE(s.heartbeat() - h0, 3u);
+  // b and c are due but no worker is free. A coordinator that spun on them would never block (its
+  // deadline would always be "now"); a sleeping one blocks, and wakes once per second of clock
+  // time for its heartbeat, each wake one loop.
+  ASSERT_TRUE(d.clock->await_blocked(1));
+  const auto h0 = d.scheduler.heartbeat();
+  for (int i = 0; i < 5; ++i) d.advance(1s);
+  EXPECT_EQ(d.scheduler.heartbeat() - h0, 5u);
   {
     std::lock_guard lock(runner.mu);
     runner.hold = false;
     runner.cv.notify_all();
   }
-  ASSERT_TRUE(c.wait_for_count(3));
-  EXPECT_TRUE(s.stop(5s));
+  ASSERT_TRUE(d.collector.wait_for_count(3));
+  EXPECT_TRUE(d.scheduler.stop(5s));
 }
 
 TEST(Scheduler, TriggerRunsOneAccountAgainAndRejectsUnknownNames) {
   FakeRunner runner;
-  Collector c;
-  Scheduler s(runner, {}, nullptr, [&](const PassReport& r) { c.add(r); });
-  s.update_config(desired_with({"a", "b"}, std::chrono::hours(1)), true);
-  s.start();
-  ASSERT_TRUE(c.wait_for_count(2));
-  EXPECT_FALSE(s.trigger(std::string("nope")));
-  EXPECT_TRUE(s.trigger(std::string("b")));
-  ASSERT_TRUE(c.wait_for_count(3));
-  EXPECT_TRUE(s.stop(5s));
+  Driven d(runner);
+  d.scheduler.update_config(desired_with({"a", "b"}, std::chrono::hours(1)), true);
+  d.scheduler.start();
+  ASSERT_TRUE(d.collector.wait_for_count(2));
+  EXPECT_FALSE(d.scheduler.trigger(std::string("nope")));
+  EXPECT_TRUE(d.scheduler.trigger(std::string("b")));
+  ASSERT_TRUE(d.collector.wait_for_count(3));
+  EXPECT_TRUE(d.scheduler.stop(5s));
   EXPECT_EQ(runner.calls["a"], 1);
   EXPECT_EQ(runner.calls["b"], 2);
 }
@@ -272,53 +349,51 @@ TEST(Scheduler, TerminalFailureStallsUntilANewConfig) {
   FakeRunner runner;
   runner.fail = true;
   runner.terminal = true;
-  Collector c;
-  Scheduler s(runner, {}, nullptr, [&](const PassReport& r) { c.add(r); });
-  s.update_config(desired_with({"a"}, std::chrono::hours(1)), true);
-  s.start();
-  ASSERT_TRUE(c.wait_for_count(1));
-  EXPECT_EQ(c.reports[0].phase, AccountSchedule::Phase::kStalled);
-  EXPECT_FALSE(c.reports[0].next_run.has_value());
-  s.update_config(desired_with({"a"}, std::chrono::hours(1)), false);  // unchanged: still stalled
-  auto view = s.snapshot();
-  ASSERT_EQ(view.size(), 1u);
-  EXPECT_EQ(view[0].phase, AccountSchedule::Phase::kStalled);
+  Driven d(runner);
+  d.scheduler.update_config(desired_with({"a"}, std::chrono::hours(1)), true);
+  d.scheduler.start();
+  ASSERT_TRUE(d.collector.wait_for_count(1));
+  EXPECT_EQ(d.collector.reports[0].phase, AccountSchedule::Phase::kStalled);
+  EXPECT_FALSE(d.collector.reports[0].next_run.has_value());
+  // Stalled means stalled: hours of clock time start nothing.
+  d.advance(std::chrono::hours(3));
+  EXPECT_EQ(d.collector.count(), 1u);
+  d.scheduler.update_config(desired_with({"a"}, std::chrono::hours(1)), false);  // unchanged
+  EXPECT_EQ(d.phase("a"), AccountSchedule::Phase::kStalled);
   runner.fail = false;
-  s.update_config(desired_with({"a"}, std::chrono::hours(1)), true);
-  ASSERT_TRUE(c.wait_for_count(2));
-  EXPECT_TRUE(s.stop(5s));
-  EXPECT_EQ(c.reports[1].outcome.result, PassResult::kSuccess);
+  d.scheduler.update_config(desired_with({"a"}, std::chrono::hours(1)), true);
+  ASSERT_TRUE(d.collector.wait_for_count(2));
+  EXPECT_TRUE(d.scheduler.stop(5s));
+  EXPECT_EQ(d.collector.reports[1].outcome.result, PassResult::kSuccess);
 }
 
 TEST(Scheduler, AccountRemovedDuringAPassIsReportedStale) {
   FakeRunner runner;
   runner.hold = true;
-  Collector c;
-  Scheduler s(runner, {}, nullptr, [&](const PassReport& r) { c.add(r); });
-  s.update_config(desired_with({"a"}, std::chrono::hours(1)), true);
-  s.start();
+  Driven d(runner);
+  d.scheduler.update_config(desired_with({"a"}, std::chrono::hours(1)), true);
+  d.scheduler.start();
   {
     std::unique_lock lock(runner.mu);
     ASSERT_TRUE(runner.cv.wait_for(lock, 20s, [&] { return runner.concurrent == 1; }));
   }
-  s.update_config(desired_with({"b"}, std::chrono::hours(1)), true);
+  d.scheduler.update_config(desired_with({"b"}, std::chrono::hours(1)), true);
   {
     std::lock_guard lock(runner.mu);
     runner.hold = false;
     runner.cv.notify_all();
   }
-  ASSERT_TRUE(c.wait_for_count(2));
-  EXPECT_TRUE(s.stop(5s));
-  for (const auto& r : c.reports) EXPECT_EQ(r.stale, r.account == "a") << r.account;
+  ASSERT_TRUE(d.collector.wait_for_count(2));
+  EXPECT_TRUE(d.scheduler.stop(5s));
+  for (const auto& r : d.collector.reports) EXPECT_EQ(r.stale, r.account == "a") << r.account;
 }
 
 TEST(Scheduler, StopWaitsForThePassInFlight) {
   FakeRunner runner;
   runner.hold = true;
-  Collector c;
-  Scheduler s(runner, {}, nullptr, [&](const PassReport& r) { c.add(r); });
-  s.update_config(desired_with({"a"}, std::chrono::hours(1)), true);
-  s.start();
+  Driven d(runner);
+  d.scheduler.update_config(desired_with({"a"}, std::chrono::hours(1)), true);
+  d.scheduler.start();
   {
     std::unique_lock lock(runner.mu);
     ASSERT_TRUE(runner.cv.wait_for(lock, 20s, [&] { return runner.concurrent == 1; }));
@@ -326,7 +401,7 @@ TEST(Scheduler, StopWaitsForThePassInFlight) {
   std::thread release([&] {
     std::unique_lock lock(runner.mu);
     // Released only once stop() has raised the flag, so the pass is truly in flight during stop.
-    while (!s.stopping()) {
+    while (!d.scheduler.stopping()) {
       lock.unlock();
       std::this_thread::yield();
       lock.lock();
@@ -334,9 +409,9 @@ TEST(Scheduler, StopWaitsForThePassInFlight) {
     runner.hold = false;
     runner.cv.notify_all();
   });
-  EXPECT_TRUE(s.stop(20s));
+  EXPECT_TRUE(d.scheduler.stop(20s));
   release.join();
-  EXPECT_EQ(c.reports.size(), 1u);
+  EXPECT_EQ(d.collector.count(), 1u);
 }
 
 }  // namespace

@@ -20,7 +20,8 @@ const std::string kPol1 = "sharekeeper-ecs-share-snapshot-kms-1";
 struct Harness {
   explicit Harness(std::map<std::string, FakeCloud*> c) : clouds(std::move(c)) {}
   std::map<std::string, FakeCloud*> clouds;
-  std::vector<std::chrono::milliseconds> sleeps;
+  std::shared_ptr<support::ManualClock> clock = std::make_shared<support::ManualClock>();
+  std::vector<std::chrono::nanoseconds> sleeps() const { return clock->sleeps(); }
 
   reconcilers::ClientFor client_for() {
     return [this](const config::Account& a) -> cloud::CloudApi* {
@@ -30,7 +31,7 @@ struct Harness {
   }
   ApplyOptions options() {
     ApplyOptions o;
-    o.sleep = [this](std::chrono::milliseconds d) { sleeps.push_back(d); };
+    o.clock = clock;
     return o;
   }
   reconcilers::Plan plan(const config::DesiredState& d) {
@@ -52,7 +53,7 @@ TEST(ApplyTest, ApplyFromEmptyConvergesAndTagsWhatItCreates) {
   EXPECT_TRUE(r.converged()) << render_apply_text(r);
   EXPECT_EQ(r.writes(), 3);
   EXPECT_EQ(r.verify_rounds, 1);
-  EXPECT_TRUE(h.sleeps.empty());
+  EXPECT_TRUE(h.sleeps().empty());
   auto role = cloud.role(kSnapRole);
   ASSERT_TRUE(role);
   EXPECT_EQ(role->tags, managed_tag());
@@ -238,7 +239,7 @@ TEST(ApplyTest, VerificationWaitsBoundedWhenTheReReadFails) {
   ApplyResult r = reconcilers::apply(d, p, h.client_for(), h.options());
   EXPECT_TRUE(r.converged()) << render_apply_text(r);
   EXPECT_EQ(r.verify_rounds, 2);
-  EXPECT_EQ(h.sleeps, (std::vector<std::chrono::milliseconds>{std::chrono::milliseconds(1000)}));
+  EXPECT_EQ(h.sleeps(), (std::vector<std::chrono::nanoseconds>{std::chrono::milliseconds(1000)}));
 }
 
 TEST(ApplyTest, VerificationGivesUpAfterTheBoundAndReportsWhatDiffers) {
@@ -253,9 +254,9 @@ TEST(ApplyTest, VerificationGivesUpAfterTheBoundAndReportsWhatDiffers) {
   ApplyResult r = reconcilers::apply(d, p, h.client_for(), o);
   EXPECT_FALSE(r.converged());
   EXPECT_EQ(r.verify_rounds, 4);
-  EXPECT_EQ(h.sleeps, (std::vector<std::chrono::milliseconds>{std::chrono::milliseconds(1000),
-                                                              std::chrono::milliseconds(2000),
-                                                              std::chrono::milliseconds(4000)}));
+  EXPECT_EQ(h.sleeps(), (std::vector<std::chrono::nanoseconds>{std::chrono::milliseconds(1000),
+                                                               std::chrono::milliseconds(2000),
+                                                               std::chrono::milliseconds(4000)}));
   EXPECT_NE(render_apply_text(r).find("Still differs"), std::string::npos);
 }
 

@@ -86,11 +86,15 @@ reconcilers::Plan shares_plan() {
   return reconcilers::plan(d, observation_of({o.build()}));
 }
 
-TEST(RenderTest, SharesText) { expect_golden("shares.txt", reconcilers::render_text(shares_plan())); }
+TEST(RenderTest, SharesText) {
+  expect_golden("shares.txt", reconcilers::render_text(shares_plan()));
+}
 TEST(RenderTest, SharesMarkdown) {
   expect_golden("shares.md", reconcilers::render_markdown(shares_plan()));
 }
-TEST(RenderTest, SharesJson) { expect_golden("shares.json", reconcilers::render_json(shares_plan())); }
+TEST(RenderTest, SharesJson) {
+  expect_golden("shares.json", reconcilers::render_json(shares_plan()));
+}
 
 TEST(RenderTest, MixedText) { expect_golden("mixed.txt", reconcilers::render_text(mixed_plan())); }
 TEST(RenderTest, MixedMarkdown) {

@@ -10,6 +10,7 @@
 #include "cloud/credential_providers.hpp"
 #include "cloud/transport.hpp"
 #include "loopback.hpp"
+#include "support/clock.hpp"
 
 namespace sharekeeper::testing {
 
@@ -42,19 +43,16 @@ class FakeEnv {
   std::map<std::string, std::string> vars_;
 };
 
+// A support::ManualClock starting at kT0, with absolute wall-time setting for expiry tests.
 class FakeClock {
  public:
-  system_clock::time_point now() const {
-    return system_clock::time_point(system_clock::duration(t_.load()));
-  }
-  void set(system_clock::time_point t) { t_ = t.time_since_epoch().count(); }
-  void advance(system_clock::duration d) { t_ += d.count(); }
-  cloud::WallClock fn() {
-    return [this] { return now(); };
-  }
+  system_clock::time_point now() const { return clock_->wall_now(); }
+  void set(system_clock::time_point t) { clock_->advance(t - clock_->wall_now()); }
+  void advance(system_clock::duration d) { clock_->advance(d); }
+  std::shared_ptr<support::Clock> clock() const { return clock_; }
 
  private:
-  std::atomic<system_clock::duration::rep> t_{kT0.time_since_epoch().count()};
+  std::shared_ptr<support::ManualClock> clock_ = std::make_shared<support::ManualClock>(kT0);
 };
 
 inline std::string credentials_json(const std::string& id, const std::string& secret,
