@@ -1,6 +1,6 @@
 #pragma once
-// The typed, validated, immutable desired state (DESIGN.md §3.2). Produced only by config::load();
-// everything in it has passed validation, so consumers need not re-check formats.
+// The typed, validated, immutable desired state (docs/contract.md §3.2). Produced only by
+// config::load(); everything in it has passed validation, so consumers need not re-check formats.
 #include <chrono>
 #include <map>
 #include <optional>

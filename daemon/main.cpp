@@ -1,4 +1,5 @@
-// sharekeeper: one binary, subcommands validate | plan | apply | run | version (DESIGN.md §3.1).
+// sharekeeper: one binary, subcommands validate | plan | apply | run | version (docs/contract.md
+// §3.1).
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <exception>

@@ -1,13 +1,12 @@
 #include "reconcilers/apply.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <functional>
-#include <mutex>
 #include <set>
 #include <thread>
 
 #include "reconcilers/policy_document.hpp"
+#include "support/parallel.hpp"
 #include "support/wire.hpp"
 
 namespace sharekeeper::reconcilers {
@@ -425,24 +424,6 @@ class Executor {
   std::map<std::pair<std::string, std::string>, std::string> created_shares_;  // (region, name)
 };
 
-template <class Fn>
-void for_each_bounded(std::size_t n, int max_parallel, Fn fn) {
-  std::atomic<std::size_t> next{0};
-  auto worker = [&] {
-    for (;;) {
-      std::size_t i = next.fetch_add(1);
-      if (i >= n) return;
-      fn(i);
-    }
-  };
-  std::size_t threads =
-      std::min<std::size_t>(static_cast<std::size_t>(std::max(1, max_parallel)), n);
-  std::vector<std::thread> pool;
-  for (std::size_t i = 1; i < threads; ++i) pool.emplace_back(worker);
-  worker();
-  for (auto& t : pool) t.join();
-}
-
 bool shares_an_item(const Items& a, const Items& b) {
   auto any_in = [](const auto& xs, const auto& ys) {
     return std::any_of(xs.begin(), xs.end(), [&](const auto& x) {
@@ -506,7 +487,10 @@ ApplyResult apply(const config::DesiredState& desired, const Plan& p, const Clie
                              : [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); };
   ApplyResult result;
   result.accounts.resize(p.accounts.size());
-  for_each_bounded(p.accounts.size(), options.max_parallel_accounts, [&](std::size_t i) {
+  const int parallel = options.max_parallel_accounts > 0 ? options.max_parallel_accounts
+                                                         : account_workers(p.accounts.size());
+  const auto workers = static_cast<std::size_t>(parallel);
+  support::parallel_for(p.accounts.size(), workers, [&](std::size_t i) {
     const AccountPlan& ap = p.accounts[i];
     AccountApplyResult& out = result.accounts[i];
     out.account = ap.account;

@@ -1,8 +1,8 @@
 #pragma once
-// Grant status: the health of one (share entry, target) pair (DESIGN.md §1, last paragraph), what
-// the daemon publishes as sharekeeper_grant_state / sharekeeper_grant_ready and in /status. The
-// vocabulary (GrantState, GrantTarget, Sharing) is config/grant.hpp, shared with the daemon; the
-// phase that computes the statuses is grant_status_plan.hpp.
+// Grant status: the health of one (share entry, target) pair (docs/contract.md §1, last paragraph),
+// what the daemon publishes as sharekeeper_grant_state / sharekeeper_grant_ready and in /status.
+// The vocabulary (GrantState, GrantTarget, Sharing) is config/grant.hpp, shared with the daemon;
+// the phase that computes the statuses is grant_status_plan.hpp.
 #include <string>
 #include <vector>
 

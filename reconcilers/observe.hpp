@@ -26,7 +26,7 @@ namespace sharekeeper::reconcilers {
 enum class Presence { kUnknown, kAbsent, kPresent };
 const char* to_string(Presence p);
 
-// Which of the two share roles (DESIGN.md §1.1): snapshots use one, images the other.
+// Which of the two share roles (docs/contract.md §1.1): snapshots use one, images the other.
 enum class RoleKind { kSnapshot, kImage };
 const char* role_name(RoleKind kind);   // the RAM role name (support/wire.hpp)
 const char* role_short(RoleKind kind);  // "snapshot" | "image", used in policy names
@@ -72,7 +72,7 @@ struct ObservedImage {
   cloud::Image image;
 };
 
-// Who the resources are actually shared with (DESIGN.md §1 item 5). With settings.manageShares
+// Who the resources are actually shared with (docs/contract.md §1 item 5). With settings.manageShares
 // (the default) these listings are planned from: a failed one makes the account observation
 // partial (nothing is unshared that pass). Without it they are only reported (/status): a failed
 // listing leaves it unknown and never makes the observation partial.
@@ -162,7 +162,7 @@ struct Observation {
 // The canonical text of a selector ("k1=v1,k2=v2", keys sorted); "" for no selector.
 std::string selector_key(const std::map<std::string, std::string>& tags);
 
-// The managed-by tag key (DESIGN.md §2).
+// The managed-by tag key (docs/contract.md §2).
 inline constexpr const char* kManagedByTagKey = "sharekeeper:managed-by";
 
 // Observes one account: every object the desired state's shares of that account touch, and both
@@ -175,9 +175,17 @@ AccountObservation observe_account(const config::DesiredState& desired,
 // then carries a fatal error). The pointer must stay valid for the duration of the call using it.
 using ClientFor = std::function<cloud::CloudApi*(const config::Account& account)>;
 
+// How many accounts a pass works on at once when the caller leaves it to us (max_parallel 0).
+// The cloud's rate limits are per account and product, so accounts never compete for quota, and
+// one account's pass is a sequence of calls (one in flight): at 30 ms a round trip it cannot even
+// reach a 20 calls/s quota of two products on its own. Every account therefore gets a lane; the
+// only shared budget is this process's threads and connections, hence the cap.
+inline constexpr int kMaxAccountWorkers = 64;
+int account_workers(std::size_t accounts);
+
 // Observes every account of the desired state (or only those named in `only`), at most
-// max_parallel at a time.
+// max_parallel at a time (0: account_workers()).
 Observation observe(const config::DesiredState& desired, const ClientFor& client_for,
-                    int max_parallel = 4, const std::vector<std::string>& only = {});
+                    int max_parallel = 0, const std::vector<std::string>& only = {});
 
 }  // namespace sharekeeper::reconcilers

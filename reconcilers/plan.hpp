@@ -4,7 +4,7 @@
 // the revocations the guards blocked; notes (foreign principals/attachments, missing
 // disk-encryption role); and the status of every grant computed from the observation.
 //
-// Stages (DESIGN.md §2 "add before remove"): 1 roles and trust additions, 2 policies and versions,
+// Stages (docs/contract.md §2 "add before remove"): 1 roles and trust additions, 2 policies and versions,
 // 3 attachments, 4 shares (settings.manageShares: image share permissions and Resource Sharing,
 // once the role trusts the target and its keys are granted), 5 unshares (before any trust or key
 // is revoked), 6 removals (trust narrowing, policy versions that drop keys, detaches).
@@ -62,8 +62,8 @@ enum class ObjectKind { kRole, kTrustPolicy, kKmsPolicy, kAttachment, kImageShar
 // "role" | "trust_policy" | "kms_policy" | "attachment" | "image_share" | "resource_share"
 const char* to_string(ObjectKind k);
 
-// The safety guards that can keep a revocation in place (DESIGN.md §2), in the order they are
-// tried. The daemon maps each to its sharekeeper_revocations_blocked_total{reason} label.
+// The safety guards that can keep a revocation in place (docs/contract.md §2), in the order they
+// are tried. The daemon maps each to its sharekeeper_revocations_blocked_total{reason} label.
 enum class Guard {
   kPartialObservation,
   kPruneDisabled,

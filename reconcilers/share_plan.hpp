@@ -1,5 +1,5 @@
 #pragma once
-// Planner phases for settings.manageShares (DESIGN.md §1 item 5; docs/reconcilers.md "Converging
+// Planner phases for settings.manageShares (docs/contract.md §1 item 5; docs/reconcilers.md "Converging
 // the shares"): the shares themselves, after the RAM/KMS phases. Pure; internal to the planner
 // (plan_context.hpp).
 //

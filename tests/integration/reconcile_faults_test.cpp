@@ -1,9 +1,9 @@
-// The reconcilers under the emulator's faults (RELIABILITY.md §5), through the real AlibabaClient
-// and wire protocol: throttling (A1), 5xx bursts (A2), commit-then-timeout and commit-then-reset
-// (A3), consistency lag (B1), a policy already at 5 versions (B5), a failed read while the config
-// shrank (B6) and an out-of-band edit between passes (B7). After every pass the model is checked
-// against the safety invariants (S1 keep what is desired, S2 add nothing outside it, S3 touch
-// nothing not ours); the journal shows that no write went out twice.
+// The reconcilers under the emulator's faults (docs/failure-matrix.md §5), through the real
+// AlibabaClient and wire protocol: throttling (A1), 5xx bursts (A2), commit-then-timeout and
+// commit-then-reset (A3), consistency lag (B1), a policy already at 5 versions (B5), a failed read
+// while the config shrank (B6) and an out-of-band edit between passes (B7). After every pass the
+// model is checked against the safety invariants (S1 keep what is desired, S2 add nothing outside
+// it, S3 touch nothing not ours); the journal shows that no write went out twice.
 //
 // Time never passes by sleeping: the client's retry sleeps and the apply's verification waits are
 // no-ops or move the emulator's clock, and the client's wall clock follows the emulator's.
@@ -321,7 +321,7 @@ class ReconcileFaultsTest : public ::testing::Test {
           << "S3: " << collection << " " << x["name"] << " created";
   }
 
-  // S1-S3 over the model (RELIABILITY.md §5): `before` is the account before the pass.
+  // S1-S3 over the model (docs/failure-matrix.md §5): `before` is the account before the pass.
   void check_invariants(const json& before_pass) {
     const json now = account_state();
     // S3: roles other than the two share roles and policies not named sharekeeper-* are exactly

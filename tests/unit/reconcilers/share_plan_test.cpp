@@ -101,7 +101,7 @@ TEST(SharePlanTest, WithoutManageSharesNothingIsSharedAndReadyMeansRamOnly) {
   EXPECT_EQ(state_of(p, "imgs", acct(kA)), "Ready: unencrypted: no RAM grant needed");
 }
 
-// Ownership of an image's share list (DESIGN §2 applied to shares).
+// Ownership of an image's share list (docs/contract.md §2 applied to shares).
 struct AdoptionCase {
   const char* name;
   std::vector<std::string> current;
