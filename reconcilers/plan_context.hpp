@@ -8,6 +8,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -49,8 +50,8 @@ class GrantIndex {
   // The grants of `ids`, sorted, each once.
   std::vector<GrantRef> refs(const GrantIds& ids) const;
   // The grants that need any of `keys`, by what `by_key` says each key serves.
-  template <class Key, class Range>
-  std::vector<GrantRef> refs_of(const Range& keys, const std::map<Key, GrantIds>& by_key) const {
+  template <class Range, class Map>
+  std::vector<GrantRef> refs_of(const Range& keys, const Map& by_key) const {
     GrantIds ids;
     for (const auto& k : keys)
       if (auto it = by_key.find(k); it != by_key.end())
@@ -143,11 +144,14 @@ struct ResourceShareContext {
   bool observe = false;                                    // a mode: observe share: never changed
   bool known = false;                                      // the region's share listings answered
   const ObservedShares::ManagedShare* observed = nullptr;  // nullptr: does not exist
-  std::map<std::string, GrantIds> want_resources;          // resource id -> grants
-  std::map<std::string, GrantIds> want_targets;       // target entity id (UID | rd- | folder id)
-  std::map<std::string, Principal> target_principal;  // entity id -> as plans show it
-  std::set<std::string> keep_resources;    // unresolvable resources: neither added nor removed
-  std::set<std::string> keep_targets;      // the targets of those resources
+  // Views into the plan's inputs (resolved resources, the shares' targets), which outlive the
+  // context: at 10,000 shares, owning copies of every key cost more than the rest of the phase.
+  std::map<std::string_view, GrantIds, std::less<>> want_resources;  // resource id -> grants
+  // target entity id (UID | rd- | folder id) -> grants
+  std::map<std::string_view, GrantIds, std::less<>> want_targets;
+  const std::vector<config::GrantTarget>* targets = nullptr;  // the share's (labels of changes)
+  std::set<std::string_view, std::less<>> keep_resources;  // unresolvable: neither added nor removed
+  std::set<std::string_view, std::less<>> keep_targets;    // the targets of those resources
   bool need_external = false;              // an account target (may be outside the directory)
   std::set<std::string> revoke_resources;  // the guards' verdict
   std::set<std::string> revoke_targets;
@@ -169,8 +173,9 @@ struct AccountContext {
   std::map<std::string, std::vector<Resolved>> resolved;  // by share name
   std::map<std::string, std::string> selector_errors;     // by share name
   SharesContext shares;                                   // settings.manageShares
-  // settings.manageShares: each share's grant numbers, in the order of in.targets(share).
-  std::map<std::string, GrantIds> share_grants;
+  // settings.manageShares: the number of each share's first grant (its targets' grants follow in
+  // the order of in.targets(share)), in the order of in.shares_by_account.
+  std::vector<int> first_grant;
 
   // False when the observation is missing or fatal: nothing is planned for the account.
   bool plannable() const { return obs != nullptr && plan.error.empty(); }

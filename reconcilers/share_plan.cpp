@@ -23,7 +23,7 @@ Principal entity_principal(const std::string& id) {
   return {PrincipalKind::kFolder, id};
 }
 
-bool in_effect(const std::string& status) {
+bool in_effect(std::string_view status) {
   return status == "Associated" || status == "Associating";
 }
 
@@ -112,46 +112,55 @@ void plan_image(AccountContext& a, ImageShareContext& c) {
   }
 }
 
+// The status of `id` among a share's associations ("" when it has none). A share holds few.
+std::string_view status_in(const std::vector<cloud::ResourceShareAssociation>* l,
+                           std::string_view id) {
+  if (l != nullptr)
+    for (const auto& x : *l)
+      if (x.entity_id == id) return x.association_status;
+  return {};
+}
+
 void plan_resource_share(AccountContext& a, ResourceShareContext& c) {
   if (!c.known || c.observe) return;
-  std::map<std::string, std::string> res_status, tgt_status;
+  const auto* res_list = c.observed != nullptr ? &c.observed->resources : nullptr;
+  const auto* tgt_list = c.observed != nullptr ? &c.observed->targets : nullptr;
   if (c.observed != nullptr) {
-    for (const auto& x : c.observed->resources) res_status[x.entity_id] = x.association_status;
-    for (const auto& x : c.observed->targets) {
-      tgt_status[x.entity_id] = x.association_status;
+    for (const auto& x : c.observed->targets)
       if ((x.association_status == "Associating" && !x.external) ||
           x.association_status == "Disassociating")
         ++a.plan.shares_settling;
-    }
     for (const auto& x : c.observed->resources)
       if (x.association_status == "Associating" || x.association_status == "Disassociating")
         ++a.plan.shares_settling;
   }
   // What to associate: wanted and not in effect; one still being disassociated waits (the cloud
   // answers AssociateConflict) for a later pass.
-  auto to_add = [&](const std::map<std::string, GrantIds>& want,
-                    const std::map<std::string, std::string>& status) {
+  auto to_add = [&](const std::map<std::string_view, GrantIds, std::less<>>& want,
+                    const std::vector<cloud::ResourceShareAssociation>* status) {
     std::vector<std::string> out;
     for (const auto& [id, grants] : want) {
-      auto it = status.find(id);
-      if (it == status.end() || !in_effect(it->second)) {
-        if (it != status.end() && it->second == "Disassociating") {
-          a.note("resource share " + c.name + ": " + id +
-                 " is still being disassociated; it is associated again on a later pass");
-          continue;
-        }
-        out.push_back(id);
+      const std::string_view st = status_in(status, id);
+      if (in_effect(st)) continue;
+      if (st == "Disassociating") {
+        a.note("resource share " + c.name + ": " + std::string(id) +
+               " is still being disassociated; it is associated again on a later pass");
+        continue;
       }
+      out.emplace_back(id);
     }
     return out;
   };
-  const std::vector<std::string> add_res = to_add(c.want_resources, res_status);
-  const std::vector<std::string> add_tgt = to_add(c.want_targets, tgt_status);
+  const std::vector<std::string> add_res = to_add(c.want_resources, res_list);
+  const std::vector<std::string> add_tgt = to_add(c.want_targets, tgt_list);
   auto principals = [&](const std::vector<std::string>& ids) {
     std::vector<Principal> out;
     for (const auto& id : ids) {
-      auto it = c.target_principal.find(id);
-      out.push_back(it != c.target_principal.end() ? it->second : entity_principal(id));
+      const config::GrantTarget* named = nullptr;
+      if (c.targets != nullptr)
+        for (const auto& t : *c.targets)
+          if (resource_share_target(t) == id) named = &t;
+      out.push_back(named != nullptr ? Principal::of(*named) : entity_principal(id));
     }
     std::sort(out.begin(), out.end());
     return out;
@@ -237,9 +246,10 @@ std::string resource_share_name(const std::string& instance, const std::string& 
   return name.substr(0, kMaxResourceShareName - 9) + "-" + hex;
 }
 
-std::string resource_share_target(const config::GrantTarget& t) {
-  if (t.type != TargetType::kFolder) return t.id;
-  return t.id.substr(t.id.rfind('/') + 1);
+std::string_view resource_share_target(const config::GrantTarget& t) {
+  const std::string_view id = t.id;
+  if (t.type != TargetType::kFolder) return id;
+  return id.substr(id.rfind('/') + 1);
 }
 
 void plan_share_wants(AccountContext& a, const PlanInputs& in) {
@@ -288,15 +298,18 @@ void plan_share_wants(AccountContext& a, const PlanInputs& in) {
 
   if (auto shares = in.shares_by_account.find(a.account->name);
       shares != in.shares_by_account.end()) {
-    for (const config::Share* share : shares->second) {
+    for (std::size_t si = 0; si < shares->second.size(); ++si) {
+      const config::Share* share = shares->second[si];
       auto rit = a.resolved.find(share->name);
       if (rit == a.resolved.end()) continue;
       const auto& targets = in.targets(*share);
-      const GrantIds& ids = a.share_grants[share->name];
+      const int first = a.first_grant[si];
       const bool observe = share->mode == config::ShareMode::kObserve;
       const bool directory_targets = std::any_of(targets.begin(), targets.end(), [](const auto& t) {
         return t.type != TargetType::kAccount;
       });
+      ResourceShareContext* snapshot_rs = nullptr;  // looked up once per share and kind
+      ResourceShareContext* image_rs = nullptr;
       for (const Resolved& r : rit->second) {
         const std::string& id = r.status.resource_id;
         const bool image = r.kind == RoleKind::kImage;
@@ -307,27 +320,32 @@ void plan_share_wants(AccountContext& a, const PlanInputs& in) {
             if (observe || r.keep) {
               c.keep.insert(targets[i].id);
             } else {
-              c.want[targets[i].id].push_back(ids[i]);
+              c.want[targets[i].id].push_back(first + static_cast<int>(i));
             }
           }
         }
         if (image && !directory_targets) continue;
-        ResourceShareContext& c =
-            rs_ctx(share->region, resource_share_name(in.instance, share->name, r.kind));
-        c.share = share->name;
-        c.kind = r.kind;
+        ResourceShareContext*& slot = image ? image_rs : snapshot_rs;
+        if (slot == nullptr) {
+          slot = &rs_ctx(share->region, resource_share_name(in.instance, share->name, r.kind));
+          slot->share = share->name;
+          slot->kind = r.kind;
+          slot->targets = &targets;
+        }
+        ResourceShareContext& c = *slot;
         c.observe = c.observe || observe;
         if (observe) continue;
         for (std::size_t i = 0; i < targets.size(); ++i) {
           if (image && targets[i].type == TargetType::kAccount) continue;
-          const std::string t = resource_share_target(targets[i]);
+          const std::string_view t = resource_share_target(targets[i]);
           if (r.keep) {
             c.keep_targets.insert(t);
             continue;
           }
-          c.want_targets[t].push_back(ids[i]);
-          c.want_resources[id].push_back(ids[i]);
-          c.target_principal.emplace(t, Principal::of(targets[i]));
+          const int g = first + static_cast<int>(i);
+          auto& by_target = c.want_targets[t];
+          if (by_target.empty() || by_target.back() != g) by_target.push_back(g);
+          c.want_resources[id].push_back(g);
           if (targets[i].type == TargetType::kAccount) c.need_external = true;
         }
         if (r.keep) c.keep_resources.insert(id);

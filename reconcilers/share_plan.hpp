@@ -28,7 +28,7 @@ std::string resource_share_name(const std::string& instance, const std::string& 
                                 RoleKind kind);
 // How Resource Sharing names a target: the UID, the rd- id, or a folder's own id (the last part of
 // its path).
-std::string resource_share_target(const config::GrantTarget& t);
+std::string_view resource_share_target(const config::GrantTarget& t);
 
 // Phase 1b (after the desired grants): what each image's list and each resource share of ours
 // should hold, and what they hold. Does nothing without settings.manageShares.

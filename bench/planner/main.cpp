@@ -24,6 +24,7 @@
 #include "reconcilers/apply.hpp"
 #include "reconcilers/plan.hpp"
 #include "reconcilers/policy_document.hpp"
+#include "reconcilers/render.hpp"
 
 using namespace sharekeeper;
 using reconcilers::Presence;
@@ -289,7 +290,9 @@ int emulator_calls(int* minimum) {
   ao.clock = std::make_shared<support::ManualClock>();  // verification waits take no time
   auto first = reconcilers::apply(d, reconcilers::plan(d, reconcilers::observe(d, client_for)),
                                   client_for, ao);
-  if (!first.converged()) std::fprintf(stderr, "warning: the bench account did not converge\n");
+  if (!first.converged())
+    std::fprintf(stderr, "warning: the bench account did not converge:\n%s\n",
+                 reconcilers::render_apply_text(first).substr(0, 2000).c_str());
   emu.server().journal().clear();
   auto p = reconcilers::plan(d, reconcilers::observe(d, client_for));
   int calls = static_cast<int>(emu.server().journal().entries().size());

@@ -352,6 +352,18 @@ class ReconcileFaultsTest : public ::testing::Test {
     }
   }
 
+  // A short client deadline, and the first `action` applied with its answer held 5x longer.
+  void start_losing_first_answer(const std::string& action) {
+    World w;
+    w.client_timeout = milliseconds(400);
+    start(w);
+    add_fault({{"action", action},
+               {"nth", 1U},
+               {"afterCommit", true},
+               {"drop", true},
+               {"latencyMs", 2000U}});
+  }
+
   // Whom the image is shared with, and the targets of our snapshot resource share in effect.
   std::set<std::string> image_accounts() {
     auto l = client_->describe_image_share_permission(kRegion, kImage);
@@ -836,14 +848,7 @@ int confirmed_by_reread(const reconcilers::ApplyResult& r, reconcilers::Action a
 }
 
 TEST_F(ReconcileFaultsTest, A3CommitThenTimeoutOnModifyImageSharePermissionIsOneShare) {
-  World w;
-  w.client_timeout = milliseconds(400);
-  start(w);
-  add_fault({{"action", "ModifyImageSharePermission"},
-             {"nth", 1U},
-             {"afterCommit", true},
-             {"drop", true},
-             {"latencyMs", 2000U}});
+  start_losing_first_answer("ModifyImageSharePermission");
   auto r = pass();
   EXPECT_TRUE(r.converged()) << reconcilers::render_apply_text(r);
   EXPECT_EQ(confirmed_by_reread(r, reconcilers::Action::kModifyImageShare), 1)
@@ -854,14 +859,7 @@ TEST_F(ReconcileFaultsTest, A3CommitThenTimeoutOnModifyImageSharePermissionIsOne
 }
 
 TEST_F(ReconcileFaultsTest, A3CommitThenTimeoutOnCreateResourceShareIsOneShare) {
-  World w;
-  w.client_timeout = milliseconds(400);
-  start(w);
-  add_fault({{"action", "CreateResourceShare"},
-             {"nth", 1U},
-             {"afterCommit", true},
-             {"drop", true},
-             {"latencyMs", 2000U}});
+  start_losing_first_answer("CreateResourceShare");
   auto r = pass();
   EXPECT_TRUE(r.converged()) << reconcilers::render_apply_text(r);
   EXPECT_EQ(confirmed_by_reread(r, reconcilers::Action::kCreateResourceShare), 1);
@@ -869,17 +867,10 @@ TEST_F(ReconcileFaultsTest, A3CommitThenTimeoutOnCreateResourceShareIsOneShare) 
 }
 
 TEST_F(ReconcileFaultsTest, A3CommitThenTimeoutOnAssociateResourceShareIsOneAssociation) {
-  World w;
-  w.client_timeout = milliseconds(400);
-  start(w);
-  ASSERT_EQ(converge_within(1), 1);
+  start_losing_first_answer("AssociateResourceShare");
+  ASSERT_EQ(converge_within(1), 1);  // no association yet: the create carries both targets
   // A third target joins: an association to the existing share, whose answer is lost.
   desired_.shares[0].to.accounts = {kA, kB, kOutsider};
-  add_fault({{"action", "AssociateResourceShare"},
-             {"nth", 1U},
-             {"afterCommit", true},
-             {"drop", true},
-             {"latencyMs", 2000U}});
   auto r = pass();
   EXPECT_TRUE(r.converged()) << reconcilers::render_apply_text(r);
   EXPECT_EQ(confirmed_by_reread(r, reconcilers::Action::kAssociateResourceShare), 1);
