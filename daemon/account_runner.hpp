@@ -45,6 +45,9 @@ struct ResourceDetail {
   // and how (or why not).
   Sharing sharing = Sharing::kUnknown;
   std::string sharing_detail;
+  // settings.manageShares: accounts the image is shared with that the config does not name, kept
+  // (adopted additively, protected, or another instance's).
+  std::vector<std::string> foreign_accounts;
 };
 
 struct GrantReport {

@@ -188,13 +188,15 @@ std::string StatusStore::status_json(const std::vector<Scheduler::AccountView>& 
   for (const auto& [k, row] : grants_) {
     ++counts[to_string(row.report.state)];
     json res = json::array();
-    for (const auto& r : row.report.resources)
+    for (const auto& r : row.report.resources) {
       res.push_back({{"id", r.id},
                      {"region", r.region},
                      {"state", to_string(r.state)},
                      {"reason", r.reason},
                      {"sharing", to_string(r.sharing)},
                      {"sharingDetail", r.sharing_detail}});
+      if (!r.foreign_accounts.empty()) res.back()["foreignAccounts"] = r.foreign_accounts;
+    }
     grants.push_back({{"account", k.account},
                       {"share", k.share},
                       {"targetType", k.target_type},

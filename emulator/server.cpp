@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <random>
 #include <stdexcept>
@@ -145,8 +146,19 @@ struct Server::Impl {
     return true;
   }
 
+  void notify_commit(const CommitEvent& event) {
+    CommitObserver observer;
+    {
+      const std::lock_guard<std::mutex> lock(observer_mutex);
+      observer = commit_observer;
+    }
+    if (observer) observer(event);
+  }
+
   Model& model;
   ServerOptions options;
+  std::mutex observer_mutex;
+  CommitObserver commit_observer;
   Verifier verifier;
   FaultInjector faults;
   Journal journal;
@@ -232,6 +244,8 @@ net::awaitable<Outcome> Server::Impl::handle_api(const Request& req) {
     if (!fails_first) {
       response = call_model();
       entry.committed = true;
+      notify_commit(CommitEvent{call.product, call.action, call.caller.account_uid,
+                                response.status, fault.rule_id});
       // Applied; the answer may now come late, be lost or be replaced: the "did it happen?" case.
       co_await sleep_for(fault.latency_after);
     }
@@ -680,6 +694,10 @@ RateLimits& Server::rate_limits() { return impl_->rate; }
 Latency& Server::latency() { return impl_->latency; }
 Journal& Server::journal() { return impl_->journal; }
 EmulatedClock& Server::clock() { return impl_->clock; }
+void Server::set_commit_observer(CommitObserver observer) {
+  const std::lock_guard<std::mutex> lock(impl_->observer_mutex);
+  impl_->commit_observer = std::move(observer);
+}
 void Server::clear_nonces() { impl_->verifier.clear_nonces(); }
 
 }  // namespace sharekeeper::emulator

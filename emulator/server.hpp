@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -59,6 +60,20 @@ struct ServerOptions {
   std::size_t journal_capacity = 10'000;
 };
 
+// One API call the model ran (committed), as the commit observer sees it.
+struct CommitEvent {
+  std::string product;
+  std::string action;
+  std::string account;  // caller's UID
+  int status = 0;       // the model's answer (an afterCommit fault may replace it on the wire)
+  std::uint64_t fault_rule = 0;  // the fault rule that will fail, drop or delay the answer, 0 if none
+};
+// Runs on the server's thread right after Model::call, before any after-commit latency and before
+// the answer is written: an invariant check after every write, or a crash-point test that kills
+// the client process right after its k-th committed write (the answer is then never received). It
+// may read the model (Model::state, Model::access) but must not call the server.
+using CommitObserver = std::function<void(const CommitEvent&)>;
+
 class Server {
  public:
   Server(Model& model, ServerOptions options);
@@ -80,6 +95,8 @@ class Server {
   Latency& latency();
   Journal& journal();
   EmulatedClock& clock();
+  // Replaces the commit observer (an empty function removes it). Thread-safe.
+  void set_commit_observer(CommitObserver observer);
   // Forgets every nonce seen (also done by POST /_emulator/reset).
   void clear_nonces();
 

@@ -233,6 +233,7 @@ void plan_desired_grants(AccountContext& a, const PlanInputs& in) {
       principals.push_back(Principal::of(t));
       grants.push_back(a.grants.add(share, t));
     }
+    if (in.settings->manage_shares) a.share_grants[share.name] = grants;
     for (const auto& r : res.resources) {
       if (!r.needs_role && !r.keep) continue;
       RoleWant& want = a.role(r.kind).want;

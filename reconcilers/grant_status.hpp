@@ -25,6 +25,9 @@ struct ResourceStatus {
   std::vector<std::string> key_ids;  // KMS keys it depends on
   Sharing sharing = Sharing::kUnknown;
   std::string sharing_detail;  // how: "image share permission", "resource share rs-...", or why not
+  // settings.manageShares, images with account targets: the accounts the image is shared with
+  // that no share of the config names, kept (adopted additively, protected, another instance's).
+  std::vector<std::string> foreign_accounts;
 };
 
 struct GrantStatus {

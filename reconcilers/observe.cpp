@@ -247,10 +247,40 @@ class Observer {
     for (const auto& entry : wants) observe_shares(entry.first);
   }
 
-  // Who the region's resources are shared with, for the report (ObservedShares).
+  // Who the region's resources are shared with (ObservedShares): planned from with
+  // settings.manageShares, else only reported.
   void observe_shares(const std::string& region) {
     ObservedRegion& r = o_.regions[region];
-    std::set<std::string> images_to_accounts;
+    const bool manage = desired_.settings.manage_shares;
+    const bool report_only = !manage;
+    const std::string& instance = desired_.settings.instance_name;
+    bool managed_ok = manage;
+    if (manage) {
+      // What we own, wherever the config is now: images we tagged when we first shared them, and
+      // our tagged resource shares (one call each).
+      auto owned = api_.describe_images(region, {}, {{kManagedByTagKey, instance}});
+      if (check(owned)) {
+        for (const auto& img : *owned) r.shares.owned_images.insert(img.image_id);
+      } else {
+        managed_ok = false;
+      }
+      cloud::ResourceShareFilter mine;
+      mine.status = "Active";
+      mine.tags = {{kManagedByTagKey, instance}};
+      auto shares = api_.list_resource_shares(region, mine);
+      if (check(shares)) {
+        for (auto& sh : *shares) {
+          // Names are not unique: two of ours with one name (a create whose answer was lost and
+          // retried elsewhere) are one; the lowest id wins so passes agree.
+          auto [it, fresh] = r.shares.managed.try_emplace(sh.resource_share_name);
+          if (fresh || sh.resource_share_id < it->second.share.resource_share_id)
+            it->second.share = std::move(sh);
+        }
+      } else {
+        managed_ok = false;
+      }
+    }
+    std::set<std::string> images_to_accounts(r.shares.owned_images);
     for (const auto& s : desired_.shares) {
       if (s.account != account_.name || s.region != region || s.to.accounts.empty()) continue;
       auto add_present = [&](const std::vector<std::string>& ids) {
@@ -270,7 +300,7 @@ class Observer {
       return api_.describe_image_share_permission(region, ids[i]);
     });
     for (std::size_t i = 0; i < ids.size(); ++i)
-      if (check(permissions[i], /*report_only=*/true))
+      if (check(permissions[i], report_only))
         r.shares.image_accounts[ids[i]] = std::move(*permissions[i]);
     // Resource Sharing carries every snapshot share, and images shared with a directory or folder
     // (or with an account, by a person): the account's own shares in the region, both sides.
@@ -279,10 +309,21 @@ class Observer {
       return api_.list_resource_share_associations(region, sides[i], {});
     });
     auto& resources = both[0];
-    if (!check(resources, /*report_only=*/true)) return;
+    if (!check(resources, report_only)) return;
     auto& targets = both[1];
-    if (!check(targets, /*report_only=*/true)) return;
+    if (!check(targets, report_only)) return;
     r.shares.resource_sharing_known = true;
+    r.shares.managed_known = managed_ok;
+    if (manage) {
+      std::map<std::string, ObservedShares::ManagedShare*> by_id;
+      for (auto& [name, m] : r.shares.managed) by_id[m.share.resource_share_id] = &m;
+      for (const auto& a : *resources)
+        if (auto it = by_id.find(a.resource_share_id); it != by_id.end())
+          it->second->resources.push_back(a);
+      for (const auto& a : *targets)
+        if (auto it = by_id.find(a.resource_share_id); it != by_id.end())
+          it->second->targets.push_back(a);
+    }
     using Association = ObservedShares::Association;
     std::map<std::string, std::vector<const cloud::ResourceShareAssociation*>> targets_of;
     for (const auto& t : *targets)

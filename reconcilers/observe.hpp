@@ -13,6 +13,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -71,9 +72,10 @@ struct ObservedImage {
   cloud::Image image;
 };
 
-// Who the resources are actually shared with (docs/contract.md §1 item 5). Until
-// settings.manageShares this is observed only to be reported (/status): a failed listing leaves it
-// unknown and never makes the account observation partial.
+// Who the resources are actually shared with (docs/contract.md §1 item 5). With settings.manageShares
+// (the default) these listings are planned from: a failed one makes the account observation
+// partial (nothing is unshared that pass). Without it they are only reported (/status): a failed
+// listing leaves it unknown and never makes the observation partial.
 struct ObservedShares {
   // Images with account targets -> the accounts DescribeImageSharePermission lists. Absent key: not
   // listed, or the listing failed.
@@ -100,6 +102,21 @@ struct ObservedShares {
   };
   std::map<std::string, std::map<std::string, Association, std::less<>>, std::less<>>
       resource_targets;
+
+  // settings.manageShares only: what this instance owns in the region. False when a listing
+  // failed (then nothing of the region's shares is changed).
+  bool managed_known = false;
+  // Images tagged sharekeeper:managed-by=<instance> (DescribeImages by tag): their share lists
+  // are ours, wherever the config is now. Each is also in image_accounts when listed.
+  std::set<std::string> owned_images;
+  // Our resource shares (ListResourceShares by the managed-by tag, Active), by name, each with
+  // every association of its own (both listings, any status).
+  struct ManagedShare {
+    cloud::ResourceShare share;
+    std::vector<cloud::ResourceShareAssociation> resources;
+    std::vector<cloud::ResourceShareAssociation> targets;
+  };
+  std::map<std::string, ManagedShare> managed;
 };
 
 struct ObservedRegion {

@@ -75,14 +75,21 @@ TEST(StatusStore, GrantRowsWithTransitionsAndErrors) {
                            GrantState::kReady,
                            "",
                            "",
-                           {{"m-abc", "cn-hangzhou", GrantState::kReady, "", Sharing::kShared,
-                             "image share permission"}}}},
+                           {{"m-abc",
+                             "cn-hangzhou",
+                             GrantState::kReady,
+                             "",
+                             Sharing::kShared,
+                             "image share permission",
+                             {"9999888877776666"}}}}},
                          true, std::chrono::seconds(20)));
   j = json::parse(s.status_json({}));
   const auto& res = j["grants"][0]["resources"][0];
   EXPECT_EQ(res["id"], "m-abc");
   EXPECT_EQ(res["sharing"], "shared");
   EXPECT_EQ(res["sharingDetail"], "image share permission");
+  // manageShares: the accounts an adopted image keeps that the config does not name.
+  EXPECT_EQ(res["foreignAccounts"], json::array({"9999888877776666"}));
   s.pass_finished(report(PassResult::kSuccess,
                          {{key("1111222233334444"), GrantState::kReady, "", "", {}}}, true,
                          std::chrono::seconds(30)));

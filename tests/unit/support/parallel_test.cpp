@@ -2,7 +2,7 @@
 // among them, the first exception rethrown after the others finish. Written to be meaningful under
 // -fsanitize=thread too: results go to distinct slots and are read after the join. Checked with
 //   g++ -std=c++20 -O1 -g -fsanitize=thread -I. tests/unit/support/parallel_test.cpp
-//       -lgtest -lgtest_main -pthread   (one line), then ./a.out
+//       -lgtest -lgtest_main -pthread && ./a.out   (one command line)
 // (no tsan preset yet: issue 10 section 5).
 #include "support/parallel.hpp"
 
