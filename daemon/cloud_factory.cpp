@@ -79,14 +79,23 @@ cloud::Result<std::shared_ptr<cloud::CredentialsProvider>> CloudFactory::provide
     if (!chained.ok()) return chained.error();
     o.from = chained.value();
   }
-  auto t = transport();
-  if (!t.ok()) return t.error();
-  cloud::CredentialsDeps deps;
-  deps.sts_transport = t.value();
-  deps.sts_endpoint = global_.endpoint_override;
-  auto full = cloud::complete_deps(std::move(deps));
+  auto full = deps();
   if (!full.ok()) return full.error();
   return cloud::make_credentials_provider(o, full.value());
+}
+
+cloud::Result<cloud::CredentialsDeps> CloudFactory::deps() {
+  auto t = transport();
+  if (!t.ok()) return t.error();
+  std::lock_guard<std::mutex> lock(deps_mu_);
+  if (deps_) return *deps_;
+  cloud::CredentialsDeps d;
+  d.sts_transport = t.value();
+  d.sts_endpoint = global_.endpoint_override;
+  auto full = cloud::complete_deps(std::move(d));
+  if (!full.ok()) return full.error();
+  deps_ = std::move(full).value();
+  return *deps_;
 }
 
 support::Result<std::shared_ptr<cloud::CloudApi>, support::Failure> CloudFactory::make(
