@@ -99,12 +99,22 @@ Result<std::vector<Snapshot>> AlibabaClient::describe_snapshots(
 Result<std::vector<Image>> AlibabaClient::describe_images(std::string_view region,
                                                           const std::vector<std::string>& image_ids,
                                                           const std::vector<Tag>& tag_filter) {
-  std::vector<Image> out;
-  if (image_ids.empty() && tag_filter.empty()) return out;
+  if (image_ids.empty() && tag_filter.empty()) return std::vector<Image>{};
   // One listing per id: cloud-api.md documents ImageId as a single id, and a share names few
   // images.
   std::vector<std::string> ids = image_ids;
   if (ids.empty()) ids.emplace_back();
+  return own_images(region, ids, tag_filter);
+}
+
+Result<std::vector<Image>> AlibabaClient::list_own_images(std::string_view region) {
+  return own_images(region, {std::string()}, {});
+}
+
+Result<std::vector<Image>> AlibabaClient::own_images(std::string_view region,
+                                                     const std::vector<std::string>& ids,
+                                                     const std::vector<Tag>& tag_filter) {
+  std::vector<Image> out;
   for (const auto& id : ids) {
     auto paged = detail::numbered_pages(
         *this,

@@ -112,6 +112,8 @@ struct Settings {
   std::string instance_name = "sharekeeper";
   bool allow_service_key_shares = false;
   bool manage_shares = false;
+  // Create AliyunECSDiskEncryptDefaultRole when absent (never rewritten when it exists).
+  bool manage_disk_encrypt_role = false;
   std::map<std::string, std::string> endpoints;      // product -> URL template with {region}
   std::optional<CoordinationSettings> coordination;  // several replicas on etcd
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "config/grant.hpp"
+#include "reconcilers/chain.hpp"
 
 namespace sharekeeper::reconcilers {
 
@@ -25,6 +26,8 @@ struct ResourceStatus {
   std::vector<std::string> key_ids;  // KMS keys it depends on
   Sharing sharing = Sharing::kUnknown;
   std::string sharing_detail;  // how: "image share permission", "resource share rs-...", or why not
+  // Every link that must hold for the target to use it (reconcilers/chain.hpp).
+  std::vector<ChainLink> chain;
 };
 
 struct GrantStatus {
@@ -34,6 +37,9 @@ struct GrantStatus {
   GrantState state = GrantState::kPending;
   std::string reason;                     // always set unless Ready with nothing to say
   std::vector<ResourceStatus> resources;  // sorted by id
+  // The first link that keeps the target from using a resource of the share (its chain's
+  // blocked_by(), resources in id order); "" when the target can use every resource.
+  std::string blocked_by;
 };
 
 }  // namespace sharekeeper::reconcilers

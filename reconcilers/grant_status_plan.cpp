@@ -14,11 +14,13 @@ std::string resources_unmet(const Resolved& r, const RoleFacts& f, RoleKind kind
                             const std::string& uid) {
   if (r.needs_full_access && !f.full_access_attached)
     return std::string(kFullAccessPolicy) + " is not attached to " + role_name(kind);
+  auto granted = [&](const std::string& resource) {
+    return f.resources.count(resource) != 0U || f.foreign_resources.count(resource) != 0U;
+  };
   for (const ObservedKey* k : r.cmks) {
-    if (f.resources.count(k->arn) == 0U)
-      return "no attached KMS policy of ours allows key " + k->key_id;
-    if (f.resources.count(list_resource(k->region, uid)) == 0U)
-      return "no attached KMS policy of ours allows kms:List* in " + k->region;
+    if (!granted(k->arn)) return "no attached KMS policy allows key " + k->key_id;
+    if (!granted(list_resource(k->region, uid)))
+      return "no attached KMS policy allows kms:List* in " + k->region;
   }
   return "";
 }
@@ -97,6 +99,8 @@ void share_statuses(const config::Share& share, const AccountContext* a, const P
         const Resolved& r = (*resolved)[i];
         g.resources.push_back(r.status);
         judge_sharing(sharing[i], r.kind, t, g.resources.back());
+        g.resources.back().chain =
+            build_chain(*a->obs, a->role(r.kind).facts, g.resources.back(), t).links;
         consider(r.status.state, r.status.reason);
         if (!r.needs_role || r.status.state != GrantState::kReady) continue;
         any_needs_role = true;
@@ -108,6 +112,12 @@ void share_statuses(const config::Share& share, const AccountContext* a, const P
           rs.reason = std::move(unmet);
           consider(rs.state, rs.reason);
         }
+      }
+    }
+    for (const auto& rs : g.resources) {
+      if (const ChainLink* b = blocking_link(rs.chain)) {
+        g.blocked_by = to_string(b->link);
+        break;
       }
     }
     if (share.mode == config::ShareMode::kObserve) {

@@ -24,6 +24,11 @@ SharingLookup sharing_lookup(const AccountObservation& obs, const ResourceStatus
 void judge_sharing(const SharingLookup& l, RoleKind kind, const config::GrantTarget& target,
                    ResourceStatus& rs);
 
+// The chain of one resource for one target (reconcilers/chain.hpp), from the role's facts and the
+// sharing judge's verdict already in `rs` (rs.sharing, rs.sharing_detail).
+Chain build_chain(const AccountObservation& obs, const RoleFacts& facts, const ResourceStatus& rs,
+                  const config::GrantTarget& target);
+
 // The statuses of every grant of the shares in scope, sorted by (share, target). `accounts` are
 // the contexts after the other phases, by account name.
 std::vector<GrantStatus> grant_statuses(
