@@ -39,11 +39,23 @@ bool admits(const RoleFacts& f, const config::GrantTarget& t) {
   return false;
 }
 
+const std::string& role_str(RoleKind kind) {
+  static const std::string kSnapshot(role_name(RoleKind::kSnapshot));
+  static const std::string kImage(role_name(RoleKind::kImage));
+  return kind == RoleKind::kImage ? kImage : kSnapshot;
+}
+
+std::string joined(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& i : items) out += (out.empty() ? "" : ", ") + i;
+  return out;
+}
+
 class ChainBuilder {
  public:
   ChainBuilder(const AccountObservation& obs, const RoleFacts& facts, const ResourceStatus& rs,
-               const config::GrantTarget& target)
-      : obs_(obs), facts_(facts), rs_(rs), target_(target) {
+               const config::GrantTarget& target, bool detail)
+      : obs_(obs), facts_(facts), rs_(rs), target_(target), detail_(detail) {
     chain_.resource_id = rs.resource_id;
     chain_.region = rs.region;
     for (Link l : kAllLinks) chain_.links.push_back({l, LinkState::kUnknown, "", ""});
@@ -68,6 +80,14 @@ class ChainBuilder {
 
  private:
   ChainLink& at(Link l) { return chain_.links[static_cast<std::size_t>(l)]; }
+  // A held link: its text is only built when the chain is wanted in detail (a Ready grant's
+  // chains are not shown, and 20,000 grants would pay for strings nobody reads).
+  template <class Text>
+  void held(Link l, Text observed) {
+    ChainLink& x = at(l);
+    x.state = LinkState::kHeld;
+    if (detail_) x.observed = observed();
+  }
   void set(Link l, LinkState s, std::string observed, std::string remedy = "") {
     ChainLink& x = at(l);
     x.state = s;
@@ -78,7 +98,7 @@ class ChainBuilder {
 
   bool resource() {
     const bool image = kind_ == RoleKind::kImage;
-    const std::string what = std::string(image ? "image " : "snapshot ") + rs_.resource_id;
+    auto what = [&] { return std::string(image ? "image " : "snapshot ") + rs_.resource_id; };
     Presence p = Presence::kUnknown;
     if (region_ != nullptr) {
       if (image) {
@@ -97,16 +117,17 @@ class ChainBuilder {
       }
     }
     if (p == Presence::kPresent) {
-      set(Link::kResource, LinkState::kHeld,
-          what + " exists" + where() +
-              (image ? " (" + std::to_string(disks_.ids.size()) + " disk snapshot(s))" : ""));
+      held(Link::kResource, [&] {
+        return what() + " exists" + where() +
+               (image ? " (" + std::to_string(disks_.ids.size()) + " disk snapshot(s))" : "");
+      });
       return true;
     }
     if (p == Presence::kAbsent) {
-      set(Link::kResource, LinkState::kBroken, what + " does not exist" + where(),
+      set(Link::kResource, LinkState::kBroken, what() + " does not exist" + where(),
           "check the id and region (or the account's credentials), or remove it from the config");
     } else {
-      set(Link::kResource, LinkState::kUnknown, what + " could not be observed" + where(),
+      set(Link::kResource, LinkState::kUnknown, what() + " could not be observed" + where(),
           "see the failed calls of the account; run again");
     }
     return false;
@@ -152,15 +173,14 @@ class ChainBuilder {
       return false;
     }
     if (cmk_ids_.empty()) {
-      set(Link::kEncryption, LinkState::kHeld, "unencrypted: no key, role or KMS grant needed");
+      held(Link::kEncryption, [] { return "unencrypted: no key, role or KMS grant needed"; });
       for (Link l :
            {Link::kKey, Link::kDiskEncryptRole, Link::kShareRole, Link::kTrust, Link::kKmsPolicy})
         set(l, LinkState::kNotNeeded, "unencrypted");
       return false;
     }
-    std::string keys;
-    for (const auto& k : cmk_ids_) keys += (keys.empty() ? "" : ", ") + k;
-    set(Link::kEncryption, LinkState::kHeld, "encrypted with customer master key(s) " + keys);
+    held(Link::kEncryption,
+         [&] { return "encrypted with customer master key(s) " + joined(cmk_ids_); });
     return true;
   }
 
@@ -187,13 +207,11 @@ class ChainBuilder {
         return;
       }
     }
-    std::string keys;
-    for (const auto& k : cmk_ids_) keys += (keys.empty() ? "" : ", ") + k;
-    set(Link::kKey, LinkState::kHeld, "key(s) " + keys + " Enabled");
+    held(Link::kKey, [&] { return "key(s) " + joined(cmk_ids_) + " Enabled"; });
   }
 
   void disk_role() {
-    const std::string name(wire::kDiskEncryptRole);
+    static const std::string name(wire::kDiskEncryptRole);
     const ObservedRole& r = obs_.disk_role;
     switch (r.presence) {
       case Presence::kUnknown:
@@ -222,11 +240,11 @@ class ChainBuilder {
               std::string(wire::kDiskEncryptRolePolicy) + " RoleName=" + name);
       return;
     }
-    set(Link::kDiskEncryptRole, LinkState::kHeld, "role " + name + " exists");
+    held(Link::kDiskEncryptRole, [&] { return "role " + name + " exists"; });
   }
 
   bool share_role() {
-    const std::string name = role_name(kind_);
+    const std::string& name = role_str(kind_);
     switch (facts_.presence) {
       case Presence::kUnknown:
         set(Link::kShareRole, LinkState::kUnknown, "role " + name + " could not be read",
@@ -240,13 +258,12 @@ class ChainBuilder {
       case Presence::kPresent:
         break;
     }
-    set(Link::kShareRole, LinkState::kHeld, "role " + name + " exists");
+    held(Link::kShareRole, [&] { return "role " + name + " exists"; });
     return true;
   }
 
   void trust() {
-    const std::string name = role_name(kind_);
-    const std::string who = label(target_);
+    const std::string& name = role_str(kind_);
     if (!facts_.trust_known) {
       set(Link::kTrust, LinkState::kUnknown,
           "trust policy of " + name + " is unreadable: " + facts_.trust_error,
@@ -254,9 +271,10 @@ class ChainBuilder {
       return;
     }
     if (admits(facts_, target_)) {
-      set(Link::kTrust, LinkState::kHeld, "trust policy of " + name + " admits " + who);
+      held(Link::kTrust, [&] { return "trust policy of " + name + " admits " + label(target_); });
       return;
     }
+    const std::string who = label(target_);
     std::string has = std::to_string(facts_.principals.size()) + " principal(s)";
     if (target_.type == TargetType::kAccount && by_directory()) {
       // The account may be admitted through its directory or folder: its place there is not
@@ -279,17 +297,18 @@ class ChainBuilder {
       set(Link::kKmsPolicy, LinkState::kUnknown, "no share role to hold a KMS policy");
       return;
     }
-    const std::string name = role_name(kind_);
+    const std::string& name = role_str(kind_);
     auto granted = [&](const std::string& r) {
       return facts_.resources.count(r) != 0U || facts_.foreign_resources.count(r) != 0U;
     };
     bool foreign = false;
+    const std::string listing = list_resource(rs_.region, obs_.uid);
+    std::string built;  // the ARN of a key the observation has no metadata for
     for (const auto& id : cmk_ids_) {
       auto k = region_->keys.find(id);
-      const std::string arn = k == region_->keys.end() || k->second.arn.empty()
-                                  ? "acs:kms:" + rs_.region + ":" + obs_.uid + ":key/" + id
-                                  : k->second.arn;
-      const std::string listing = list_resource(rs_.region, obs_.uid);
+      const bool known = k != region_->keys.end() && !k->second.arn.empty();
+      if (!known) built = "acs:kms:" + rs_.region + ":" + obs_.uid + ":key/" + id;
+      const std::string& arn = known ? k->second.arn : built;
       if (!granted(arn) || !granted(listing)) {
         if (!facts_.policies_known) {
           set(Link::kKmsPolicy, LinkState::kUnknown,
@@ -308,16 +327,17 @@ class ChainBuilder {
       }
       foreign = foreign || facts_.resources.count(arn) == 0U;
     }
-    set(Link::kKmsPolicy, LinkState::kHeld,
-        std::string("an attached policy ") + (foreign ? "(not sharekeeper's) " : "of ours ") +
-            "grants the key actions and kms:List* for every key");
+    held(Link::kKmsPolicy, [&] {
+      return std::string("an attached policy ") + (foreign ? "(not sharekeeper's) " : "of ours ") +
+             "grants the key actions and kms:List* for every key";
+    });
   }
 
   void share() {
     const std::string& d = rs_.sharing_detail;
     switch (rs_.sharing) {
       case Sharing::kShared:
-        set(Link::kShare, LinkState::kHeld, "shared: " + d);
+        held(Link::kShare, [&] { return "shared: " + d; });
         return;
       case Sharing::kPending:
         set(Link::kShare, LinkState::kBroken, "not yet: " + d,
@@ -375,13 +395,14 @@ class ChainBuilder {
   Disks disks_;
   std::vector<std::string> cmk_ids_;
   Chain chain_;
+  bool detail_ = true;
 };
 
 }  // namespace
 
 Chain build_chain(const AccountObservation& obs, const RoleFacts& facts, const ResourceStatus& rs,
-                  const config::GrantTarget& target) {
-  return ChainBuilder(obs, facts, rs, target).run();
+                  const config::GrantTarget& target, bool detail) {
+  return ChainBuilder(obs, facts, rs, target, detail).run();
 }
 
 }  // namespace planner
@@ -446,7 +467,7 @@ Chain explain_chain(const AccountObservation& obs, const config::Account& accoun
   rs.resource_id = resource_id;
   rs.region = region;
   planner::judge_sharing(planner::sharing_lookup(obs, rs), kind, target, rs);
-  return planner::build_chain(obs, facts, rs, target);
+  return planner::build_chain(obs, facts, rs, target, /*detail=*/true);
 }
 
 }  // namespace sharekeeper::reconcilers

@@ -26,7 +26,8 @@ struct ResourceStatus {
   std::vector<std::string> key_ids;  // KMS keys it depends on
   Sharing sharing = Sharing::kUnknown;
   std::string sharing_detail;  // how: "image share permission", "resource share rs-...", or why not
-  // Every link that must hold for the target to use it (reconcilers/chain.hpp).
+  // Every link that must hold for the target to use it (reconcilers/chain.hpp). For a Ready grant
+  // the held links carry their state only (no text); links that are not held always carry theirs.
   std::vector<ChainLink> chain;
 };
 

@@ -99,8 +99,7 @@ void share_statuses(const config::Share& share, const AccountContext* a, const P
         const Resolved& r = (*resolved)[i];
         g.resources.push_back(r.status);
         judge_sharing(sharing[i], r.kind, t, g.resources.back());
-        g.resources.back().chain =
-            build_chain(*a->obs, a->role(r.kind).facts, g.resources.back(), t).links;
+
         consider(r.status.state, r.status.reason);
         if (!r.needs_role || r.status.state != GrantState::kReady) continue;
         any_needs_role = true;
@@ -114,10 +113,15 @@ void share_statuses(const config::Share& share, const AccountContext* a, const P
         }
       }
     }
-    for (const auto& rs : g.resources) {
-      if (const ChainLink* b = blocking_link(rs.chain)) {
-        g.blocked_by = to_string(b->link);
-        break;
+    // The chains, once the state is known: in detail for grants that are not Ready (plan -o json
+    // shows them), states and the blocking link's text only for the others.
+    if (resolved != nullptr) {
+      const bool detail = worst != GrantState::kReady || share.mode == config::ShareMode::kObserve;
+      for (std::size_t i = 0; i < resolved->size(); ++i) {
+        ResourceStatus& rs = g.resources[i];
+        rs.chain = build_chain(*a->obs, a->role((*resolved)[i].kind).facts, rs, t, detail).links;
+        if (const ChainLink* b = blocking_link(rs.chain); b != nullptr && g.blocked_by.empty())
+          g.blocked_by = to_string(b->link);
       }
     }
     if (share.mode == config::ShareMode::kObserve) {
