@@ -42,7 +42,7 @@ std::string random_nonce() {
 namespace detail {
 
 // The first "RequestId" string member of a JSON body ("" when absent or not a plain id of at most
-// 128 characters). Alibaba puts it at the top level of every answer (cloud-api.md §2; the
+// 128 characters). Alibaba puts it at the top level of every answer (docs/alibaba-api.md §2; the
 // x-acs-request-id header is not documented, so the body is the source). A scan, not a parse: the
 // caller parses the body once, later. Inside an embedded document the key is escaped
 // (\"RequestId\") and cannot match.
@@ -172,7 +172,7 @@ Result<HttpRequest> AlibabaClient::build_request(const Call& call, const Credent
     in.headers.emplace_back(wire::kHeaderNonce, nonce);
     in.headers.emplace_back(wire::kHeaderContentSha256, wire::kEmptySha256);
     if (sts) {
-      // V3 carries the STS token in headers, both signed (cloud-api.md §1.4).
+      // V3 carries the STS token in headers, both signed (docs/alibaba-api.md §1.4).
       in.headers.emplace_back(wire::kHeaderAccessKeyId, credentials.access_key_id);
       in.headers.emplace_back(wire::kHeaderSecurityToken, credentials.security_token);
     }
@@ -187,7 +187,7 @@ Result<HttpRequest> AlibabaClient::build_request(const Call& call, const Credent
     Params params = call.params;
     params["Action"] = std::string(call.action);
     params["Version"] = std::string(call.version);
-    // Always JSON: very old docs say the V1 default is XML (cloud-api.md §1.1).
+    // Always JSON: very old docs say the V1 default is XML (docs/alibaba-api.md §1.1).
     params["Format"] = "JSON";
     params["AccessKeyId"] = credentials.access_key_id;
     params["SignatureMethod"] = std::string(wire::kV1SignatureMethod);

@@ -1,5 +1,5 @@
 #pragma once
-// AlibabaClient: CloudApi over the real Alibaba Cloud wire protocol (reference/cloud-api.md §1-§7).
+// AlibabaClient: CloudApi over the real Alibaba Cloud wire protocol (docs/alibaba-api.md §1-§7).
 // Builds requests exactly like the official SDK (POST, business parameters in the query, empty
 // body, V3 ACS3-HMAC-SHA256 by default or V1 HMAC-SHA1), sends them through a Transport, retries
 // transient and throttled errors with backoff from a shared retry quota, paces each product with an
@@ -51,6 +51,9 @@ struct AlibabaClientOptions {
   std::string user_agent;                         // default: "sharekeeper/<version>"
   // Page sizes (each API's maximum): tests lower them to exercise pagination.
   int page_size = 100;
+  // Calls one typed call may have in flight when it is made of several independent requests (one
+  // DescribeImages per image id): the rate limiter, not the round trip, should bound it.
+  int fan_out = 4;
 };
 
 class AlibabaClient final : public CloudApi {

@@ -1,4 +1,4 @@
-// KMS (regional, 2016-01-20) typed calls: reference/cloud-api.md §6.
+// KMS (regional, 2016-01-20) typed calls: docs/alibaba-api.md §6.
 #include "cloud/client_internal.hpp"
 #include "support/wire.hpp"
 

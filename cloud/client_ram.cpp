@@ -1,4 +1,4 @@
-// RAM (global, 2015-05-01) and STS (2015-04-01) typed calls: reference/cloud-api.md §3-§4.
+// RAM (global, 2015-05-01) and STS (2015-04-01) typed calls: docs/alibaba-api.md §3-§4.
 #include "cloud/client_internal.hpp"
 #include "support/wire.hpp"
 
@@ -189,8 +189,8 @@ Result<Policy> AlibabaClient::create_policy(std::string_view policy_name, std::s
       .and_then(member("Policy", call))
       .transform([&](const json& r) {
         Policy policy = parse_policy(r);
-        // Custom documents are stored as submitted (cloud-api.md §3); CreatePolicy does not echo
-        // it.
+        // Custom documents are stored as submitted (docs/alibaba-api.md §3); CreatePolicy does not
+        // echo it.
         policy.default_document = std::string(document);
         return policy;
       });

@@ -1,4 +1,4 @@
-// Resource Sharing (regional, 2020-01-10) typed calls: reference/cloud-api.md §7. Bare-array
+// Resource Sharing (regional, 2020-01-10) typed calls: docs/alibaba-api.md §7. Bare-array
 // responses, NextToken paging, at most 5 resources and 5 targets per call.
 #include "cloud/client_internal.hpp"
 #include "support/wire.hpp"

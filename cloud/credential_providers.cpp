@@ -271,7 +271,7 @@ std::optional<system_clock::time_point> parse_utc_timestamp(std::string_view s) 
   tm.tm_hour = *hour;
   tm.tm_min = *minute;
   tm.tm_sec = *second;
-  // timegm, never mktime: mktime reads the fields as local time (RELIABILITY.md §0.3).
+  // timegm, never mktime: mktime reads the fields as local time (docs/failure-matrix.md §0.3).
   const std::time_t t = timegm(&tm);
   if (t == static_cast<std::time_t>(-1) || tm.tm_mday != *day) return std::nullopt;  // Feb 30
   return system_clock::from_time_t(t) + std::chrono::milliseconds(millis);

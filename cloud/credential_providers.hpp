@@ -1,6 +1,6 @@
 #pragma once
-// The credential providers of reference/cloud-api.md §8 and DESIGN §3.2, and the official default
-// chain: environment, OIDC/RRSA, CLI profile (~/.aliyun/config.json), credentials file
+// The credential providers of docs/alibaba-api.md §8 and docs/contract.md §3.2, and the official
+// default chain: environment, OIDC/RRSA, CLI profile (~/.aliyun/config.json), credentials file
 // (~/.alibabacloud/credentials), ECS instance RAM role (metadata service), credentials URI; plus
 // static keys, named environment variables and STS AssumeRole chained from another provider.
 // docs/credentials.md explains the order, the fields and the refresh rules.

@@ -1,5 +1,5 @@
 // File-based providers (aliyun CLI ~/.aliyun/config.json, INI ~/.alibabacloud/credentials), the
-// `profile` source and the official default chain (reference/cloud-api.md §8).
+// `profile` source and the official default chain (docs/alibaba-api.md §8).
 #include <map>
 #include <nlohmann/json.hpp>
 

@@ -1,5 +1,5 @@
 #pragma once
-// Where each product's calls go (reference/cloud-api.md §3-§7): RAM global, STS central or
+// Where each product's calls go (docs/alibaba-api.md §3-§7): RAM global, STS central or
 // regional, ECS/KMS/Resource Sharing regional (ECS in cn-hangzhou is
 // "ecs-cn-hangzhou.aliyuncs.com"). Overridable per product with a URL template containing
 // "{region}" (config `settings.endpoints`) and all at once with `--endpoint-override URL` (e.g. the

@@ -1,6 +1,6 @@
 #pragma once
 // Alibaba Cloud error bodies and the one table-tested classification of every error Code
-// (reference/cloud-api.md §2-§7, RELIABILITY.md §0.4: classify by Code, not by HTTP status).
+// (docs/alibaba-api.md §2-§7, docs/failure-matrix.md §0.4: classify by Code, not by HTTP status).
 #include <string>
 #include <string_view>
 

@@ -183,7 +183,7 @@ bool url_token_break(char c) {
 
 // "https://h/p?a=b" -> "https://h/p?***" and "POST /?a=b" -> "POST /?***": the query of an Alibaba
 // RPC URL carries AccessKeyId, SecurityToken and Signature (the official C++ SDK's leak,
-// RELIABILITY.md §0).
+// docs/failure-matrix.md §0).
 std::string scrub_url_queries(std::string_view text) {
   std::string out;
   out.reserve(text.size());

@@ -1,7 +1,7 @@
 #pragma once
 // Retry decisions as a small state machine (no sleeping inside): exponential backoff with full
 // jitter, x-acs-retry-after honoured, and a shared retry quota modelled on the AWS SDK's standard
-// mode so a storm of failures cannot multiply the load (RELIABILITY.md §0.1, §6).
+// mode so a storm of failures cannot multiply the load (docs/failure-matrix.md §0.1, §6).
 //
 // Thread-safety: RetryQuota and SystemClock are thread-safe; RetryState belongs to one call;
 // ManualClock is thread-safe (tests share it with the client under test).

@@ -61,8 +61,8 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-// V3 signs host, content-type and every x-acs-* header (cloud-api.md §1.3); user-agent, accept and
-// authorization are sent but not signed.
+// V3 signs host, content-type and every x-acs-* header (docs/alibaba-api.md §1.3); user-agent,
+// accept and authorization are sent but not signed.
 bool signed_header(std::string_view lower_name) {
   return lower_name == "host" || lower_name == "content-type" || lower_name.starts_with("x-acs-");
 }

@@ -1,5 +1,5 @@
 #pragma once
-// Request signing, V1 (HMAC-SHA1) and V3 (ACS3-HMAC-SHA256): reference/cloud-api.md §1.2-§1.3.
+// Request signing, V1 (HMAC-SHA1) and V3 (ACS3-HMAC-SHA256): docs/alibaba-api.md §1.2-§1.3.
 // Pure functions; reproduced against every vector of reference/signature-vectors.json in the tests.
 #include <map>
 #include <string>

@@ -1,6 +1,6 @@
 #pragma once
-// The typed, validated, immutable desired state (DESIGN.md §3.2). Produced only by config::load();
-// everything in it has passed validation, so consumers need not re-check formats.
+// The typed, validated, immutable desired state (docs/contract.md §3.2). Produced only by
+// config::load(); everything in it has passed validation, so consumers need not re-check formats.
 #include <chrono>
 #include <map>
 #include <optional>
@@ -111,7 +111,7 @@ struct Settings {
   bool allow_mass_revoke = false;
   std::string instance_name = "sharekeeper";
   bool allow_service_key_shares = false;
-  bool manage_shares = false;
+  bool manage_shares = true;  // converge the shares themselves (docs/config.md)
   // Create AliyunECSDiskEncryptDefaultRole when absent (never rewritten when it exists).
   bool manage_disk_encrypt_role = false;
   std::map<std::string, std::string> endpoints;      // product -> URL template with {region}

@@ -1,8 +1,8 @@
 #pragma once
-// Exact formats of the values the config accepts (RELIABILITY.md §4.7). Hand-written matchers, not
-// std::regex: they run ~10^6 times on a 10,000-share config. Everything that can end up in a policy
-// document is restricted to characters that need no JSON escaping, so nothing can smuggle in a
-// statement.
+// Exact formats of the values the config accepts (docs/failure-matrix.md §4.7). Hand-written
+// matchers, not std::regex: they run ~10^6 times on a 10,000-share config. Everything that can end
+// up in a policy document is restricted to characters that need no JSON escaping, so nothing can
+// smuggle in a statement.
 #include <chrono>
 #include <optional>
 #include <string_view>

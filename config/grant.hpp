@@ -1,9 +1,9 @@
 #pragma once
-// The grant vocabulary (DESIGN.md §1): a grant is one (share entry, target) pair of the config, in
-// one of five states. reconcilers/ computes the states and daemon/ publishes them (metrics,
-// /status), so both include this one header; it lives in config/ because the config defines what
-// the grants are, and it is header-only because daemon_core sees config's headers but links nothing
-// of it (daemon/README.md).
+// The grant vocabulary (docs/contract.md §1): a grant is one (share entry, target) pair of the
+// config, in one of five states. reconcilers/ computes the states and daemon/ publishes them
+// (metrics, /status), so both include this one header; it lives in config/ because the config
+// defines what the grants are, and it is header-only because daemon_core sees config's headers but
+// links nothing of it (daemon/README.md).
 #include <algorithm>
 #include <string>
 #include <vector>
@@ -70,8 +70,8 @@ constexpr const char* to_string(GrantState s) {
   return "Unknown";
 }
 
-// Whether a resource is actually shared with a grant's target (DESIGN.md §1 item 5): reported apart
-// from the grant state until settings.manageShares.
+// Whether a resource is actually shared with a grant's target (docs/contract.md §1 item 5):
+// reported apart from the grant state until settings.manageShares.
 enum class Sharing {
   kUnknown,    // not observed, or the listing failed
   kShared,     // in the image's share permissions, or an Associated Resource Sharing pair

@@ -4,14 +4,12 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cstdio>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 #include <system_error>
-#include <thread>
 #include <unordered_map>
 
 #include "config/file_read.hpp"
@@ -19,6 +17,7 @@
 #include "config/git_revision.hpp"
 #include "config/schema.hpp"
 #include "config/yaml_tree.hpp"
+#include "support/parallel.hpp"
 
 namespace sharekeeper::config {
 namespace {
@@ -539,24 +538,9 @@ LoadResult load_sources(const std::vector<Source>& sources, std::string revision
   };
   std::size_t total_bytes = 0;
   for (const auto& s : sources) total_bytes += s.content.size();
-  std::size_t threads =
-      std::min<std::size_t>({sources.size(), std::thread::hardware_concurrency(), 8});
-  if (total_bytes < kParallelBytes || threads < 2) {
-    for (std::size_t i = 0; i < sources.size(); ++i) process(i);
-  } else {
-    std::atomic<std::size_t> next{0};
-    auto worker = [&] {
-      for (std::size_t i = next++; i < sources.size(); i = next++) process(i);
-    };
-    std::vector<std::thread> pool;
-    try {
-      for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
-    } catch (const std::system_error&) {
-      // no more threads available: the ones started and this one finish the work
-    }
-    worker();
-    for (auto& t : pool) t.join();
-  }
+  // Small configs stay on this thread: starting threads costs more than it saves.
+  const std::size_t workers = total_bytes < kParallelBytes ? 1 : support::cpu_workers(8);
+  support::parallel_for(sources.size(), workers, process);
   std::vector<ParsedFile> files;
   files.reserve(sources.size());
   for (auto& w : work) {

@@ -1,8 +1,8 @@
 #pragma once
 // config::load(): a config file or a directory of *.yaml files -> a validated DesiredState plus
-// every diagnostic (file:line:col, message, hint). DESIGN.md §3.2; rules in RELIABILITY.md
-// §4.7/§4.8 and docs/config.md. Pure functions of the files' bytes (and .git for the revision):
-// thread-safe.
+// every diagnostic (file:line:col, message, hint). docs/contract.md §3.2; rules in
+// docs/failure-matrix.md §4.7/§4.8 and docs/config.md. Pure functions of the files' bytes (and .git
+// for the revision): thread-safe.
 #include <cstddef>
 #include <filesystem>
 #include <optional>
@@ -21,7 +21,8 @@ inline constexpr std::size_t kMaxFileBytes = 1024 * 1024;
 inline constexpr std::size_t kMaxFiles = 1000;
 // Containers nested in the deepest valid document: root > shares > share > selector > tags.
 inline constexpr int kMaxNestingDepth = 5;
-// RELIABILITY.md §4.7 suggests 10k grants; the benchmarked scale is 10,000 shares x 10 targets.
+// docs/failure-matrix.md §4.7 suggests 10k grants; the benchmarked scale is 10,000 shares x 10
+// targets.
 inline constexpr std::size_t kMaxGrants = 100000;
 
 enum class Severity { kError, kWarning };

@@ -1,8 +1,9 @@
 #pragma once
-// Reload for the daemon (DESIGN.md §2: keep the last good config when a new one is invalid). Each
-// reload reads the files again; identical content is "unchanged" without re-validating, invalid
-// content is "rejected" and the previous DesiredState stays current, valid content becomes current
-// and the report says what changed. Outcomes match sharekeeper_config_reloads_total{result}.
+// Reload for the daemon (docs/contract.md §2: keep the last good config when a new one is invalid).
+// Each reload reads the files again; identical content is "unchanged" without re-validating,
+// invalid content is "rejected" and the previous DesiredState stays current, valid content becomes
+// current and the report says what changed. Outcomes match
+// sharekeeper_config_reloads_total{result}.
 #include <filesystem>
 #include <memory>
 #include <mutex>

@@ -41,8 +41,8 @@ const Keys kSources = {"default", "env", "profile", "ecsRamRole", "oidc", "assum
 
 constexpr std::size_t kMaxSelectorTags = 20;
 
-// Secrets must never be written in the config (RELIABILITY.md §4.1); keys that would hold one get a
-// specific error instead of "unknown key", and their values are never echoed.
+// Secrets must never be written in the config (docs/failure-matrix.md §4.1); keys that would hold
+// one get a specific error instead of "unknown key", and their values are never echoed.
 bool is_secret_key(std::string_view key) {
   std::string k;
   for (char c : key)

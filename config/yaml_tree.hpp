@@ -1,9 +1,9 @@
 #pragma once
 // Internal to config/: YAML bytes -> a small tree with 1-based positions, built from yaml-cpp
-// parser events so that what the node API hides can be rejected (RELIABILITY.md §4.8): duplicate
-// keys (the node API keeps the last one silently), anchors and aliases (shared nodes: billion
-// laughs, cycles), merge keys, tags, excessive nesting. Also rejects files over 1 MiB and anything
-// but UTF-8.
+// parser events so that what the node API hides can be rejected (docs/failure-matrix.md §4.8):
+// duplicate keys (the node API keeps the last one silently), anchors and aliases (shared nodes:
+// billion laughs, cycles), merge keys, tags, excessive nesting. Also rejects files over 1 MiB and
+// anything but UTF-8.
 #include <string>
 #include <string_view>
 #include <vector>

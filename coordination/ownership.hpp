@@ -1,8 +1,9 @@
 #pragma once
-// The ownership state machine (sans-I/O, Boost.MySQL's way: STYLE.md). It says what to do next
-// against the store (grant a lease, renew it, join, read the keys, take or hand back an account)
-// and learns from the results it is told; it never does I/O and never reads a clock, so tests
-// drive it step by step on a manual clock. EtcdCoordinator is the thin threaded driver.
+// The ownership state machine (sans-I/O, the way Boost.MySQL splits protocol from I/O). It says
+// what to do next against the store (grant a lease, renew it, join, read the keys, take or hand
+// back an account) and learns from the results it is told; it never does I/O and never reads a
+// clock, so tests drive it step by step on a manual clock. EtcdCoordinator is the thin threaded
+// driver.
 //
 // Keys (KeyLayout): <prefix>/members/<replica> and <prefix>/owners/<account>, both bound to the
 // replica's lease, so etcd deletes them when the lease expires.

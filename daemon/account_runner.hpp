@@ -14,8 +14,8 @@
 
 namespace sharekeeper::daemon {
 
-// DESIGN.md §1: a grant is one (share entry, target) pair; its states are the one vocabulary of
-// config/grant.hpp, which reconcilers/ computes them in.
+// docs/contract.md §1: a grant is one (share entry, target) pair; its states are the one vocabulary
+// of config/grant.hpp, which reconcilers/ computes them in.
 using config::GrantState;
 using config::kAllGrantStates;
 using config::Sharing;
@@ -41,10 +41,13 @@ struct ResourceDetail {
   std::string region;
   GrantState state = GrantState::kReady;
   std::string reason;  // e.g. "service key: copy the resource with a CMK"
-  // Whether the resource is actually shared with the grant's target (DESIGN.md §1 item 5), and
-  // how (or why not).
+  // Whether the resource is actually shared with the grant's target (docs/contract.md §1 item 5),
+  // and how (or why not).
   Sharing sharing = Sharing::kUnknown;
   std::string sharing_detail;
+  // settings.manageShares: accounts the image is shared with that the config does not name, kept
+  // (adopted additively, protected, or another instance's).
+  std::vector<std::string> foreign_accounts;
   // The first link of its chain that keeps the target from using it (reconcilers/chain.hpp):
   // its name ("" when every link holds), what was observed, and the remedy.
   std::string blocked_by;

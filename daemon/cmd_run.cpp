@@ -1,5 +1,5 @@
-// `sharekeeper run`: the daemon (DESIGN.md §3.1, §3.3). Wires the real config loader, the cloud
-// factory and the reconcilers into daemon::Daemon; signals arrive on a signalfd thread.
+// `sharekeeper run`: the daemon (docs/contract.md §3.1, §3.3). Wires the real config loader, the
+// cloud factory and the reconcilers into daemon::Daemon; signals arrive on a signalfd thread.
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -238,6 +238,8 @@ int cmd_run(const GlobalOptions& g, const RunOptions& o) {
   opts.http.listen = o.listen;
   opts.admin_token = std::move(token);
   opts.confirm_shrink = o.confirm_shrink;
+  // Accounts do not share rate limits (reconcilers::account_workers): as many lanes as a pass uses.
+  opts.scheduler.max_concurrency = reconcilers::kMaxAccountWorkers;
   opts.coordinator =
       [&replica,
        &fence](const config::DesiredState& d) -> std::shared_ptr<coordination::Coordinator> {

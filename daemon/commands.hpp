@@ -1,6 +1,6 @@
 #pragma once
-// The CLI's subcommands (DESIGN.md §3.1). main.cpp parses flags with CLI11 and calls one of these;
-// each returns the process exit code. Each lives in its own file so the folders that own the
+// The CLI's subcommands (docs/contract.md §3.1). main.cpp parses flags with CLI11 and calls one of
+// these; each returns the process exit code. Each lives in its own file so the folders that own the
 // behaviour can grow them independently.
 #include <optional>
 #include <string>

@@ -173,7 +173,7 @@ std::optional<HttpReply> HttpRouter::check_head(const HttpRequestView& req) {
     return bad_request_close("HTTP/1.1 needs a Host header");
   // Refused outright, before the body: no route takes one, and Beast frames TE with
   // Content-Length, or a coding other than chunked, differently from other servers
-  // (RELIABILITY.md §4.9).
+  // (docs/failure-matrix.md §4.9).
   if (req.has_transfer_encoding) return bad_request_close("Transfer-Encoding is not accepted here");
   return std::nullopt;
 }

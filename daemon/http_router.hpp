@@ -1,7 +1,7 @@
 #pragma once
-// Routes the daemon's HTTP requests (DESIGN.md §3.3) with plain types, so every rule (exact paths,
-// methods, admin auth, Transfer-Encoding refusal) is unit-tested without a socket. http_server.cpp
-// is the only file that knows Beast. Thread-safe if the handlers are.
+// Routes the daemon's HTTP requests (docs/contract.md §3.3) with plain types, so every rule (exact
+// paths, methods, admin auth, Transfer-Encoding refusal) is unit-tested without a socket.
+// http_server.cpp is the only file that knows Beast. Thread-safe if the handlers are.
 #include <chrono>
 #include <functional>
 #include <mutex>

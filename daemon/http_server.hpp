@@ -1,10 +1,10 @@
 #pragma once
 // The daemon's HTTP listener: Beast, C++20 coroutines, its own io_context on its own thread, so
 // neither a scrape flood nor a stuck cloud call (which runs on the scheduler's workers) can starve
-// the other. Hardening per RELIABILITY.md §4.9: request_parser with header and body limits, a short
-// deadline for the request head and one for the whole request, an idle keep-alive deadline, 400 +
-// close on any parse error and on any Transfer-Encoding or bad Host (before the body is read), one
-// request at a time per connection (no pipelining queue).
+// the other. Hardening per docs/failure-matrix.md §4.9: request_parser with header and body limits,
+// a short deadline for the request head and one for the whole request, an idle keep-alive deadline,
+// 400 + close on any parse error and on any Transfer-Encoding or bad Host (before the body is
+// read), one request at a time per connection (no pipelining queue).
 //
 // Slow clients cannot hold the connection cap (issue 11): a connection that has not yet sent a
 // whole request is reclaimable. At the global cap, or at a peer's own cap, the new connection

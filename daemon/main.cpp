@@ -1,5 +1,5 @@
 // sharekeeper: one binary, subcommands validate | plan | apply | run | explain | import | version
-// (DESIGN.md §3.1).
+// (docs/contract.md §3.1).
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <exception>

@@ -1,5 +1,5 @@
 #pragma once
-// Every series of DESIGN.md §3.4, on a prometheus-cpp registry, serialized by /metrics.
+// Every series of docs/contract.md §3.4, on a prometheus-cpp registry, serialized by /metrics.
 // Thread-safe. Labels carry only config names (account, share, target) and bounded enums: never
 // resource IDs, request IDs or secrets. Grant series exist exactly for the grants of the current
 // config.

@@ -47,6 +47,7 @@ std::vector<GrantReport> map_grants(const std::vector<rc::GrantStatus>& in,
       d.reason = res.reason;
       d.sharing = res.sharing;
       d.sharing_detail = res.sharing_detail;
+      d.foreign_accounts = res.foreign_accounts;
       if (const rc::ChainLink* b = rc::blocking_link(res.chain)) {
         d.blocked_by = rc::to_string(b->link);
         d.blocked_observed = b->observed;
@@ -75,6 +76,18 @@ std::string operation(rc::Action a) {
       return "attach_policy";
     case rc::Action::kDetachPolicy:
       return "detach_policy";
+    case rc::Action::kTagImage:
+      return "tag_image";
+    case rc::Action::kModifyImageShare:
+      return "modify_image_share";
+    case rc::Action::kCreateResourceShare:
+      return "create_resource_share";
+    case rc::Action::kUpdateResourceShare:
+      return "update_resource_share";
+    case rc::Action::kAssociateResourceShare:
+      return "associate_resource_share";
+    case rc::Action::kDisassociateResourceShare:
+      return "disassociate_resource_share";
   }
   return "other";
 }
@@ -113,6 +126,15 @@ std::optional<rc::ObjectKind> drift_object(const rc::AccountObservation& obs, co
         return rc::ObjectKind::kAttachment;
       return std::nullopt;
     }
+    case rc::Action::kModifyImageShare:
+    case rc::Action::kAssociateResourceShare:
+    case rc::Action::kUpdateResourceShare:
+      // The planner says "drifted" when the image list is ours and already held accounts, or the
+      // resource share of ours already existed: someone changed it out of band.
+      if (c.reason.rfind("drifted", 0) == 0)
+        return c.action == rc::Action::kModifyImageShare ? rc::ObjectKind::kImageShare
+                                                         : rc::ObjectKind::kResourceShare;
+      return std::nullopt;
     default:
       return std::nullopt;
   }
@@ -122,7 +144,10 @@ std::optional<rc::ObjectKind> drift_object(const rc::AccountObservation& obs, co
 AppliedChange audit_record(const rc::AccountObservation& obs, const rc::ChangeResult& cr) {
   AppliedChange ch;
   ch.object = rc::to_string(cr.change.object);
-  ch.name = cr.change.policy_name.empty() ? cr.change.role : cr.change.policy_name;
+  ch.name = !cr.change.image_id.empty()              ? cr.change.image_id
+            : !cr.change.resource_share_name.empty() ? cr.change.resource_share_name
+            : cr.change.policy_name.empty()          ? cr.change.role
+                                                     : cr.change.policy_name;
   ch.operation = operation(cr.change.action);
   ch.before_digest = digest(before_document(obs, cr.change));
   ch.after_digest =

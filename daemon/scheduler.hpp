@@ -1,5 +1,5 @@
 #pragma once
-// When each sharer account reconciles. Two layers, Boost.MySQL's sansio way (STYLE.md):
+// When each sharer account reconciles. Two layers, Boost.MySQL's sans-I/O way:
 //  - AccountSchedule: a small state machine that only *decides* (run now? when next?) from the
 //  times and
 //    outcomes it is told; no clock, no threads, so tests step it without sleeping;

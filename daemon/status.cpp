@@ -200,6 +200,7 @@ std::string StatusStore::status_json(const std::vector<Scheduler::AccountView>& 
                      {"sharing", to_string(r.sharing)},
                      {"sharingDetail", r.sharing_detail},
                      {"blockedBy", std::move(blocked)}});
+      if (!r.foreign_accounts.empty()) res.back()["foreignAccounts"] = r.foreign_accounts;
     }
     grants.push_back(
         {{"account", k.account},

@@ -25,7 +25,7 @@ enum class TlsMode {
 
 struct EmulatorOptions {
   std::string listen = "127.0.0.1:0";  // host:port, [v6]:port
-  std::optional<nlohmann::json> seed;  // DESIGN.md §3.5; none = an empty cloud
+  std::optional<nlohmann::json> seed;  // docs/contract.md §3.5; none = an empty cloud
   TlsMode tls = TlsMode::kNone;
   std::string tls_cert_file;
   std::string tls_key_file;

@@ -47,7 +47,7 @@ bool bool_field(const json& rule, const char* name) {
   return value.get<bool>();
 }
 
-// The status the real gateway pairs with a code (cloud-api.md §2), when the rule gives none.
+// The status the real gateway pairs with a code (docs/alibaba-api.md §2), when the rule gives none.
 int default_status(std::string_view code) {
   if (code.find("Throttling") != std::string_view::npos) {
     return code == "Throttling.Resource" ? 429 : 400;
@@ -223,34 +223,6 @@ json FaultInjector::to_json() const {
     rules.push_back(std::move(r));
   }
   return json{{"rules", std::move(rules)}};
-}
-
-RateLimiter::RateLimiter(double per_second) : per_second_(per_second) {}
-
-bool RateLimiter::allow(std::string_view account, SteadyClock::time_point now,
-                        std::chrono::milliseconds* retry_after) {
-  if (per_second_ <= 0) return true;
-  const double burst = std::max(1.0, per_second_);
-  std::lock_guard lock(mutex_);
-  auto it = buckets_.find(account);
-  if (it == buckets_.end()) {
-    it = buckets_.emplace(std::string(account), Bucket{burst, now}).first;
-  }
-  Bucket& bucket = it->second;
-  const double elapsed = std::chrono::duration<double>(now - bucket.updated).count();
-  if (elapsed > 0) {
-    bucket.tokens = std::min(burst, bucket.tokens + elapsed * per_second_);
-    bucket.updated = now;
-  }
-  if (bucket.tokens >= 1.0) {
-    bucket.tokens -= 1.0;
-    return true;
-  }
-  if (retry_after != nullptr) {
-    *retry_after = std::chrono::milliseconds(
-        static_cast<std::int64_t>(std::ceil((1.0 - bucket.tokens) / per_second_ * 1000.0)));
-  }
-  return false;
 }
 
 }  // namespace sharekeeper::emulator

@@ -1,8 +1,8 @@
 #pragma once
 // Fault injection for the emulator (POST /_emulator/faults): rules that answer an error, add
 // latency or drop the connection for matching calls, before the model sees the call or after it
-// applied it (`afterCommit`: the "did it happen?" case). Plus the per-account rate limiter that
-// answers Throttling.User.
+// applied it (`afterCommit`: the "did it happen?" case). Flow control (Throttling.User) and the
+// emulated distance are not faults: they live in rate_limits.hpp.
 //
 // Deterministic: probabilities draw from one seeded generator (--fault-seed), so a failing run
 // replays. Thread-safe: every public method takes the object's mutex.
@@ -83,27 +83,6 @@ class FaultInjector {
   std::vector<FaultRule> rules_;
   std::uint64_t next_id_ = 1;
   std::mt19937_64 random_;
-};
-
-// Token bucket per account: `per_second` calls a second, bursts of up to `per_second`.
-class RateLimiter {
- public:
-  using SteadyClock = std::chrono::steady_clock;
-  explicit RateLimiter(double per_second);
-
-  // False when the account is over its rate; `retry_after` then says when a token frees up.
-  bool allow(std::string_view account, SteadyClock::time_point now,
-             std::chrono::milliseconds* retry_after = nullptr);
-  double per_second() const { return per_second_; }
-
- private:
-  struct Bucket {
-    double tokens = 0;
-    SteadyClock::time_point updated;
-  };
-  double per_second_;
-  std::mutex mutex_;
-  std::map<std::string, Bucket, std::less<>> buckets_;
 };
 
 }  // namespace sharekeeper::emulator

@@ -5,8 +5,11 @@
 #include <pthread.h>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <string>
+#include <vector>
 
 #include "emulator/emulator.hpp"
 #include "emulator/tls.hpp"
@@ -27,7 +30,8 @@ int main(int argc, char** argv) {
   EmulatorOptions options;
   std::string seed_file, port_file;
   bool self_signed = false;
-  std::int64_t latency_ms = 0, association_delay_ms = 200, consistency_lag_ms = 0;
+  std::int64_t latency_ms = 0, jitter_ms = 0, association_delay_ms = 200, consistency_lag_ms = 0;
+  std::vector<std::string> product_rates;
   app.add_option("--listen", options.listen, "host:port to listen on (port 0: any free port)")
       ->capture_default_str();
   app.add_option("--seed", seed_file, "seed JSON (accounts, keys, roles, resources)")
@@ -46,9 +50,18 @@ int main(int argc, char** argv) {
   app.add_option("--port-file", port_file, "write the bound port here");
   app.add_option("--latency-ms", latency_ms, "added to every API call (a distant region)")
       ->check(CLI::Range(0, 600'000));
-  app.add_option("--rate-limit", options.server.rate_limit,
-                 "calls per second per account before Throttling.User (0: unlimited)")
+  app.add_option("--latency-jitter-ms", jitter_ms,
+                 "a uniform 0..N ms added to --latency-ms on each call")
+      ->check(CLI::Range(0, 600'000));
+  app.add_option("--rate-limit", options.server.rate_limits.per_second,
+                 "calls per second per account and product before Throttling.User (0: unlimited)")
       ->check(CLI::Range(0.0, 1e9));
+  app.add_option("--rate-limit-burst", options.server.rate_limits.burst,
+                 "token bucket size (0: the rate, at least 1)")
+      ->check(CLI::Range(0.0, 1e9));
+  app.add_option(
+      "--rate-limit-product", product_rates,
+      "PRODUCT=N: a product's own rate (ram, sts, ecs, kms, resourcesharing); repeatable");
   app.add_option("--fault-seed", options.server.fault_seed, "seed of the fault rules' generator");
   app.add_option("--association-delay-ms", association_delay_ms,
                  "Resource Sharing Associating -> Associated delay")
@@ -62,7 +75,17 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
-  options.server.latency = std::chrono::milliseconds(latency_ms);
+  options.server.latency = {std::chrono::milliseconds(latency_ms),
+                            std::chrono::milliseconds(jitter_ms)};
+  for (const auto& spec : product_rates) {
+    const auto eq = spec.find('=');
+    char* end = nullptr;
+    const double rate = eq == std::string::npos ? -1 : std::strtod(spec.c_str() + eq + 1, &end);
+    if (eq == 0 || eq == std::string::npos || rate < 0 || end == spec.c_str() + eq + 1 ||
+        *end != '\0')
+      return fail("--rate-limit-product must be PRODUCT=N with N >= 0: " + spec);
+    options.server.rate_limits.products[spec.substr(0, eq)] = rate;
+  }
   options.model.association_delay = std::chrono::milliseconds(association_delay_ms);
   options.model.consistency_lag = std::chrono::milliseconds(consistency_lag_ms);
   if (self_signed) {

@@ -74,8 +74,8 @@ class Model {
   Model(const Model&) = delete;
   Model& operator=(const Model&) = delete;
 
-  // Replaces the whole state with the seed (DESIGN.md §3.5). Throws SeedError (what() names the
-  // JSON path) on a malformed seed; the previous state is kept then.
+  // Replaces the whole state with the seed (docs/contract.md §3.5). Throws SeedError (what() names
+  // the JSON path) on a malformed seed; the previous state is kept then.
   void load_seed(const nlohmann::json& seed);
   // Back to the last loaded seed (or empty).
   void reset();

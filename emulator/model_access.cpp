@@ -1,5 +1,5 @@
 // GET /_emulator/access: can this account really use that shared snapshot or image? Every unmet
-// prerequisite of DESIGN.md §1 is one reason: shared to it (image share permission, or an
+// prerequisite of docs/contract.md §1 is one reason: shared to it (image share permission, or an
 // Associated Resource Sharing association of an Active share to the account, its RD or a folder
 // on its RD path, invitation accepted and not expired), not a service key, the key enabled, ECS
 // authorised to use the owner's CMKs (AliyunECSDiskEncryptDefaultRole), the sharer's share role

@@ -1,4 +1,4 @@
-// ECS (cloud-api.md §5; ECS 2014-05-26 API reference): DescribeSnapshots, DescribeImages,
+// ECS (docs/alibaba-api.md §5; ECS 2014-05-26 API reference): DescribeSnapshots, DescribeImages,
 // DescribeImageSharePermission, ModifyImageSharePermission — with the 10-accounts-per-call silent
 // truncation, the 50-account quota, service-key images refused, a disabled CMK refused, and
 // AssumeRoleError when the image share role does not trust a recipient — DeleteImage (refused while
@@ -218,7 +218,7 @@ json image_json(const Account& owner, const Image& img, bool own) {
   return {{"ImageId", img.id},
           {"ImageName", img.name},
           {"ImageOwnerAlias", own ? "self" : "others"},
-          // A number in ECS's JSON (int64), unlike every other account id (cloud-api.md §9).
+          // A number in ECS's JSON (int64), unlike every other account id (docs/alibaba-api.md §9).
           {"ImageOwnerId", std::stoll(owner.uid)},
           {"IsPublic", img.is_public},
           {"IsSelfShared", img.shares.empty() ? "false" : "true"},
@@ -355,8 +355,8 @@ ApiResponse describe_image_share_permission(Ctx& c) {
                      {"ShareGroups", {{"ShareGroup", groups}}}});
 }
 
-// Only AddAccount.1..10 / RemoveAccount.1..10 count: ECS silently ignores the rest (cloud-api.md
-// §5).
+// Only AddAccount.1..10 / RemoveAccount.1..10 count: ECS silently ignores the rest
+// (docs/alibaba-api.md §5).
 std::vector<std::string> first_ten(const ApiCall& call, std::string_view name) {
   std::vector<std::string> out;
   for (const auto& [n, fields] : repeat_param(call, name)) {

@@ -1,7 +1,7 @@
-// ECS's use of the account's own KMS keys (cloud-api.md §11; DESIGN.md §1.6): ECS may use a
-// customer master key (CMK) only through the account's AliyunECSDiskEncryptDefaultRole, a role that
-// trusts Service "ecs.aliyuncs.com" and has AliyunECSDiskEncryptRolePolicy attached (the console
-// creates it on the first encrypted disk). The ECS service key (alias/acs/ecs) needs no
+// ECS's use of the account's own KMS keys (docs/alibaba-api.md §11; docs/contract.md §1.6): ECS may
+// use a customer master key (CMK) only through the account's AliyunECSDiskEncryptDefaultRole, a
+// role that trusts Service "ecs.aliyuncs.com" and has AliyunECSDiskEncryptRolePolicy attached (the
+// console creates it on the first encrypted disk). The ECS service key (alias/acs/ecs) needs no
 // authorisation.
 //
 // CopySnapshot is the ECS call the emulator implements on top of it: its API metadata documents

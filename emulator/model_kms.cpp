@@ -1,4 +1,4 @@
-// KMS (cloud-api.md §6): DescribeKey (by id, alias or ARN), ListKeys with Filters incl.
+// KMS (docs/alibaba-api.md §6): DescribeKey (by id, alias or ARN), ListKeys with Filters incl.
 // CreatorType, ListAliases, ListAliasesByKeyId, DisableKey and EnableKey. KMS is regional: the
 // region is RegionId, else the one in the Host (kms.<region>.aliyuncs.com), else every region of
 // the account.

@@ -1,6 +1,6 @@
-// RAM (cloud-api.md §3): roles, custom policies and their versions, attachments, tags — with RAM's
-// errors and limits. Names are looked up case-insensitively and answered in their canonical case;
-// trust documents come back re-serialised (pretty-printed, keys sorted) so no client can
+// RAM (docs/alibaba-api.md §3): roles, custom policies and their versions, attachments, tags — with
+// RAM's errors and limits. Names are looked up case-insensitively and answered in their canonical
+// case; trust documents come back re-serialised (pretty-printed, keys sorted) so no client can
 // byte-compare them; every document travels as a JSON string inside the JSON body.
 #include <algorithm>
 #include <cctype>
@@ -119,7 +119,7 @@ json tags_json(const Tags& tags) {
 }
 
 std::string role_arn(const Account& acc, const Role& r) {
-  // Real ARNs are frequently lower-cased (cloud-api.md §9); clients must compare
+  // Real ARNs are frequently lower-cased (docs/alibaba-api.md §9); clients must compare
   // case-insensitively.
   return "acs:ram::" + acc.uid + ":role/" + lower(r.name);
 }
@@ -132,7 +132,7 @@ json role_json(const Account& acc, const Role& r, bool with_trust) {
             {"CreateDate", iso_seconds(r.created)},
             {"UpdateDate", iso_seconds(r.updated)},
             {"MaxSessionDuration", r.max_session_duration}};
-  // RAM re-serialises trust documents: 2-space indentation, keys sorted (cloud-api.md §3).
+  // RAM re-serialises trust documents: 2-space indentation, keys sorted (docs/alibaba-api.md §3).
   if (with_trust) j["AssumeRolePolicyDocument"] = r.trust.dump(2);
   return j;
 }
@@ -328,7 +328,7 @@ ApiResponse create_policy(Ctx& c) {
   p.description = param_or(c.call, "Description", "");
   p.created = p.updated = std::chrono::time_point_cast<std::chrono::seconds>(c.call.now);
   p.visible_at = c.call.now + c.options.consistency_lag;
-  // Custom documents are stored and returned as submitted (cloud-api.md §3).
+  // Custom documents are stored and returned as submitted (docs/alibaba-api.md §3).
   p.versions.push_back(PolicyVersion{"v1", text, p.created});
   p.default_version = "v1";
   p.next_version = 2;
@@ -629,7 +629,7 @@ ApiResponse list_tag_resources(Ctx& c) {
   std::size_t end = std::min(all.size(), begin + static_cast<std::size_t>(page_size));
   json page = json::array();
   for (std::size_t i = begin; i < end; ++i) page.push_back(all[i]);
-  // Bare array, unlike the rest of RAM (cloud-api.md §3).
+  // Bare array, unlike the rest of RAM (docs/alibaba-api.md §3).
   json body = {{"TagResources", page}};
   if (end < all.size()) body["NextToken"] = offset_token(end);
   return ok(c.call, body);

@@ -1,10 +1,10 @@
-// Resource Sharing (cloud-api.md §7; ResourceSharing 2020-01-10 API metadata): resource shares of
-// snapshots and images to accounts, the resource directory or its folders, tagged (Tag.N),
-// updated and deleted. At most 5 resources and 5 targets per call, no duplicates. Associations are
-// asynchronous: Associating becomes Associated `association_delay` after the call and
-// Disassociating becomes Disassociated as long, computed from timestamps when asked (no threads);
-// associating what is still Disassociating is AssociateConflict, disassociating what is still
-// Associating DisassociateConflict. Targets outside the sharer's RD are external: they need
+// Resource Sharing (docs/alibaba-api.md §7; ResourceSharing 2020-01-10 API metadata): resource
+// shares of snapshots and images to accounts, the resource directory or its folders, tagged
+// (Tag.N), updated and deleted. At most 5 resources and 5 targets per call, no duplicates.
+// Associations are asynchronous: Associating becomes Associated `association_delay` after the call
+// and Disassociating becomes Disassociated as long, computed from timestamps when asked (no
+// threads); associating what is still Disassociating is AssociateConflict, disassociating what is
+// still Associating DisassociateConflict. Targets outside the sharer's RD are external: they need
 // AllowExternalTargets and get a Pending invitation, valid 7 days; the target stays Associating
 // until the receiver accepts, and is Failed once it is rejected or expired. Responses are bare
 // arrays.

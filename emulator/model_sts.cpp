@@ -1,5 +1,6 @@
-// STS (cloud-api.md §4): GetCallerIdentity, AssumeRole (honouring the role's trust policy) and the
-// anonymous AssumeRoleWithOIDC. Issued credentials are found by Model::find_key until they expire.
+// STS (docs/alibaba-api.md §4): GetCallerIdentity, AssumeRole (honouring the role's trust policy)
+// and the anonymous AssumeRoleWithOIDC. Issued credentials are found by Model::find_key until they
+// expire.
 #include <random>
 
 #include "emulator/model_state.hpp"

@@ -1,9 +1,9 @@
 #pragma once
-// A small RAM policy evaluator (cloud-api.md §10): grammar check for MalformedPolicyDocument,
-// identity policy evaluation (Allow/Deny, Action/NotAction, Resource, `*`/`?` wildcards, explicit
-// Deny wins) and trust-policy evaluation (Principal RAM/Service/Federated). Conditions:
-// StringEquals, StringNotEquals, StringLike, StringNotLike and their IgnoreCase forms. Pure
-// functions, thread-safe.
+// A small RAM policy evaluator (docs/alibaba-api.md §10): grammar check for
+// MalformedPolicyDocument, identity policy evaluation (Allow/Deny, Action/NotAction, Resource,
+// `*`/`?` wildcards, explicit Deny wins) and trust-policy evaluation (Principal
+// RAM/Service/Federated). Conditions: StringEquals, StringNotEquals, StringLike, StringNotLike and
+// their IgnoreCase forms. Pure functions, thread-safe.
 #include <functional>
 #include <map>
 #include <optional>

@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <random>
 #include <stdexcept>
@@ -68,7 +69,8 @@ std::map<std::string, std::string> query_of(std::string_view target) {
   return out;
 }
 
-net::awaitable<void> sleep_for(std::chrono::milliseconds duration) {
+template <class Duration>
+net::awaitable<void> sleep_for(Duration duration) {
   if (duration.count() <= 0) co_return;
   net::steady_timer timer(co_await net::this_coro::executor);
   timer.expires_after(duration);
@@ -90,7 +92,8 @@ struct Server::Impl {
         }),
         faults(options.fault_seed),
         journal(options.journal_capacity),
-        rate(options.rate_limit),
+        rate(options.rate_limits),
+        latency(options.latency, options.fault_seed),
         request_ids(std::random_device{}()) {}
 
   std::string next_request_id() {
@@ -143,13 +146,25 @@ struct Server::Impl {
     return true;
   }
 
+  void notify_commit(const CommitEvent& event) {
+    CommitObserver observer;
+    {
+      const std::lock_guard<std::mutex> lock(observer_mutex);
+      observer = commit_observer;
+    }
+    if (observer) observer(event);
+  }
+
   Model& model;
   ServerOptions options;
+  std::mutex observer_mutex;
+  CommitObserver commit_observer;
   Verifier verifier;
   FaultInjector faults;
   Journal journal;
   EmulatedClock clock;
-  RateLimiter rate;
+  RateLimits rate;
+  Latency latency;
   std::mt19937_64 request_ids;  // io thread only
   std::atomic<std::size_t> connections{0};
   std::uint16_t port = 0;
@@ -196,7 +211,7 @@ net::awaitable<Outcome> Server::Impl::handle_api(const Request& req) {
   entry.account = v.ok ? call.caller.account_uid : std::string{};
   entry.signature = std::string(to_string(v.signature));
 
-  co_await sleep_for(options.latency);
+  co_await sleep_for(latency.next());
 
   // A model bug must cost one 500, not the connection (and never the io thread).
   auto call_model = [&]() -> ApiResponse {
@@ -214,12 +229,14 @@ net::awaitable<Outcome> Server::Impl::handle_api(const Request& req) {
   if (!v.ok) {
     response = make_error(call, v.status, v.code, v.message);
   } else if (std::chrono::milliseconds wait{0};
-             !call.caller.anonymous &&
-             !rate.allow(call.caller.account_uid, std::chrono::steady_clock::now(), &wait)) {
+             !call.caller.anonymous && !rate.allow(call.caller.account_uid, call.product,
+                                                   std::chrono::steady_clock::now(), &wait)) {
     response =
         make_error(call, 400, "Throttling.User", "Request was denied due to user flow control.");
     retry_after = wait;
   } else {
+    if (!call.caller.anonymous && !RateLimits::is_read(call.action))
+      rate.count_write(call.caller.account_uid, call.product);
     const FaultDecision fault = faults.decide(call.product, call.action, call.caller.account_uid);
     entry.fault_rule = fault.rule_id;
     co_await sleep_for(fault.latency);
@@ -227,6 +244,8 @@ net::awaitable<Outcome> Server::Impl::handle_api(const Request& req) {
     if (!fails_first) {
       response = call_model();
       entry.committed = true;
+      notify_commit(CommitEvent{call.product, call.action, call.caller.account_uid,
+                                response.status, fault.rule_id});
       // Applied; the answer may now come late, be lost or be replaced: the "did it happen?" case.
       co_await sleep_for(fault.latency_after);
     }
@@ -328,6 +347,38 @@ Outcome Server::Impl::handle_admin(const Request& req) {
         return reply(200, out);
       }
       return reply(405, admin_error("use GET, POST or DELETE"));
+    }
+    if (path == "/_emulator/rate-limits") {
+      if (allow({http::verb::get})) return reply(200, rate.to_json());
+      if (allow({http::verb::delete_})) {
+        rate.configure({});
+        rate.reset_counters();
+        return reply(200, rate.to_json());
+      }
+      if (allow({http::verb::post})) {
+        try {
+          rate.configure(RateLimitConfig::parse(body_json()));
+        } catch (const std::invalid_argument& e) {
+          return reply(400, admin_error(e.what()));
+        }
+        rate.reset_counters();
+        return reply(200, rate.to_json());
+      }
+      return reply(405, admin_error("use GET, POST or DELETE"));
+    }
+    if (path == "/_emulator/latency") {
+      if (allow({http::verb::post})) {
+        try {
+          latency.configure(LatencyConfig::parse(body_json()));
+        } catch (const std::invalid_argument& e) {
+          return reply(400, admin_error(e.what()));
+        }
+      } else if (allow({http::verb::delete_})) {
+        latency.configure({});
+      } else if (!allow({http::verb::get})) {
+        return reply(405, admin_error("use GET, POST or DELETE"));
+      }
+      return reply(200, latency.config().to_json());
     }
     if (path == "/_emulator/requests") {
       if (allow({http::verb::get})) {
@@ -557,8 +608,9 @@ net::awaitable<void> Server::Impl::accept_loop() {
       co_await sleep_for(std::chrono::milliseconds(50));
       continue;
     }
-    // Beast has no connection cap of its own (RELIABILITY.md §4.9): make room by closing the
-    // connection that has waited longest without a request in progress; refuse only when none is.
+    // Beast has no connection cap of its own (docs/failure-matrix.md §4.9): make room by closing
+    // the connection that has waited longest without a request in progress; refuse only when none
+    // is.
     if (conns.size() >= options.max_connections && !evict_longest_waiting()) {
       beast::error_code ignored;
       socket.close(ignored);
@@ -638,8 +690,14 @@ void Server::stop() {
 std::uint16_t Server::port() const { return impl_->port; }
 bool Server::tls() const { return impl_->options.tls; }
 FaultInjector& Server::faults() { return impl_->faults; }
+RateLimits& Server::rate_limits() { return impl_->rate; }
+Latency& Server::latency() { return impl_->latency; }
 Journal& Server::journal() { return impl_->journal; }
 EmulatedClock& Server::clock() { return impl_->clock; }
+void Server::set_commit_observer(CommitObserver observer) {
+  const std::lock_guard<std::mutex> lock(impl_->observer_mutex);
+  impl_->commit_observer = std::move(observer);
+}
 void Server::clear_nonces() { impl_->verifier.clear_nonces(); }
 
 }  // namespace sharekeeper::emulator

@@ -9,12 +9,14 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
 #include "emulator/faults.hpp"
 #include "emulator/journal.hpp"
 #include "emulator/model.hpp"
+#include "emulator/rate_limits.hpp"
 
 namespace sharekeeper::emulator {
 
@@ -40,8 +42,8 @@ struct ServerOptions {
   bool tls = false;
   std::string certificate_pem;  // with tls
   std::string private_key_pem;  // with tls
-  // Policy documents travel in the URL (cloud-api.md §1.1): a 6 KiB document percent-encodes to ~18
-  // KiB.
+  // Policy documents travel in the URL (docs/alibaba-api.md §1.1): a 6 KiB document percent-encodes
+  // to ~18 KiB.
   std::size_t header_limit = 64 * 1024;
   std::size_t body_limit = 1024 * 1024;
   std::size_t admin_body_limit = 64 * 1024 * 1024;  // POST /_emulator/seed of a large world
@@ -52,11 +54,25 @@ struct ServerOptions {
   // handshake, or idle between requests) is closed to make room for the new one; only when every
   // connection is busy is the new one refused. 300 idle sockets once locked every client out.
   std::size_t max_connections = 256;
-  std::chrono::milliseconds latency{0};  // added to every API call (a distant region)
-  double rate_limit = 0;                 // calls per second per account; 0 = unlimited
+  LatencyConfig latency;        // added to every API call: a distant region (rate_limits.hpp)
+  RateLimitConfig rate_limits;  // per account and product, then Throttling.User (rate_limits.hpp)
   std::uint64_t fault_seed = 1;
   std::size_t journal_capacity = 10'000;
 };
+
+// One API call the model ran (committed), as the commit observer sees it.
+struct CommitEvent {
+  std::string product;
+  std::string action;
+  std::string account;  // caller's UID
+  int status = 0;       // the model's answer (an afterCommit fault may replace it on the wire)
+  std::uint64_t fault_rule = 0;  // the fault rule that will fail, drop or delay the answer, 0 if none
+};
+// Runs on the server's thread right after Model::call, before any after-commit latency and before
+// the answer is written: an invariant check after every write, or a crash-point test that kills
+// the client process right after its k-th committed write (the answer is then never received). It
+// may read the model (Model::state, Model::access) but must not call the server.
+using CommitObserver = std::function<void(const CommitEvent&)>;
 
 class Server {
  public:
@@ -75,8 +91,12 @@ class Server {
   bool tls() const;
 
   FaultInjector& faults();
+  RateLimits& rate_limits();
+  Latency& latency();
   Journal& journal();
   EmulatedClock& clock();
+  // Replaces the commit observer (an empty function removes it). Thread-safe.
+  void set_commit_observer(CommitObserver observer);
   // Forgets every nonce seen (also done by POST /_emulator/reset).
   void clear_nonces();
 

@@ -1,7 +1,7 @@
 #pragma once
 // The emulator's API gateway: parses an RPC-style request (query + form body), resolves product and
 // action, and verifies its V3 (ACS3-HMAC-SHA256) or V1 (HMAC-SHA1) signature the way
-// reference/cloud-api.md §1.5 describes, with the ±15 min timestamp window, the nonce replay cache
+// docs/alibaba-api.md §1.5 describes, with the ±15 min timestamp window, the nonce replay cache
 // and STS tokens. Knows no HTTP library: the server hands it a method, a target, lower-cased
 // headers and the raw body.
 //
@@ -57,7 +57,7 @@ using KeyLookup =
     std::function<std::optional<KeyRecord>(std::string_view access_key_id, Clock::time_point now)>;
 
 struct VerifierOptions {
-  // The gateway tolerates about 15 minutes of skew either way (cloud-api.md §1.2).
+  // The gateway tolerates about 15 minutes of skew either way (docs/alibaba-api.md §1.2).
   std::chrono::seconds window{15 * 60};
   // Bounds memory under a flood of unique nonces; the oldest entries go first.
   std::size_t max_nonces = 1'000'000;
@@ -95,8 +95,8 @@ class Verifier {
 
 // Product name for an API version ("2015-05-01" -> "ram"), or nullopt.
 std::optional<std::string_view> product_for_version(std::string_view version);
-// Whether the gateway's catalogue knows the action for that product (cloud-api.md §3-§7 and their
-// neighbours). The model answers for what it implements; an unknown name never reaches it.
+// Whether the gateway's catalogue knows the action for that product (docs/alibaba-api.md §3-§7 and
+// their neighbours). The model answers for what it implements; an unknown name never reaches it.
 bool action_exists(std::string_view product, std::string_view action);
 
 // RFC 3986 encoding used by both signature versions: unreserved A-Z a-z 0-9 - _ . ~ kept, every

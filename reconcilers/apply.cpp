@@ -1,13 +1,12 @@
 #include "reconcilers/apply.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <functional>
-#include <mutex>
 #include <set>
 #include <thread>
 
 #include "reconcilers/policy_document.hpp"
+#include "support/parallel.hpp"
 #include "support/wire.hpp"
 
 namespace sharekeeper::reconcilers {
@@ -33,6 +32,13 @@ class Executor {
         r.detail =
             "not attempted: an earlier write of this account failed (never remove after a failed "
             "add)";
+      } else if (failed && (c.stage == Stage::kShares || c.stage == Stage::kUnshares)) {
+        // A share needs its role and keys in place (the cloud refuses it otherwise), and an
+        // unshare is a removal.
+        r.skipped = true;
+        r.detail =
+            "not attempted: an earlier write of this account failed (shares wait for "
+            "their roles and keys; never remove after a failed add)";
       } else if (c.action == Action::kAttachPolicy && (failed_objects.count(c.role) != 0U ||
                                                        failed_objects.count(c.policy_name) != 0U)) {
         r.skipped = true;
@@ -85,6 +91,176 @@ class Executor {
       if (err.cls == ErrorClass::kConflict)
         return;                // someone else's object or edit: re-plan next cycle
       if (!done.ok()) return;  // could not re-read: do not write blindly
+    }
+  }
+
+  // The id of our resource share `name` in `region`: the one this run created, else the one the
+  // listing shows (tagged managed-by; the lowest id when a lost answer made two).
+  cloud::Result<std::optional<std::string>> share_id(const std::string& region,
+                                                     const std::string& name) {
+    if (auto it = created_shares_.find({region, name}); it != created_shares_.end())
+      return std::optional<std::string>(it->second);
+    cloud::ResourceShareFilter f;
+    f.name = name;
+    f.status = "Active";
+    f.tags = {{kManagedByTagKey, instance_}};
+    return api_.list_resource_shares(region, f).transform(
+        [&](const std::vector<cloud::ResourceShare>& l) -> std::optional<std::string> {
+          std::optional<std::string> id;
+          for (const auto& s : l)
+            if (s.resource_share_name == name && (!id || s.resource_share_id < *id))
+              id = s.resource_share_id;
+          if (id) created_shares_[{region, name}] = *id;
+          return id;
+        });
+  }
+
+  // Whether every entity of `items` is (dis)associated with the share as `associate` asks.
+  cloud::Result<bool> associations_are(const std::string& region, const std::string& id,
+                                       const Items& items, bool associate) {
+    auto in_effect = [&](const std::vector<cloud::ResourceShareAssociation>& l,
+                         const std::string& entity) {
+      return std::any_of(l.begin(), l.end(), [&](const auto& x) {
+        return x.entity_id == entity &&
+               (x.association_status == "Associated" || x.association_status == "Associating");
+      });
+    };
+    SK_TRY(res, api_.list_resource_share_associations(region, "Resource", {id}));
+    SK_TRY(tgt, api_.list_resource_share_associations(region, "Target", {id}));
+    for (const auto& r : items.share_resources)
+      if (in_effect(res, r) != associate) return false;
+    for (const auto& p : items.principals)
+      if (in_effect(tgt, p.id) != associate) return false;
+    return true;
+  }
+
+  static std::vector<cloud::ShareResource> share_resources(const Items& items) {
+    std::vector<cloud::ShareResource> out;
+    for (const auto& id : items.share_resources)
+      out.push_back({id.rfind("m-", 0) == 0 ? "Image" : "Snapshot", id});
+    return out;
+  }
+  // Resource Sharing names a folder by its own id (the last part of its path).
+  static std::vector<std::string> share_targets(const Items& items) {
+    std::vector<std::string> out;
+    for (const auto& p : items.principals)
+      out.push_back(p.kind == PrincipalKind::kFolder ? p.id.substr(p.id.rfind('/') + 1) : p.id);
+    return out;
+  }
+  static std::vector<std::string> accounts(const Items& items) {
+    std::vector<std::string> out;
+    for (const auto& p : items.principals) out.push_back(p.id);
+    return out;
+  }
+
+  void execute_share(const Change& c, ChangeResult& r) {
+    switch (c.action) {
+      case Action::kTagImage:
+        write_with_recheck(
+            r,
+            [&] {
+              return api_.tag_ecs_resources(c.region, "image", {c.image_id},
+                                            {{kManagedByTagKey, instance_}});
+            },
+            [&] {
+              return api_.describe_images(c.region, {c.image_id}, {})
+                  .transform([&](const std::vector<cloud::Image>& l) {
+                    return std::any_of(l.begin(), l.end(), [&](const cloud::Image& im) {
+                      return std::any_of(im.tags.begin(), im.tags.end(), [&](const cloud::Tag& t) {
+                        return t.key == kManagedByTagKey && t.value == instance_;
+                      });
+                    });
+                  });
+            });
+        return;
+      case Action::kModifyImageShare: {
+        const std::vector<std::string> add = accounts(c.added), remove = accounts(c.removed);
+        write_with_recheck(
+            r,
+            [&] { return api_.modify_image_share_permission(c.region, c.image_id, add, remove); },
+            [&] {
+              return api_.describe_image_share_permission(c.region, c.image_id)
+                  .transform([&](const std::vector<std::string>& l) {
+                    auto has = [&](const std::string& a) {
+                      return std::find(l.begin(), l.end(), a) != l.end();
+                    };
+                    return std::all_of(add.begin(), add.end(), has) &&
+                           std::none_of(remove.begin(), remove.end(), has);
+                  });
+            });
+        return;
+      }
+      case Action::kCreateResourceShare:
+        write_with_recheck(
+            r,
+            [&]() -> cloud::Result<void> {
+              SK_TRY(made, api_.create_resource_share(
+                               c.region, c.resource_share_name, share_resources(c.added),
+                               share_targets(c.added), c.allow_external_targets,
+                               {{kManagedByTagKey, instance_}}));
+              created_shares_[{c.region, c.resource_share_name}] = made.resource_share_id;
+              return {};
+            },
+            [&]() -> cloud::Result<bool> {
+              // A share of ours with this name may exist (the answer was lost, or the follow-up
+              // associations failed): finish it rather than create a second one.
+              SK_TRY(id, share_id(c.region, c.resource_share_name));
+              if (!id) return false;
+              SK_TRY(done, associations_are(c.region, *id, c.added, true));
+              if (done) return true;
+              ++writes_;
+              return api_
+                  .associate_resource_share(c.region, *id, share_resources(c.added),
+                                            share_targets(c.added))
+                  .transform([](const auto&) { return true; });
+            });
+        return;
+      case Action::kUpdateResourceShare:
+        write_with_recheck(
+            r,
+            [&] {
+              return api_.update_resource_share(c.region, c.resource_share_id,
+                                                c.resource_share_name, true);
+            },
+            [&] {
+              cloud::ResourceShareFilter f;
+              f.resource_share_ids = {c.resource_share_id};
+              return api_.list_resource_shares(c.region, f)
+                  .transform([](const std::vector<cloud::ResourceShare>& l) {
+                    return !l.empty() && l.front().allow_external_targets;
+                  });
+            });
+        return;
+      case Action::kAssociateResourceShare:
+      case Action::kDisassociateResourceShare: {
+        const bool associate = c.action == Action::kAssociateResourceShare;
+        std::string id = c.resource_share_id;
+        if (id.empty()) {
+          auto found = share_id(c.region, c.resource_share_name);
+          if (!found.ok()) {
+            r.error = found.error();
+            return;
+          }
+          if (!*found) {
+            r.detail = "resource share " + c.resource_share_name + " does not exist";
+            return;
+          }
+          id = **found;
+        }
+        const Items& items = associate ? c.added : c.removed;
+        write_with_recheck(
+            r,
+            [&] {
+              return associate ? api_.associate_resource_share(c.region, id, share_resources(items),
+                                                               share_targets(items))
+                               : api_.disassociate_resource_share(
+                                     c.region, id, share_resources(items), share_targets(items));
+            },
+            [&] { return associations_are(c.region, id, items, associate); });
+        return;
+      }
+      default:
+        return;
     }
   }
 
@@ -148,6 +324,10 @@ class Executor {
             "document exceeds " + std::to_string(wire::kMaxPolicyDocumentChars) + " characters";
         return;
       }
+    }
+    if (c.stage == Stage::kShares || c.stage == Stage::kUnshares) {
+      execute_share(c, r);
+      return;
     }
     switch (c.action) {
       case Action::kCreateRole:
@@ -233,31 +413,16 @@ class Executor {
               });
             });
         return;
+      default:
+        return;
     }
   }
 
   cloud::CloudApi& api_;
   std::string instance_;
   int writes_ = 0;
+  std::map<std::pair<std::string, std::string>, std::string> created_shares_;  // (region, name)
 };
-
-template <class Fn>
-void for_each_bounded(std::size_t n, int max_parallel, Fn fn) {
-  std::atomic<std::size_t> next{0};
-  auto worker = [&] {
-    for (;;) {
-      std::size_t i = next.fetch_add(1);
-      if (i >= n) return;
-      fn(i);
-    }
-  };
-  std::size_t threads =
-      std::min<std::size_t>(static_cast<std::size_t>(std::max(1, max_parallel)), n);
-  std::vector<std::thread> pool;
-  for (std::size_t i = 1; i < threads; ++i) pool.emplace_back(worker);
-  worker();
-  for (auto& t : pool) t.join();
-}
 
 bool shares_an_item(const Items& a, const Items& b) {
   auto any_in = [](const auto& xs, const auto& ys) {
@@ -265,7 +430,8 @@ bool shares_an_item(const Items& a, const Items& b) {
       return std::find(ys.begin(), ys.end(), x) != ys.end();
     });
   };
-  return any_in(a.principals, b.principals) || any_in(a.kms_resources, b.kms_resources);
+  return any_in(a.principals, b.principals) || any_in(a.kms_resources, b.kms_resources) ||
+         any_in(a.share_resources, b.share_resources);
 }
 
 // True when `residual` still carries part of an applied change: same object and a shared item, or
@@ -279,7 +445,9 @@ bool still_differs(const Plan& residual, const ApplyResult& r) {
       for (const auto& ra : residual.accounts) {
         if (ra.account != c.account) continue;
         for (const auto& x : ra.changes) {
-          if (x.role != c.role || x.policy_name != c.policy_name) continue;
+          if (x.role != c.role || x.policy_name != c.policy_name || x.image_id != c.image_id ||
+              x.resource_share_name != c.resource_share_name)
+            continue;
           bool itemless = c.added.empty() && c.removed.empty();
           if (itemless && x.action == c.action) return true;
           if (shares_an_item(c.added, x.added) || shares_an_item(c.removed, x.removed)) return true;
@@ -287,7 +455,10 @@ bool still_differs(const Plan& residual, const ApplyResult& r) {
       }
     }
   }
-  return residual.has_errors();
+  // Resource Sharing is asynchronous: wait (bounded) while our associations settle.
+  return residual.has_errors() ||
+         std::any_of(residual.accounts.begin(), residual.accounts.end(),
+                     [](const AccountPlan& a) { return a.shares_settling > 0; });
 }
 
 }  // namespace
@@ -316,7 +487,10 @@ ApplyResult apply(const config::DesiredState& desired, const Plan& p, const Clie
                              : [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); };
   ApplyResult result;
   result.accounts.resize(p.accounts.size());
-  for_each_bounded(p.accounts.size(), options.max_parallel_accounts, [&](std::size_t i) {
+  const int parallel = options.max_parallel_accounts > 0 ? options.max_parallel_accounts
+                                                         : account_workers(p.accounts.size());
+  const auto workers = static_cast<std::size_t>(parallel);
+  support::parallel_for(p.accounts.size(), workers, [&](std::size_t i) {
     const AccountPlan& ap = p.accounts[i];
     AccountApplyResult& out = result.accounts[i];
     out.account = ap.account;
@@ -358,19 +532,43 @@ ApplyResult apply(const config::DesiredState& desired, const Plan& p, const Clie
   return result;
 }
 
+namespace {
+
+// A share write the cloud refused for good: what the user must do. "" when retrying may succeed.
+std::string share_remedy(const Change& c, const cloud::Error& e) {
+  if (c.stage != Stage::kShares || e.cls != ErrorClass::kTerminal) return "";
+  if (e.is("OperationDeined.FullImage"))
+    return "an encrypted image with several disks cannot be shared: share an image of its system "
+           "disk only, or its snapshots";
+  if (e.is("QuotaExceed.ShareImageUser"))
+    return "an image can be shared with at most 50 accounts: share it through a resource directory";
+  if (e.is("InvalidOperation.ServiceKeyEncryptedImageUnsupported"))
+    return "the image is encrypted with a KMS service key: copy it with a customer master key";
+  if (e.is("InvalidParameter.KMSKeyId.CMKNotEnabled")) return "enable the image's KMS key";
+  if (e.is("OperationDenied.InvalidImageStatus")) return "a deprecated image cannot be shared";
+  if (e.is("InvalidAccount.NotFound") || e.is("InvalidAccount.Forbbiden"))
+    return "the target account does not exist, or is the owner: fix the config";
+  return "";
+}
+
+}  // namespace
+
 std::vector<GrantStatus> grants_after_apply(const ApplyResult& result) {
   std::vector<GrantStatus> grants = result.residual.grants;
   for (const auto& a : result.accounts) {
     for (const auto& c : a.results) {
       if (c.ok || c.skipped) continue;
       std::string why = c.error ? c.error->to_string() : c.detail;
+      const std::string remedy = c.error ? share_remedy(c.change, *c.error) : "";
       for (const auto& g : c.change.grants) {
         for (auto& gs : grants) {
           if (gs.share != g.share || gs.target != g.target || gs.state == GrantState::kReady ||
               gs.state == GrantState::kFailed)
             continue;  // the first failure is the cause; later ones follow from it
-          gs.state = GrantState::kFailed;
-          gs.reason = std::string(to_string(c.change.action)) + " failed: " + why;
+          gs.state = remedy.empty() ? GrantState::kFailed : GrantState::kBlocked;
+          gs.reason = std::string(to_string(c.change.action)) +
+                      (remedy.empty() ? " failed: " : " refused: ") + why +
+                      (remedy.empty() ? "" : ": " + remedy);
         }
       }
     }

@@ -30,7 +30,7 @@
 namespace sharekeeper::reconcilers {
 
 struct ApplyOptions {
-  int max_parallel_accounts = 4;
+  int max_parallel_accounts = 0;  // 0: account_workers() of the plan's accounts
   // Verification: re-observe and re-plan up to this many times until nothing differs, sleeping
   // initial_delay, 2x, 4x, ... (capped at max_delay) between attempts.
   int verify_attempts = 5;

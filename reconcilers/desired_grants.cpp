@@ -238,6 +238,7 @@ void plan_desired_grants(AccountContext& a, const PlanInputs& in) {
       principals.push_back(Principal::of(t));
       grants.push_back(a.grants.add(share, t));
     }
+    if (in.settings->manage_shares) a.share_grants[share.name] = grants;
     for (const auto& r : res.resources) {
       if (!r.needs_role && !r.keep) continue;
       RoleWant& want = a.role(r.kind).want;
@@ -262,7 +263,7 @@ void plan_desired_grants(AccountContext& a, const PlanInputs& in) {
     }
     a.resolved[share.name] = std::move(res.resources);
   }
-  // Adopted additively (DESIGN.md §2): what a policy not ours already grants is not granted a
+  // Adopted additively (docs/contract.md §2): what a policy not ours already grants is not granted a
   // second time, unless one of ours already holds it too (then it stays, or it would be revoked).
   for (RoleContext& role : a.roles) {
     for (auto it = role.want.resources.begin(); it != role.want.resources.end();) {

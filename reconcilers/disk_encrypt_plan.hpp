@@ -1,5 +1,5 @@
 #pragma once
-// Planner phase: the disk-encryption role AliyunECSDiskEncryptDefaultRole (DESIGN.md §1.6), which
+// Planner phase: the disk-encryption role AliyunECSDiskEncryptDefaultRole (docs/contract.md §1.6), which
 // ECS needs to use the account's own CMKs at all.
 //
 // With settings.manageDiskEncryptRole (default false) and the role absent: create it (stage 1) with

@@ -1,8 +1,8 @@
 #pragma once
-// Grant status: the health of one (share entry, target) pair (DESIGN.md §1, last paragraph), what
-// the daemon publishes as sharekeeper_grant_state / sharekeeper_grant_ready and in /status. The
-// vocabulary (GrantState, GrantTarget, Sharing) is config/grant.hpp, shared with the daemon; the
-// phase that computes the statuses is grant_status_plan.hpp.
+// Grant status: the health of one (share entry, target) pair (docs/contract.md §1, last paragraph),
+// what the daemon publishes as sharekeeper_grant_state / sharekeeper_grant_ready and in /status.
+// The vocabulary (GrantState, GrantTarget, Sharing) is config/grant.hpp, shared with the daemon;
+// the phase that computes the statuses is grant_status_plan.hpp.
 #include <string>
 #include <vector>
 
@@ -26,6 +26,9 @@ struct ResourceStatus {
   std::vector<std::string> key_ids;  // KMS keys it depends on
   Sharing sharing = Sharing::kUnknown;
   std::string sharing_detail;  // how: "image share permission", "resource share rs-...", or why not
+  // settings.manageShares, images with account targets: the accounts the image is shared with
+  // that no share of the config names, kept (adopted additively, protected, another instance's).
+  std::vector<std::string> foreign_accounts;
   // Every link that must hold for the target to use it (reconcilers/chain.hpp). For a Ready grant
   // the held links carry their state only (no text); links that are not held always carry theirs.
   std::vector<ChainLink> chain;

@@ -4,6 +4,7 @@
 #include <tuple>
 
 #include "reconcilers/desired_grants.hpp"
+#include "reconcilers/share_plan.hpp"
 
 namespace sharekeeper::reconcilers::planner {
 namespace {
@@ -101,14 +102,22 @@ void share_statuses(const config::Share& share, const AccountContext* a, const P
         judge_sharing(sharing[i], r.kind, t, g.resources.back());
 
         consider(r.status.state, r.status.reason);
-        if (!r.needs_role || r.status.state != GrantState::kReady) continue;
-        any_needs_role = true;
-        const RoleFacts& f = a->role(r.kind).facts;
-        std::string unmet = unmet_requirement(unmet_resources[i], f, r.kind, target);
-        if (!unmet.empty()) {
-          auto& rs = g.resources.back();
-          rs.state = f.presence == Presence::kUnknown ? GrantState::kFailed : GrantState::kPending;
-          rs.reason = std::move(unmet);
+        if (r.status.state != GrantState::kReady) continue;
+        auto& rs = g.resources.back();
+        if (r.needs_role) {
+          any_needs_role = true;
+          const RoleFacts& f = a->role(r.kind).facts;
+          std::string unmet = unmet_requirement(unmet_resources[i], f, r.kind, target);
+          if (!unmet.empty()) {
+            rs.state =
+                f.presence == Presence::kUnknown ? GrantState::kFailed : GrantState::kPending;
+            rs.reason = std::move(unmet);
+            consider(rs.state, rs.reason);
+          }
+        }
+        // settings.manageShares: Ready also means the resource is shared with the target.
+        if (share.mode == config::ShareMode::kEnforce) {
+          judge_managed_share(*a, r, t, rs);
           consider(rs.state, rs.reason);
         }
       }

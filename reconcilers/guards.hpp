@@ -1,7 +1,8 @@
 #pragma once
-// Planner phase 2 — removal candidates and the guards (DESIGN.md §2): every principal and KMS
-// resource a role we are authoritative for holds and the config no longer asks for is a candidate;
-// apply_guards decides which may go this cycle. Internal to the planner (plan_context.hpp).
+// Planner phase 2 — removal candidates and the guards (docs/contract.md §2): every principal and
+// KMS resource a role we are authoritative for holds and the config no longer asks for is a
+// candidate; apply_guards decides which may go this cycle. Internal to the planner
+// (plan_context.hpp).
 #include <vector>
 
 #include "reconcilers/plan_context.hpp"

@@ -178,6 +178,15 @@ class Importer {
       if (pairs == r.shares.resource_targets.end()) return;
       for (const auto& [target, a] : pairs->second) {
         if (a.status != "Associated" && a.status != "Associating") continue;
+        if (given_.settings.manage_shares) {
+          // With manageShares, sharekeeper shares through one resource share of its own per share
+          // entry: adopting a pair held by this one would create that share (a change).
+          comment(id + " -> " + target + " (resource share " + a.resource_share_id +
+                  "): not imported: with settings.manageShares sharekeeper would share it through "
+                  "a resource share of its own (import with manageShares: false to adopt it as "
+                  "RAM/KMS only)");
+          continue;
+        }
         if (config::format::is_account_uid(target)) {
           if (target != o.uid) shared[id].insert({config::TargetType::kAccount, target});
         } else if (config::format::is_rd_id(target)) {

@@ -1,13 +1,12 @@
 #include "reconcilers/observe.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <cctype>
-#include <mutex>
+#include <optional>
 #include <set>
-#include <thread>
 
 #include "reconcilers/plan.hpp"
+#include "support/parallel.hpp"
 #include "support/wire.hpp"
 
 namespace sharekeeper::reconcilers {
@@ -29,6 +28,11 @@ std::vector<cloud::Tag> to_tags(const std::map<std::string, std::string>& m) {
   for (const auto& [k, v] : m) out.push_back({k, v});
   return out;
 }
+
+// Independent reads of one account in flight at once (the share permissions of its images, its
+// keys, its policies' versions): with a 30 ms round trip, one call at a time cannot use a 20
+// calls/s quota, and the client's rate limiter keeps a wider fan-out from being throttled.
+constexpr std::size_t kAccountFanOut = 4;
 
 // What the shares of one account name or select in one region.
 struct RegionWants {
@@ -54,6 +58,19 @@ class Observer {
   }
 
  private:
+  // Runs read(i) for i < n, up to kAccountFanOut at a time (CloudApi is thread-safe), and returns
+  // the results in order, so that check() and everything after it stays on this thread.
+  template <class Read>
+  auto fan_out(std::size_t n, Read read) -> std::vector<decltype(read(std::size_t{}))> {
+    using R = decltype(read(std::size_t{}));
+    std::vector<std::optional<R>> slots(n);
+    support::parallel_for(n, kAccountFanOut, [&](std::size_t i) { slots[i].emplace(read(i)); });
+    std::vector<R> out;
+    out.reserve(n);
+    for (auto& s : slots) out.push_back(std::move(*s));
+    return out;
+  }
+
   template <class R>
   // Counts the call; a failure is recorded and makes the observation partial, except for calls
   // that only feed the sharing report (report_only), whose failures never hold up a plan.
@@ -74,6 +91,7 @@ class Observer {
       return false;
     }
     o_.uid = id->account_id;
+    o_uid_ = o_.uid;
     if (account_.uid && *account_.uid != o_.uid) {
       o_.fatal_error = "the credentials of account '" + account_.name + "' belong to UID " +
                        o_.uid + ", but the config says uid " + *account_.uid +
@@ -84,8 +102,12 @@ class Observer {
   }
 
   void roles() {
+    // The two share roles and the disk-encryption role, side by side.
+    const std::string names[] = {role_name(RoleKind::kSnapshot), role_name(RoleKind::kImage),
+                                 std::string(wire::kDiskEncryptRole)};
+    auto got = fan_out(3, [&](std::size_t i) { return api_.get_role(names[i]); });
     for (RoleKind kind : {RoleKind::kSnapshot, RoleKind::kImage}) {
-      auto r = api_.get_role(role_name(kind));
+      auto& r = got[kind == RoleKind::kSnapshot ? 0 : 1];
       ObservedRole& obs = o_.role(kind);
       if (!check(r)) continue;
       if (r->has_value()) {
@@ -95,7 +117,7 @@ class Observer {
         obs.presence = Presence::kAbsent;
       }
     }
-    auto disk = api_.get_role(wire::kDiskEncryptRole);
+    auto& disk = got[2];
     if (check(disk)) {
       o_.disk_role.presence = disk->has_value() ? Presence::kPresent : Presence::kAbsent;
       if (disk->has_value()) o_.disk_role.role = **disk;
@@ -130,10 +152,15 @@ class Observer {
         }
       }
     }
-    for (RoleKind kind : {RoleKind::kSnapshot, RoleKind::kImage}) {
-      ObservedRole& obs = o_.role(kind);
-      if (obs.presence != Presence::kPresent) continue;
-      auto att = api_.list_policies_for_role(role_name(kind));
+    std::vector<RoleKind> listed;
+    for (RoleKind kind : {RoleKind::kSnapshot, RoleKind::kImage})
+      if (o_.role(kind).presence == Presence::kPresent) listed.push_back(kind);
+    auto attachments = fan_out(listed.size(), [&](std::size_t i) {
+      return api_.list_policies_for_role(role_name(listed[i]));
+    });
+    for (std::size_t i = 0; i < listed.size(); ++i) {
+      ObservedRole& obs = o_.role(listed[i]);
+      auto& att = attachments[i];
       if (!check(att)) continue;
       obs.attachments_known = true;
       obs.attached = *att;
@@ -209,21 +236,32 @@ class Observer {
     }
     // Only policies we own are read further: we never edit anyone else's, and ListPolicyVersions
     // gives the default document and the version count (for rotation) in one call.
-    for (auto& [n, p] : o_.policies) {
-      if (p.managed_by != instance) {
+    std::vector<std::string> owned;
+    std::vector<std::string> foreign;
+    for (const auto& [n, p] : o_.policies) {
+      if (p.managed_by == instance) {
+        owned.push_back(n);
+      } else if (p.tags_known && p.presence == Presence::kPresent) {
         // Someone else's policy attached to a share role: what it grants is read (never edited),
         // so keys it already grants are adopted instead of granted a second time.
-        if (p.tags_known && p.presence == Presence::kPresent) {
-          auto got = api_.get_policy(n, "Custom");
-          if (!check(got)) continue;
-          if (!got->has_value()) continue;
-          p.document_known = true;
-          p.default_version = (*got)->default_version;
-          p.default_document = (*got)->default_document;
-        }
-        continue;
+        foreign.push_back(n);
       }
-      auto versions = api_.list_policy_versions(n, "Custom");
+    }
+    auto documents = fan_out(foreign.size(),
+                             [&](std::size_t i) { return api_.get_policy(foreign[i], "Custom"); });
+    for (std::size_t i = 0; i < foreign.size(); ++i) {
+      auto& got = documents[i];
+      if (!check(got) || !got->has_value()) continue;
+      ObservedPolicy& p = o_.policies[foreign[i]];
+      p.document_known = true;
+      p.default_version = (*got)->default_version;
+      p.default_document = (*got)->default_document;
+    }
+    auto listed = fan_out(
+        owned.size(), [&](std::size_t i) { return api_.list_policy_versions(owned[i], "Custom"); });
+    for (std::size_t i = 0; i < owned.size(); ++i) {
+      ObservedPolicy& p = o_.policies[owned[i]];
+      auto& versions = listed[i];
       if (!check(versions)) continue;
       p.presence = Presence::kPresent;
       p.versions_known = true;
@@ -249,10 +287,40 @@ class Observer {
     for (const auto& entry : wants) observe_shares(entry.first);
   }
 
-  // Who the region's resources are shared with, for the report (ObservedShares).
+  // Who the region's resources are shared with (ObservedShares): planned from with
+  // settings.manageShares, else only reported.
   void observe_shares(const std::string& region) {
     ObservedRegion& r = o_.regions[region];
-    std::set<std::string> images_to_accounts;
+    const bool manage = desired_.settings.manage_shares;
+    const bool report_only = !manage;
+    const std::string& instance = desired_.settings.instance_name;
+    bool managed_ok = manage;
+    if (manage) {
+      // What we own, wherever the config is now: images we tagged when we first shared them, and
+      // our tagged resource shares (one call each).
+      auto owned = api_.describe_images(region, {}, {{kManagedByTagKey, instance}});
+      if (check(owned)) {
+        for (const auto& img : *owned) r.shares.owned_images.insert(img.image_id);
+      } else {
+        managed_ok = false;
+      }
+      cloud::ResourceShareFilter mine;
+      mine.status = "Active";
+      mine.tags = {{kManagedByTagKey, instance}};
+      auto shares = api_.list_resource_shares(region, mine);
+      if (check(shares)) {
+        for (auto& sh : *shares) {
+          // Names are not unique: two of ours with one name (a create whose answer was lost and
+          // retried elsewhere) are one; the lowest id wins so passes agree.
+          auto [it, fresh] = r.shares.managed.try_emplace(sh.resource_share_name);
+          if (fresh || sh.resource_share_id < it->second.share.resource_share_id)
+            it->second.share = std::move(sh);
+        }
+      } else {
+        managed_ok = false;
+      }
+    }
+    std::set<std::string> images_to_accounts(r.shares.owned_images);
     for (const auto& s : desired_.shares) {
       if (s.account != account_.name || s.region != region || s.to.accounts.empty()) continue;
       auto add_present = [&](const std::vector<std::string>& ids) {
@@ -267,17 +335,35 @@ class Observer {
             it != r.selected_images.end())
           add_present(it->second);
     }
-    for (const auto& id : images_to_accounts) {
-      auto accounts = api_.describe_image_share_permission(region, id);
-      if (check(accounts, /*report_only=*/true)) r.shares.image_accounts[id] = std::move(*accounts);
-    }
+    const std::vector<std::string> ids(images_to_accounts.begin(), images_to_accounts.end());
+    auto permissions = fan_out(ids.size(), [&](std::size_t i) {
+      return api_.describe_image_share_permission(region, ids[i]);
+    });
+    for (std::size_t i = 0; i < ids.size(); ++i)
+      if (check(permissions[i], report_only))
+        r.shares.image_accounts[ids[i]] = std::move(*permissions[i]);
     // Resource Sharing carries every snapshot share, and images shared with a directory or folder
     // (or with an account, by a person): the account's own shares in the region, both sides.
-    auto resources = api_.list_resource_share_associations(region, "Resource", {});
-    if (!check(resources, /*report_only=*/true)) return;
-    auto targets = api_.list_resource_share_associations(region, "Target", {});
-    if (!check(targets, /*report_only=*/true)) return;
+    const char* sides[] = {"Resource", "Target"};
+    auto both = fan_out(2, [&](std::size_t i) {
+      return api_.list_resource_share_associations(region, sides[i], {});
+    });
+    auto& resources = both[0];
+    if (!check(resources, report_only)) return;
+    auto& targets = both[1];
+    if (!check(targets, report_only)) return;
     r.shares.resource_sharing_known = true;
+    r.shares.managed_known = managed_ok;
+    if (manage) {
+      std::map<std::string, ObservedShares::ManagedShare*> by_id;
+      for (auto& [name, m] : r.shares.managed) by_id[m.share.resource_share_id] = &m;
+      for (const auto& a : *resources)
+        if (auto it = by_id.find(a.resource_share_id); it != by_id.end())
+          it->second->resources.push_back(a);
+      for (const auto& a : *targets)
+        if (auto it = by_id.find(a.resource_share_id); it != by_id.end())
+          it->second->targets.push_back(a);
+    }
     using Association = ObservedShares::Association;
     std::map<std::string, std::vector<const cloud::ResourceShareAssociation*>> targets_of;
     for (const auto& t : *targets)
@@ -348,7 +434,7 @@ class Observer {
     }
 
     // One batch for named snapshots and every image's disk snapshots (an image carries no key ID;
-    // its snapshots do, cloud-api.md §5). The implementation chunks by 100 IDs.
+    // its snapshots do, docs/alibaba-api.md §5). The implementation chunks by 100 IDs.
     for (const auto& [id, img] : r.images)
       if (img.presence == Presence::kPresent)
         for (const auto& d : img.image.disks)
@@ -369,13 +455,27 @@ class Observer {
       if (sn.presence == Presence::kPresent && sn.snapshot.encrypted &&
           !sn.snapshot.kms_key_id.empty())
         key_ids.insert(sn.snapshot.kms_key_id);
-    for (const auto& key_id : key_ids) observe_key(region, key_id, r.keys[key_id]);
+    const std::vector<std::string> keys(key_ids.begin(), key_ids.end());
+    // DescribeKey, and ListAliases for a key we did not create, side by side per key.
+    struct KeyReads {
+      decltype(api_.describe_key(region, "")) key;
+      std::optional<decltype(api_.list_aliases_by_key_id(region, ""))> aliases;
+    };
+    auto reads = fan_out(keys.size(), [&](std::size_t i) {
+      KeyReads out{api_.describe_key(region, keys[i]), std::nullopt};
+      if (out.key.ok() && out.key->has_value() && (**out.key).creator != o_uid_)
+        out.aliases = api_.list_aliases_by_key_id(region, keys[i]);
+      return out;
+    });
+    for (std::size_t i = 0; i < keys.size(); ++i)
+      observe_key(region, keys[i], r.keys[keys[i]], reads[i].key, reads[i].aliases);
   }
 
-  void observe_key(const std::string& region, const std::string& key_id, ObservedKey& k) {
+  template <class KeyResult, class AliasesResult>
+  void observe_key(const std::string& region, const std::string& key_id, ObservedKey& k,
+                   KeyResult& d, std::optional<AliasesResult>& aliases) {
     k.region = region;
     k.key_id = key_id;
-    auto d = api_.describe_key(region, key_id);
     if (!check(d)) return;
     if (!d->has_value()) {
       k.presence = Presence::kAbsent;
@@ -386,10 +486,9 @@ class Observer {
     k.arn = k.meta.arn.empty() ? "acs:kms:" + region + ":" + o_.uid + ":key/" + key_id : k.meta.arn;
     // A CMK's Creator is its owner's UID (§6): then no alias lookup is needed. Anything else may be
     // a service key; the alias/acs/ prefix (reserved for service keys) is the robust signal.
-    if (k.meta.creator == o_.uid) return;
-    auto aliases = api_.list_aliases_by_key_id(region, key_id);
-    if (check(aliases)) {
-      k.aliases = *aliases;
+    if (k.meta.creator == o_.uid || !aliases) return;
+    if (check(*aliases)) {
+      k.aliases = **aliases;
       k.service_key = std::any_of(k.aliases.begin(), k.aliases.end(), [](const std::string& a) {
         return a.rfind("alias/acs/", 0) == 0;
       });
@@ -403,6 +502,7 @@ class Observer {
   const config::Account& account_;
   cloud::CloudApi& api_;
   AccountObservation o_;
+  std::string o_uid_;  // o_.uid, read by the fan-out threads (o_ itself is this thread's)
 };
 
 }  // namespace
@@ -435,6 +535,10 @@ std::string selector_key(const std::map<std::string, std::string>& tags) {
   return out;
 }
 
+int account_workers(std::size_t accounts) {
+  return static_cast<int>(std::clamp<std::size_t>(accounts, 1, kMaxAccountWorkers));
+}
+
 AccountObservation observe_account(const config::DesiredState& desired,
                                    const config::Account& account, cloud::CloudApi& api) {
   return Observer(desired, account, api).run();
@@ -447,32 +551,22 @@ Observation observe(const config::DesiredState& desired, const ClientFor& client
     if (only.empty() || std::find(only.begin(), only.end(), a.name) != only.end())
       accounts.push_back(&a);
   Observation out;
-  std::mutex mu;
-  std::atomic<std::size_t> next{0};
-  auto worker = [&] {
-    for (;;) {
-      std::size_t i = next.fetch_add(1);
-      if (i >= accounts.size()) return;
-      const config::Account& account = *accounts[i];
-      AccountObservation o;
-      cloud::CloudApi* api = client_for ? client_for(account) : nullptr;
-      if (api == nullptr) {
-        o.account = account.name;
-        o.uid = account.uid.value_or("");
-        o.fatal_error = "no cloud client for account '" + account.name + "'";
-      } else {
-        o = observe_account(desired, account, *api);
-      }
-      std::lock_guard<std::mutex> lock(mu);
-      out.accounts[account.name] = std::move(o);
+  std::vector<AccountObservation> observed(accounts.size());
+  const int workers = max_parallel > 0 ? max_parallel : account_workers(accounts.size());
+  support::parallel_for(accounts.size(), static_cast<std::size_t>(workers), [&](std::size_t i) {
+    const config::Account& account = *accounts[i];
+    cloud::CloudApi* api = client_for ? client_for(account) : nullptr;
+    if (api != nullptr) {
+      observed[i] = observe_account(desired, account, *api);
+      return;
     }
-  };
-  std::size_t n =
-      std::min<std::size_t>(static_cast<std::size_t>(std::max(1, max_parallel)), accounts.size());
-  std::vector<std::thread> threads;
-  for (std::size_t i = 1; i < n; ++i) threads.emplace_back(worker);
-  worker();
-  for (auto& t : threads) t.join();
+    AccountObservation& o = observed[i];
+    o.account = account.name;
+    o.uid = account.uid.value_or("");
+    o.fatal_error = "no cloud client for account '" + account.name + "'";
+  });
+  for (std::size_t i = 0; i < accounts.size(); ++i)
+    out.accounts[accounts[i]->name] = std::move(observed[i]);
   return out;
 }
 

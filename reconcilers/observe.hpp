@@ -13,6 +13,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,7 +26,7 @@ namespace sharekeeper::reconcilers {
 enum class Presence { kUnknown, kAbsent, kPresent };
 const char* to_string(Presence p);
 
-// Which of the two share roles (DESIGN.md §1.1): snapshots use one, images the other.
+// Which of the two share roles (docs/contract.md §1.1): snapshots use one, images the other.
 enum class RoleKind { kSnapshot, kImage };
 const char* role_name(RoleKind kind);   // the RAM role name (support/wire.hpp)
 const char* role_short(RoleKind kind);  // "snapshot" | "image", used in policy names
@@ -74,9 +75,10 @@ struct ObservedImage {
   cloud::Image image;
 };
 
-// Who the resources are actually shared with (DESIGN.md §1 item 5). Until settings.manageShares
-// this is observed only to be reported (/status): a failed listing leaves it unknown and never
-// makes the account observation partial.
+// Who the resources are actually shared with (docs/contract.md §1 item 5). With settings.manageShares
+// (the default) these listings are planned from: a failed one makes the account observation
+// partial (nothing is unshared that pass). Without it they are only reported (/status): a failed
+// listing leaves it unknown and never makes the observation partial.
 struct ObservedShares {
   // Images with account targets -> the accounts DescribeImageSharePermission lists. Absent key: not
   // listed, or the listing failed.
@@ -103,6 +105,21 @@ struct ObservedShares {
   };
   std::map<std::string, std::map<std::string, Association, std::less<>>, std::less<>>
       resource_targets;
+
+  // settings.manageShares only: what this instance owns in the region. False when a listing
+  // failed (then nothing of the region's shares is changed).
+  bool managed_known = false;
+  // Images tagged sharekeeper:managed-by=<instance> (DescribeImages by tag): their share lists
+  // are ours, wherever the config is now. Each is also in image_accounts when listed.
+  std::set<std::string> owned_images;
+  // Our resource shares (ListResourceShares by the managed-by tag, Active), by name, each with
+  // every association of its own (both listings, any status).
+  struct ManagedShare {
+    cloud::ResourceShare share;
+    std::vector<cloud::ResourceShareAssociation> resources;
+    std::vector<cloud::ResourceShareAssociation> targets;
+  };
+  std::map<std::string, ManagedShare> managed;
 };
 
 struct ObservedRegion {
@@ -130,7 +147,7 @@ struct AccountObservation {
   std::vector<cloud::Error> share_errors;
   ObservedRole snapshot_role;
   ObservedRole image_role;
-  // AliyunECSDiskEncryptDefaultRole (DESIGN.md §1.6): its presence always; its managed-by tag and
+  // AliyunECSDiskEncryptDefaultRole (docs/contract.md §1.6): its presence always; its managed-by tag and
   // attachments only with settings.manageDiskEncryptRole (tags_known / attachments_known say
   // whether they were read).
   ObservedRole disk_role;
@@ -151,7 +168,7 @@ struct Observation {
 // The canonical text of a selector ("k1=v1,k2=v2", keys sorted); "" for no selector.
 std::string selector_key(const std::map<std::string, std::string>& tags);
 
-// The managed-by tag key (DESIGN.md §2).
+// The managed-by tag key (docs/contract.md §2).
 inline constexpr const char* kManagedByTagKey = "sharekeeper:managed-by";
 
 // Observes one account: every object the desired state's shares of that account touch, and both
@@ -164,9 +181,17 @@ AccountObservation observe_account(const config::DesiredState& desired,
 // then carries a fatal error). The pointer must stay valid for the duration of the call using it.
 using ClientFor = std::function<cloud::CloudApi*(const config::Account& account)>;
 
+// How many accounts a pass works on at once when the caller leaves it to us (max_parallel 0).
+// The cloud's rate limits are per account and product, so accounts never compete for quota, and
+// one account's pass is a sequence of calls (one in flight): at 30 ms a round trip it cannot even
+// reach a 20 calls/s quota of two products on its own. Every account therefore gets a lane; the
+// only shared budget is this process's threads and connections, hence the cap.
+inline constexpr int kMaxAccountWorkers = 64;
+int account_workers(std::size_t accounts);
+
 // Observes every account of the desired state (or only those named in `only`), at most
-// max_parallel at a time.
+// max_parallel at a time (0: account_workers()).
 Observation observe(const config::DesiredState& desired, const ClientFor& client_for,
-                    int max_parallel = 4, const std::vector<std::string>& only = {});
+                    int max_parallel = 0, const std::vector<std::string>& only = {});
 
 }  // namespace sharekeeper::reconcilers

@@ -13,6 +13,7 @@
 #include "reconcilers/guards.hpp"
 #include "reconcilers/kms_plan.hpp"
 #include "reconcilers/plan_context.hpp"
+#include "reconcilers/share_plan.hpp"
 #include "reconcilers/trust_plan.hpp"
 
 namespace sharekeeper::reconcilers {
@@ -44,11 +45,11 @@ std::vector<GrantRef> GrantIndex::refs(const GrantIds& ids) const {
 namespace {
 
 // The per-account phases after the guards, in order. Each reads the context and appends changes
-// and notes; plan() then orders the changes by stage. The share work adds its phases here (share
-// permissions and Resource Sharing after the KMS phase, their removals in the removal stage).
+// and notes; plan() then orders the changes by stage (the shares' changes go to stages 4 and 5,
+// between the attachments and the removals).
 using AccountPhase = void (*)(AccountContext&, const PlanInputs&);
 constexpr AccountPhase kAccountPhases[] = {&plan_account_notes, &plan_disk_encrypt_role,
-                                           &plan_trust_policies, &plan_kms_phase};
+                                           &plan_trust_policies, &plan_kms_phase, &plan_shares};
 
 // Within a stage: roles, then trust, then policies (a rotation's version deletion before the
 // version it makes room for), then attachments, then detaches.
@@ -68,8 +69,20 @@ int action_order(Action a) {
       return 5;
     case Action::kDetachPolicy:
       return 6;
+    case Action::kTagImage:
+      return 7;
+    case Action::kCreateResourceShare:
+      return 8;
+    case Action::kUpdateResourceShare:
+      return 9;
+    case Action::kModifyImageShare:
+      return 10;
+    case Action::kAssociateResourceShare:
+      return 11;
+    case Action::kDisassociateResourceShare:
+      return 12;
   }
-  return 7;
+  return 13;
 }
 
 PlanInputs plan_inputs(const config::DesiredState& desired) {
@@ -126,6 +139,7 @@ void guard_removals(std::vector<AccountContext>& accounts, const config::Desired
   for (auto& a : accounts) {
     if (!a.plannable()) continue;
     Removals r = removal_candidates(a);
+    share_removal_candidates(a, r);
     in_place += r.in_place;
     std::move(r.candidates.begin(), r.candidates.end(), std::back_inserter(candidates));
   }
@@ -134,7 +148,9 @@ void guard_removals(std::vector<AccountContext>& accounts, const config::Desired
     auto a = std::find_if(accounts.begin(), accounts.end(),
                           [&](const AccountContext& x) { return x.plan.account == rev.account; });
     RoleContext& role = a->role(rev.role);
-    if (rev.object == ObjectKind::kTrustPolicy) {
+    if (rev.object == ObjectKind::kImageShare || rev.object == ObjectKind::kResourceShare) {
+      allow_share_revocation(*a, rev);
+    } else if (rev.object == ObjectKind::kTrustPolicy) {
       role.revoke_principals.insert(std::move(rev.principal));
     } else {
       role.revoke_resources.insert(std::move(rev.kms_resource));
@@ -149,10 +165,11 @@ void guard_removals(std::vector<AccountContext>& accounts, const config::Desired
 // The account's changes in execution order, counted into the summary; its notes sorted, each once.
 void finish_account(AccountPlan& ap, PlanSummary& summary) {
   std::stable_sort(ap.changes.begin(), ap.changes.end(), [](const Change& a, const Change& b) {
-    return std::make_tuple(static_cast<int>(a.stage), action_order(a.action), a.role, a.policy_name,
-                           a.version_id) < std::make_tuple(static_cast<int>(b.stage),
-                                                           action_order(b.action), b.role,
-                                                           b.policy_name, b.version_id);
+    const int oa = action_order(a.action), ob = action_order(b.action);
+    return std::tie(a.stage, oa, a.role, a.policy_name, a.version_id, a.region, a.image_id,
+                    a.resource_share_name) < std::tie(b.stage, ob, b.role, b.policy_name,
+                                                      b.version_id, b.region, b.image_id,
+                                                      b.resource_share_name);
   });
   for (const auto& c : ap.changes) {
     switch (c.action) {
@@ -167,7 +184,19 @@ void finish_account(AccountPlan& ap, PlanSummary& summary) {
         break;
       case Action::kDeletePolicyVersion:
       case Action::kDetachPolicy:
+      case Action::kDisassociateResourceShare:
         ++summary.remove;
+        break;
+      case Action::kTagImage:
+      case Action::kCreateResourceShare:
+      case Action::kAssociateResourceShare:
+        ++summary.add;
+        break;
+      case Action::kUpdateResourceShare:
+        ++summary.change;
+        break;
+      case Action::kModifyImageShare:
+        ++(c.removed.empty() ? summary.add : summary.remove);
         break;
     }
   }
@@ -206,17 +235,32 @@ std::vector<std::string> Items::labels() const {
   out.reserve(size());
   for (const auto& p : principals) out.push_back(p.label());
   out.insert(out.end(), kms_resources.begin(), kms_resources.end());
+  out.insert(out.end(), share_resources.begin(), share_resources.end());
   return out;
 }
 
 std::string Revocation::object_label() const {
-  return object == ObjectKind::kTrustPolicy
-             ? "role " + std::string(role_name(role)) + " trust policy"
-             : "KMS policies of " + std::string(role_name(role));
+  switch (object) {
+    case ObjectKind::kImageShare:
+      return "image " + share_object + " share permission";
+    case ObjectKind::kResourceShare:
+      return "resource share " + share_object;
+    case ObjectKind::kKmsPolicy:
+      return "KMS policies of " + std::string(role_name(role));
+    default:
+      return "role " + std::string(role_name(role)) + " trust policy";
+  }
 }
 
 std::string Revocation::item_label() const {
-  return object == ObjectKind::kTrustPolicy ? principal.label() : kms_resource;
+  switch (object) {
+    case ObjectKind::kKmsPolicy:
+      return kms_resource;
+    case ObjectKind::kResourceShare:
+      return share_resource.empty() ? principal.label() : share_resource;
+    default:
+      return principal.label();
+  }
 }
 
 const char* to_string(Action a) {
@@ -235,6 +279,18 @@ const char* to_string(Action a) {
       return "AttachPolicyToRole";
     case Action::kDetachPolicy:
       return "DetachPolicyFromRole";
+    case Action::kTagImage:
+      return "TagResources";
+    case Action::kModifyImageShare:
+      return "ModifyImageSharePermission";
+    case Action::kCreateResourceShare:
+      return "CreateResourceShare";
+    case Action::kUpdateResourceShare:
+      return "UpdateResourceShare";
+    case Action::kAssociateResourceShare:
+      return "AssociateResourceShare";
+    case Action::kDisassociateResourceShare:
+      return "DisassociateResourceShare";
   }
   return "Unknown";
 }
@@ -249,6 +305,10 @@ const char* to_string(ObjectKind k) {
       return "kms_policy";
     case ObjectKind::kAttachment:
       return "attachment";
+    case ObjectKind::kImageShare:
+      return "image_share";
+    case ObjectKind::kResourceShare:
+      return "resource_share";
   }
   return "unknown";
 }
@@ -296,8 +356,11 @@ Plan plan(const config::DesiredState& desired, const Observation& observed,
   p.revision = desired.revision;
 
   // 1. What each role should hold, what it must keep, and what it holds.
-  for (auto& a : accounts)
-    if (a.plannable()) plan_desired_grants(a, in);
+  for (auto& a : accounts) {
+    if (!a.plannable()) continue;
+    plan_desired_grants(a, in);
+    plan_share_wants(a, in);  // settings.manageShares
+  }
   // 2. Removal candidates, and the guards' verdicts.
   guard_removals(accounts, desired, p);
   // 3. Per account: the changes.

@@ -4,13 +4,16 @@
 // the revocations the guards blocked; notes (foreign principals/attachments, missing
 // disk-encryption role); and the status of every grant computed from the observation.
 //
-// Stages (DESIGN.md §2 "add before remove"): 1 roles and trust additions, 2 policies and versions,
-// 3 attachments, 4 removals (trust narrowing, policy versions that drop keys, detaches).
+// Stages (docs/contract.md §2 "add before remove"): 1 roles and trust additions, 2 policies and versions,
+// 3 attachments, 4 shares (settings.manageShares: image share permissions and Resource Sharing,
+// once the role trusts the target and its keys are granted), 5 unshares (before any trust or key
+// is revoked), 6 removals (trust narrowing, policy versions that drop keys, detaches).
 //
 // How it is built: plan.cpp composes phases over a per-account working context
 // (plan_context.hpp): desired grants (desired_grants.hpp), removal candidates and the guards
-// (guards.hpp), then per account trust policies (trust_plan.hpp) and KMS policies (kms_plan.hpp),
-// and finally the grant statuses (grant_status_plan.hpp). docs/reconcilers.md says how to add one.
+// (guards.hpp), then per account trust policies (trust_plan.hpp), KMS policies (kms_plan.hpp) and
+// the shares themselves (share_plan.hpp), and finally the grant statuses (grant_status_plan.hpp).
+// docs/reconcilers.md says how to add one.
 //
 // Thread-safety: plan() touches only its arguments.
 #include <string>
@@ -25,9 +28,15 @@
 namespace sharekeeper::reconcilers {
 
 // Execution order is the numeric order (apply runs stage by stage); the number is also what plans
-// show. A stage added later (the share work: share permissions after the attachments, unshares
-// before the removals) takes its place in this list and renumbers the ones after it.
-enum class Stage { kRoles = 1, kPolicies = 2, kAttachments = 3, kRemovals = 4 };
+// show. A stage added later takes its place in this list and renumbers the ones after it.
+enum class Stage {
+  kRoles = 1,
+  kPolicies = 2,
+  kAttachments = 3,
+  kShares = 4,
+  kUnshares = 5,
+  kRemovals = 6
+};
 
 enum class Action {
   kCreateRole,           // CreateRole with trust document and managed-by tag
@@ -37,16 +46,24 @@ enum class Action {
   kDeletePolicyVersion,  // DeletePolicyVersion (oldest non-default, when 5 exist)
   kAttachPolicy,         // AttachPolicyToRole
   kDetachPolicy,         // DetachPolicyFromRole (only policies we own)
+  // settings.manageShares (share_plan.hpp):
+  kTagImage,                   // ECS TagResources managed-by on an image first shared by us
+  kModifyImageShare,           // ModifyImageSharePermission, at most 10 accounts added or removed
+  kCreateResourceShare,        // CreateResourceShare (tagged), at most 5 resources and 5 targets
+  kUpdateResourceShare,        // UpdateResourceShare AllowExternalTargets=true
+  kAssociateResourceShare,     // AssociateResourceShare, at most 5 resources and 5 targets
+  kDisassociateResourceShare,  // DisassociateResourceShare, at most 5 resources and 5 targets
 };
 const char* to_string(Action a);
 
 // What kind of object a change, a drift or a blocked revocation concerns. to_string() is also the
 // sharekeeper_drift_detected_total{object} label and the audit record's object.
-enum class ObjectKind { kRole, kTrustPolicy, kKmsPolicy, kAttachment };
-const char* to_string(ObjectKind k);  // "role" | "trust_policy" | "kms_policy" | "attachment"
+enum class ObjectKind { kRole, kTrustPolicy, kKmsPolicy, kAttachment, kImageShare, kResourceShare };
+// "role" | "trust_policy" | "kms_policy" | "attachment" | "image_share" | "resource_share"
+const char* to_string(ObjectKind k);
 
-// The safety guards that can keep a revocation in place (DESIGN.md §2), in the order they are
-// tried. The daemon maps each to its sharekeeper_revocations_blocked_total{reason} label.
+// The safety guards that can keep a revocation in place (docs/contract.md §2), in the order they
+// are tried. The daemon maps each to its sharekeeper_revocations_blocked_total{reason} label.
 enum class Guard {
   kPartialObservation,
   kPruneDisabled,
@@ -63,13 +80,21 @@ const char* to_string(Guard g);
 
 // What a change adds to or removes from a role: trust principals (role and trust changes), or
 // resources of its KMS policies (key ARNs "acs:kms:<region>:<uid>:key/<id>" and the region
-// listings "acs:kms:<region>:<uid>:key" that kms:List* needs). Each list sorted.
+// listings "acs:kms:<region>:<uid>:key" that kms:List* needs); for share changes, the targets
+// (principals: accounts, directories, folders) and the resources (snapshot and image ids) of a
+// resource share, or the accounts of an image's share permission. Each list sorted.
 struct Items {
   std::vector<Principal> principals;
   std::vector<std::string> kms_resources;
-  bool empty() const { return principals.empty() && kms_resources.empty(); }
-  std::size_t size() const { return principals.size() + kms_resources.size(); }
-  std::vector<std::string> labels() const;  // the principals' labels, then the resources
+  std::vector<std::string> share_resources;  // s-... | m-... (Resource Sharing changes)
+  bool empty() const {
+    return principals.empty() && kms_resources.empty() && share_resources.empty();
+  }
+  std::size_t size() const {
+    return principals.size() + kms_resources.size() + share_resources.size();
+  }
+  // The principals' labels, then the KMS resources, then the share resources.
+  std::vector<std::string> labels() const;
   friend bool operator==(const Items&, const Items&) = default;
 };
 
@@ -93,6 +118,12 @@ struct Change {
   std::string policy_type;  // "Custom" | "System"
   std::string version_id;   // kDeletePolicyVersion
   std::string document;     // exact JSON to send (trust or policy document); "" otherwise
+  // Share changes (settings.manageShares): where, and which image or resource share.
+  std::string region;
+  std::string image_id;             // kTagImage, kModifyImageShare
+  std::string resource_share_name;  // Resource Sharing changes: ours, "<instance>-<share>-<kind>"
+  std::string resource_share_id;    // "" when the share is created by this plan
+  bool allow_external_targets = false;  // kCreateResourceShare
   Items added;
   Items removed;       // each one is a revocation
   std::string reason;  // "missing", "drifted: ...", "not in config", "rotation: 5 versions", ...
@@ -100,14 +131,21 @@ struct Change {
   bool is_revocation() const { return !removed.empty() || action == Action::kDetachPolicy; }
 };
 
-// One revocation: a principal out of a role's trust policy, or a resource out of its KMS policies.
+// One revocation: a principal out of a role's trust policy, a resource out of its KMS policies, an
+// account out of an image's share permission, or a target or resource out of a resource share of
+// ours (an unshare).
 struct Revocation {
   std::string account;
   RoleKind role = RoleKind::kSnapshot;
-  ObjectKind object = ObjectKind::kTrustPolicy;  // kTrustPolicy or kKmsPolicy
-  Principal principal;                           // kTrustPolicy
-  std::string kms_resource;                      // kKmsPolicy
-  // "role <name> trust policy" | "KMS policies of <name>".
+  // kTrustPolicy | kKmsPolicy | kImageShare | kResourceShare
+  ObjectKind object = ObjectKind::kTrustPolicy;
+  Principal principal;         // kTrustPolicy; kImageShare; kResourceShare when a target goes
+  std::string kms_resource;    // kKmsPolicy
+  std::string region;          // kImageShare | kResourceShare
+  std::string share_object;    // the image id, or the resource share's name
+  std::string share_resource;  // kResourceShare when a resource goes (s-... | m-...)
+  // "role <name> trust policy" | "KMS policies of <name>" | "image <id> share permission" |
+  // "resource share <name>".
   std::string object_label() const;
   // The principal's label or the resource.
   std::string item_label() const;
@@ -136,6 +174,9 @@ struct AccountPlan {
   std::vector<std::string> sharing_errors;
   std::vector<Change> changes;  // in execution order: by stage, then object, then name
   std::vector<Note> notes;      // sorted
+  // settings.manageShares: pairs of our resource shares still Associating or Disassociating (not
+  // counting external targets, which wait for their invitation): apply keeps polling for them.
+  int shares_settling = 0;
 };
 
 struct PlanSummary {

@@ -121,6 +121,48 @@ inline RoleContext role_context(RoleKind kind) {
   return r;
 }
 
+// settings.manageShares (share_plan.hpp): one image's share permission list.
+struct ImageShareContext {
+  std::string region;
+  std::string image_id;
+  bool known = false;             // DescribeImageSharePermission answered
+  std::set<std::string> current;  // accounts it is shared with
+  bool owned = false;             // tagged managed-by=<this instance>
+  bool other_instance = false;    // tagged managed-by=<another instance>
+  bool authoritative = false;     // owned, or adopt: authoritative (and not another instance's)
+  std::map<std::string, GrantIds> want;  // account UID -> grants needing it
+  std::set<std::string> keep;            // accounts of observe-mode or unresolvable grants
+  std::string blocked;                   // why nothing is added this pass (the 50-account cap)
+  std::set<std::string> revoke;          // the guards' verdict
+};
+
+// One resource share of ours: one per (share entry, resource type), named
+// "<instance>-<share>-<snapshot|image>" (docs/reconcilers.md "Converging the shares").
+struct ResourceShareContext {
+  std::string region;
+  std::string name;
+  std::string share;  // the config share entry ("" when it left the config)
+  RoleKind kind = RoleKind::kSnapshot;
+  bool observe = false;                                    // a mode: observe share: never changed
+  bool known = false;                                      // the region's share listings answered
+  const ObservedShares::ManagedShare* observed = nullptr;  // nullptr: does not exist
+  std::map<std::string, GrantIds> want_resources;          // resource id -> grants
+  std::map<std::string, GrantIds> want_targets;       // target entity id (UID | rd- | folder id)
+  std::map<std::string, Principal> target_principal;  // entity id -> as plans show it
+  std::set<std::string> keep_resources;    // unresolvable resources: neither added nor removed
+  std::set<std::string> keep_targets;      // the targets of those resources
+  bool need_external = false;              // an account target (may be outside the directory)
+  std::set<std::string> revoke_resources;  // the guards' verdict
+  std::set<std::string> revoke_targets;
+};
+
+struct SharesContext {
+  bool managed = false;                                                     // settings.manageShares
+  std::map<std::pair<std::string, std::string>, ImageShareContext> images;  // (region, id)
+  std::map<std::pair<std::string, std::string>, ResourceShareContext>
+      resource_shares;  // (region, name)
+};
+
 struct AccountContext {
   const config::Account* account = nullptr;
   const AccountObservation* obs = nullptr;  // nullptr: not observed
@@ -129,6 +171,9 @@ struct AccountContext {
   GrantIndex grants;
   std::map<std::string, std::vector<Resolved>> resolved;  // by share name
   std::map<std::string, std::string> selector_errors;     // by share name
+  SharesContext shares;                                   // settings.manageShares
+  // settings.manageShares: each share's grant numbers, in the order of in.targets(share).
+  std::map<std::string, GrantIds> share_grants;
 
   // False when the observation is missing or fatal: nothing is planned for the account.
   bool plannable() const { return obs != nullptr && plan.error.empty(); }

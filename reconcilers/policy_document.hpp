@@ -1,5 +1,5 @@
 #pragma once
-// RAM policy documents: canonical comparison (reference/cloud-api.md §10) and the one stable form
+// RAM policy documents: canonical comparison (docs/alibaba-api.md §10) and the one stable form
 // we write.
 //
 // Everything we send is built as a JSON value and serialised by nlohmann_json (compact, keys
@@ -14,7 +14,7 @@
 
 namespace sharekeeper::reconcilers {
 
-// The six key actions a share role needs on each CMK (DESIGN.md §1.3), sorted.
+// The six key actions a share role needs on each CMK (docs/contract.md §1.3), sorted.
 inline const std::vector<std::string>& kms_key_actions() {
   static const std::vector<std::string> kActions = {"kms:Decrypt",     "kms:DescribeKey",
                                                     "kms:Encrypt",     "kms:GenerateDataKey",
@@ -22,7 +22,7 @@ inline const std::vector<std::string>& kms_key_actions() {
   return kActions;
 }
 
-// Canonical JSON text of a policy document (cloud-api.md §10): Version must be "1";
+// Canonical JSON text of a policy document (docs/alibaba-api.md §10): Version must be "1";
 // Action/NotAction/ Resource become sorted de-duplicated lists (Action lower-cased); Principal keys
 // upper-cased and values sorted lists (Service lower-cased); Condition operator and key names kept,
 // values sorted lists; statements sorted by their canonical text. A failure says why the text is
@@ -32,9 +32,9 @@ support::Result<std::string, support::Failure> canonicalize_policy(std::string_v
 // True when both parse and their canonical forms are equal. An unparsable document equals nothing.
 bool policies_equivalent(std::string_view a, std::string_view b);
 
-// The principals of a share role's trust policy that sharekeeper understands (DESIGN.md §1.2), plus
-// the canonical text of every statement (or statement remainder) it does not ("foreign"). Sorted,
-// unique.
+// The principals of a share role's trust policy that sharekeeper understands (docs/contract.md
+// §1.2), plus the canonical text of every statement (or statement remainder) it does not
+// ("foreign"). Sorted, unique.
 struct TrustPrincipals {
   std::vector<std::string> accounts;  // 16-digit UIDs ("<UID>@ecs.aliyuncs.com")
   std::vector<std::string> rds;       // "rd-..." (StringEquals sts:ServiceOwnerRDId)

@@ -22,9 +22,36 @@ char symbol(Action a) {
       return '~';
     case Action::kDeletePolicyVersion:
     case Action::kDetachPolicy:
+    case Action::kDisassociateResourceShare:
       return '-';
+    case Action::kTagImage:
+    case Action::kUpdateResourceShare:
+      return '~';
+    case Action::kCreateResourceShare:
+    case Action::kAssociateResourceShare:
+      return '+';
+    case Action::kModifyImageShare:
+      return '?';  // decided by the change (title_symbol)
   }
   return '?';
+}
+
+char symbol(const Change& c) {
+  if (c.action == Action::kModifyImageShare) return c.removed.empty() ? '+' : '-';
+  return symbol(c.action);
+}
+
+// "<label>[, <label>...]" of a share change's targets and resources.
+std::string joined(const std::vector<std::string>& labels) {
+  std::string out;
+  for (const auto& l : labels) out += (out.empty() ? "" : ", ") + l;
+  return out;
+}
+std::string joined(const std::vector<Principal>& principals) {
+  std::vector<std::string> labels;
+  labels.reserve(principals.size());
+  for (const auto& p : principals) labels.push_back(p.label());
+  return joined(labels);
 }
 
 std::string title(const Change& c) {
@@ -43,6 +70,28 @@ std::string title(const Change& c) {
       return "attachment " + c.policy_type + " " + c.policy_name + " -> " + c.role;
     case Action::kDetachPolicy:
       return "attachment " + c.policy_type + " " + c.policy_name + " -> " + c.role;
+    case Action::kTagImage:
+      return "image " + c.image_id + " (tag " + kManagedByTagKey + ")";
+    case Action::kModifyImageShare: {
+      const Items& items = c.removed.empty() ? c.added : c.removed;
+      return std::string(c.removed.empty() ? "share" : "unshare") + " image " + c.image_id +
+             " -> " + joined(items.labels());
+    }
+    case Action::kCreateResourceShare:
+      return "resource share " + c.resource_share_name + " (create" +
+             (c.allow_external_targets ? ", external targets allowed" : "") +
+             "): " + joined(c.added.share_resources) + " -> " + joined(c.added.principals);
+    case Action::kUpdateResourceShare:
+      return "resource share " + c.resource_share_name + " (allow external targets)";
+    case Action::kAssociateResourceShare:
+    case Action::kDisassociateResourceShare: {
+      const Items& items = c.action == Action::kAssociateResourceShare ? c.added : c.removed;
+      std::string what = joined(items.share_resources);
+      const std::string to = joined(items.principals);
+      if (!what.empty() && !to.empty()) what += " -> ";
+      return std::string(c.action == Action::kAssociateResourceShare ? "share" : "unshare") +
+             " via resource share " + c.resource_share_name + ": " + what + to;
+    }
   }
   return "";
 }
@@ -72,6 +121,14 @@ json change_json(const Change& c) {
   }
   if (!c.version_id.empty()) j["version_id"] = c.version_id;
   if (!c.document.empty()) j["document"] = c.document;
+  if (!c.region.empty()) j["region"] = c.region;
+  if (!c.image_id.empty()) j["image"] = c.image_id;
+  if (!c.resource_share_name.empty()) {
+    j["resource_share"] = c.resource_share_name;
+    if (!c.resource_share_id.empty()) j["resource_share_id"] = c.resource_share_id;
+  }
+  if (c.action == Action::kCreateResourceShare)
+    j["allow_external_targets"] = c.allow_external_targets;
   j["added"] = c.added.labels();
   j["removed"] = c.removed.labels();
   j["reason"] = c.reason;
@@ -112,6 +169,7 @@ json grant_json(const GrantStatus& g) {
                {"sharing", to_string(r.sharing)},
                {"sharing_detail", r.sharing_detail}};
     // The chain of links (reconcilers/chain.hpp) of grants that are not Ready: why not.
+    if (!r.foreign_accounts.empty()) jr["foreign_accounts"] = r.foreign_accounts;
     if (g.state != GrantState::kReady) jr["chain"] = chain_json(r.chain);
     rs.push_back(std::move(jr));
   }
@@ -142,7 +200,7 @@ std::string render_text(const Plan& p) {
       out << "  ! failed call (sharing report only): " << e << "\n";
     if (a.changes.empty() && a.error.empty()) out << "  no changes\n";
     for (const auto& c : a.changes) {
-      out << "  " << symbol(c.action) << " " << title(c) << "  [stage " << static_cast<int>(c.stage)
+      out << "  " << symbol(c) << " " << title(c) << "  [stage " << static_cast<int>(c.stage)
           << ": " << to_string(c.action) << "]\n";
       for (const auto& x : c.added.labels()) out << "      + " << x << "\n";
       for (const auto& x : c.removed.labels()) out << "      - " << x << "\n";
@@ -240,8 +298,8 @@ std::string render_markdown(const Plan& p) {
           delta += (delta.empty() ? "" : "<br>") + std::string("+ ") + code(x);
         for (const auto& x : c.removed.labels())
           delta += (delta.empty() ? "" : "<br>") + std::string("- ") + code(x);
-        out << "| " << symbol(c.action) << " | " << title(c) << " | " << static_cast<int>(c.stage)
-            << " " << to_string(c.action) << " | " << delta << " | " << c.reason << " |\n";
+        out << "| " << symbol(c) << " | " << title(c) << " | " << static_cast<int>(c.stage) << " "
+            << to_string(c.action) << " | " << delta << " | " << c.reason << " |\n";
       }
     }
     bool any_blocked = false;
@@ -294,7 +352,7 @@ std::string render_apply_text(const ApplyResult& r) {
     out << "account " << a.account << ": " << a.writes << " write(s), " << a.failed << " failed\n";
     for (const auto& c : a.results) {
       out << "  " << (c.ok ? "ok     " : (c.skipped ? "skipped" : "FAILED ")) << " "
-          << symbol(c.change.action) << " " << title(c.change);
+          << symbol(c.change) << " " << title(c.change);
       if (c.re_observed) out << " (outcome was unknown; re-observed)";
       for (std::size_t i = 0; i < c.writes.size(); ++i)
         out << (i == 0 ? " [RequestId " : ", ") << c.writes[i].request_id

@@ -2,18 +2,28 @@
 # Builds the libFuzzer targets (fuzz preset: clang, ASan+UBSan+libFuzzer) and fuzzes each, starting
 # from its checked-in seed corpus (tests/fuzz/corpus/<name>), which is never modified: new inputs go
 # to a temporary directory. The config loader gets SECONDS (default 60), the policy-document parser,
-# the error/redactor path and the HTTP router a third of that each (RELIABILITY.md H1). Exits non-zero
+# the error/redactor path, the HTTP router and the emulator's request parser a third of that each
+# (docs/failure-matrix.md H1); with --minutes M every fuzzer gets M minutes (long runs outside CI, see
+# docs/reliability.md for the last one's figures). Exits non-zero
 # on a crash, a broken invariant, a leak, a timeout or out-of-memory; the failing input is kept under
 # the build directory (fuzz-artifacts/).
 #   scripts/fuzz.sh [SECONDS]
+#   scripts/fuzz.sh --minutes M
 #   SHAREKEEPER_FUZZ_BUILD_DIR   build directory (default build/fuzz)
 #   SHAREKEEPER_JOBS             parallel compile jobs (default nproc)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-seconds=${1:-60}
+each=""
+if [ "${1:-}" = "--minutes" ]; then
+  [[ "${2:-}" =~ ^[0-9]+$ ]] || { echo "fuzz.sh: --minutes needs a whole number" >&2; exit 2; }
+  each=$(( $2 * 60 ))
+  seconds=$each
+else
+  seconds=${1:-60}
+fi
 build=${SHAREKEEPER_FUZZ_BUILD_DIR:-build/fuzz}
 jobs=${SHAREKEEPER_JOBS:-$(nproc)}
-fuzzers=(config policy redact router)
+fuzzers=(config policy redact router emulator_request)
 
 echo "== build ${fuzzers[*]/%/_fuzzer} ($build)"
 cmake --preset fuzz -B "$build" >/dev/null
@@ -25,7 +35,7 @@ artifacts="$build/fuzz-artifacts"
 mkdir -p "$artifacts"
 for f in "${fuzzers[@]}"; do
   t=$seconds
-  [ "$f" = config ] || t=$(( (seconds + 2) / 3 ))
+  [ "$f" = config ] || [ -n "$each" ] || t=$(( (seconds + 2) / 3 ))
   mkdir -p "$work/$f"
   echo "== fuzz $f for ${t}s"
   # -timeout: one input taking over 10 s is a hang; -rss_limit_mb: the code must stay small on any

@@ -58,6 +58,16 @@ rc=$?
 set -e
 echo "exit code: $rc"
 
+say "is every grant usable? (plan -o json: each grant's state, and whether each resource is shared)"
+"$sk" plan -c "$config" -o json "${flags[@]}" | python3 -c '
+import json, sys
+p = json.load(sys.stdin)
+for g in p["grants"]:
+    shared = ", ".join(r["resource"] + " sharing: " + r["sharing"] for r in g["resources"]) or "no resources"
+    print("%s -> %s:%s  %s  (%s)%s" % (g["share"], g["target_type"], g["target"], g["state"], shared,
+          "" if g["state"] == "Ready" else "  reason: " + g["reason"]))
+'
+
 say "what the cloud now holds: the image share role's trust policy (emulator state)"
 curl -sk "$endpoint/_emulator/state" | python3 -c '
 import json, sys

@@ -6,6 +6,8 @@
 #   SHAREKEEPER_SKIP_PACKAGE=1   skip the package build and its install test
 #   SHAREKEEPER_SKIP_ASAN=1   skip the sanitizer build (quick local runs)
 #   SHAREKEEPER_SKIP_FUZZ=1   skip the libFuzzer runs (SHAREKEEPER_FUZZ_SECONDS: the config loader's share, 60)
+#   SHAREKEEPER_SKIP_RELIABILITY=1   skip scripts/reliability.sh (SHAREKEEPER_RELIABILITY_RUNS seeded runs,
+#                                    default 100; the full sweep and crash sweep always run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -44,5 +46,9 @@ fi
 if [ "${SHAREKEEPER_SKIP_FUZZ:-0}" != "1" ]; then
   echo "== fuzz (clang libFuzzer + ASan/UBSan: config loader, policy documents, error redactor, HTTP router)"
   bash scripts/fuzz.sh "${SHAREKEEPER_FUZZ_SECONDS:-60}"
+fi
+if [ "${SHAREKEEPER_SKIP_RELIABILITY:-0}" != "1" ]; then
+  echo "== reliability (sweep, seeded runs, crash points; docs/reliability.md)"
+  bash scripts/reliability.sh --runs "${SHAREKEEPER_RELIABILITY_RUNS:-100}"
 fi
 echo "== all tests passed in $(( $(date +%s) - start )) s"

@@ -1,6 +1,9 @@
 // bench/planner: prints
 //  1. plan() time for 10,000 shares across 100 accounts and 1,000 keys (goal < 50 ms): converged
-//     (with and without the sharing report's data) and fresh (nothing exists yet), median of 9;
+//     (with and without the sharing report's data), converged with settings.manageShares (every
+//     snapshot in its resource share of ours: the share phases run for every grant) next to the
+//     same world without it (before/after, must not regress by more than 10 %), and fresh
+//     (nothing exists yet), median of 9;
 //  2. for a converged account, the API calls one `plan` makes against the in-process emulator, next
 //     to the minimum of docs/reconcilers.md ("Calls per plan").
 // Build with the release preset: cmake --preset release && cmake --build --preset release
@@ -39,14 +42,17 @@ std::string uid_of(int a) {
 std::string target_of(int i) { return std::to_string(2000000000000000LL + i); }
 
 struct World {
-  config::DesiredState desired;
+  config::DesiredState desired;  // manageShares off (the RAM/KMS planner alone)
   reconcilers::Observation converged;
   reconcilers::Observation fresh;
+  config::DesiredState managed;  // the same with manageShares
+  reconcilers::Observation managed_converged;
 };
 
 World build_world() {
   World w;
   w.desired.revision = "bench";
+  w.desired.settings.manage_shares = false;
   for (int a = 0; a < kAccounts; ++a) {
     config::Account acc;
     acc.name = "acct" + std::to_string(1000 + a);
@@ -130,9 +136,36 @@ World build_world() {
     op.versions = {{"v1", true, op.default_document, "2026-01-01T00:00:00Z"}};
     o.policies[pol] = op;
     w.converged.accounts[acc.name] = o;
+    // With manageShares: our resource share of each share entry holds its snapshot and targets.
+    reconcilers::ObservedShares& ms = o.regions[kRegion].shares;
+    ms.managed_known = true;
+    for (int s = 0; s < kSharesPerAccount; ++s) {
+      const std::string name =
+          "sharekeeper-" + acc.name + "-share" + std::to_string(1000 + s) + "-snapshot";
+      auto& m = ms.managed[name];
+      m.share.resource_share_name = name;
+      m.share.resource_share_id = "rs-bench" + std::to_string(a * 1000 + s);
+      m.share.allow_external_targets = true;
+      m.share.resource_share_status = "Active";
+      cloud::ResourceShareAssociation res;
+      res.resource_share_id = m.share.resource_share_id;
+      res.association_type = "Resource";
+      res.association_status = "Associated";
+      res.entity_id = "s-bench" + std::to_string(a * 1000 + s);
+      m.resources.push_back(res);
+      for (const auto& t : {target_of(s % 50), target_of(50 + s % 50)}) {
+        cloud::ResourceShareAssociation ta = res;
+        ta.association_type = "Target";
+        ta.entity_id = t;
+        m.targets.push_back(ta);
+      }
+    }
+    w.managed_converged.accounts[acc.name] = std::move(o);
   }
   std::sort(w.desired.shares.begin(), w.desired.shares.end(),
             [](const auto& x, const auto& y) { return x.name < y.name; });
+  w.managed = w.desired;
+  w.managed.settings.manage_shares = true;
   return w;
 }
 
@@ -263,11 +296,12 @@ int emulator_calls(int* minimum) {
   // Minimum (docs/reconcilers.md): 1 STS + 3 GetRole + 1 role tags + R attachments + 1 policy tags
   // + P versions + per region I DescribeImages (one per named image) + ceil(S/100)
   // DescribeSnapshots + K DescribeKey, with R = 2 roles, P = 2 policies, I = 3,
-  // S = 150 + 3 image disks, K = 4; and for the sharing report M = 3 DescribeImageSharePermission
-  // (images with account targets) + 2 ListResourceShareAssociations (a snapshot share).
+  // S = 150 + 3 image disks, K = 4; and for the shares M = 3 DescribeImageSharePermission
+  // (images with account targets) + 2 ListResourceShareAssociations (a snapshot share) + 2
+  // (manageShares: DescribeImages and ListResourceShares by our tag).
   const int roles = 2, policies = 2;
   *minimum = 1 + 3 + 1 + roles + 1 + policies + kImages + (kSnapshots + kImages + 99) / 100 +
-             kKeys + kImages + 2;
+             kKeys + kImages + 2 + 2;
   emu.stop();
   return p.has_changes() ? -calls : calls;
 }
@@ -294,6 +328,22 @@ int main() {
     std::printf(
         "  plan, converged, no sharing data: %8.2f ms wall (the sharing report: %+.2f ms)\n",
         no_sharing.wall_ms, conv.wall_ms - no_sharing.wall_ms);
+    std::fflush(stdout);
+  }
+  {
+    // settings.manageShares: the share phases for every grant, against the same converged world
+    // without them, alternately in one run (before, after, before, after).
+    std::size_t managed_changes = 0;
+    Timing off1 = median(w.desired, w.converged, 9, &changes);
+    Timing on1 = median(w.managed, w.managed_converged, 9, &managed_changes);
+    Timing off2 = median(w.desired, w.converged, 9, &changes);
+    Timing on2 = median(w.managed, w.managed_converged, 9, &managed_changes);
+    const double off = std::min(off1.cpu_ms, off2.cpu_ms), on = std::min(on1.cpu_ms, on2.cpu_ms);
+    std::printf(
+        "  plan, converged, manageShares off: %8.2f / %8.2f ms CPU; on: %8.2f / %8.2f ms CPU "
+        "(%zu changes): %+.1f %%   goal <= +10 %%\n",
+        off1.cpu_ms, off2.cpu_ms, on1.cpu_ms, on2.cpu_ms, managed_changes,
+        100.0 * (on - off) / off);
     std::fflush(stdout);
   }
   Timing fresh = median(w.desired, w.fresh, 9, &changes);

@@ -1,7 +1,8 @@
 'use strict';
-// The official Node SDK's side of bench_getrole: a sequential GetRole loop against the emulator for
-// SK_SECONDS seconds, printing one JSON line {requests, seconds, cpu_seconds}. Node's own CPU only
-// (process.cpuUsage), the emulator runs in another process.
+// The official Node SDK's side of bench_getrole: SK_IN_FLIGHT (default 1) GetRole loops on one
+// client, each awaiting its call before the next, against the emulator for SK_SECONDS seconds,
+// printing one JSON line {requests, seconds, cpu_seconds}. Node's own CPU only (process.cpuUsage),
+// the emulator runs in another process.
 const path = require('node:path');
 
 const NM = process.env.SK_NODE_MODULES;
@@ -26,10 +27,14 @@ async function main() {
   const t0 = process.hrtime.bigint();
   const end = t0 + BigInt(Math.round(seconds * 1e9));
   let n = 0;
-  while (process.hrtime.bigint() < end) {
-    await client.getRole(req);
-    n++;
-  }
+  const loop = async () => {
+    while (process.hrtime.bigint() < end) {
+      await client.getRole(req);
+      n++;
+    }
+  };
+  const inFlight = Math.max(1, Number(process.env.SK_IN_FLIGHT || '1'));
+  await Promise.all(Array.from({ length: inFlight }, loop));
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
   const cpu = process.cpuUsage(cpu0);
   console.log(JSON.stringify({ requests: n, seconds: wall, cpu_seconds: (cpu.user + cpu.system) / 1e6 }));

@@ -1,5 +1,5 @@
 'use strict';
-// The binary's contract as a user meets it (DESIGN.md §3.5): port 0, the `listening on` line, the
+// The binary's contract as a user meets it (docs/contract.md §3.5): port 0, the `listening on` line, the
 // port file, TLS with --cert-out, the admin API, a clean stop on SIGTERM, a clear error for a bad seed.
 const { describe, it } = require('node:test');
 const assert = require('node:assert/strict');

@@ -19,7 +19,7 @@ const S = require('./lib/sdk');
 const { known } = require('./lib/deviations');
 
 const capturesFile =
-  process.env.COMPAT_CAPTURES || path.resolve(__dirname, '..', '..', '..', 'shared', 'reference', 'sdk-wire-captures.json');
+  process.env.COMPAT_CAPTURES || path.resolve(__dirname, '..', 'data', 'reference', 'sdk-wire-captures.json');
 const { captures } = JSON.parse(fs.readFileSync(capturesFile, 'utf8'));
 const UID = S.UID;
 

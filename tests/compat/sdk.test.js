@@ -2,7 +2,7 @@
 // The official Alibaba Cloud Node.js SDK against sharekeeper-emulator, through every action the emulator
 // implements, once with V3 signing (openapi-core's default, ACS3-HMAC-SHA256) and once with V1
 // (signatureAlgorithm 'v2', HMAC-SHA1). Run by run.js over HTTP and, with --tls, over HTTPS.
-// Expected values come from reference/cloud-api.md; response types from the SDK's own models.
+// Expected values come from docs/alibaba-api.md; response types from the SDK's own models.
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 
@@ -392,7 +392,7 @@ for (const mode of S.MODES) {
     });
 
     it('custom policy documents come back as submitted (byte for byte)', known(`${mode}:ram.PolicyDocument.verbatim`), async () => {
-      // Unlike trust documents, RAM was never seen to re-serialise custom policy documents (cloud-api.md §3).
+      // Unlike trust documents, RAM was never seen to re-serialise custom policy documents (docs/alibaba-api.md §3).
       const r = await ram.getPolicyVersion(new RAM.GetPolicyVersionRequest({ policyName, policyType: 'Custom', versionId: 'v2' }));
       assert.equal(r.body.policyVersion.policyDocument, doc(2));
     });

@@ -1,7 +1,7 @@
-// libFuzzer target over the policy-document code (RELIABILITY.md H1): trust and KMS policies come
-// back from the cloud, where anyone with RAM access can have edited them. Beyond "no crash", checks
-// the promises plan() relies on: canonical forms are fixed points, parsed trust and KMS content
-// survives a build/parse round trip, and what we would send re-verifies.
+// libFuzzer target over the policy-document code (docs/failure-matrix.md H1): trust and KMS
+// policies come back from the cloud, where anyone with RAM access can have edited them. Beyond "no
+// crash", checks the promises plan() relies on: canonical forms are fixed points, parsed trust and
+// KMS content survives a build/parse round trip, and what we would send re-verifies.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>

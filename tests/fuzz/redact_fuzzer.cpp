@@ -1,6 +1,6 @@
-// libFuzzer target over the SDK-error path and the redactor (RELIABILITY.md H1): any bytes as an
-// error response body, with a registered secret (the canary) spliced in where the first input byte
-// says. The canary must never come out of scrub(), scrub_keep_urls() or any field of the Error
+// libFuzzer target over the SDK-error path and the redactor (docs/failure-matrix.md H1): any bytes
+// as an error response body, with a registered secret (the canary) spliced in where the first input
+// byte says. The canary must never come out of scrub(), scrub_keep_urls() or any field of the Error
 // built from the response; parsing never crashes and the error class is always one of the six.
 #include <cstddef>
 #include <cstdint>

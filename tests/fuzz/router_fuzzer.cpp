@@ -1,4 +1,4 @@
-// libFuzzer target over the daemon's HTTP router (RELIABILITY.md H1): method, target and
+// libFuzzer target over the daemon's HTTP router (docs/failure-matrix.md H1): method, target and
 // Authorization header from the input (split at '\n'), flags (Transfer-Encoding, body, Host count,
 // HTTP version) from its first byte. Checks that every request gets one of the statuses the router
 // documents, that a pass is triggered exactly when it answers 202 and a held config confirmed only

@@ -238,15 +238,17 @@ class GitOpsDocTest(unittest.TestCase):
         self.assertEqual(outputs.get("exitcode"), "2")
         plan = self.plan_file()
         self.assertIn("### sharekeeper plan", plan)
-        self.assertIn("**Plan: 6 to add, 0 to change, 0 to remove", plan)
+        # 6 RAM/KMS objects and, with manageShares (the default), 4 share writes.
+        self.assertIn("**Plan: 10 to add, 0 to change, 0 to remove", plan)
         self.assertIn("role AliyunECSShareEncryptImageDefaultRole (create, with trust policy)", plan)
+        self.assertIn("share image m-bp1aaaaaaaaaaaaaaaaa -> account:1111222233334444", plan)
         self.assertEqual(len(self.server.posts), 1)
         self.assert_github_comment(self.server.posts[0], plan)
 
         self.assertTrue(self.run_gitlab(), "exit 2 (changes) does not fail the job")
         self.assertEqual(len(self.server.posts), 2)
         self.assert_gitlab_note(self.server.posts[1], self.plan_file())
-        self.assertIn("**Plan: 6 to add", self.plan_file())
+        self.assertIn("**Plan: 10 to add", self.plan_file())
 
         self.apply()  # the merge: the daemon converges
         passed, outputs = self.run_github()

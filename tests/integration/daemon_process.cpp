@@ -76,9 +76,10 @@ TEST_F(DaemonProcessTest, ReadyWithGrantsReadyInMetricsAndStatus) {
   ASSERT_EQ(s["grants"].size(), 2u);
   for (const auto& g : s["grants"]) {
     EXPECT_EQ(g["state"], "Ready") << g.dump();
-    // The seed shares nothing yet: Ready is the RAM/KMS side, and the status says so per resource.
+    // The seed shares nothing; with manageShares (the default) Ready means the RAM/KMS side is
+    // complete and the resource is shared with the target, and the status says so per resource.
     ASSERT_FALSE(g["resources"].empty()) << g.dump();
-    for (const auto& r : g["resources"]) EXPECT_EQ(r["sharing"], "not_shared") << g.dump();
+    for (const auto& r : g["resources"]) EXPECT_EQ(r["sharing"], "shared") << g.dump();
   }
   EXPECT_EQ(s["accounts"][0]["lastReconcile"]["result"], "success");
   const auto p = nlohmann::json::parse(daemon_->get("/plan").body);

@@ -282,7 +282,11 @@ class AdoptTest : public ::testing::Test {
   std::unique_ptr<cloud::AlibabaClient> client_;
 };
 
+// RAM/KMS only (manageShares: false): every pair whose role, trust and grant exist is adopted, the
+// resource shares not ours included. With the default (manageShares: true) see the next test.
 const char* kBrownfieldAccounts = R"(apiVersion: sharekeeper/v1
+settings:
+  manageShares: false
 accounts:
   - name: prod
     uid: "1234567890123456"
@@ -338,6 +342,31 @@ TEST_F(AdoptTest, ImportOfABrownfieldWorldPlansNoChange) {
   EXPECT_GE(decisive,
             13);  // 7 resources x 3 accounts; the others reach the account through its directory
   status_agrees(imported);
+}
+
+// With manageShares (the default), pairs held by resource shares that are not ours would make
+// sharekeeper create its own: they are comments, the image permissions are adopted, plan is empty.
+TEST_F(AdoptTest, ImportWithManageSharesAdoptsImagePermissionsOnly) {
+  start(brownfield_seed(), "LTAI5tBrownfieldKey001", "BrownfieldSecret0123456789abcd");
+  const auto given = load_yaml(R"(apiVersion: sharekeeper/v1
+accounts:
+  - name: prod
+    uid: "1234567890123456"
+    credentials:
+      source: default
+)",
+                               "given-managed");
+  ASSERT_TRUE(given.settings.manage_shares);
+  auto r = reconcilers::import_config(given, {"cn-hangzhou", "cn-shanghai"}, client_for());
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_NE(r->yaml.find("# s-bp1brownforensic001 -> 1111222233334444 (resource share "),
+            std::string::npos)
+      << r->yaml;
+  EXPECT_NE(r->yaml.find("name: base-sh"), std::string::npos) << r->yaml;
+  const auto imported = load_yaml(r->yaml, "imported-managed");
+  auto p = plan(imported);
+  EXPECT_FALSE(p.has_errors()) << reconcilers::render_text(p);
+  EXPECT_FALSE(p.has_changes()) << r->yaml << reconcilers::render_text(p);
 }
 
 // The quickstart world once applied, with its shares made by hand (as a person would until

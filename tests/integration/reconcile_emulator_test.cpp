@@ -96,6 +96,9 @@ class ReconcileEmulatorTest : public ::testing::Test {
     s.to.accounts = {kA, kB};
     desired_.shares = {s};
     desired_.revision = "it";
+    // The RAM/KMS side alone (settings.manageShares: false); the shares themselves are converged
+    // in reconcile_shares_test.cpp.
+    desired_.settings.manage_shares = false;
   }
   void TearDown() override { emu_->stop(); }
 
@@ -234,7 +237,7 @@ TEST_F(ReconcileEmulatorTest, IntendedTargetsCanUseTheSharedImageAndAnOutsiderCa
   ASSERT_TRUE(converge().converged());
   EXPECT_EQ(sharing_of(plan(), kImage).first, reconcilers::Sharing::kNotShared);
   EXPECT_EQ(sharing_of(plan(), kSnap).first, reconcilers::Sharing::kNotShared);
-  // The share itself (manageShares is later work): the test shares the image as a person would.
+  // The share itself (manageShares is off here): the test shares the image as a person would.
   auto shared = client_->modify_image_share_permission(kRegion, kImage, {kA, kB}, {});
   ASSERT_TRUE(shared.ok()) << shared.error().to_string();
   auto now = emu_->server().clock().now();

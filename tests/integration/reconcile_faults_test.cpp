@@ -1,9 +1,9 @@
-// The reconcilers under the emulator's faults (RELIABILITY.md §5), through the real AlibabaClient
-// and wire protocol: throttling (A1), 5xx bursts (A2), commit-then-timeout and commit-then-reset
-// (A3), consistency lag (B1), a policy already at 5 versions (B5), a failed read while the config
-// shrank (B6) and an out-of-band edit between passes (B7). After every pass the model is checked
-// against the safety invariants (S1 keep what is desired, S2 add nothing outside it, S3 touch
-// nothing not ours); the journal shows that no write went out twice.
+// The reconcilers under the emulator's faults (docs/failure-matrix.md §5), through the real
+// AlibabaClient and wire protocol: throttling (A1), 5xx bursts (A2), commit-then-timeout and
+// commit-then-reset (A3), consistency lag (B1), a policy already at 5 versions (B5), a failed read
+// while the config shrank (B6) and an out-of-band edit between passes (B7). After every pass the
+// model is checked against the safety invariants (S1 keep what is desired, S2 add nothing outside
+// it, S3 touch nothing not ours); the journal shows that no write went out twice.
 //
 // Time never passes by sleeping: the client's retry sleeps and the apply's verification waits are
 // no-ops or move the emulator's clock, and the client's wall clock follows the emulator's.
@@ -321,7 +321,7 @@ class ReconcileFaultsTest : public ::testing::Test {
           << "S3: " << collection << " " << x["name"] << " created";
   }
 
-  // S1-S3 over the model (RELIABILITY.md §5): `before` is the account before the pass.
+  // S1-S3 over the model (docs/failure-matrix.md §5): `before` is the account before the pass.
   void check_invariants(const json& before_pass) {
     const json now = account_state();
     // S3: roles other than the two share roles and policies not named sharekeeper-* are exactly
@@ -362,6 +362,30 @@ class ReconcileFaultsTest : public ::testing::Test {
         EXPECT_TRUE(was || ours(at["name"])) << "S3: " << at["name"] << " attached to " << rn;
       }
     }
+  }
+
+  // Whom the image is shared with, and the targets of our snapshot resource share in effect.
+  std::set<std::string> image_accounts() {
+    auto l = client_->describe_image_share_permission(kRegion, kImage);
+    EXPECT_TRUE(l.ok()) << l.error().to_string();
+    return l.ok() ? std::set<std::string>(l->begin(), l->end()) : std::set<std::string>{};
+  }
+  std::set<std::string> snapshot_targets() {
+    cloud::ResourceShareFilter f;
+    f.name = "sharekeeper-golden-snapshot";
+    f.status = "Active";
+    auto shares = client_->list_resource_shares(kRegion, f);
+    EXPECT_TRUE(shares.ok() && shares->size() == 1U) << "one resource share of ours";
+    if (!shares.ok() || shares->empty()) return {};
+    auto t = client_->list_resource_share_associations(kRegion, "Target",
+                                                       {(*shares)[0].resource_share_id});
+    EXPECT_TRUE(t.ok());
+    std::set<std::string> out;
+    if (t.ok())
+      for (const auto& a : *t)
+        if (a.association_status == "Associated" || a.association_status == "Associating")
+          out.insert(a.entity_id);
+    return out;
   }
 
   // Every ChangeResult of the pass, flattened.
@@ -591,9 +615,10 @@ TEST_F(ReconcileFaultsTest, B1ConsistencyLagCreatesEachRoleOnce) {
   };
   options_ = o;
   auto first = pass();
-  // Attaching right after the create sees the new role/policy as missing: only the attaches fail.
+  // Attaching right after the create sees the new role/policy as missing: only the attaches fail
+  // (and the shares after them wait: never share before the role and keys are in place).
   for (const auto& c : results(first)) {
-    if (c.change.action == reconcilers::Action::kAttachPolicy) continue;
+    if (c.change.action == reconcilers::Action::kAttachPolicy || c.skipped) continue;
     EXPECT_TRUE(c.ok) << reconcilers::to_string(c.change.action) << ": "
                       << (c.error ? c.error->to_string() : c.detail);
   }
@@ -704,10 +729,15 @@ class ReconcileFaultsShrinkTest : public ReconcileFaultsTest {
     EXPECT_EQ(principals_of(role_state(kSnapRole)), (std::set<std::string>{kA, kB}));
 
     emu_->server().faults().clear();
+    // Nothing was unshared either (settings.manageShares, the default).
+    EXPECT_EQ(image_accounts(), (std::set<std::string>{kA, kB}));
+    EXPECT_EQ(snapshot_targets(), (std::set<std::string>{kA, kB}));
     auto clean = pass();
     EXPECT_TRUE(clean.converged()) << reconcilers::render_apply_text(clean);
     EXPECT_EQ(principals_of(role_state(kImageRole)), (std::set<std::string>{kA}));
     EXPECT_EQ(principals_of(role_state(kSnapRole)), (std::set<std::string>{kA}));
+    EXPECT_EQ(image_accounts(), (std::set<std::string>{kA}));
+    EXPECT_EQ(snapshot_targets(), (std::set<std::string>{kA}));
   }
 };
 
@@ -800,6 +830,110 @@ TEST_F(ReconcileFaultsTest, AdoptedRoleWithoutOurPolicyConverges) {
   start(adopted_image_role());
   EXPECT_LE(converge_within(3), 3) << reconcilers::render_text(plan());
   EXPECT_EQ(keys_of(policy_state(kImagePolicy)), (std::set<std::string>{arn(kKey)}));
+}
+
+}  // namespace
+}  // namespace sharekeeper
+
+namespace sharekeeper {
+namespace {
+
+// ---- The share calls (settings.manageShares, the default) --------------------------------------
+
+// How many changes of `action` were confirmed by re-reading after their answer was lost.
+int confirmed_by_reread(const reconcilers::ApplyResult& r, reconcilers::Action action) {
+  int n = 0;
+  for (const auto& a : r.accounts)
+    for (const auto& c : a.results)
+      if (c.change.action == action && c.re_observed && c.ok) ++n;
+  return n;
+}
+
+TEST_F(ReconcileFaultsTest, A3CommitThenTimeoutOnModifyImageSharePermissionIsOneShare) {
+  World w;
+  w.client_timeout = milliseconds(400);
+  start(w);
+  add_fault({{"action", "ModifyImageSharePermission"},
+             {"nth", 1U},
+             {"afterCommit", true},
+             {"drop", true},
+             {"latencyMs", 2000U}});
+  auto r = pass();
+  EXPECT_TRUE(r.converged()) << reconcilers::render_apply_text(r);
+  EXPECT_EQ(confirmed_by_reread(r, reconcilers::Action::kModifyImageShare), 1)
+      << "the timed-out share is confirmed by re-reading, not sent again";
+  EXPECT_EQ(image_accounts(), (std::set<std::string>{kA, kB}));
+  auto again = pass();
+  EXPECT_EQ(again.writes(), 0) << reconcilers::render_apply_text(again);
+}
+
+TEST_F(ReconcileFaultsTest, A3CommitThenTimeoutOnCreateResourceShareIsOneShare) {
+  World w;
+  w.client_timeout = milliseconds(400);
+  start(w);
+  add_fault({{"action", "CreateResourceShare"},
+             {"nth", 1U},
+             {"afterCommit", true},
+             {"drop", true},
+             {"latencyMs", 2000U}});
+  auto r = pass();
+  EXPECT_TRUE(r.converged()) << reconcilers::render_apply_text(r);
+  EXPECT_EQ(confirmed_by_reread(r, reconcilers::Action::kCreateResourceShare), 1);
+  EXPECT_EQ(snapshot_targets(), (std::set<std::string>{kA, kB}));  // and exactly one share
+}
+
+TEST_F(ReconcileFaultsTest, A3CommitThenTimeoutOnAssociateResourceShareIsOneAssociation) {
+  World w;
+  w.client_timeout = milliseconds(400);
+  start(w);
+  ASSERT_EQ(converge_within(1), 1);
+  // A third target joins: an association to the existing share, whose answer is lost.
+  desired_.shares[0].to.accounts = {kA, kB, kOutsider};
+  add_fault({{"action", "AssociateResourceShare"},
+             {"nth", 1U},
+             {"afterCommit", true},
+             {"drop", true},
+             {"latencyMs", 2000U}});
+  auto r = pass();
+  EXPECT_TRUE(r.converged()) << reconcilers::render_apply_text(r);
+  EXPECT_EQ(confirmed_by_reread(r, reconcilers::Action::kAssociateResourceShare), 1);
+  EXPECT_EQ(snapshot_targets(), (std::set<std::string>{kA, kB, kOutsider}));
+}
+
+TEST_F(ReconcileFaultsTest, A1ThrottlingOnTheShareCallsConvergesWithoutDuplicates) {
+  start();
+  for (const char* action :
+       {"ModifyImageSharePermission", "CreateResourceShare", "ListResourceShares",
+        "DescribeImageSharePermission", "ListResourceShareAssociations", "TagResources"})
+    add_fault({{"action", action}, {"probability", 0.5}, {"code", "Throttling.User"}});
+  EXPECT_LE(converge_within(5), 5);
+  EXPECT_GT(faulted("ModifyImageSharePermission") + faulted("CreateResourceShare") +
+                faulted("ListResourceShares") + faulted("DescribeImageSharePermission") +
+                faulted("ListResourceShareAssociations"),
+            0)
+      << "the rules never fired";
+  EXPECT_EQ(committed("CreateResourceShare"), 1);
+  EXPECT_EQ(committed("ModifyImageSharePermission"), 1);
+  emu_->server().faults().clear();
+  auto quiet = pass();
+  EXPECT_TRUE(quiet.converged()) << reconcilers::render_apply_text(quiet);
+  EXPECT_EQ(quiet.writes(), 0);
+  EXPECT_EQ(image_accounts(), (std::set<std::string>{kA, kB}));
+  EXPECT_EQ(snapshot_targets(), (std::set<std::string>{kA, kB}));
+}
+
+TEST_F(ReconcileFaultsShrinkTest, B6DescribeImageSharePermissionFailing) {
+  run({{"action", "DescribeImageSharePermission"}, {"code", "ServiceUnavailable"}});
+}
+
+TEST_F(ReconcileFaultsShrinkTest, B6ListResourceSharesFailing) {
+  run({{"action", "ListResourceShares"}, {"code", "NoPermission"}});
+}
+
+TEST_F(ReconcileFaultsShrinkTest, B6SecondPageOfAssociationsFailing) {
+  // One association per page: the listing takes several pages, and the second always fails.
+  run({{"action", "ListResourceShareAssociations"}, {"nth", 2U}, {"code", "NoPermission"}}, false,
+      1);
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
 'use strict';
-// Starts sharekeeper-emulator as a child process on port 0 exactly as DESIGN.md §3.5 says a user would
+// Starts sharekeeper-emulator as a child process on port 0 exactly as docs/contract.md §3.5 says a user would
 // (`--listen 127.0.0.1:0 --seed F --port-file F [--tls-self-signed --cert-out F]`), and talks to its
 // unsigned admin API under /_emulator/.
 //

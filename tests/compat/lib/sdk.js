@@ -213,7 +213,7 @@ function assertWireTypes(client, BodyClass) {
   assert.deepEqual(typeMismatches(client.lastRaw, BodyClass), [], `wire types of ${BodyClass.name}`);
 }
 
-// Policy documents compared the way cloud-api.md §10 says (RAM may re-serialise trust documents).
+// Policy documents compared the way docs/alibaba-api.md §10 says (RAM may re-serialise trust documents).
 function canonicalPolicy(doc) {
   const d = typeof doc === 'string' ? JSON.parse(doc) : doc;
   const list = (v) => [...new Set((Array.isArray(v) ? v : [v]).map(String))].sort();

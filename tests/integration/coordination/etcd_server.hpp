@@ -147,10 +147,15 @@ class EtcdServer {
   }
   // SIGSTOP: connections are accepted by the kernel but nothing answers (a hung or partitioned
   // etcd).
+  // kill(SIGSTOP) returns before a thread running on another core has stopped: wait until every
+  // thread of etcd is in state T, or a request sent right after pause() may still be answered.
   void pause() {
     if (proc_ && !paused_) {
       proc_->signal(SIGSTOP);
       paused_ = true;
+      const auto pid = proc_->pid();
+      if (!daemon::testing::eventually([&] { return all_threads_stopped(pid); }, 10s))
+        throw std::runtime_error("etcd did not stop after SIGSTOP");
     }
   }
   void resume() {
@@ -160,6 +165,18 @@ class EtcdServer {
     }
   }
   bool running() { return proc_ && proc_->running(); }
+  static bool all_threads_stopped(pid_t pid) {
+    const fs::path tasks = fs::path("/proc") / std::to_string(pid) / "task";
+    std::error_code ec;
+    for (const auto& t : fs::directory_iterator(tasks, ec)) {
+      const std::string stat = read_file(t.path() / "stat");
+      const auto close = stat.rfind(')');  // the command name may hold spaces and parentheses
+      if (close == std::string::npos || close + 2 >= stat.size()) return false;
+      const char state = stat[close + 2];
+      if (state != 'T' && state != 't') return false;
+    }
+    return !ec;
+  }
   std::string logs() const { return read_file(dir_ / "etcd.err"); }
 
   // etcdctl against this server (with the test PKI when TLS is on).

@@ -92,6 +92,9 @@ inline std::string fleet_config(const std::vector<SharerAccount>& accounts,
     << "settings:\n"
     << "  interval: " << interval << "\n"
     << "  instanceName: coordtest\n"
+    // The RAM/KMS side only: the recipients are outside any resource directory, so with the
+    // shares managed their snapshot grants would wait for invitations nobody accepts here.
+    << "  manageShares: false\n"
     << "  coordination:\n"
     << "    etcd:\n"
     << "      endpoints: [\"" << etcd_endpoint << "\"]\n"

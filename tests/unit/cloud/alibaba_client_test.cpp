@@ -96,7 +96,7 @@ class ClientTest : public ::testing::Test {
 // ---------------------------------------------------------------- byte-identical to the SDK
 
 json load_captures() {
-  std::ifstream in(std::string(SHAREKEEPER_SHARED_DIR) + "/reference/sdk-wire-captures.json");
+  std::ifstream in(std::string(SHAREKEEPER_REFERENCE_DIR) + "/sdk-wire-captures.json");
   return json::parse(in).at("captures");
 }
 

@@ -164,7 +164,7 @@ TEST_F(CredentialsTest, AssumeRoleSendsTheSdkWireShapeSignedV1) {
   EXPECT_EQ(req.body,
             "RoleArn=acs%3Aram%3A%3A1234567890123456%3Arole%2Fshare-daemon"
             "&RoleSessionName=share-daemon&DurationSeconds=3600&ExternalId=ext-42");
-  // The signature covers query and body together (cloud-api.md §1.2).
+  // The signature covers query and body together (docs/alibaba-api.md §1.2).
   Params all;
   for (const char* k : {"Version", "Action", "Format", "Timestamp", "SignatureMethod",
                         "SignatureVersion", "SignatureNonce", "AccessKeyId"}) {

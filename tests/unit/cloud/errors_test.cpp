@@ -1,4 +1,4 @@
-// One table of every error Code named in reference/cloud-api.md §2-§7 with its HTTP status and
+// One table of every error Code named in docs/alibaba-api.md §2-§7 with its HTTP status and
 // class.
 #include "cloud/errors.hpp"
 

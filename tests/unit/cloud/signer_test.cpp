@@ -14,8 +14,9 @@ namespace {
 using nlohmann::json;
 
 json load_vectors() {
-  std::ifstream in(std::string(SHAREKEEPER_SHARED_DIR) + "/reference/signature-vectors.json");
-  EXPECT_TRUE(in.good()) << "cannot open signature-vectors.json under " << SHAREKEEPER_SHARED_DIR;
+  std::ifstream in(std::string(SHAREKEEPER_REFERENCE_DIR) + "/signature-vectors.json");
+  EXPECT_TRUE(in.good()) << "cannot open signature-vectors.json under "
+                         << SHAREKEEPER_REFERENCE_DIR;
   std::stringstream ss;
   ss << in.rdbuf();
   return json::parse(ss.str());
@@ -75,7 +76,7 @@ TEST(Signer, ReproducesEveryV1Vector) {
   for (const auto& v : vectors()) {
     if (!is_v1(v)) continue;
     SCOPED_TRACE(v.at("name").get<std::string>());
-    // The signature covers query and form body together (cloud-api.md §1.2 step 1).
+    // The signature covers query and form body together (docs/alibaba-api.md §1.2 step 1).
     Params params = to_params(v.at("query"));
     if (v.contains("body_params")) {
       for (auto& [k, val] : to_params(v.at("body_params"))) params[k] = val;
@@ -123,7 +124,7 @@ TEST(Signer, ReproducesEveryV3Vector) {
 // The wire captures are real SDK requests: re-signing their decoded parameters must give the
 // signature the SDK sent (both algorithms, with and without STS tokens).
 TEST(Signer, ReproducesSignaturesOfSdkWireCaptures) {
-  std::ifstream in(std::string(SHAREKEEPER_SHARED_DIR) + "/reference/sdk-wire-captures.json");
+  std::ifstream in(std::string(SHAREKEEPER_REFERENCE_DIR) + "/sdk-wire-captures.json");
   ASSERT_TRUE(in.good());
   const json captures = json::parse(in).at("captures");
   const std::map<std::string, std::string> secrets{

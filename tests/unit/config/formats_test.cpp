@@ -1,4 +1,4 @@
-// The exact formats (RELIABILITY.md §4.7), each with values on both sides of the line.
+// The exact formats (docs/failure-matrix.md §4.7), each with values on both sides of the line.
 #include <gtest/gtest.h>
 
 #include "config/formats.hpp"

@@ -548,7 +548,7 @@ TEST(Loader, SettingsAndCredentialsAreTyped) {
       "settings:\n  interval: 1h30m\n  jitter: 0.25\n  prune: false\n  maxRevocationsPerCycle: 7\n"
       "  maxRevokeFraction: 1\n  allowMassRevoke: true\n  instanceName: team-a\n  "
       "allowServiceKeyShares: true\n"
-      "  manageShares: true\n  manageDiskEncryptRole: true\n  endpoints: {kms: "
+      "  manageShares: false\n  manageDiskEncryptRole: true\n  endpoints: {kms: "
       "\"https://kms.{region}.aliyuncs.com:8443\"}\n"));
   ASSERT_TRUE(r.ok()) << dump(r);
   const auto& s = r.state->settings;
@@ -560,7 +560,7 @@ TEST(Loader, SettingsAndCredentialsAreTyped) {
   EXPECT_TRUE(s.allow_mass_revoke);
   EXPECT_EQ(s.instance_name, "team-a");
   EXPECT_TRUE(s.allow_service_key_shares);
-  EXPECT_TRUE(s.manage_shares);
+  EXPECT_FALSE(s.manage_shares);  // the default is true (docs/config.md)
   EXPECT_TRUE(s.manage_disk_encrypt_role);
   EXPECT_EQ(s.endpoints.at("kms"), "https://kms.{region}.aliyuncs.com:8443");
 

@@ -1,5 +1,5 @@
 // The Beast listener over loopback (port 0): routing end to end, limits, deadlines, the connection
-// cap and framing errors (RELIABILITY.md §5 F1-F5).
+// cap and framing errors (docs/failure-matrix.md §5 F1-F5).
 #include "daemon/http_server.hpp"
 
 #include <arpa/inet.h>

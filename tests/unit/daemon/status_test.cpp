@@ -76,8 +76,16 @@ TEST(StatusStore, GrantRowsWithTransitionsAndErrors) {
                            GrantState::kReady,
                            "",
                            "",
-                           {{"m-abc", "cn-hangzhou", GrantState::kReady, "", Sharing::kShared,
-                             "image share permission", "", "", ""}},
+                           {{"m-abc",
+                             "cn-hangzhou",
+                             GrantState::kReady,
+                             "",
+                             Sharing::kShared,
+                             "image share permission",
+                             {"9999888877776666"},
+                             "",
+                             "",
+                             ""}},
                            ""}},
                          true, std::chrono::seconds(20)));
   j = json::parse(s.status_json({}));
@@ -85,6 +93,8 @@ TEST(StatusStore, GrantRowsWithTransitionsAndErrors) {
   EXPECT_EQ(res["id"], "m-abc");
   EXPECT_EQ(res["sharing"], "shared");
   EXPECT_EQ(res["sharingDetail"], "image share permission");
+  // manageShares: the accounts an adopted image keeps that the config does not name.
+  EXPECT_EQ(res["foreignAccounts"], json::array({"9999888877776666"}));
   s.pass_finished(report(PassResult::kSuccess,
                          {{key("1111222233334444"), GrantState::kReady, "", "", {}, ""}}, true,
                          std::chrono::seconds(30)));

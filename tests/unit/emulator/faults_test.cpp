@@ -159,24 +159,6 @@ TEST(FaultsTest, LateAnswerAfterCommitAndRetryAfter) {
   EXPECT_EQ(faults.to_json().at("rules")[1].at("retryAfterMs"), 250);
 }
 
-TEST(RateLimiterTest, RefillsPerAccount) {
-  RateLimiter limiter(2);
-  const auto t0 = RateLimiter::SteadyClock::time_point{} + std::chrono::hours(1);
-  EXPECT_TRUE(limiter.allow("a", t0));
-  EXPECT_TRUE(limiter.allow("a", t0));
-  std::chrono::milliseconds retry{0};
-  EXPECT_FALSE(limiter.allow("a", t0, &retry));
-  EXPECT_EQ(retry, std::chrono::milliseconds(500));
-  EXPECT_TRUE(limiter.allow("b", t0));  // another account has its own bucket
-  EXPECT_TRUE(limiter.allow("a", t0 + std::chrono::milliseconds(500)));
-  EXPECT_FALSE(limiter.allow("a", t0 + std::chrono::milliseconds(500)));
-  EXPECT_TRUE(limiter.allow("a", t0 + std::chrono::seconds(10)));
-  EXPECT_TRUE(limiter.allow("a", t0 + std::chrono::seconds(10)));
-  EXPECT_FALSE(limiter.allow("a", t0 + std::chrono::seconds(10)));  // burst is capped at the rate
-  RateLimiter unlimited(0);
-  for (int i = 0; i < 100; ++i) EXPECT_TRUE(unlimited.allow("a", t0));
-}
-
 TEST(JournalTest, KeepsTheNewestEntriesAndFilters) {
   Journal journal(3);
   for (int i = 0; i < 5; ++i) {

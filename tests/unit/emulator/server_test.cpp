@@ -379,7 +379,7 @@ TEST(ServerTest, GatewayErrorsHaveTheAlibabaShape) {
 }
 
 TEST(ServerTest, EverySignedCaptureIsAcceptedAfterSettingTheClock) {
-  std::ifstream in(std::string(SHAREKEEPER_SHARED_DIR) + "/reference/sdk-wire-captures.json");
+  std::ifstream in(std::string(SHAREKEEPER_REFERENCE_DIR) + "/sdk-wire-captures.json");
   const json captures = json::parse(in).at("captures");
   Emulator emulator(options());
   emulator.start();
@@ -650,7 +650,7 @@ TEST(ServerTest, AdminRoutes) {
 
 TEST(ServerTest, RateLimitAnswersThrottlingUser) {
   EmulatorOptions o = options();
-  o.server.rate_limit = 2;
+  o.server.rate_limits.per_second = 2;
   Emulator emulator(o);
   emulator.start();
   Client client(emulator.port());
@@ -664,6 +664,60 @@ TEST(ServerTest, RateLimitAnswersThrottlingUser) {
     }
   }
   EXPECT_GE(throttled, 1);
+}
+
+// Flow control per account and product, set through the admin API: a near-zero refill makes the
+// count exact whatever the machine's speed.
+TEST(ServerTest, RateLimitsPerProductThroughTheAdminApi) {
+  Emulator emulator(options());
+  emulator.start();
+  Client client(emulator.port());
+  auto res = client.admin(http::verb::post, "/_emulator/rate-limits",
+                          R"({"perSecond": 0.001, "products": {"ram": 0}})");
+  ASSERT_EQ(res.result_int(), 200) << res.body();
+  int throttled = 0;
+  for (int i = 0; i < 3; ++i) {
+    const auto sts = client.send(sign_v3("GetCallerIdentity", "2015-04-01", {}, client.host()));
+    if (sts.result_int() == 400 && body_of(sts).at("Code") == "Throttling.User") ++throttled;
+    // RAM is unlimited: its calls never spend the STS bucket's token.
+    const auto ram =
+        client.send(sign_v3("GetRole", "2015-05-01", {{"RoleName", "nobody"}}, client.host()));
+    EXPECT_NE(ram.result_int(), 400) << ram.body();
+  }
+  EXPECT_EQ(throttled, 2);
+  const json state = body_of(client.admin(http::verb::get, "/_emulator/rate-limits"));
+  EXPECT_EQ(state.at("calls").at("sts").at("allowed"), 1);
+  EXPECT_EQ(state.at("calls").at("sts").at("throttled"), 2);
+  EXPECT_EQ(state.at("calls").at("ram").at("throttled"), 0);
+  EXPECT_EQ(
+      client.admin(http::verb::post, "/_emulator/rate-limits", R"({"perSecond": -1})").result_int(),
+      400);
+  ASSERT_EQ(client.admin(http::verb::delete_, "/_emulator/rate-limits").result_int(), 200);
+  EXPECT_EQ(client.send(sign_v3("GetCallerIdentity", "2015-04-01", {}, client.host())).result_int(),
+            200);
+}
+
+// The emulated distance: every API call waits at least the fixed part (a lower bound, so it cannot
+// flake on a slow machine); the admin API reads and changes it.
+TEST(ServerTest, LatencyThroughTheAdminApi) {
+  Emulator emulator(options());
+  emulator.start();
+  Client client(emulator.port());
+  auto res =
+      client.admin(http::verb::post, "/_emulator/latency", R"({"fixedMs": 40, "jitterMs": 5})");
+  ASSERT_EQ(res.result_int(), 200) << res.body();
+  EXPECT_EQ(body_of(client.admin(http::verb::get, "/_emulator/latency")),
+            (json{{"fixedMs", 40}, {"jitterMs", 5}}));
+  EXPECT_EQ(client.send(sign_v3("GetCallerIdentity", "2015-04-01", {}, client.host())).result_int(),
+            200);
+  const json journal = body_of(client.admin(http::verb::get, "/_emulator/requests"));
+  ASSERT_FALSE(journal.at("requests").empty());
+  EXPECT_GE(journal.at("requests").back().at("durationMs").get<double>(), 40.0);
+  EXPECT_EQ(
+      client.admin(http::verb::post, "/_emulator/latency", R"({"fixedMs": "far"})").result_int(),
+      400);
+  ASSERT_EQ(client.admin(http::verb::delete_, "/_emulator/latency").result_int(), 200);
+  EXPECT_EQ(body_of(client.admin(http::verb::get, "/_emulator/latency")).at("fixedMs"), 0);
 }
 
 TEST(ServerTest, LongTargetsPassAndOversizedBodiesAreRefused) {

@@ -21,7 +21,7 @@ constexpr const char* kStsSecret = "TestTemporarySecretXyz987654321";
 constexpr const char* kStsToken = "CAIS+gF1q6Ft5B2yfSjIr5fSLo3+/rlt0/aaa==";
 
 json load_reference(const std::string& file) {
-  std::ifstream in(std::string(SHAREKEEPER_SHARED_DIR) + "/reference/" + file);
+  std::ifstream in(std::string(SHAREKEEPER_REFERENCE_DIR) + "/" + file);
   EXPECT_TRUE(in.good()) << file;
   return json::parse(in);
 }

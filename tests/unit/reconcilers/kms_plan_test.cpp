@@ -141,7 +141,7 @@ TEST(KmsPlanTest, AnExtraKeyGoesOnlyWhenTheGuardsAllowIt) {
   w.revoke = {arn_of(kUid, "k2")};
   KmsPlan k = w.plan();
   EXPECT_EQ(described(k),
-            (std::vector<std::string>{"4 CreatePolicyVersion " + kPol1 + " -key/k2"}));
+            (std::vector<std::string>{"6 CreatePolicyVersion " + kPol1 + " -key/k2"}));
   EXPECT_EQ(k.changes.at(0).reason, "not in config: 1 key/resource(s)");
   EXPECT_TRUE(k.changes.at(0).is_revocation());
 }
@@ -185,7 +185,7 @@ TEST(KmsPlanTest, OurPolicyNoLongerNeededIsDetachedWithWhatLeavesEveryPolicy) {
   KmsPlan k = w.plan();
   // The listing stays (kms-1 needs it); only k9 leaves every policy.
   EXPECT_EQ(described(k),
-            (std::vector<std::string>{"4 DetachPolicyFromRole " + kPol2 + " -key/k9"}));
+            (std::vector<std::string>{"6 DetachPolicyFromRole " + kPol2 + " -key/k9"}));
 }
 
 TEST(KmsPlanTest, ServiceKeySharesAttachFullAccess) {

@@ -88,7 +88,7 @@ TEST(PlanObservationTest, PartialObservationBlocksTheRevocationsOfThatAccountOnl
                    {make_account("dev", dev_uid), make_account()});
   d.settings.max_revoke_fraction = 1.0;
   Plan p = reconcilers::plan(d, observation_of({prod.build(), dev.build()}));
-  EXPECT_EQ(describe_all(p), (Changes{"4 UpdateRole SnapRole -account:" + std::string(kX)}));
+  EXPECT_EQ(describe_all(p), (Changes{"6 UpdateRole SnapRole -account:" + std::string(kX)}));
   EXPECT_EQ(p.accounts.at(0).account, "dev");
   EXPECT_EQ(blocked_items(p),
             (std::vector<std::string>{"account:" + std::string(kX) + " (partial observation)"}));

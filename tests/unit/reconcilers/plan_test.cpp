@@ -246,7 +246,7 @@ INSTANTIATE_TEST_SUITE_P(
                     seed_snapshot_role(c, {kA, kX}, {"k1"});
                   },
                   nullptr,
-                  {"4 UpdateRole SnapRole -" + acct(kX)}},
+                  {"6 UpdateRole SnapRole -" + acct(kX)}},
         DriftCase{"PrincipalRemovedInConsole",
                   [](FakeCloud& c) { seed_snapshot_role(c, {}, {"k1"}); },
                   nullptr,
@@ -261,7 +261,7 @@ INSTANTIATE_TEST_SUITE_P(
                     d.shares[0].to.accounts.clear();
                     d.shares[0].to.resource_directory = "rd-new222";
                   },
-                  {"1 UpdateRole SnapRole +rd:rd-new222", "4 UpdateRole SnapRole -rd:rd-old111"}},
+                  {"1 UpdateRole SnapRole +rd:rd-new222", "6 UpdateRole SnapRole -rd:rd-old111"}},
         DriftCase{"FolderChanged",
                   [](FakeCloud& c) {
                     c.add_role(kSnapRole, trust_for({kA}, {}, {"rd-abc123/r-ab12cd/fd-0000000001"}),
@@ -273,7 +273,7 @@ INSTANTIATE_TEST_SUITE_P(
                     d.shares[0].to.folders = {"rd-abc123/r-ab12cd/fd-0000000002"};
                   },
                   {"1 UpdateRole SnapRole +folder:rd-abc123/r-ab12cd/fd-0000000002",
-                   "4 UpdateRole SnapRole -folder:rd-abc123/r-ab12cd/fd-0000000001"}},
+                   "6 UpdateRole SnapRole -folder:rd-abc123/r-ab12cd/fd-0000000001"}},
         DriftCase{"StatementReorderedStringVersusListKeyCaseWhitespace",
                   [](FakeCloud& c) {
                     c.add_role(kSnapRole, kPrettyReordered, managed_tag());
@@ -318,7 +318,7 @@ INSTANTIATE_TEST_SUITE_P(
                     seed_snapshot_role(c, {kA}, {"k1", "k2"});
                   },
                   nullptr,
-                  {"4 CreatePolicyVersion " + kPol1 + " -key/k2"}},
+                  {"6 CreatePolicyVersion " + kPol1 + " -key/k2"}},
         DriftCase{"RoleDeleted",
                   [](FakeCloud& c) { c.add_policy(kPol1, kms_for({"k1"}), managed_tag()); },
                   nullptr,
@@ -357,7 +357,7 @@ TEST(PlanTest, AuthoritativeAdoptionRemovesForeignPrincipalsAfterAdding) {
   EXPECT_EQ(
       describe_all(p),
       (Changes{"1 UpdateRole SnapRole +" + acct(kA), "2 CreatePolicy " + kPol1 + " +key +key/k1",
-               "3 AttachPolicyToRole " + kPol1, "4 UpdateRole SnapRole -" + acct(kX)}));
+               "3 AttachPolicyToRole " + kPol1, "6 UpdateRole SnapRole -" + acct(kX)}));
   EXPECT_EQ(p.summary.revocations, 1);
 }
 
@@ -450,7 +450,7 @@ INSTANTIATE_TEST_SUITE_P(
         GuardCase{"AllowMassRevoke",
                   {kA, kX, kY, kZ, kW},
                   [](config::DesiredState& d) { d.settings.allow_mass_revoke = true; },
-                  {"4 UpdateRole SnapRole -account:" + kY + " -account:" + kZ + " -account:" + kW +
+                  {"6 UpdateRole SnapRole -account:" + kY + " -account:" + kZ + " -account:" + kW +
                    " -" + acct(kX)},
                   {}},
         GuardCase{"EmptyConfig",
@@ -461,7 +461,7 @@ INSTANTIATE_TEST_SUITE_P(
         GuardCase{"MaxRevocationsPerCycle",
                   {kA, kX, kY},
                   [](config::DesiredState& d) { d.settings.max_revocations_per_cycle = 1; },
-                  {"4 UpdateRole SnapRole -account:" + kY},
+                  {"6 UpdateRole SnapRole -account:" + kY},
                   {acct(kX) + " (max revocations per cycle)"}}),
     [](const auto& param_info) { return std::string(param_info.param.name); });
 

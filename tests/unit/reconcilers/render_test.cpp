@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "tests/unit/reconcilers/support/observation.hpp"
 #include "tests/unit/reconcilers/support/scenario.hpp"
 
 namespace sharekeeper::testing {
@@ -62,6 +63,34 @@ reconcilers::Plan fresh_plan() {
   seed_world(cloud);
   return plan_one(make_desired({make_share("snaps", {"s-1"}, {}, {kA})}), cloud);
 }
+
+// settings.manageShares: every kind of share line — an image tagged then shared, an adopted
+// image's foreign account kept, a resource share created, one extended and narrowed, an account
+// unshared from an image of ours, an unshare blocked by the per-cycle budget.
+reconcilers::Plan shares_plan() {
+  AccountBuilder o;
+  o.snapshot("s-1", "").snapshot("s-2", "").snapshot("s-img", "");
+  o.image("m-new", {"s-img"}).image("m-adopted", {"s-img"}).image("m-ours", {"s-img"});
+  o.image_shared("m-new", {});
+  o.image_shared("m-adopted", {kX});
+  o.image_shared("m-ours", {kA, kB, kX}, /*owned=*/true);
+  o.managed_share("sharekeeper-snaps-snapshot", "rs-1", {{"s-1", "Associated"}},
+                  {{kA, "Associated"}, {kX, "Associated"}});
+  auto imgs = make_share("imgs", {}, {"m-adopted", "m-new", "m-ours"}, {kA});
+  imgs.to.folders = {"rd-abc123/r-ab12cd/fd-0123456789"};
+  auto snaps = make_share("snaps", {"s-1", "s-2"}, {}, {kA, kB});
+  auto d = make_desired({imgs, snaps});
+  d.settings.manage_shares = true;
+  d.settings.max_revoke_fraction = 1.0;
+  d.settings.max_revocations_per_cycle = 2;
+  return reconcilers::plan(d, observation_of({o.build()}));
+}
+
+TEST(RenderTest, SharesText) { expect_golden("shares.txt", reconcilers::render_text(shares_plan())); }
+TEST(RenderTest, SharesMarkdown) {
+  expect_golden("shares.md", reconcilers::render_markdown(shares_plan()));
+}
+TEST(RenderTest, SharesJson) { expect_golden("shares.json", reconcilers::render_json(shares_plan())); }
 
 TEST(RenderTest, MixedText) { expect_golden("mixed.txt", reconcilers::render_text(mixed_plan())); }
 TEST(RenderTest, MixedMarkdown) {

@@ -46,6 +46,9 @@ inline config::DesiredState make_desired(std::vector<config::Share> shares,
   d.accounts = std::move(accounts);
   d.shares = std::move(shares);
   d.revision = "test";
+  // The RAM/KMS tests state worlds without share data; the share phases (manageShares, the
+  // product's default) are tested with it set (share_plan_test, the emulator tests).
+  d.settings.manage_shares = false;
   return d;
 }
 

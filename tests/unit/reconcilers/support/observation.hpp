@@ -37,7 +37,54 @@ class AccountBuilder {
     reg.region = r;
     // Nothing is shared yet, and the listing worked.
     reg.shares.resource_sharing_known = true;
+    reg.shares.managed_known = true;
     return reg;
+  }
+
+  // settings.manageShares: the image's share permission list, and whether we tagged it.
+  AccountBuilder& image_shared(const std::string& id, const std::vector<std::string>& accounts,
+                               bool owned = false, const std::string& r = kRegion) {
+    region(r).shares.image_accounts[id] = accounts;
+    if (owned) region(r).shares.owned_images.insert(id);
+    return *this;
+  }
+  // A resource share of ours with its associations (entity -> status), and the joined pairs the
+  // sharing report reads.
+  AccountBuilder& managed_share(const std::string& name, const std::string& id,
+                                const std::map<std::string, std::string>& resources,
+                                const std::map<std::string, std::string>& targets,
+                                bool allow_external = true, const std::string& r = kRegion) {
+    auto& m = region(r).shares.managed[name];
+    m.share.resource_share_id = id;
+    m.share.resource_share_name = name;
+    m.share.resource_share_status = "Active";
+    m.share.allow_external_targets = allow_external;
+    for (const auto& [e, st] : resources) {
+      cloud::ResourceShareAssociation a;
+      a.resource_share_id = id;
+      a.entity_id = e;
+      a.association_type = "Resource";
+      a.association_status = st;
+      m.resources.push_back(a);
+    }
+    for (const auto& [e, st] : targets) {
+      cloud::ResourceShareAssociation a;
+      a.resource_share_id = id;
+      a.entity_id = e;
+      a.association_type = "Target";
+      a.association_status = st;
+      m.targets.push_back(a);
+      for (const auto& [res, rst] : resources) {
+        using A = reconcilers::ObservedShares::Association;
+        const std::string& weaker = A::rank(rst) < A::rank(st) ? rst : st;
+        region(r).shares.resource_targets[res][e] = A{weaker, "", id, false};
+      }
+    }
+    return *this;
+  }
+  AccountBuilder& shares_unknown(const std::string& r = kRegion) {
+    region(r).shares.managed_known = false;
+    return *this;
   }
 
   // A CMK of the account (creator = its UID), or a service key.

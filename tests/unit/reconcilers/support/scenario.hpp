@@ -29,7 +29,10 @@ inline std::string short_name(const std::string& n) {
 inline std::string describe(const reconcilers::Change& c) {
   std::string s =
       std::to_string(static_cast<int>(c.stage)) + " " + reconcilers::to_string(c.action) + " ";
-  s += c.policy_name.empty() ? short_name(c.role) : c.policy_name;
+  s += !c.image_id.empty()              ? c.image_id
+       : !c.resource_share_name.empty() ? c.resource_share_name
+       : c.policy_name.empty()          ? short_name(c.role)
+                                        : c.policy_name;
   if (!c.version_id.empty()) s += " " + c.version_id;
   for (const auto& a : c.added.labels()) s += " +" + short_item(a);
   for (const auto& r : c.removed.labels()) s += " -" + short_item(r);

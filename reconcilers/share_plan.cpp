@@ -1,0 +1,467 @@
+#include "reconcilers/share_plan.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+
+#include "support/wire.hpp"
+
+namespace sharekeeper::reconcilers::planner {
+namespace {
+
+constexpr std::size_t kMaxResourceShareName = 50;
+
+bool is_uid(const std::string& s) {
+  return s.size() == 16 &&
+         std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c) != 0; });
+}
+
+// A Resource Sharing entity id as the principal plans show (UID, rd- id, or a folder's own id).
+Principal entity_principal(const std::string& id) {
+  if (is_uid(id)) return {PrincipalKind::kAccount, id};
+  if (id.rfind("rd-", 0) == 0) return {PrincipalKind::kResourceDirectory, id};
+  return {PrincipalKind::kFolder, id};
+}
+
+bool in_effect(const std::string& status) {
+  return status == "Associated" || status == "Associating";
+}
+
+// The first `n`-sized slices of `items`.
+template <class T>
+std::vector<std::vector<T>> chunks(const std::vector<T>& items, std::size_t n) {
+  std::vector<std::vector<T>> out;
+  for (std::size_t i = 0; i < items.size(); i += n)
+    out.emplace_back(items.begin() + static_cast<std::ptrdiff_t>(i),
+                     items.begin() + static_cast<std::ptrdiff_t>(std::min(items.size(), i + n)));
+  return out;
+}
+
+template <class T>
+std::vector<T> slice(const std::vector<std::vector<T>>& parts, std::size_t i) {
+  return i < parts.size() ? parts[i] : std::vector<T>{};
+}
+
+Change share_change(const AccountContext& a, Stage stage, Action action, ObjectKind object,
+                    const std::string& region) {
+  Change c;
+  c.account = a.plan.account;
+  c.stage = stage;
+  c.action = action;
+  c.object = object;
+  c.region = region;
+  return c;
+}
+
+// The protected principals of the account, as Resource Sharing and image lists name them.
+std::set<std::string> protected_entities(const config::Account& account) {
+  std::set<std::string> out;
+  for (const auto& entry : account.protected_principals) {
+    auto p = protected_principal(entry);
+    if (!p) continue;
+    out.insert(p->kind == PrincipalKind::kFolder ? p->id.substr(p->id.rfind('/') + 1) : p->id);
+  }
+  return out;
+}
+
+void plan_image(AccountContext& a, ImageShareContext& c) {
+  if (!c.known) return;
+  std::vector<std::string> adds;
+  for (const auto& [account, grants] : c.want)
+    if (c.current.count(account) == 0U) adds.push_back(account);
+  if (!adds.empty()) {
+    std::set<std::string> after(c.current);
+    after.insert(adds.begin(), adds.end());
+    if (after.size() > wire::kMaxImageShareAccounts) {
+      c.blocked = "image " + c.image_id + " would be shared with " + std::to_string(after.size()) +
+                  " accounts; an image can be shared with at most " +
+                  std::to_string(wire::kMaxImageShareAccounts) +
+                  " (QuotaExceed.ShareImageUser): share it with fewer accounts or through a "
+                  "resource directory";
+      a.note(c.blocked);
+    } else {
+      if (c.current.empty() && !c.owned && !c.other_instance) {
+        Change t =
+            share_change(a, Stage::kShares, Action::kTagImage, ObjectKind::kImageShare, c.region);
+        t.image_id = c.image_id;
+        t.reason = "first shared by sharekeeper: its share list becomes ours (tag " +
+                   std::string(kManagedByTagKey) + ")";
+        a.add(std::move(t));
+      }
+      const bool drift = c.owned;  // we shared it before: someone removed accounts
+      for (const auto& part : chunks(adds, wire::kMaxImageShareAccountsPerCall)) {
+        Change m = share_change(a, Stage::kShares, Action::kModifyImageShare,
+                                ObjectKind::kImageShare, c.region);
+        m.image_id = c.image_id;
+        for (const auto& id : part) m.added.principals.push_back({PrincipalKind::kAccount, id});
+        m.reason = drift ? "drifted: not in the image's share permissions"
+                         : "missing: not in the image's share permissions";
+        m.grants = a.grants.refs_of(part, c.want);
+        a.add(std::move(m));
+      }
+    }
+  }
+  std::vector<std::string> removes(c.revoke.begin(), c.revoke.end());
+  for (const auto& part : chunks(removes, wire::kMaxImageShareAccountsPerCall)) {
+    Change m = share_change(a, Stage::kUnshares, Action::kModifyImageShare, ObjectKind::kImageShare,
+                            c.region);
+    m.image_id = c.image_id;
+    for (const auto& id : part) m.removed.principals.push_back({PrincipalKind::kAccount, id});
+    m.reason = "not in config: unshared";
+    a.add(std::move(m));
+  }
+}
+
+void plan_resource_share(AccountContext& a, ResourceShareContext& c) {
+  if (!c.known || c.observe) return;
+  std::map<std::string, std::string> res_status, tgt_status;
+  if (c.observed != nullptr) {
+    for (const auto& x : c.observed->resources) res_status[x.entity_id] = x.association_status;
+    for (const auto& x : c.observed->targets) {
+      tgt_status[x.entity_id] = x.association_status;
+      if ((x.association_status == "Associating" && !x.external) ||
+          x.association_status == "Disassociating")
+        ++a.plan.shares_settling;
+    }
+    for (const auto& x : c.observed->resources)
+      if (x.association_status == "Associating" || x.association_status == "Disassociating")
+        ++a.plan.shares_settling;
+  }
+  // What to associate: wanted and not in effect; one still being disassociated waits (the cloud
+  // answers AssociateConflict) for a later pass.
+  auto to_add = [&](const std::map<std::string, GrantIds>& want,
+                    const std::map<std::string, std::string>& status) {
+    std::vector<std::string> out;
+    for (const auto& [id, grants] : want) {
+      auto it = status.find(id);
+      if (it == status.end() || !in_effect(it->second)) {
+        if (it != status.end() && it->second == "Disassociating") {
+          a.note("resource share " + c.name + ": " + id +
+                 " is still being disassociated; it is associated again on a later pass");
+          continue;
+        }
+        out.push_back(id);
+      }
+    }
+    return out;
+  };
+  const std::vector<std::string> add_res = to_add(c.want_resources, res_status);
+  const std::vector<std::string> add_tgt = to_add(c.want_targets, tgt_status);
+  auto principals = [&](const std::vector<std::string>& ids) {
+    std::vector<Principal> out;
+    for (const auto& id : ids) {
+      auto it = c.target_principal.find(id);
+      out.push_back(it != c.target_principal.end() ? it->second : entity_principal(id));
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  auto grants_of = [&](const std::vector<std::string>& res, const std::vector<std::string>& tgt) {
+    std::vector<GrantRef> g = a.grants.refs_of(res, c.want_resources);
+    std::vector<GrantRef> t = a.grants.refs_of(tgt, c.want_targets);
+    g.insert(g.end(), t.begin(), t.end());
+    std::sort(g.begin(), g.end());
+    g.erase(std::unique(g.begin(), g.end()), g.end());
+    return g;
+  };
+  const auto res_parts = chunks(add_res, wire::kMaxResourceSharingItemsPerCall);
+  const auto tgt_parts = chunks(add_tgt, wire::kMaxResourceSharingItemsPerCall);
+  const std::size_t n = std::max(res_parts.size(), tgt_parts.size());
+  std::size_t first = 0;
+  const std::string kind = role_short(c.kind);
+  if (c.observed == nullptr) {
+    // Nothing to create without both a resource and a target (a share is their product).
+    if (add_res.empty() || add_tgt.empty()) return;
+    Change m = share_change(a, Stage::kShares, Action::kCreateResourceShare,
+                            ObjectKind::kResourceShare, c.region);
+    m.resource_share_name = c.name;
+    m.allow_external_targets = c.need_external;
+    m.added.share_resources = res_parts[0];
+    m.added.principals = principals(tgt_parts[0]);
+    m.reason = "missing: the " + kind + " resource share of share " + c.share;
+    m.grants = grants_of(res_parts[0], tgt_parts[0]);
+    a.add(std::move(m));
+    first = 1;
+  } else if (c.need_external && !c.observed->share.allow_external_targets && !add_tgt.empty()) {
+    Change m = share_change(a, Stage::kShares, Action::kUpdateResourceShare,
+                            ObjectKind::kResourceShare, c.region);
+    m.resource_share_name = c.name;
+    m.resource_share_id = c.observed->share.resource_share_id;
+    m.allow_external_targets = true;
+    m.reason = "drifted: account targets need AllowExternalTargets";
+    a.add(std::move(m));
+  }
+  for (std::size_t i = first; i < n; ++i) {
+    Change m = share_change(a, Stage::kShares, Action::kAssociateResourceShare,
+                            ObjectKind::kResourceShare, c.region);
+    m.resource_share_name = c.name;
+    if (c.observed != nullptr) m.resource_share_id = c.observed->share.resource_share_id;
+    m.added.share_resources = slice(res_parts, i);
+    const auto tgt = slice(tgt_parts, i);
+    m.added.principals = principals(tgt);
+    m.reason = c.observed != nullptr ? "drifted: not associated with resource share " + c.name
+                                     : "missing: more than 5 resources or targets";
+    m.grants = grants_of(m.added.share_resources, tgt);
+    a.add(std::move(m));
+  }
+  const std::vector<std::string> rm_res(c.revoke_resources.begin(), c.revoke_resources.end());
+  const std::vector<std::string> rm_tgt(c.revoke_targets.begin(), c.revoke_targets.end());
+  const auto rm_res_parts = chunks(rm_res, wire::kMaxResourceSharingItemsPerCall);
+  const auto rm_tgt_parts = chunks(rm_tgt, wire::kMaxResourceSharingItemsPerCall);
+  const std::size_t rn = std::max(rm_res_parts.size(), rm_tgt_parts.size());
+  for (std::size_t i = 0; i < rn; ++i) {
+    Change m = share_change(a, Stage::kUnshares, Action::kDisassociateResourceShare,
+                            ObjectKind::kResourceShare, c.region);
+    m.resource_share_name = c.name;
+    m.resource_share_id = c.observed->share.resource_share_id;
+    m.removed.share_resources = slice(rm_res_parts, i);
+    m.removed.principals = principals(slice(rm_tgt_parts, i));
+    m.reason = "not in config: unshared";
+    a.add(std::move(m));
+  }
+}
+
+}  // namespace
+
+std::string resource_share_name(const std::string& instance, const std::string& share,
+                                RoleKind kind) {
+  std::string name = instance + "-" + share + "-" + role_short(kind);
+  for (char& ch : name)
+    if (std::isalnum(static_cast<unsigned char>(ch)) == 0 && ch != '-' && ch != '_' && ch != '.')
+      ch = '-';
+  if (name.size() <= kMaxResourceShareName) return name;
+  std::uint32_t h = 2166136261U;  // FNV-1a: stable across builds and platforms
+  for (char ch : name) h = (h ^ static_cast<unsigned char>(ch)) * 16777619U;
+  char hex[9];
+  std::snprintf(hex, sizeof hex, "%08x", h);
+  return name.substr(0, kMaxResourceShareName - 9) + "-" + hex;
+}
+
+std::string resource_share_target(const config::GrantTarget& t) {
+  if (t.type != TargetType::kFolder) return t.id;
+  return t.id.substr(t.id.rfind('/') + 1);
+}
+
+void plan_share_wants(AccountContext& a, const PlanInputs& in) {
+  SharesContext& sc = a.shares;
+  sc.managed = in.settings->manage_shares;
+  if (!sc.managed) return;
+  const AccountObservation& o = *a.obs;
+  const bool adopt_authoritative = a.account->adopt == config::AdoptMode::kAuthoritative;
+  auto region_of = [&](const std::string& region) -> const ObservedRegion* {
+    auto it = o.regions.find(region);
+    return it == o.regions.end() ? nullptr : &it->second;
+  };
+  auto image_ctx = [&](const std::string& region, const std::string& id) -> ImageShareContext& {
+    auto [it, fresh] = sc.images.try_emplace({region, id});
+    ImageShareContext& c = it->second;
+    if (!fresh) return c;
+    c.region = region;
+    c.image_id = id;
+    if (const ObservedRegion* reg = region_of(region); reg != nullptr) {
+      const ObservedShares& sh = reg->shares;
+      if (auto l = sh.image_accounts.find(id); l != sh.image_accounts.end() && sh.managed_known) {
+        c.known = true;
+        c.current.insert(l->second.begin(), l->second.end());
+      }
+      c.owned = sh.owned_images.count(id) != 0U;
+      if (auto im = reg->images.find(id); im != reg->images.end())
+        for (const auto& t : im->second.image.tags)
+          if (t.key == kManagedByTagKey && t.value != in.instance) c.other_instance = true;
+    }
+    c.authoritative = c.owned || (adopt_authoritative && !c.other_instance);
+    return c;
+  };
+  auto rs_ctx = [&](const std::string& region, const std::string& name) -> ResourceShareContext& {
+    auto [it, fresh] = sc.resource_shares.try_emplace({region, name});
+    ResourceShareContext& c = it->second;
+    if (!fresh) return c;
+    c.region = region;
+    c.name = name;
+    if (const ObservedRegion* reg = region_of(region); reg != nullptr) {
+      c.known = reg->shares.managed_known;
+      if (auto m = reg->shares.managed.find(name); m != reg->shares.managed.end())
+        c.observed = &m->second;
+    }
+    return c;
+  };
+
+  if (auto shares = in.shares_by_account.find(a.account->name);
+      shares != in.shares_by_account.end()) {
+    for (const config::Share* share : shares->second) {
+      auto rit = a.resolved.find(share->name);
+      if (rit == a.resolved.end()) continue;
+      const auto& targets = in.targets(*share);
+      const GrantIds& ids = a.share_grants[share->name];
+      const bool observe = share->mode == config::ShareMode::kObserve;
+      const bool directory_targets = std::any_of(targets.begin(), targets.end(), [](const auto& t) {
+        return t.type != TargetType::kAccount;
+      });
+      for (const Resolved& r : rit->second) {
+        const std::string& id = r.status.resource_id;
+        const bool image = r.kind == RoleKind::kImage;
+        if (image && !share->to.accounts.empty()) {
+          ImageShareContext& c = image_ctx(share->region, id);
+          for (std::size_t i = 0; i < targets.size(); ++i) {
+            if (targets[i].type != TargetType::kAccount) continue;
+            if (observe || r.keep) {
+              c.keep.insert(targets[i].id);
+            } else {
+              c.want[targets[i].id].push_back(ids[i]);
+            }
+          }
+        }
+        if (image && !directory_targets) continue;
+        ResourceShareContext& c =
+            rs_ctx(share->region, resource_share_name(in.instance, share->name, r.kind));
+        c.share = share->name;
+        c.kind = r.kind;
+        c.observe = c.observe || observe;
+        if (observe) continue;
+        for (std::size_t i = 0; i < targets.size(); ++i) {
+          if (image && targets[i].type == TargetType::kAccount) continue;
+          const std::string t = resource_share_target(targets[i]);
+          if (r.keep) {
+            c.keep_targets.insert(t);
+            continue;
+          }
+          c.want_targets[t].push_back(ids[i]);
+          c.want_resources[id].push_back(ids[i]);
+          c.target_principal.emplace(t, Principal::of(targets[i]));
+          if (targets[i].type == TargetType::kAccount) c.need_external = true;
+        }
+        if (r.keep) c.keep_resources.insert(id);
+      }
+    }
+  }
+  // What we own wherever the config is now: images we tagged, our resource shares.
+  for (const auto& [region, reg] : o.regions) {
+    for (const auto& id : reg.shares.owned_images) image_ctx(region, id);
+    for (const auto& m : reg.shares.managed) rs_ctx(region, m.first);
+  }
+}
+
+void share_removal_candidates(AccountContext& a, Removals& out) {
+  if (!a.shares.managed) return;
+  const std::set<std::string> protected_ids = protected_entities(*a.account);
+  auto candidate = [&](ObjectKind object, const std::string& region, const std::string& name) {
+    Candidate c;
+    c.revocation.account = a.plan.account;
+    c.revocation.object = object;
+    c.revocation.region = region;
+    c.revocation.share_object = name;
+    c.partial = a.plan.partial;
+    return c;
+  };
+  for (auto& [key, c] : a.shares.images) {
+    if (!c.known) continue;
+    if (c.authoritative) out.in_place += static_cast<int>(c.current.size());
+    for (const auto& account : c.current) {
+      if (c.want.count(account) != 0U || c.keep.count(account) != 0U) continue;
+      const std::string label = Principal{PrincipalKind::kAccount, account}.label();
+      if (protected_ids.count(account) != 0U) {
+        a.note("protected account kept in the share permission of image " + c.image_id + ": " +
+               label);
+        continue;
+      }
+      if (!c.authoritative) {
+        a.note("foreign account kept in the share permission of image " + c.image_id +
+               " (adopted additively" + (c.other_instance ? ", managed by another instance" : "") +
+               "): " + label);
+        continue;
+      }
+      Candidate cand = candidate(ObjectKind::kImageShare, c.region, c.image_id);
+      cand.revocation.principal = {PrincipalKind::kAccount, account};
+      out.candidates.push_back(std::move(cand));
+    }
+  }
+  for (auto& [key, c] : a.shares.resource_shares) {
+    if (!c.known || c.observed == nullptr || c.observe) continue;
+    for (const auto& x : c.observed->resources) {
+      if (!in_effect(x.association_status)) continue;
+      ++out.in_place;
+      if (c.want_resources.count(x.entity_id) != 0U || c.keep_resources.count(x.entity_id) != 0U)
+        continue;
+      Candidate cand = candidate(ObjectKind::kResourceShare, c.region, c.name);
+      cand.revocation.share_resource = x.entity_id;
+      out.candidates.push_back(std::move(cand));
+    }
+    for (const auto& x : c.observed->targets) {
+      if (!in_effect(x.association_status)) continue;
+      ++out.in_place;
+      if (c.want_targets.count(x.entity_id) != 0U || c.keep_targets.count(x.entity_id) != 0U)
+        continue;
+      if (protected_ids.count(x.entity_id) != 0U) {
+        a.note("protected target kept in resource share " + c.name + ": " +
+               entity_principal(x.entity_id).label());
+        continue;
+      }
+      Candidate cand = candidate(ObjectKind::kResourceShare, c.region, c.name);
+      cand.revocation.principal = entity_principal(x.entity_id);
+      out.candidates.push_back(std::move(cand));
+    }
+  }
+}
+
+void allow_share_revocation(AccountContext& a, const Revocation& r) {
+  if (r.object == ObjectKind::kImageShare) {
+    a.shares.images[{r.region, r.share_object}].revoke.insert(r.principal.id);
+    return;
+  }
+  ResourceShareContext& c = a.shares.resource_shares[{r.region, r.share_object}];
+  if (!r.share_resource.empty()) {
+    c.revoke_resources.insert(r.share_resource);
+  } else {
+    c.revoke_targets.insert(r.principal.id);
+  }
+}
+
+void plan_shares(AccountContext& a, const PlanInputs& /*in*/) {
+  if (!a.shares.managed) return;
+  for (auto& [key, c] : a.shares.images) plan_image(a, c);
+  for (auto& [key, c] : a.shares.resource_shares) plan_resource_share(a, c);
+}
+
+void judge_managed_share(const AccountContext& a, const Resolved& r,
+                         const config::GrantTarget& target, ResourceStatus& rs) {
+  if (!a.shares.managed) return;
+  const ImageShareContext* image = nullptr;
+  if (r.kind == RoleKind::kImage && target.type == TargetType::kAccount)
+    if (auto it = a.shares.images.find({rs.region, rs.resource_id}); it != a.shares.images.end())
+      image = &it->second;
+  if (image != nullptr && rs.foreign_accounts.empty())
+    for (const auto& account : image->current)
+      if (image->want.count(account) == 0U && image->keep.count(account) == 0U &&
+          image->revoke.count(account) == 0U)
+        rs.foreign_accounts.push_back(account);
+  if (rs.state != GrantState::kReady) return;
+  if (image != nullptr && rs.sharing != Sharing::kShared) {
+    if (const auto* it = image; !it->blocked.empty()) {
+      rs.state = GrantState::kBlocked;
+      rs.reason = it->blocked;
+      return;
+    }
+  }
+  switch (rs.sharing) {
+    case Sharing::kShared:
+      return;
+    case Sharing::kPending:
+      rs.state = GrantState::kPending;
+      rs.reason = rs.sharing_detail.find("(external target)") != std::string::npos
+                      ? "invitation sent, not accepted yet (it expires 7 days after it was "
+                        "sent): " +
+                            rs.sharing_detail
+                      : "sharing in progress: " + rs.sharing_detail;
+      return;
+    case Sharing::kNotShared:
+      rs.state = GrantState::kPending;
+      rs.reason = rs.resource_id + " is not shared yet: " + rs.sharing_detail;
+      return;
+    case Sharing::kUnknown:
+      rs.state = GrantState::kFailed;
+      rs.reason = "could not observe whether " + rs.resource_id + " is shared";
+      return;
+  }
+}
+
+}  // namespace sharekeeper::reconcilers::planner

@@ -1,0 +1,196 @@
+#include "harness.hpp"
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+
+#include "../integration/emulator_client.hpp"
+#include "reconcilers/apply.hpp"
+#include "reconcilers/observe.hpp"
+#include "reconcilers/render.hpp"
+
+namespace sharekeeper::reliability {
+
+using nlohmann::json;
+
+namespace {
+
+// The client's clock in simulated time: sleeping (retry back-off) moves the emulator's clock by
+// that much instead of waiting, and the wall clock is the emulator's, so no request looks skewed.
+class SimulatedClock final : public cloud::Clock {
+ public:
+  explicit SimulatedClock(emulator::EmulatedClock& emu) : emu_(emu) {}
+  std::chrono::steady_clock::time_point now() override {
+    return std::chrono::steady_clock::now() + std::chrono::nanoseconds(offset_ns_.load());
+  }
+  std::chrono::system_clock::time_point wall_now() override { return emu_.now(); }
+  void sleep_for(std::chrono::nanoseconds d) override {
+    offset_ns_ += d.count();
+    emu_.set_offset(emu_.offset() + std::chrono::duration_cast<std::chrono::milliseconds>(d));
+  }
+
+ private:
+  emulator::EmulatedClock& emu_;
+  std::atomic<std::int64_t> offset_ns_{0};
+};
+
+}  // namespace
+
+bool Harness::is_write(const std::string& action) {
+  for (const char* read : {"Get", "List", "Describe"})
+    if (action.rfind(read, 0) == 0) return false;
+  return true;
+}
+
+Harness::Harness(HarnessOptions options)
+    : options_(options),
+      emu_([&] {
+        emulator::EmulatorOptions eo;
+        eo.model.consistency_lag = options.consistency_lag;
+        return std::make_unique<emulator::Emulator>(eo);
+      }()),
+      checker_(*emu_) {
+  emu_->start();
+  emu_->server().set_commit_observer([this](const emulator::CommitEvent& e) {
+    if (!is_write(e.action)) return;
+    std::function<void(int, const std::string&)> hook;
+    int n = 0;
+    {
+      const std::lock_guard<std::mutex> lock(hook_mutex_);
+      n = ++writes_;
+      hook = hook_;
+    }
+    if (hook) hook(n, e.action);
+    if (std::getenv("SHAREKEEPER_RELIABILITY_TRACE") != nullptr) {
+      std::string roles;
+      for (const auto& a : emu_->model().state()["accounts"])
+        if (a["uid"] == kSharer)
+          for (const auto& r : a["roles"]) {
+            roles += " " + r["name"].get<std::string>() + "{";
+            for (const auto& u : trusted_accounts(r["trustPolicy"])) roles += u.substr(0, 4) + " ";
+            roles += "}";
+          }
+      std::fprintf(stderr, "   write #%d %s -> %d%s\n", n, e.action.c_str(), e.status,
+                   roles.c_str());
+    }
+    checker_.check("write #" + std::to_string(n) + " " + e.action);
+  });
+}
+
+Harness::~Harness() {
+  emu_->server().set_commit_observer({});
+  emu_->stop();
+}
+
+void Harness::load(const WorldSpec& world, std::uint64_t fault_seed) {
+  auto& server = emu_->server();
+  server.faults().clear();
+  server.faults().reseed(fault_seed);
+  emu_->model().load_seed(seed(world));
+  server.journal().clear();
+  server.clock().reset();
+  server.clear_nonces();
+  {
+    const std::lock_guard<std::mutex> lock(hook_mutex_);
+    writes_ = 0;
+    hook_ = {};
+  }
+  cloud::AlibabaClientOptions co =
+      testing::emulator_client_options(emu_->url(), kAccessKeyId, kCanarySecret);
+  co.timeout = options_.client_timeout;
+  co.clock = std::make_shared<SimulatedClock>(server.clock());
+  co.random = [] { return 0.5; };
+  co.page_size = options_.page_size;
+  client_ = std::make_unique<cloud::AlibabaClient>(std::move(co));
+  desired_.reset();
+  checker_.start_world();
+}
+
+bool Harness::configure(const ConfigSpec& config) {
+  auto d = load_config(config);
+  if (!d) return false;
+  desired_ = std::move(d);
+  checker_.set_config(*desired_);
+  return true;
+}
+
+PassOutcome Harness::pass(const std::string& label) {
+  PassOutcome out;
+  if (!desired_) return out;
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::uint64_t seq = last_seq();
+  auto client_for = [this](const config::Account&) -> cloud::CloudApi* { return client_.get(); };
+  const reconcilers::Plan p =
+      reconcilers::plan(*desired_, reconcilers::observe(*desired_, client_for));
+  checker_.check_output(reconcilers::render_text(p), label + " plan text");
+  checker_.check_output(reconcilers::render_json(p), label + " plan json");
+  if (!p.has_changes()) {
+    out.converged = !p.has_errors();
+  } else {
+    reconcilers::ApplyOptions ao;
+    auto& clock = emu_->server().clock();
+    ao.sleep = [&clock](std::chrono::milliseconds d) { clock.set_offset(clock.offset() + d); };
+    const reconcilers::ApplyResult r = reconcilers::apply(*desired_, p, client_for, ao);
+    checker_.check_output(reconcilers::render_apply_text(r), label + " apply text");
+    out.converged = r.converged();
+    out.writes = r.writes();
+  }
+  checker_.check(label + " end");
+  out.calls = actions_since(seq).size();
+  if (std::getenv("SHAREKEEPER_RELIABILITY_TRACE") != nullptr)
+    std::fprintf(stderr, "   pass %s: %llu calls, %d writes, %s, %.0f ms\n", label.c_str(),
+                 static_cast<unsigned long long>(out.calls), out.writes,
+                 out.converged ? "converged" : "not converged",
+                 std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  return out;
+}
+
+bool Harness::settle(int max_passes, const std::string& label) {
+  if (!desired_) return true;
+  for (int i = 1; i <= max_passes; ++i) {
+    if (!pass(label + " settle " + std::to_string(i)).converged) continue;
+    auto client_for = [this](const config::Account&) -> cloud::CloudApi* { return client_.get(); };
+    const reconcilers::Plan p =
+        reconcilers::plan(*desired_, reconcilers::observe(*desired_, client_for));
+    if (p.has_changes() || p.has_errors()) continue;
+    checker_.check_grants(p.grants, label + " settled");
+    return true;
+  }
+  checker_.report_unconverged(label + ": no convergence in " + std::to_string(max_passes) +
+                              " passes");
+  return false;
+}
+
+void Harness::out_of_band(const std::function<void(cloud::CloudApi&)>& edit) {
+  checker_.pause();
+  auto person = testing::emulator_client(emu_->url(), kAccessKeyId, kCanarySecret);
+  edit(*person);
+  checker_.resume();
+}
+
+void Harness::add_faults(const json& rules) { emu_->server().faults().add(rules); }
+void Harness::clear_faults() { emu_->server().faults().clear(); }
+
+std::vector<std::string> Harness::actions_since(std::uint64_t seq) const {
+  std::vector<std::string> out;
+  for (const auto& e : emu_->server().journal().entries())
+    if (e.seq > seq) out.push_back(e.action);
+  return out;
+}
+
+std::uint64_t Harness::last_seq() const {
+  const auto entries = emu_->server().journal().entries();
+  return entries.empty() ? 0 : entries.back().seq;
+}
+
+int Harness::writes() {
+  const std::lock_guard<std::mutex> lock(hook_mutex_);
+  return writes_;
+}
+
+void Harness::on_write(std::function<void(int, const std::string&)> hook) {
+  const std::lock_guard<std::mutex> lock(hook_mutex_);
+  hook_ = std::move(hook);
+}
+
+}  // namespace sharekeeper::reliability
