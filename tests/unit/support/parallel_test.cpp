@@ -1,8 +1,8 @@
 // support::parallel_for: every index exactly once, on at most `workers` threads with the caller
 // among them, the first exception rethrown after the others finish. Written to be meaningful under
 // -fsanitize=thread too: results go to distinct slots and are read after the join. Checked with
-//   g++ -std=c++20 -O1 -g -fsanitize=thread -I. tests/unit/support/parallel_test.cpp \
-//       -lgtest -lgtest_main -pthread && ./a.out
+//   g++ -std=c++20 -O1 -g -fsanitize=thread -I. tests/unit/support/parallel_test.cpp
+//       -lgtest -lgtest_main -pthread && ./a.out   (one command line)
 // (no tsan preset yet: issue 10 section 5).
 #include "support/parallel.hpp"
 
