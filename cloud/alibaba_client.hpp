@@ -101,6 +101,7 @@ class AlibabaClient final : public CloudApi {
   Result<std::vector<Image>> describe_images(std::string_view region,
                                              const std::vector<std::string>& image_ids,
                                              const std::vector<Tag>& tag_filter) override;
+  Result<std::vector<Image>> list_own_images(std::string_view region) override;
   Result<std::vector<std::string>> describe_image_share_permission(
       std::string_view region, std::string_view image_id) override;
   Result<void> modify_image_share_permission(
@@ -160,6 +161,11 @@ class AlibabaClient final : public CloudApi {
   Result<HttpRequest> build_request(const Call& call, const Credentials& credentials);
 
  private:
+  // DescribeImages of our own images, one listing per id ("" = no id filter), every page.
+  Result<std::vector<Image>> own_images(std::string_view region,
+                                        const std::vector<std::string>& ids,
+                                        const std::vector<Tag>& tag_filter);
+
   AlibabaClientOptions options_;
 };
 

@@ -230,6 +230,9 @@ class CloudApi {
   virtual Result<std::vector<Image>> describe_images(std::string_view region,
                                                      const std::vector<std::string>& image_ids,
                                                      const std::vector<Tag>& tag_filter) = 0;
+  // Every image the account owns in the region (DescribeImages ImageOwnerAlias=self, no filter,
+  // every page): what `sharekeeper import` looks through for images already shared.
+  virtual Result<std::vector<Image>> list_own_images(std::string_view region) = 0;
   // Account UIDs the image is shared with (every page of DescribeImageSharePermission).
   virtual Result<std::vector<std::string>> describe_image_share_permission(
       std::string_view region, std::string_view image_id) = 0;

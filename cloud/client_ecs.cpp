@@ -101,13 +101,23 @@ Result<std::vector<Snapshot>> AlibabaClient::describe_snapshots(
 Result<std::vector<Image>> AlibabaClient::describe_images(std::string_view region,
                                                           const std::vector<std::string>& image_ids,
                                                           const std::vector<Tag>& tag_filter) {
-  std::vector<Image> out;
-  if (image_ids.empty() && tag_filter.empty()) return out;
+  if (image_ids.empty() && tag_filter.empty()) return std::vector<Image>{};
   // One listing per id: docs/alibaba-api.md documents ImageId as a single id (the SDKs' request
-  // models type it as one string, which neither confirms nor rules out a comma list), so the ids
-  // are looked up side by side, `fan_out` at a time, and merged in the order given.
+  // models type it as one string, which neither confirms nor rules out a comma list).
   std::vector<std::string> ids = image_ids;
   if (ids.empty()) ids.emplace_back();
+  return own_images(region, ids, tag_filter);
+}
+
+Result<std::vector<Image>> AlibabaClient::list_own_images(std::string_view region) {
+  return own_images(region, {std::string()}, {});
+}
+
+Result<std::vector<Image>> AlibabaClient::own_images(std::string_view region,
+                                                     const std::vector<std::string>& ids,
+                                                     const std::vector<Tag>& tag_filter) {
+  // Looked up side by side, `fan_out` at a time, and merged in the order given.
+  std::vector<Image> out;
   std::vector<std::vector<Image>> found(ids.size());
   std::vector<std::optional<Error>> failed(ids.size());
   support::parallel_for(ids.size(), static_cast<std::size_t>(std::max(1, options_.fan_out)),

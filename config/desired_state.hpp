@@ -111,8 +111,10 @@ struct Settings {
   bool allow_mass_revoke = false;
   std::string instance_name = "sharekeeper";
   bool allow_service_key_shares = false;
-  bool manage_shares = true;                     // converge the shares themselves (docs/config.md)
-  std::map<std::string, std::string> endpoints;  // product -> URL template with {region}
+  bool manage_shares = true;  // converge the shares themselves (docs/config.md)
+  // Create AliyunECSDiskEncryptDefaultRole when absent (never rewritten when it exists).
+  bool manage_disk_encrypt_role = false;
+  std::map<std::string, std::string> endpoints;      // product -> URL template with {region}
   std::optional<CoordinationSettings> coordination;  // several replicas on etcd
 
   friend bool operator==(const Settings&, const Settings&) = default;

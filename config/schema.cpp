@@ -12,10 +12,18 @@ namespace {
 using Keys = std::vector<std::string_view>;
 
 const Keys kRootKeys = {"apiVersion", "settings", "accounts", "shares"};
-const Keys kSettingsKeys = {
-    "interval",          "jitter",          "prune",        "maxRevocationsPerCycle",
-    "maxRevokeFraction", "allowMassRevoke", "instanceName", "allowServiceKeyShares",
-    "manageShares",      "endpoints",       "coordination"};
+const Keys kSettingsKeys = {"interval",
+                            "jitter",
+                            "prune",
+                            "maxRevocationsPerCycle",
+                            "maxRevokeFraction",
+                            "allowMassRevoke",
+                            "instanceName",
+                            "allowServiceKeyShares",
+                            "manageShares",
+                            "manageDiskEncryptRole",
+                            "endpoints",
+                            "coordination"};
 const Keys kEndpointKeys = {"ecs", "ram", "sts", "kms", "resourcesharing"};
 const Keys kCoordinationKeys = {"etcd"};
 const Keys kEtcdKeys = {"endpoints", "leaseTTL", "prefix",   "caFile",
@@ -393,6 +401,8 @@ class Checker {
         if (auto b = boolean(k, v)) s.allow_service_key_shares = *b;
       } else if (n == "manageShares") {
         if (auto b = boolean(k, v)) s.manage_shares = *b;
+      } else if (n == "manageDiskEncryptRole") {
+        if (auto b = boolean(k, v)) s.manage_disk_encrypt_role = *b;
       } else if (n == "endpoints") {
         if (!expect_map(k, v)) return;
         entries(v, "settings.endpoints", kEndpointKeys, [&](const Node& pk, const Node& pv) {

@@ -48,6 +48,11 @@ struct ResourceDetail {
   // settings.manageShares: accounts the image is shared with that the config does not name, kept
   // (adopted additively, protected, or another instance's).
   std::vector<std::string> foreign_accounts;
+  // The first link of its chain that keeps the target from using it (reconcilers/chain.hpp):
+  // its name ("" when every link holds), what was observed, and the remedy.
+  std::string blocked_by;
+  std::string blocked_observed;
+  std::string blocked_remedy;
 };
 
 struct GrantReport {
@@ -56,6 +61,7 @@ struct GrantReport {
   std::string reason;   // why not Ready ("" when Ready with nothing to say)
   std::string message;  // one human line, already redacted
   std::vector<ResourceDetail> resources;
+  std::string blocked_by;  // the first resource's blocked_by that is set; "" when usable
 };
 
 // One change that apply made; becomes one audit record and a sharekeeper_changes_total increment.

@@ -4,6 +4,7 @@
 // behaviour can grow them independently.
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace sharekeeper::daemon {
 
@@ -30,6 +31,20 @@ struct ApplyOptions {
   bool auto_approve = false;
 };
 
+struct ExplainOptions {
+  std::string config_path;
+  std::string resource;              // m-... | s-...
+  std::string target;                // UID | rd-... | folder path
+  std::vector<std::string> regions;  // where to look; default: the regions of the config's shares
+  std::string output = "text";       // text | json
+};
+
+struct ImportOptions {
+  std::string config_path;
+  std::string output_file;           // "" = stdout
+  std::vector<std::string> regions;  // default: the regions of the config's shares
+};
+
 struct RunOptions {
   std::string config_path;
   std::string listen = "127.0.0.1:9464";
@@ -43,5 +58,7 @@ int cmd_validate(const GlobalOptions& g, const ValidateOptions& o);
 int cmd_plan(const GlobalOptions& g, const PlanOptions& o);
 int cmd_apply(const GlobalOptions& g, const ApplyOptions& o);
 int cmd_run(const GlobalOptions& g, const RunOptions& o);
+int cmd_explain(const GlobalOptions& g, const ExplainOptions& o);
+int cmd_import(const GlobalOptions& g, const ImportOptions& o);
 
 }  // namespace sharekeeper::daemon

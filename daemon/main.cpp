@@ -1,5 +1,5 @@
-// sharekeeper: one binary, subcommands validate | plan | apply | run | version (docs/contract.md
-// §3.1).
+// sharekeeper: one binary, subcommands validate | plan | apply | run | explain | import | version
+// (docs/contract.md §3.1).
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <exception>
@@ -65,6 +65,29 @@ int main(int argc, char** argv) {
                 "Hold a reload that removes shares or targets until POST "
                 "/config/confirm-shrink?revision=R (docs/runbook.md)");
 
+  ExplainOptions eo;
+  auto* explain = app.add_subcommand(
+      "explain",
+      "Can TARGET use RESOURCE? Every link, held or broken; exit 0 usable, 2 not, 1 error");
+  explain->fallthrough();
+  explain->add_option("-c,--config", eo.config_path, "Config file or directory")->required();
+  explain->add_option("--resource", eo.resource, "Image (m-...) or snapshot (s-...) id")
+      ->required();
+  explain->add_option("--target", eo.target, "Account UID, rd- id or folder path")->required();
+  explain->add_option("--region", eo.regions,
+                      "Where to look (repeatable); default: the regions of the config's shares");
+  explain->add_option("-o,--output", eo.output, "text|json")
+      ->check(CLI::IsMember({"text", "json"}));
+
+  ImportOptions io;
+  auto* import = app.add_subcommand(
+      "import", "Write a config reproducing the sharing that exists in the config's accounts");
+  import->fallthrough();
+  import->add_option("-c,--config", io.config_path, "Config with at least `accounts:`")->required();
+  import->add_option("-o,--output", io.output_file, "File to write (default: stdout)");
+  import->add_option("--region", io.regions,
+                     "Region to observe (repeatable); default: the regions of the config's shares");
+
   auto* version = app.add_subcommand("version", "Print the version");
   version->fallthrough();
 
@@ -78,6 +101,8 @@ int main(int argc, char** argv) {
     if (*plan) return cmd_plan(g, po);
     if (*apply) return cmd_apply(g, ao);
     if (*run) return cmd_run(g, ro);
+    if (*explain) return cmd_explain(g, eo);
+    if (*import) return cmd_import(g, io);
     if (*version) {
       std::printf("sharekeeper %s\n", kVersion);
       return 0;

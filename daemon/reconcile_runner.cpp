@@ -38,9 +38,23 @@ std::vector<GrantReport> map_grants(const std::vector<rc::GrantStatus>& in,
     r.state = g.state;
     r.reason = g.reason;
     if (r.state == GrantState::kFailed) r.message = g.reason;
-    for (const auto& res : g.resources)
-      r.resources.push_back({res.resource_id, res.region, res.state, res.reason, res.sharing,
-                             res.sharing_detail, res.foreign_accounts});
+    r.blocked_by = g.blocked_by;
+    for (const auto& res : g.resources) {
+      ResourceDetail d;
+      d.id = res.resource_id;
+      d.region = res.region;
+      d.state = res.state;
+      d.reason = res.reason;
+      d.sharing = res.sharing;
+      d.sharing_detail = res.sharing_detail;
+      d.foreign_accounts = res.foreign_accounts;
+      if (const rc::ChainLink* b = rc::blocking_link(res.chain)) {
+        d.blocked_by = rc::to_string(b->link);
+        d.blocked_observed = b->observed;
+        d.blocked_remedy = b->remedy;
+      }
+      r.resources.push_back(std::move(d));
+    }
     out.push_back(std::move(r));
   }
   return out;

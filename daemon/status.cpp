@@ -189,26 +189,33 @@ std::string StatusStore::status_json(const std::vector<Scheduler::AccountView>& 
     ++counts[to_string(row.report.state)];
     json res = json::array();
     for (const auto& r : row.report.resources) {
+      json blocked = nullptr;
+      if (!r.blocked_by.empty())
+        blocked = {
+            {"link", r.blocked_by}, {"observed", r.blocked_observed}, {"remedy", r.blocked_remedy}};
       res.push_back({{"id", r.id},
                      {"region", r.region},
                      {"state", to_string(r.state)},
                      {"reason", r.reason},
                      {"sharing", to_string(r.sharing)},
-                     {"sharingDetail", r.sharing_detail}});
+                     {"sharingDetail", r.sharing_detail},
+                     {"blockedBy", std::move(blocked)}});
       if (!r.foreign_accounts.empty()) res.back()["foreignAccounts"] = r.foreign_accounts;
     }
-    grants.push_back({{"account", k.account},
-                      {"share", k.share},
-                      {"targetType", k.target_type},
-                      {"target", k.target},
-                      {"state", to_string(row.report.state)},
-                      {"reason", row.report.reason},
-                      {"message", row.report.message},
-                      {"lastTransition", format_time(row.last_transition)},
-                      {"lastReady", opt_time(row.last_ready)},
-                      {"lastError", row.last_error},
-                      {"lastErrorAt", opt_time(row.last_error_at)},
-                      {"resources", std::move(res)}});
+    grants.push_back(
+        {{"account", k.account},
+         {"share", k.share},
+         {"targetType", k.target_type},
+         {"target", k.target},
+         {"state", to_string(row.report.state)},
+         {"reason", row.report.reason},
+         {"message", row.report.message},
+         {"lastTransition", format_time(row.last_transition)},
+         {"lastReady", opt_time(row.last_ready)},
+         {"lastError", row.last_error},
+         {"lastErrorAt", opt_time(row.last_error_at)},
+         {"blockedBy", row.report.blocked_by.empty() ? json(nullptr) : json(row.report.blocked_by)},
+         {"resources", std::move(res)}});
   }
   out["grants"] = std::move(grants);
   out["summary"] = counts;

@@ -209,6 +209,11 @@ RoleFacts role_facts(const ObservedRole& role, const AccountObservation& o,
         }
         continue;
       }
+      if (p.document_known)
+        if (auto c = parse_kms_policy(p.default_document)) {
+          f.foreign_resources.insert(c->key_arns.begin(), c->key_arns.end());
+          f.foreign_resources.insert(c->list_resources.begin(), c->list_resources.end());
+        }
     }
     f.foreign_attachments.push_back(a.policy_type + " " + a.policy_name);
   }
@@ -257,6 +262,18 @@ void plan_desired_grants(AccountContext& a, const PlanInputs& in) {
         want.full_access_grants.insert(want.full_access_grants.end(), grants.begin(), grants.end());
     }
     a.resolved[share.name] = std::move(res.resources);
+  }
+  // Adopted additively (docs/contract.md §2): what a policy not ours already grants is not granted a
+  // second time, unless one of ours already holds it too (then it stays, or it would be revoked).
+  for (RoleContext& role : a.roles) {
+    for (auto it = role.want.resources.begin(); it != role.want.resources.end();) {
+      if (role.facts.foreign_resources.count(it->first) != 0U &&
+          role.facts.resources.count(it->first) == 0U) {
+        it = role.want.resources.erase(it);
+      } else {
+        ++it;
+      }
+    }
   }
 }
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "config/grant.hpp"
+#include "reconcilers/chain.hpp"
 
 namespace sharekeeper::reconcilers {
 
@@ -28,6 +29,9 @@ struct ResourceStatus {
   // settings.manageShares, images with account targets: the accounts the image is shared with
   // that no share of the config names, kept (adopted additively, protected, another instance's).
   std::vector<std::string> foreign_accounts;
+  // Every link that must hold for the target to use it (reconcilers/chain.hpp). For a Ready grant
+  // the held links carry their state only (no text); links that are not held always carry theirs.
+  std::vector<ChainLink> chain;
 };
 
 struct GrantStatus {
@@ -37,6 +41,9 @@ struct GrantStatus {
   GrantState state = GrantState::kPending;
   std::string reason;                     // always set unless Ready with nothing to say
   std::vector<ResourceStatus> resources;  // sorted by id
+  // The first link that keeps the target from using a resource of the share (its chain's
+  // blocked_by(), resources in id order); "" when the target can use every resource.
+  std::string blocked_by;
 };
 
 }  // namespace sharekeeper::reconcilers

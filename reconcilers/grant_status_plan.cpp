@@ -15,11 +15,13 @@ std::string resources_unmet(const Resolved& r, const RoleFacts& f, RoleKind kind
                             const std::string& uid) {
   if (r.needs_full_access && !f.full_access_attached)
     return std::string(kFullAccessPolicy) + " is not attached to " + role_name(kind);
+  auto granted = [&](const std::string& resource) {
+    return f.resources.count(resource) != 0U || f.foreign_resources.count(resource) != 0U;
+  };
   for (const ObservedKey* k : r.cmks) {
-    if (f.resources.count(k->arn) == 0U)
-      return "no attached KMS policy of ours allows key " + k->key_id;
-    if (f.resources.count(list_resource(k->region, uid)) == 0U)
-      return "no attached KMS policy of ours allows kms:List* in " + k->region;
+    if (!granted(k->arn)) return "no attached KMS policy allows key " + k->key_id;
+    if (!granted(list_resource(k->region, uid)))
+      return "no attached KMS policy allows kms:List* in " + k->region;
   }
   return "";
 }
@@ -98,6 +100,7 @@ void share_statuses(const config::Share& share, const AccountContext* a, const P
         const Resolved& r = (*resolved)[i];
         g.resources.push_back(r.status);
         judge_sharing(sharing[i], r.kind, t, g.resources.back());
+
         consider(r.status.state, r.status.reason);
         if (r.status.state != GrantState::kReady) continue;
         auto& rs = g.resources.back();
@@ -117,6 +120,17 @@ void share_statuses(const config::Share& share, const AccountContext* a, const P
           judge_managed_share(*a, r, t, rs);
           consider(rs.state, rs.reason);
         }
+      }
+    }
+    // The chains, once the state is known: in detail for grants that are not Ready (plan -o json
+    // shows them), states and the blocking link's text only for the others.
+    if (resolved != nullptr) {
+      const bool detail = worst != GrantState::kReady || share.mode == config::ShareMode::kObserve;
+      for (std::size_t i = 0; i < resolved->size(); ++i) {
+        ResourceStatus& rs = g.resources[i];
+        rs.chain = build_chain(*a->obs, a->role((*resolved)[i].kind).facts, rs, t, detail).links;
+        if (const ChainLink* b = blocking_link(rs.chain); b != nullptr && g.blocked_by.empty())
+          g.blocked_by = to_string(b->link);
       }
     }
     if (share.mode == config::ShareMode::kObserve) {

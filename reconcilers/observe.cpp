@@ -118,15 +118,29 @@ class Observer {
       }
     }
     auto& disk = got[2];
-    if (check(disk))
-      o_.disk_encrypt_role = disk->has_value() ? Presence::kPresent : Presence::kAbsent;
+    if (check(disk)) {
+      o_.disk_role.presence = disk->has_value() ? Presence::kPresent : Presence::kAbsent;
+      if (disk->has_value()) o_.disk_role.role = **disk;
+    }
+    // Whether we created the disk-encryption role (and so may finish attaching its policy) is only
+    // asked when we manage it: otherwise its presence is all that is reported.
+    const bool disk_detail =
+        desired_.settings.manage_disk_encrypt_role && o_.disk_role.presence == Presence::kPresent;
 
     std::vector<std::string> present;
     for (RoleKind kind : {RoleKind::kSnapshot, RoleKind::kImage})
       if (o_.role(kind).presence == Presence::kPresent) present.push_back(role_name(kind));
+    if (disk_detail) present.emplace_back(wire::kDiskEncryptRole);
     if (!present.empty()) {
       auto tags = api_.list_tag_resources("role", present);
       if (check(tags)) {
+        if (disk_detail) {
+          o_.disk_role.tags_known = true;
+          for (const auto& t : *tags)
+            if (lower(t.resource_name) == lower(std::string(wire::kDiskEncryptRole)) &&
+                t.key == kManagedByTagKey)
+              o_.disk_role.managed_by = t.value;
+        }
         for (RoleKind kind : {RoleKind::kSnapshot, RoleKind::kImage}) {
           ObservedRole& obs = o_.role(kind);
           if (obs.presence != Presence::kPresent) continue;
@@ -154,6 +168,14 @@ class Observer {
         return std::tie(a.policy_type, a.policy_name) < std::tie(b.policy_type, b.policy_name);
       });
     }
+    if (disk_detail) disk_role_attachments();
+  }
+
+  void disk_role_attachments() {
+    auto att = api_.list_policies_for_role(wire::kDiskEncryptRole);
+    if (!check(att)) return;
+    o_.disk_role.attachments_known = true;
+    o_.disk_role.attached = *att;
   }
 
   void policies() {
@@ -215,8 +237,26 @@ class Observer {
     // Only policies we own are read further: we never edit anyone else's, and ListPolicyVersions
     // gives the default document and the version count (for rotation) in one call.
     std::vector<std::string> owned;
-    for (const auto& [n, p] : o_.policies)
-      if (p.managed_by == instance) owned.push_back(n);
+    std::vector<std::string> foreign;
+    for (const auto& [n, p] : o_.policies) {
+      if (p.managed_by == instance) {
+        owned.push_back(n);
+      } else if (p.tags_known && p.presence == Presence::kPresent) {
+        // Someone else's policy attached to a share role: what it grants is read (never edited),
+        // so keys it already grants are adopted instead of granted a second time.
+        foreign.push_back(n);
+      }
+    }
+    auto documents = fan_out(foreign.size(),
+                             [&](std::size_t i) { return api_.get_policy(foreign[i], "Custom"); });
+    for (std::size_t i = 0; i < foreign.size(); ++i) {
+      auto& got = documents[i];
+      if (!check(got) || !got->has_value()) continue;
+      ObservedPolicy& p = o_.policies[foreign[i]];
+      p.document_known = true;
+      p.default_version = (*got)->default_version;
+      p.default_document = (*got)->default_document;
+    }
     auto listed = fan_out(
         owned.size(), [&](std::size_t i) { return api_.list_policy_versions(owned[i], "Custom"); });
     for (std::size_t i = 0; i < owned.size(); ++i) {

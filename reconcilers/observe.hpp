@@ -50,6 +50,9 @@ struct ObservedPolicy {
   std::vector<cloud::PolicyVersion> versions;  // as listed; at most 5
   std::string default_version;
   std::string default_document;
+  // A policy not ours (attached to a share role): only its default document is read (GetPolicy),
+  // so a KMS grant a person made counts as held (adopted additively, never edited).
+  bool document_known = false;
 };
 
 struct ObservedKey {
@@ -144,7 +147,10 @@ struct AccountObservation {
   std::vector<cloud::Error> share_errors;
   ObservedRole snapshot_role;
   ObservedRole image_role;
-  Presence disk_encrypt_role = Presence::kUnknown;
+  // AliyunECSDiskEncryptDefaultRole (docs/contract.md §1.6): its presence always; its managed-by tag and
+  // attachments only with settings.manageDiskEncryptRole (tags_known / attachments_known say
+  // whether they were read).
+  ObservedRole disk_role;
   std::map<std::string, ObservedPolicy> policies;  // custom policies attached to the share roles
   std::map<std::string, ObservedRegion> regions;
   int calls = 0;  // CloudApi calls made

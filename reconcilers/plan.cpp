@@ -8,6 +8,7 @@
 #include <tuple>
 
 #include "reconcilers/desired_grants.hpp"
+#include "reconcilers/disk_encrypt_plan.hpp"
 #include "reconcilers/grant_status_plan.hpp"
 #include "reconcilers/guards.hpp"
 #include "reconcilers/kms_plan.hpp"
@@ -47,8 +48,8 @@ namespace {
 // and notes; plan() then orders the changes by stage (the shares' changes go to stages 4 and 5,
 // between the attachments and the removals).
 using AccountPhase = void (*)(AccountContext&, const PlanInputs&);
-constexpr AccountPhase kAccountPhases[] = {&plan_account_notes, &plan_trust_policies,
-                                           &plan_kms_phase, &plan_shares};
+constexpr AccountPhase kAccountPhases[] = {&plan_account_notes, &plan_disk_encrypt_role,
+                                           &plan_trust_policies, &plan_kms_phase, &plan_shares};
 
 // Within a stage: roles, then trust, then policies (a rotation's version deletion before the
 // version it makes room for), then attachments, then detaches.

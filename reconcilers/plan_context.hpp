@@ -97,6 +97,9 @@ struct RoleFacts {
   bool policies_known = false;  // attachments, policy tags and owned policies' versions all read
   std::vector<const ObservedPolicy*> owned_policies;  // attached, ours, sorted by name
   std::set<std::string> resources;  // keys + list resources granted by our attached policies
+  // Keys + list resources granted by attached custom policies that are not ours (read, never
+  // edited): what they grant is not granted again, and counts as held for the grant's status.
+  std::set<std::string> foreign_resources;
   bool full_access_attached = false;
   std::vector<std::string> foreign_attachments;  // "<type> <name>"
 };

@@ -342,6 +342,13 @@ std::string build_trust_policy(const TrustPrincipals& principals) {
   return doc.dump();
 }
 
+std::string build_service_trust_policy(std::string_view service) {
+  json doc = json::object();
+  doc["Statement"] = json::array({assume_role_statement(json::array({std::string(service)}))});
+  doc["Version"] = "1";
+  return doc.dump();
+}
+
 std::string build_kms_policy(const KmsPolicyContent& content) {
   json statements = json::array();
   if (!content.list_resources.empty()) {

@@ -57,6 +57,10 @@ support::Result<TrustPrincipals, support::Failure> parse_trust_policy(std::strin
 // reads that placeholder back as no principal.
 std::string build_trust_policy(const TrustPrincipals& principals);
 
+// A trust policy that lets one cloud service assume the role (`Principal.Service [service]`): the
+// disk-encryption role's, with "ecs.aliyuncs.com".
+std::string build_service_trust_policy(std::string_view service);
+
 // (The principals as typed values, and their labels: principal.hpp.)
 
 // A KMS permission policy: kms:List* on each region's key listing, the six key actions on each key

@@ -1,5 +1,7 @@
 #include "reconcilers/render.hpp"
 
+#include "reconcilers/explain.hpp"
+
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -137,6 +139,17 @@ json change_json(const Change& c) {
   return j;
 }
 
+json chain_json(const std::vector<ChainLink>& links) {
+  json out = json::array();
+  for (const auto& l : links) {
+    json jl = {
+        {"link", to_string(l.link)}, {"state", to_string(l.state)}, {"observed", l.observed}};
+    if (!l.remedy.empty()) jl["remedy"] = l.remedy;
+    out.push_back(std::move(jl));
+  }
+  return out;
+}
+
 json grant_json(const GrantStatus& g) {
   json j = json::object();
   j["share"] = g.share;
@@ -145,16 +158,20 @@ json grant_json(const GrantStatus& g) {
   j["target"] = g.target.id;
   j["state"] = to_string(g.state);
   j["reason"] = g.reason;
+  j["blocked_by"] = g.blocked_by.empty() ? json(nullptr) : json(g.blocked_by);
   json rs = json::array();
   for (const auto& r : g.resources) {
-    rs.push_back({{"resource", r.resource_id},
-                  {"region", r.region},
-                  {"state", to_string(r.state)},
-                  {"reason", r.reason},
-                  {"keys", r.key_ids},
-                  {"sharing", to_string(r.sharing)},
-                  {"sharing_detail", r.sharing_detail}});
-    if (!r.foreign_accounts.empty()) rs.back()["foreign_accounts"] = r.foreign_accounts;
+    json jr = {{"resource", r.resource_id},
+               {"region", r.region},
+               {"state", to_string(r.state)},
+               {"reason", r.reason},
+               {"keys", r.key_ids},
+               {"sharing", to_string(r.sharing)},
+               {"sharing_detail", r.sharing_detail}};
+    // The chain of links (reconcilers/chain.hpp) of grants that are not Ready: why not.
+    if (!r.foreign_accounts.empty()) jr["foreign_accounts"] = r.foreign_accounts;
+    if (g.state != GrantState::kReady) jr["chain"] = chain_json(r.chain);
+    rs.push_back(std::move(jr));
   }
   j["resources"] = rs;
   return j;
@@ -208,6 +225,8 @@ std::string render_text(const Plan& p) {
       out << "  " << state << std::string(state.size() < 9 ? 9 - state.size() : 1, ' ') << g.share
           << " -> " << label(g.target);
       if (!g.reason.empty()) out << "  (" << g.reason << ")";
+      if (g.state != GrantState::kReady && !g.blocked_by.empty())
+        out << "  [blocked by: " << g.blocked_by << "]";
       out << "\n";
     }
   }
@@ -300,9 +319,31 @@ std::string render_markdown(const Plan& p) {
     out << "\n#### grants\n\n| state | share | target | reason |\n|---|---|---|---|\n";
     for (const auto& g : p.grants)
       out << "| " << to_string(g.state) << " | " << code(g.share) << " | " << code(label(g.target))
-          << " | " << g.reason << " |\n";
+          << " | " << g.reason
+          << (g.state != GrantState::kReady && !g.blocked_by.empty()
+                  ? " (blocked by " + code(g.blocked_by) + ")"
+                  : std::string())
+          << " |\n";
   }
   return out.str();
+}
+
+std::string render_explanation_json(const Explanation& e) {
+  json j = json::object();
+  j["resource"] = e.resource_id;
+  j["target_type"] = to_string(e.target.type);
+  j["target"] = e.target.id;
+  j["account"] = e.account;
+  j["uid"] = e.uid;
+  j["region"] = e.region;
+  j["found"] = e.found;
+  j["looked_in"] = e.looked_in;
+  j["errors"] = e.errors;
+  j["links"] = chain_json(e.chain.links);
+  const ChainLink* b = e.chain.blocked_by();
+  j["usable"] = e.exit_code() == 0;
+  j["blocked_by"] = b == nullptr ? json(nullptr) : json(to_string(b->link));
+  return j.dump(2) + "\n";
 }
 
 std::string render_apply_text(const ApplyResult& r) {

@@ -1,14 +1,8 @@
 #include "reconcilers/trust_plan.hpp"
 
-#include "support/wire.hpp"
-
 namespace sharekeeper::reconcilers::planner {
 
 void plan_account_notes(AccountContext& a, const PlanInputs& /*in*/) {
-  if (a.obs->disk_encrypt_role == Presence::kAbsent)
-    a.note(std::string(wire::kDiskEncryptRole) +
-           " does not exist: ECS cannot use this account's CMKs until it is authorised (console); "
-           "sharekeeper does not create it");
   for (const RoleContext& role : a.roles) {
     if (role.facts.presence == Presence::kUnknown) continue;  // could not read the role
     for (const auto& fa : role.facts.foreign_attachments) {

@@ -39,7 +39,7 @@ int main(int argc, char** argv) {
     GrantKey k{accounts[static_cast<std::size_t>(i % 100)], "share-" + std::to_string(i / 10),
                "account", uid};
     keys.push_back(k);
-    reports.push_back({k, i % 7 == 0 ? GrantState::kPending : GrantState::kReady, "", "", {}});
+    reports.push_back({k, i % 7 == 0 ? GrantState::kPending : GrantState::kReady, "", "", {}, ""});
   }
   const auto t0 = Clock::now();
   metrics.set_config(accounts, keys, "bench-revision");

@@ -62,7 +62,7 @@ World build_world() {
     reconcilers::AccountObservation o;
     o.account = acc.name;
     o.uid = *acc.uid;
-    o.disk_encrypt_role = Presence::kPresent;
+    o.disk_role.presence = Presence::kPresent;
     reconcilers::ObservedRegion& r = o.regions[kRegion];
     r.region = kRegion;
     reconcilers::TrustPrincipals tp;

@@ -32,6 +32,7 @@ const std::vector<Line> kLines = {
     {"  instanceName: ", "sharekeeper", "InstanceName"},
     {"  allowServiceKeyShares: ", "false", "AllowServiceKeyShares"},
     {"  manageShares: ", "false", "ManageShares"},
+    {"  manageDiskEncryptRole: ", "false", "ManageDiskEncryptRole"},
     {"  endpoints:", nullptr, ""},
     {"    ecs: ", "https://ecs.{region}.aliyuncs.com", "EndpointEcs"},
     {"    ram: ", "https://ram.aliyuncs.com", "EndpointRam"},

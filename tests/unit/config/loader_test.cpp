@@ -548,7 +548,8 @@ TEST(Loader, SettingsAndCredentialsAreTyped) {
       "settings:\n  interval: 1h30m\n  jitter: 0.25\n  prune: false\n  maxRevocationsPerCycle: 7\n"
       "  maxRevokeFraction: 1\n  allowMassRevoke: true\n  instanceName: team-a\n  "
       "allowServiceKeyShares: true\n"
-      "  manageShares: false\n  endpoints: {kms: \"https://kms.{region}.aliyuncs.com:8443\"}\n"));
+      "  manageShares: false\n  manageDiskEncryptRole: true\n  endpoints: {kms: "
+      "\"https://kms.{region}.aliyuncs.com:8443\"}\n"));
   ASSERT_TRUE(r.ok()) << dump(r);
   const auto& s = r.state->settings;
   EXPECT_EQ(s.interval, std::chrono::seconds(5400));
@@ -560,6 +561,7 @@ TEST(Loader, SettingsAndCredentialsAreTyped) {
   EXPECT_EQ(s.instance_name, "team-a");
   EXPECT_TRUE(s.allow_service_key_shares);
   EXPECT_FALSE(s.manage_shares);  // the default is true (docs/config.md)
+  EXPECT_TRUE(s.manage_disk_encrypt_role);
   EXPECT_EQ(s.endpoints.at("kms"), "https://kms.{region}.aliyuncs.com:8443");
 
   auto c =

@@ -200,6 +200,7 @@ TEST(Schema, DefaultsEqualTheLoaders) {
   EXPECT_EQ(s["instanceName"]["default"].get<std::string>(), d.instance_name);
   EXPECT_EQ(s["allowServiceKeyShares"]["default"].get<bool>(), d.allow_service_key_shares);
   EXPECT_EQ(s["manageShares"]["default"].get<bool>(), d.manage_shares);
+  EXPECT_EQ(s["manageDiskEncryptRole"]["default"].get<bool>(), d.manage_disk_encrypt_role);
 }
 
 TEST(Schema, ExamplesAreValidUnderTheSchemaAndTheLoader) {

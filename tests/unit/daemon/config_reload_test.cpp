@@ -64,7 +64,7 @@ class ReadyRunner : public AccountRunner {
     o.observation_complete = true;
     o.plan_json = R"({"changes":[]})";
     for (const auto& k : grants_of(desired, account))
-      o.grants.push_back({k, GrantState::kReady, "", "", {}});
+      o.grants.push_back({k, GrantState::kReady, "", "", {}, ""});
     ++passes;
     return o;
   }

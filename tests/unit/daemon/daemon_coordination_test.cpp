@@ -56,7 +56,7 @@ class CountingRunner : public AccountRunner {
     PassOutcome o;
     o.observation_complete = true;
     for (const auto& k : grants_of(desired, account))
-      o.grants.push_back({k, GrantState::kReady, "", "", {}});
+      o.grants.push_back({k, GrantState::kReady, "", "", {}, ""});
     return o;
   }
   int passes_of(const std::string& a) {

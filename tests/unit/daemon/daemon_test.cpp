@@ -70,7 +70,7 @@ class FakeRunner : public AccountRunner {
     o.observation_complete = true;
     o.plan_json = R"({"changes":[]})";
     for (const auto& k : grants_of(desired, account))
-      o.grants.push_back({k, GrantState::kReady, "", "", {}});
+      o.grants.push_back({k, GrantState::kReady, "", "", {}, ""});
     if (drifted) {
       o.drift["trust_policy"] = 1;
       o.changes.push_back({"trust_policy", "AliyunECSShareEncryptImageDefaultRole",

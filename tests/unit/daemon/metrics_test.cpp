@@ -52,9 +52,10 @@ TEST(Metrics, PreCreatesEverySeriesAtZero) {
 TEST(Metrics, PublishesGrantStateOneHotAndReadyTimestamp) {
   Metrics m("1");
   m.set_config({"prod"}, {g("golden", "1111222233334444"), g("golden", "5555666677778888")}, "r1");
-  m.publish_grants({{g("golden", "1111222233334444"), GrantState::kReady, "", "", {}},
-                    {g("golden", "5555666677778888"), GrantState::kBlocked, "service_key", "", {}}},
-                   kNow);
+  m.publish_grants(
+      {{g("golden", "1111222233334444"), GrantState::kReady, "", "", {}, ""},
+       {g("golden", "5555666677778888"), GrantState::kBlocked, "service_key", "", {}, ""}},
+      kNow);
   const std::string t = m.serialize();
   const std::string a = R"(account="prod",share="golden",)";
   EXPECT_TRUE(has_line(
@@ -78,7 +79,7 @@ TEST(Metrics, GrantSeriesAreDeletedWhenTheGrantLeavesTheConfig) {
   m.count_change("dev", "create_role");
   m.set_config({"prod"}, {g("golden", "1111222233334444")}, "r2");
   // A stale pass reporting the removed grant must not bring its series back.
-  m.publish_grants({{g("old", "5555666677778888"), GrantState::kReady, "", "", {}}}, kNow);
+  m.publish_grants({{g("old", "5555666677778888"), GrantState::kReady, "", "", {}, ""}}, kNow);
   m.observe_pass("dev", PassResult::kSuccess, 1.0, kNow);
   const std::string t = m.serialize();
   EXPECT_EQ(t.find("share=\"old\""), std::string::npos) << t;
@@ -140,7 +141,7 @@ TEST(Metrics, ExpositionPassesPromtoolCheckMetrics) {
       << "promtool (Debian package prometheus, installed by scripts/install-deps.sh) is required";
   Metrics m("0.1.0");
   m.set_config({"prod"}, {g("golden", "1111222233334444")}, "abc");
-  m.publish_grants({{g("golden", "1111222233334444"), GrantState::kReady, "", "", {}}}, kNow);
+  m.publish_grants({{g("golden", "1111222233334444"), GrantState::kReady, "", "", {}, ""}}, kNow);
   m.observe_pass("prod", PassResult::kSuccess, 3.0, kNow);
   m.observe_api_call("ecs", "DescribeImages", "OK", 0.2);
   m.count_change("prod", "attach_policy");

@@ -68,7 +68,8 @@ TEST(StatusStore, GrantRowsWithTransitionsAndErrors) {
                            GrantState::kFailed,
                            "apply_failed",
                            "ram AttachPolicyToRole: Throttling",
-                           {}}},
+                           {},
+                           ""}},
                          true, std::chrono::seconds(10)));
   s.pass_finished(report(PassResult::kSuccess,
                          {{key("1111222233334444"),
@@ -81,7 +82,11 @@ TEST(StatusStore, GrantRowsWithTransitionsAndErrors) {
                              "",
                              Sharing::kShared,
                              "image share permission",
-                             {"9999888877776666"}}}}},
+                             {"9999888877776666"},
+                             "",
+                             "",
+                             ""}},
+                           ""}},
                          true, std::chrono::seconds(20)));
   j = json::parse(s.status_json({}));
   const auto& res = j["grants"][0]["resources"][0];
@@ -91,7 +96,7 @@ TEST(StatusStore, GrantRowsWithTransitionsAndErrors) {
   // manageShares: the accounts an adopted image keeps that the config does not name.
   EXPECT_EQ(res["foreignAccounts"], json::array({"9999888877776666"}));
   s.pass_finished(report(PassResult::kSuccess,
-                         {{key("1111222233334444"), GrantState::kReady, "", "", {}}}, true,
+                         {{key("1111222233334444"), GrantState::kReady, "", "", {}, ""}}, true,
                          std::chrono::seconds(30)));
   j = json::parse(s.status_json({}));
   const auto& g = j["grants"][0];
@@ -122,12 +127,42 @@ TEST(StatusStore, RemovedGrantsDisappearAndStalePassesDoNotResurrectThem) {
   StatusStore s;
   s.set_config(desired({"1111222233334444", "5555666677778888"}), kT0);
   s.set_config(desired({"1111222233334444"}), kT0);
-  auto r = report(PassResult::kSuccess, {{key("5555666677778888"), GrantState::kReady, "", "", {}}},
-                  true, std::chrono::seconds(10));
+  auto r =
+      report(PassResult::kSuccess, {{key("5555666677778888"), GrantState::kReady, "", "", {}, ""}},
+             true, std::chrono::seconds(10));
   r.stale = true;
   s.pass_finished(r);
   const std::string text = s.status_json({});
   EXPECT_EQ(text.find("5555666677778888"), std::string::npos);
+}
+
+// The chain's verdict (reconcilers/chain.hpp): the grant's blockedBy, and per resource the link,
+// what was observed and the remedy; null when the target can use everything.
+TEST(StatusStore, BlockedByNamesTheLinkPerGrantAndResource) {
+  StatusStore s;
+  s.set_config(desired({"1111222233334444"}), kT0);
+  GrantReport g;
+  g.key = key("1111222233334444");
+  g.state = GrantState::kBlocked;
+  g.reason = "KMS key key-1 is Disabled";
+  g.blocked_by = "key";
+  ResourceDetail r;
+  r.id = "m-abc";
+  r.region = "cn-hangzhou";
+  r.state = GrantState::kBlocked;
+  r.blocked_by = "key";
+  r.blocked_observed = "key key-1 is Disabled";
+  r.blocked_remedy = "enable it: KMS EnableKey KeyId=key-1";
+  g.resources.push_back(r);
+  s.pass_finished(report(PassResult::kSuccess, {g}, true, std::chrono::seconds(10)));
+  auto j = json::parse(s.status_json({}));
+  EXPECT_EQ(j["grants"][0]["blockedBy"], "key");
+  const auto& b = j["grants"][0]["resources"][0]["blockedBy"];
+  EXPECT_EQ(b["link"], "key");
+  EXPECT_EQ(b["observed"], "key key-1 is Disabled");
+  EXPECT_EQ(b["remedy"], "enable it: KMS EnableKey KeyId=key-1");
+  // The rd grant was never reported: no verdict yet.
+  EXPECT_TRUE(j["grants"][1]["blockedBy"].is_null());
 }
 
 TEST(StatusStore, RejectedReloadShowsDiagnostics) {

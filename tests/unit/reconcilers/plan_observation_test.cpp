@@ -121,7 +121,7 @@ Scenario scenario() {
   dev.role(RoleKind::kSnapshot, trust_for({kB}))
       .policy(dev_pol, kms_of(dev_uid, {}), "sharekeeper", 4)
       .attach(RoleKind::kSnapshot, dev_pol);
-  dev.get().disk_encrypt_role = reconcilers::Presence::kAbsent;
+  dev.get().disk_role.presence = reconcilers::Presence::kAbsent;
   AccountBuilder ops("ops", ops_uid);
   ops.key("k1").snapshot("s-1", "k1").image("m-9", {"s-1"});
 

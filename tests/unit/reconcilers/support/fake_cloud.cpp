@@ -618,6 +618,12 @@ cloud::Result<std::vector<cloud::Image>> FakeCloud::describe_images(
   return out;
 }
 
+cloud::Result<std::vector<cloud::Image>> FakeCloud::list_own_images(std::string_view region) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (auto e = enter("DescribeImages", false, nullptr)) return *e;
+  return images_[std::string(region)];
+}
+
 cloud::Result<std::vector<std::string>> FakeCloud::describe_image_share_permission(
     std::string_view region, std::string_view image_id) {
   std::lock_guard<std::mutex> lock(mu_);

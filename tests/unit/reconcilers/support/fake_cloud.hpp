@@ -185,6 +185,7 @@ class FakeCloud : public cloud::CloudApi {
   cloud::Result<std::vector<cloud::Image>> describe_images(
       std::string_view region, const std::vector<std::string>& image_ids,
       const std::vector<cloud::Tag>& tag_filter) override;
+  cloud::Result<std::vector<cloud::Image>> list_own_images(std::string_view region) override;
   cloud::Result<std::vector<std::string>> describe_image_share_permission(
       std::string_view region, std::string_view image_id) override;
   cloud::Result<void> modify_image_share_permission(

@@ -26,7 +26,7 @@ class AccountBuilder {
   explicit AccountBuilder(std::string account = "prod", std::string uid = kUid) {
     o_.account = std::move(account);
     o_.uid = std::move(uid);
-    o_.disk_encrypt_role = reconcilers::Presence::kPresent;
+    o_.disk_role.presence = reconcilers::Presence::kPresent;
     o_.snapshot_role.presence = reconcilers::Presence::kAbsent;
     o_.image_role.presence = reconcilers::Presence::kAbsent;
     region();
