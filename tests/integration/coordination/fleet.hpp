@@ -92,13 +92,15 @@ inline std::string fleet_config(const std::vector<SharerAccount>& accounts,
     << "settings:\n"
     << "  interval: " << interval << "\n"
     << "  instanceName: coordtest\n"
-    // The RAM/KMS side only: the recipients are outside any resource directory, so with the
-    // shares managed their snapshot grants would wait for invitations nobody accepts here.
-    << "  manageShares: false\n"
     << "  coordination:\n"
     << "    etcd:\n"
     << "      endpoints: [\"" << etcd_endpoint << "\"]\n"
-    << "      leaseTTL: " << ttl_seconds << "s\n"
+    << "      leaseTTL: " << ttl_seconds
+    << "s\n"
+    // (After the coordination block, whose line tests name.) The RAM/KMS side only: the recipients
+    // are outside any resource directory, so with the shares managed their snapshot grants would
+    // wait for invitations nobody accepts here.
+    << "  manageShares: false\n"
     << "accounts:\n";
   for (const auto& a : accounts)
     c << "  - name: " << a.name << "\n    uid: \"" << a.uid << "\"\n"
