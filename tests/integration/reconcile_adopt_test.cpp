@@ -19,6 +19,7 @@
 
 #include "config/loader.hpp"
 #include "emulator/emulator.hpp"
+#include "emulated_time.hpp"
 #include "emulator_client.hpp"
 #include "reconcilers/apply.hpp"
 #include "reconcilers/explain.hpp"
@@ -379,7 +380,7 @@ class QuickstartTest : public AdoptTest {
     desired_ =
         config::load(fs::path(SHAREKEEPER_SOURCE_DIR) / "examples/quickstart.yaml").state.value();
     reconcilers::ApplyOptions o;
-    o.sleep = [](std::chrono::milliseconds) {};
+    o.clock = std::make_shared<testing::EmulatorTime>(emu_->server().clock());  // waits skipped
     auto r = reconcilers::apply(desired_, plan(desired_), client_for(), o);
     ASSERT_EQ(r.failures(), 0);
     ASSERT_TRUE(client_->modify_image_share_permission("cn-hangzhou", kGolden, {kA, kB}, {}).ok());

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "emulator/emulator.hpp"
+#include "emulated_time.hpp"
 #include "emulator_client.hpp"
 #include "reconcilers/apply.hpp"
 #include "reconcilers/plan.hpp"
@@ -79,7 +80,7 @@ class DiskRoleEmulatorTest : public ::testing::Test {
   }
   reconcilers::ApplyResult converge() {
     reconcilers::ApplyOptions o;
-    o.sleep = [](std::chrono::milliseconds) {};
+    o.clock = std::make_shared<testing::EmulatorTime>(emu_->server().clock());  // waits skipped
     return reconcilers::apply(desired_, plan(), client_for(), o);
   }
   json access() { return emu_->model().access(kA, kImage, emu_->server().clock().now()); }

@@ -8,6 +8,7 @@
 #include "reconcilers/apply.hpp"
 #include "reconcilers/plan.hpp"
 #include "reconcilers/policy_document.hpp"
+#include "support/clock.hpp"
 #include "tests/unit/reconcilers/support/observation.hpp"
 
 namespace sharekeeper::testing {
@@ -131,7 +132,7 @@ TEST(DiskEncryptRolePlan, ApplyCreatesItOnceThroughTheCloudApi) {
   auto p = plan_one(d, cloud);
   ASSERT_EQ(disk_changes(p).size(), 2U);
   reconcilers::ApplyOptions opts;
-  opts.sleep = [](std::chrono::milliseconds) {};
+  opts.clock = std::make_shared<support::ManualClock>();
   auto r = reconcilers::apply(
       d, p, [&](const config::Account&) -> cloud::CloudApi* { return &cloud; }, opts);
   EXPECT_TRUE(r.converged()) << reconcilers::to_string(r.residual.grants.at(0).state);
