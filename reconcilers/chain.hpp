@@ -1,9 +1,10 @@
 #pragma once
 // The chain of links that must all hold for one target to use one shared resource (issue 16,
-// docs/contract.md §1): the resource exists, it is encrypted with a customer master key (not a service
-// key), the key is enabled, ECS may use the account's CMKs (AliyunECSDiskEncryptDefaultRole), the
-// share role exists, its trust policy admits the target, an attached KMS policy grants the key, and
-// the share itself (image share permission, or a Resource Sharing association and its invitation).
+// docs/contract.md §1): the resource exists, it is encrypted with a customer master key (not a
+// service key), the key is enabled, ECS may use the account's CMKs
+// (AliyunECSDiskEncryptDefaultRole), the share role exists, its trust policy admits the target, an
+// attached KMS policy grants the key, and the share itself (image share permission, or a Resource
+// Sharing association and its invitation).
 //
 // One pure function of the observation, so `sharekeeper explain`, /status (blockedBy per grant)
 // and `plan -o json` (the chain of grants that are not Ready) say the same thing. Thread-safe.

@@ -263,8 +263,8 @@ void plan_desired_grants(AccountContext& a, const PlanInputs& in) {
     }
     a.resolved[share.name] = std::move(res.resources);
   }
-  // Adopted additively (docs/contract.md §2): what a policy not ours already grants is not granted a
-  // second time, unless one of ours already holds it too (then it stays, or it would be revoked).
+  // Adopted additively (docs/contract.md §2): what a policy not ours already grants is not granted
+  // a second time, unless one of ours already holds it too (then it stays, or it would be revoked).
   for (RoleContext& role : a.roles) {
     for (auto it = role.want.resources.begin(); it != role.want.resources.end();) {
       if (role.facts.foreign_resources.count(it->first) != 0U &&

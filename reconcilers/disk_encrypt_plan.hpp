@@ -1,6 +1,6 @@
 #pragma once
-// Planner phase: the disk-encryption role AliyunECSDiskEncryptDefaultRole (docs/contract.md §1.6), which
-// ECS needs to use the account's own CMKs at all.
+// Planner phase: the disk-encryption role AliyunECSDiskEncryptDefaultRole (docs/contract.md §1.6),
+// which ECS needs to use the account's own CMKs at all.
 //
 // With settings.manageDiskEncryptRole (default false) and the role absent: create it (stage 1) with
 // the trust policy `Principal.Service ["ecs.aliyuncs.com"]` and the managed-by tag, and attach the

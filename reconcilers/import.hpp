@@ -11,7 +11,8 @@
 // comment instead (adopting it would change the cloud), as is a principal a role trusts with no
 // resource shared to it, a folder whose path is unknown, and any other broken link of a written
 // pair. Its contract: `plan --detailed-exitcode` on the result against the same cloud exits 0
-// (adoption changes nothing; roles and policies it found are adopted additively, docs/contract.md §2).
+// (adoption changes nothing; roles and policies it found are adopted additively, docs/contract.md
+// §2).
 //
 // An account or region that cannot be fully read fails the import (a partial one would drop
 // shares).

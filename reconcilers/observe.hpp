@@ -147,9 +147,9 @@ struct AccountObservation {
   std::vector<cloud::Error> share_errors;
   ObservedRole snapshot_role;
   ObservedRole image_role;
-  // AliyunECSDiskEncryptDefaultRole (docs/contract.md §1.6): its presence always; its managed-by tag and
-  // attachments only with settings.manageDiskEncryptRole (tags_known / attachments_known say
-  // whether they were read).
+  // AliyunECSDiskEncryptDefaultRole (docs/contract.md §1.6): its presence always; its managed-by
+  // tag and attachments only with settings.manageDiskEncryptRole (tags_known / attachments_known
+  // say whether they were read).
   ObservedRole disk_role;
   std::map<std::string, ObservedPolicy> policies;  // custom policies attached to the share roles
   std::map<std::string, ObservedRegion> regions;

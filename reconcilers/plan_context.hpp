@@ -153,8 +153,9 @@ struct ResourceShareContext {
   // target entity id (UID | rd- | folder id) -> grants
   std::map<std::string_view, GrantIds, std::less<>> want_targets;
   const std::vector<config::GrantTarget>* targets = nullptr;  // the share's (labels of changes)
-  std::set<std::string_view, std::less<>> keep_resources;  // unresolvable: neither added nor removed
-  std::set<std::string_view, std::less<>> keep_targets;    // the targets of those resources
+  std::set<std::string_view, std::less<>>
+      keep_resources;                                    // unresolvable: neither added nor removed
+  std::set<std::string_view, std::less<>> keep_targets;  // the targets of those resources
   bool need_external = false;              // an account target (may be outside the directory)
   std::set<std::string> revoke_resources;  // the guards' verdict
   std::set<std::string> revoke_targets;

@@ -35,8 +35,8 @@ inline constexpr std::string_view kSnapshotShareRole = "AliyunECSShareEncryptSna
 inline constexpr std::string_view kImageShareRole = "AliyunECSShareEncryptImageDefaultRole";
 inline constexpr std::string_view kDiskEncryptRole = "AliyunECSDiskEncryptDefaultRole";
 inline constexpr std::string_view kEcsServiceSuffix = "@ecs.aliyuncs.com";
-// What the disk-encryption role trusts and holds (docs/contract.md §1.6): ECS itself, and this System
-// policy (as Alibaba's service-linked-role module creates it).
+// What the disk-encryption role trusts and holds (docs/contract.md §1.6): ECS itself, and this
+// System policy (as Alibaba's service-linked-role module creates it).
 inline constexpr std::string_view kEcsService = "ecs.aliyuncs.com";
 inline constexpr std::string_view kDiskEncryptRolePolicy = "AliyunECSDiskEncryptRolePolicy";
 inline constexpr std::string_view kRdIdConditionKey = "sts:ServiceOwnerRDId";

@@ -18,8 +18,8 @@
 #include <nlohmann/json.hpp>
 
 #include "config/loader.hpp"
-#include "emulator/emulator.hpp"
 #include "emulated_time.hpp"
+#include "emulator/emulator.hpp"
 #include "emulator_client.hpp"
 #include "reconcilers/apply.hpp"
 #include "reconcilers/explain.hpp"

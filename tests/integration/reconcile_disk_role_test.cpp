@@ -8,8 +8,8 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
-#include "emulator/emulator.hpp"
 #include "emulated_time.hpp"
+#include "emulator/emulator.hpp"
 #include "emulator_client.hpp"
 #include "reconcilers/apply.hpp"
 #include "reconcilers/plan.hpp"
