@@ -11,6 +11,7 @@
 #include "emulated_time.hpp"
 #include "emulator/emulator.hpp"
 #include "emulator_client.hpp"
+#include "in_process_emulator.hpp"
 #include "reconcilers/apply.hpp"
 #include "reconcilers/plan.hpp"
 #include "reconcilers/policy_document.hpp"
@@ -51,10 +52,7 @@ json seed() {
 class DiskRoleEmulatorTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    emulator::EmulatorOptions eo;
-    eo.seed = seed();
-    emu_ = std::make_unique<emulator::Emulator>(eo);
-    emu_->start();
+    emu_ = testing::start_emulator(seed());
     client_ = testing::emulator_client(emu_->url(), "LTAI5tDiskTestKey00001",
                                        "DiskTestSecret0123456789abcdef");
     config::Account a;

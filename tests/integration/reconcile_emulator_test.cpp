@@ -16,6 +16,7 @@
 #include "cloud/transport.hpp"
 #include "emulator/emulator.hpp"
 #include "emulator_client.hpp"
+#include "in_process_emulator.hpp"
 #include "reconcilers/apply.hpp"
 #include "reconcilers/plan.hpp"
 #include "reconcilers/policy_document.hpp"
@@ -76,10 +77,7 @@ nlohmann::json seed() {
 class ReconcileEmulatorTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    emulator::EmulatorOptions eo;
-    eo.seed = seed();
-    emu_ = std::make_unique<emulator::Emulator>(eo);
-    emu_->start();
+    emu_ = testing::start_emulator(seed());
     client_ = testing::emulator_client(emu_->url(), "LTAI5tRecTestKey000001",
                                        "RecTestSecret0123456789abcdef");
 
