@@ -151,14 +151,14 @@ std::string scrub_patterns(std::string_view text) {
       i += hit->name.size();
       continue;
     }
-    p += encoded ? 3 : 1;
+    p += encoded ? 3U : 1U;
     while (p < text.size() && text[p] == ' ') ++p;
     char quote = 0;
     if (p < text.size() && (text[p] == '"' || text[p] == '\'')) quote = text[p++];
     std::size_t end = p;
     if (quote != 0) {
       while (end < text.size() && text[end] != quote)
-        end += (text[end] == '\\' && end + 1 < text.size()) ? 2 : 1;
+        end += (text[end] == '\\' && end + 1 < text.size()) ? 2U : 1U;
       end = std::min(end, text.size());
     } else if (hit->to_end_of_line) {
       while (end < text.size() && text[end] != '\r' && text[end] != '\n') ++end;
