@@ -84,7 +84,7 @@ std::string iso8601(std::chrono::system_clock::time_point t) {
   gmtime_r(&secs, &tm);
   std::array<char, 32> buf{};
   const std::size_t n = std::strftime(buf.data(), buf.size(), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return std::string(buf.data(), n);
+  return {buf.data(), n};
 }
 
 std::string find_header(const HttpResponse& r, std::string_view name) {

@@ -93,6 +93,7 @@ class [[nodiscard]] Result {
   requires(std::is_constructible_v<T, U&&> && !std::is_same_v<std::remove_cvref_t<U>, Result> &&
            !std::is_same_v<std::remove_cvref_t<U>, E> &&
            !result_detail::IsUnexpected<std::remove_cvref_t<U>>::value)
+      // NOLINTNEXTLINE(bugprone-forwarding-reference-overload): the requires-clause excludes Result
       Result(U&& value)  // NOLINT(google-explicit-constructor): `return value;` is the point
       : v_(std::in_place_index<0>, std::forward<U>(value)) {}
   // A failure: `return error;` (the common case) or `return support::unexpected(error);`.
@@ -352,10 +353,12 @@ class [[nodiscard]] Result<void, E> {
 // is not needed.
 #define SK_TRY_CONCAT_INNER_(a, b) a##b
 #define SK_TRY_CONCAT_(a, b) SK_TRY_CONCAT_INNER_(a, b)
+// NOLINTBEGIN(bugprone-macro-parentheses): var and tmp are names being declared, not expressions
 #define SK_TRY_IMPL_(var, expr, tmp)            \
   auto tmp = (expr);                            \
   if (!tmp.ok()) return std::move(tmp).error(); \
   auto var = std::move(tmp).value()
+// NOLINTEND(bugprone-macro-parentheses)
 #define SK_TRY(var, expr) SK_TRY_IMPL_(var, expr, SK_TRY_CONCAT_(sk_try_result_, __COUNTER__))
 #define SK_TRY_VOID(expr)                                   \
   do {                                                      \
