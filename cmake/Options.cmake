@@ -13,7 +13,8 @@ target_compile_options(sharekeeper_options INTERFACE
 # folder as each became clean; headers are checked in every TU of a listed folder that includes them.
 set(SHAREKEEPER_CONVERSION_CLEAN_DIRS
   support tests/unit/support
-  cloud)
+  cloud
+  coordination)
 list(TRANSFORM SHAREKEEPER_CONVERSION_CLEAN_DIRS PREPEND ${PROJECT_SOURCE_DIR}/)
 target_compile_options(sharekeeper_options INTERFACE
   "$<$<IN_LIST:$<TARGET_PROPERTY:SOURCE_DIR>,${SHAREKEEPER_CONVERSION_CLEAN_DIRS}>:-Wconversion;-Wsign-conversion>")
