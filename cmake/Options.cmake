@@ -14,7 +14,8 @@ target_compile_options(sharekeeper_options INTERFACE
 set(SHAREKEEPER_CONVERSION_CLEAN_DIRS
   support tests/unit/support
   cloud
-  coordination)
+  coordination
+  emulator)
 list(TRANSFORM SHAREKEEPER_CONVERSION_CLEAN_DIRS PREPEND ${PROJECT_SOURCE_DIR}/)
 target_compile_options(sharekeeper_options INTERFACE
   "$<$<IN_LIST:$<TARGET_PROPERTY:SOURCE_DIR>,${SHAREKEEPER_CONVERSION_CLEAN_DIRS}>:-Wconversion;-Wsign-conversion>")

@@ -463,8 +463,9 @@ std::vector<std::pair<const ResourceShare*, const Association*>> incoming(const 
 void check_share_name(const std::string& name) {
   bool name_ok = !name.empty() && name.size() <= 50 * 3;
   std::size_t chars = 0;
-  for (unsigned char ch : name) {
-    if ((ch & 0xC0) != 0x80) ++chars;  // count UTF-8 characters, not bytes
+  for (const char byte : name) {
+    const auto ch = static_cast<unsigned char>(byte);  // isalnum needs a value of unsigned char
+    if ((ch & 0xC0) != 0x80) ++chars;                  // count UTF-8 characters, not bytes
     if (ch < 0x80 && !(std::isalnum(ch) || ch == '.' || ch == '_' || ch == '-')) name_ok = false;
   }
   if (!name_ok || chars > 50) {
