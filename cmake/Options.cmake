@@ -15,7 +15,8 @@ set(SHAREKEEPER_CONVERSION_CLEAN_DIRS
   support tests/unit/support
   cloud
   coordination
-  emulator)
+  emulator
+  config)
 list(TRANSFORM SHAREKEEPER_CONVERSION_CLEAN_DIRS PREPEND ${PROJECT_SOURCE_DIR}/)
 target_compile_options(sharekeeper_options INTERFACE
   "$<$<IN_LIST:$<TARGET_PROPERTY:SOURCE_DIR>,${SHAREKEEPER_CONVERSION_CLEAN_DIRS}>:-Wconversion;-Wsign-conversion>")
