@@ -16,7 +16,8 @@ set(SHAREKEEPER_CONVERSION_CLEAN_DIRS
   cloud
   coordination
   emulator
-  config)
+  config
+  daemon)
 list(TRANSFORM SHAREKEEPER_CONVERSION_CLEAN_DIRS PREPEND ${PROJECT_SOURCE_DIR}/)
 target_compile_options(sharekeeper_options INTERFACE
   "$<$<IN_LIST:$<TARGET_PROPERTY:SOURCE_DIR>,${SHAREKEEPER_CONVERSION_CLEAN_DIRS}>:-Wconversion;-Wsign-conversion>")
