@@ -17,7 +17,8 @@ set(SHAREKEEPER_CONVERSION_CLEAN_DIRS
   coordination
   emulator
   config
-  daemon)
+  daemon
+  reconcilers)
 list(TRANSFORM SHAREKEEPER_CONVERSION_CLEAN_DIRS PREPEND ${PROJECT_SOURCE_DIR}/)
 target_compile_options(sharekeeper_options INTERFACE
   "$<$<IN_LIST:$<TARGET_PROPERTY:SOURCE_DIR>,${SHAREKEEPER_CONVERSION_CLEAN_DIRS}>:-Wconversion;-Wsign-conversion>")
