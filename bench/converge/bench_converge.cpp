@@ -317,8 +317,8 @@ Run apply(const fs::path& dir, const std::string& url,
   r.max_rss_kb = usage.ru_maxrss;
   r.cpu = static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
           static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
-  std::istringstream err(read_file(dir / "apply.err"));
-  for (std::string line; std::getline(err, line);)
+  std::istringstream log(read_file(dir / "apply.err"));
+  for (std::string line; std::getline(log, line);)
     if (line.rfind("apply timing: ", 0) == 0) r.timing = line.substr(14);
   return r;
 }
