@@ -1,9 +1,14 @@
 #include "cloud/rate_limiter.hpp"
 
 #include <algorithm>
+#include <atomic>
 
 namespace sharekeeper::cloud {
 namespace {
+
+std::atomic<std::uint64_t> g_reservations{0};
+std::atomic<std::uint64_t> g_waited{0};
+std::atomic<std::int64_t> g_wait_ns{0};
 
 double seconds(std::chrono::steady_clock::duration d) {
   return std::chrono::duration<double>(d).count();
@@ -30,8 +35,20 @@ std::chrono::nanoseconds RateLimiter::reserve(TimePoint now) {
   std::lock_guard lock(mu_);
   refill(now);
   tokens_ -= 1.0;
+  g_reservations.fetch_add(1, std::memory_order_relaxed);
   if (tokens_ >= 0.0) return std::chrono::nanoseconds::zero();
-  return std::chrono::nanoseconds{static_cast<std::int64_t>(-tokens_ / rate_ * 1e9)};
+  const auto wait = static_cast<std::int64_t>(-tokens_ / rate_ * 1e9);
+  g_waited.fetch_add(1, std::memory_order_relaxed);
+  g_wait_ns.fetch_add(wait, std::memory_order_relaxed);
+  return std::chrono::nanoseconds{wait};
+}
+
+RateLimiterTotals rate_limiter_totals() {
+  RateLimiterTotals t;
+  t.reservations = g_reservations.load(std::memory_order_relaxed);
+  t.waited = g_waited.load(std::memory_order_relaxed);
+  t.wait = std::chrono::nanoseconds{g_wait_ns.load(std::memory_order_relaxed)};
+  return t;
 }
 
 void RateLimiter::on_throttled(TimePoint now) {

@@ -5,6 +5,7 @@
 //
 // Thread-safety: RateLimiter and RateLimiterSet are thread-safe.
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -13,11 +14,17 @@
 
 namespace sharekeeper::cloud {
 
+// The figures (docs/emulator.md, "Rate limits and latency"): Alibaba Cloud throttles per account
+// and product (ECS also per operation and region) and publishes the thresholds only in each
+// account's Quota Center, so 20 calls/s is an assumption, and so is a bucket of one second's worth
+// (20): a token bucket's usual size, and what lets one account's short pass (about 50 reads) start
+// at full speed instead of paying a round of pacing for the first 15 of them. A wrong guess costs
+// little: a throttled request is refused before any work and halves the rate (AIMD).
 struct RateLimiterOptions {
   double initial_rate = 20.0;        // requests per second
   double min_rate = 0.5;             // floor: never stop entirely
   double max_rate = 50.0;            // ceiling
-  double burst = 5.0;                // bucket size in requests
+  double burst = 20.0;               // bucket size in requests (one second at the initial rate)
   double decrease_factor = 0.5;      // multiplicative decrease on throttling
   double increase_per_second = 1.0;  // additive increase per second without throttling
   // A burst of throttled answers to requests sent at the old rate counts as one signal.
@@ -50,6 +57,16 @@ class RateLimiter {
   TimePoint last_increase_;
   bool decreased_once_ = false;
 };
+
+// What every RateLimiter of this process made callers wait, since it started: how many reservations
+// had to wait and for how long in total (what a pass spent on the client's own pacing, as opposed
+// to round trips; `apply` logs it).
+struct RateLimiterTotals {
+  std::uint64_t reservations = 0;
+  std::uint64_t waited = 0;  // reservations that had to wait
+  std::chrono::nanoseconds wait{0};
+};
+RateLimiterTotals rate_limiter_totals();
 
 // One limiter per product ("ram", "ecs", ...), created on first use. Share one set per account.
 class RateLimiterSet {

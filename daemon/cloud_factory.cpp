@@ -149,13 +149,15 @@ bool open_cli_session(const GlobalOptions& g, const std::string& config_path, Cl
   return true;
 }
 
-reconcilers::Plan plan_cli_session(CliSession& s) {
+reconcilers::Plan plan_cli_session(CliSession& s, reconcilers::Observation* observation) {
   auto observed = reconcilers::observe(s.desired, s.client_for());
   for (auto& [name, o] : observed.accounts) {
     auto e = s.client_errors.find(name);
     if (e != s.client_errors.end()) o.fatal_error = e->second;
   }
-  return reconcilers::plan(s.desired, observed);
+  reconcilers::Plan p = reconcilers::plan(s.desired, observed);
+  if (observation != nullptr) *observation = std::move(observed);
+  return p;
 }
 
 }  // namespace sharekeeper::daemon

@@ -71,7 +71,8 @@ struct CliSession {
 // config is invalid. An account without a client is reported in the plan as an error.
 bool open_cli_session(const GlobalOptions& g, const std::string& config_path, CliSession& s);
 
-// Observes every account (read-only) and plans.
-reconcilers::Plan plan_cli_session(CliSession& s);
+// Observes every account (read-only) and plans; the observation into `observation` when given
+// (apply verifies from it).
+reconcilers::Plan plan_cli_session(CliSession& s, reconcilers::Observation* observation = nullptr);
 
 }  // namespace sharekeeper::daemon

@@ -272,7 +272,7 @@ PassOutcome ReconcileRunner::run_pass(const config::DesiredState& desired,
     const rc::ClientFor client_for = [&](const config::Account& a) -> cloud::CloudApi* {
       return a.name == account ? api.get() : nullptr;
     };
-    const rc::ApplyResult r = rc::apply(desired, p, client_for, options_.apply);
+    const rc::ApplyResult r = rc::apply(desired, observation, p, client_for, options_.apply);
     grants = rc::grants_after_apply(r);
     for (const auto& a : r.accounts) {
       for (const auto& cr : a.results) {

@@ -15,9 +15,69 @@ namespace {
 using cloud::ErrorClass;
 
 // Executes one account's changes against its CloudApi.
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+  return s;
+}
+
+// The observed role a change names (RAM compares role names case-insensitively), or nullptr.
+ObservedRole* role_of(AccountObservation& o, const std::string& name) {
+  const std::string n = lower(name);
+  if (n == lower(role_name(RoleKind::kSnapshot))) return &o.snapshot_role;
+  if (n == lower(role_name(RoleKind::kImage))) return &o.image_role;
+  if (n == lower(std::string(wire::kDiskEncryptRole))) return &o.disk_role;
+  return nullptr;
+}
+
+std::vector<std::string> principal_ids(const Items& items) {
+  std::vector<std::string> out;
+  for (const auto& p : items.principals) out.push_back(p.id);
+  return out;
+}
+
+// What the cloud's definite answers told: which custom policies a re-observation lists (those
+// attached to a share role, and our first KMS policy of a listed role, probed), as observe() does.
+// False when one it would list is missing from `o` (not modelled: the account is re-read).
+bool settle_policies(AccountObservation& o, const std::string& instance) {
+  std::set<std::string> names;
+  for (RoleKind kind : {RoleKind::kSnapshot, RoleKind::kImage}) {
+    const ObservedRole& role = o.role(kind);
+    for (const auto& a : role.attached)
+      if (a.policy_type == "Custom") {
+        if (o.policies.count(a.policy_name) == 0U) return false;
+        names.insert(a.policy_name);
+      }
+    const std::string first = kms_policy_name(instance, kind, 1);
+    if (role.presence == Presence::kPresent && role.attachments_known && names.count(first) == 0U) {
+      names.insert(first);
+      if (o.policies.count(first) == 0U) {
+        // The probe of a policy that does not exist: absent, its (empty) tags known.
+        ObservedPolicy& p = o.policies[first];
+        p.name = first;
+        p.presence = Presence::kAbsent;
+        p.tags_known = true;
+      }
+    }
+  }
+  for (auto it = o.policies.begin(); it != o.policies.end();)
+    it = names.count(it->first) != 0U ? std::next(it) : o.policies.erase(it);
+  return true;
+}
+
+// Executes one account's changes against its CloudApi.
 class Executor {
  public:
-  Executor(cloud::CloudApi& api, const std::string& instance) : api_(api), instance_(instance) {}
+  // With `predicted` (a copy of the observation the plan was made from), every write the cloud
+  // answered definitely is carried into it, so that verification need not read it back.
+  Executor(cloud::CloudApi& api, const std::string& instance, AccountObservation* predicted)
+      : api_(api), instance_(instance), predicted_(predicted) {}
+
+  // False when `predicted` no longer says what a re-read would (a write failed, its outcome was
+  // re-read, or its effect is not modelled): the account is observed again.
+  bool predictable() const { return predicted_ != nullptr && predictable_; }
+  // Regions whose Resource Sharing listings must be read again (it settles asynchronously).
+  const std::set<std::string>& sharing_regions() const { return sharing_regions_; }
 
   AccountApplyResult run(const AccountPlan& ap) {
     AccountApplyResult out;
@@ -45,9 +105,17 @@ class Executor {
         r.detail = "not attempted: creating what it attaches failed";
       } else {
         cloud::CallCollector collector;
+        made_role_.reset();
+        made_policy_.reset();
+        made_version_.reset();
         execute(c, r);
         for (const auto& call : collector.calls())
           if (!call.read_only) r.writes.push_back(call);
+        if (r.ok && !r.re_observed) {
+          predict(c);
+        } else {
+          predictable_ = false;
+        }
         if (!r.ok) {
           failed = true;
           if (c.action == Action::kCreateRole) failed_objects.insert(c.role);
@@ -55,13 +123,127 @@ class Executor {
         }
       }
       if (!r.ok && !r.skipped) ++out.failed;
+      if (r.skipped) predictable_ = false;
       out.results.push_back(std::move(r));
     }
     out.writes = writes_;
+    if (predicted_ != nullptr && predictable_)
+      predictable_ = settle_policies(*predicted_, instance_);
     return out;
   }
 
  private:
+  // Carries the effect of `c`, which the cloud answered with a success, into the prediction.
+  void predict(const Change& c) {
+    if (predicted_ == nullptr || !predictable_) return;
+    AccountObservation& o = *predicted_;
+    ObservedRole* role = c.role.empty() ? nullptr : role_of(o, c.role);
+    auto policy = [&]() -> ObservedPolicy* {
+      auto it = o.policies.find(c.policy_name);
+      return it == o.policies.end() ? nullptr : &it->second;
+    };
+    switch (c.action) {
+      case Action::kCreateRole:
+        if (role == nullptr || !made_role_) break;
+        role->presence = Presence::kPresent;
+        role->role = *made_role_;
+        if (role->role.role_name.empty()) role->role.role_name = c.role;
+        if (role->role.trust_policy.empty()) role->role.trust_policy = c.document;
+        role->tags_known = true;
+        role->managed_by = instance_;
+        role->attachments_known = true;
+        role->attached.clear();
+        return;
+      case Action::kUpdateTrustPolicy:
+        if (role == nullptr || role->presence != Presence::kPresent) break;
+        role->role.trust_policy = c.document;
+        return;
+      case Action::kCreatePolicy: {
+        if (!made_policy_) break;
+        ObservedPolicy& p = o.policies[c.policy_name];
+        p = ObservedPolicy{};
+        p.name = c.policy_name;
+        p.presence = Presence::kPresent;
+        p.tags_known = true;
+        p.managed_by = instance_;
+        p.versions_known = true;
+        p.default_version =
+            made_policy_->default_version.empty() ? "v1" : made_policy_->default_version;
+        p.default_document = c.document;
+        p.versions = {{p.default_version, true, c.document, ""}};
+        return;
+      }
+      case Action::kCreatePolicyVersion: {
+        ObservedPolicy* p = policy();
+        if (p == nullptr || !p->versions_known || !made_version_) break;
+        for (auto& v : p->versions) v.is_default = false;
+        cloud::PolicyVersion v = *made_version_;
+        v.is_default = true;
+        if (v.document.empty()) v.document = c.document;
+        p->versions.push_back(v);
+        p->default_version = v.version_id;
+        p->default_document = v.document;
+        return;
+      }
+      case Action::kDeletePolicyVersion: {
+        ObservedPolicy* p = policy();
+        if (p == nullptr || !p->versions_known) break;
+        std::erase_if(p->versions, [&](const auto& v) { return v.version_id == c.version_id; });
+        return;
+      }
+      case Action::kAttachPolicy:
+      case Action::kDetachPolicy: {
+        if (role == nullptr || !role->attachments_known) break;
+        std::erase_if(role->attached, [&](const cloud::AttachedPolicy& a) {
+          return a.policy_type == c.policy_type && a.policy_name == c.policy_name;
+        });
+        if (c.action == Action::kAttachPolicy) {
+          cloud::AttachedPolicy a;
+          a.policy_name = c.policy_name;
+          a.policy_type = c.policy_type;
+          if (ObservedPolicy* p = policy()) a.default_version = p->default_version;
+          role->attached.push_back(a);
+          std::sort(role->attached.begin(), role->attached.end(), [](const auto& x, const auto& y) {
+            return std::tie(x.policy_type, x.policy_name) < std::tie(y.policy_type, y.policy_name);
+          });
+        }
+        return;
+      }
+      case Action::kTagImage: {
+        auto reg = o.regions.find(c.region);
+        if (reg == o.regions.end()) break;
+        reg->second.shares.owned_images.insert(c.image_id);
+        if (auto im = reg->second.images.find(c.image_id); im != reg->second.images.end()) {
+          auto& tags = im->second.image.tags;
+          std::erase_if(tags, [](const cloud::Tag& t) { return t.key == kManagedByTagKey; });
+          tags.push_back({kManagedByTagKey, instance_});
+        }
+        return;
+      }
+      case Action::kModifyImageShare: {
+        auto reg = o.regions.find(c.region);
+        if (reg == o.regions.end()) break;
+        std::vector<std::string>& listed = reg->second.shares.image_accounts[c.image_id];
+        const std::vector<std::string> add = principal_ids(c.added),
+                                       remove = principal_ids(c.removed);
+        std::erase_if(listed, [&](const std::string& a) {
+          return std::find(remove.begin(), remove.end(), a) != remove.end();
+        });
+        for (const auto& a : add)
+          if (std::find(listed.begin(), listed.end(), a) == listed.end()) listed.push_back(a);
+        return;
+      }
+      case Action::kCreateResourceShare:
+      case Action::kUpdateResourceShare:
+      case Action::kAssociateResourceShare:
+      case Action::kDisassociateResourceShare:
+        // Asynchronous: the associations are read back (only the region's Resource Sharing).
+        sharing_regions_.insert(c.region);
+        return;
+    }
+    predictable_ = false;
+  }
+
   std::vector<cloud::Tag> tags() const { return {{kManagedByTagKey, instance_}}; }
 
   // Runs a write (any cloud::Result; its value is not needed); when its outcome is unknown,
@@ -333,9 +515,12 @@ class Executor {
       case Action::kCreateRole:
         write_with_recheck(
             r,
-            [&] {
-              return api_.create_role(c.role, c.document,
-                                      "Managed by sharekeeper instance " + instance_, tags());
+            [&]() -> cloud::Result<void> {
+              SK_TRY(made,
+                     api_.create_role(c.role, c.document,
+                                      "Managed by sharekeeper instance " + instance_, tags()));
+              made_role_ = std::move(made);
+              return {};
             },
             [&] { return role_trust_is(c.role, c.document); });
         return;
@@ -347,11 +532,13 @@ class Executor {
       case Action::kCreatePolicy:
         write_with_recheck(
             r,
-            [&] {
-              return api_.create_policy(c.policy_name, c.document,
-                                        "KMS permissions for " + c.role +
-                                            ", managed by sharekeeper instance " + instance_,
-                                        tags());
+            [&]() -> cloud::Result<void> {
+              SK_TRY(made, api_.create_policy(c.policy_name, c.document,
+                                              "KMS permissions for " + c.role +
+                                                  ", managed by sharekeeper instance " + instance_,
+                                              tags()));
+              made_policy_ = std::move(made);
+              return {};
             },
             [&]() -> cloud::Result<bool> {
               SK_TRY(mine, owned_policy(c.policy_name));
@@ -366,7 +553,12 @@ class Executor {
         return;
       case Action::kCreatePolicyVersion:
         write_with_recheck(
-            r, [&] { return api_.create_policy_version(c.policy_name, c.document, true, false); },
+            r,
+            [&]() -> cloud::Result<void> {
+              SK_TRY(made, api_.create_policy_version(c.policy_name, c.document, true, false));
+              made_version_ = std::move(made);
+              return {};
+            },
             [&]() -> cloud::Result<bool> {
               SK_TRY(vs, versions(c.policy_name));
               for (const auto& v : vs) {
@@ -420,6 +612,13 @@ class Executor {
 
   cloud::CloudApi& api_;
   std::string instance_;
+  AccountObservation* predicted_;
+  bool predictable_ = true;
+  std::set<std::string> sharing_regions_;
+  // What the current change's write answered (the prediction uses it).
+  std::optional<cloud::Role> made_role_;
+  std::optional<cloud::Policy> made_policy_;
+  std::optional<cloud::PolicyVersion> made_version_;
   int writes_ = 0;
   std::map<std::pair<std::string, std::string>, std::string> created_shares_;  // (region, name)
 };
@@ -481,18 +680,46 @@ int ApplyResult::failures() const {
   return n;
 }
 
-ApplyResult apply(const config::DesiredState& desired, const Plan& p, const ClientFor& client_for,
-                  const ApplyOptions& options) {
+namespace {
+
+// How verification learns an account's state after its writes.
+enum class Verify {
+  kPredicted,  // the writes' answers say it all: no call
+  kSharing,    // predicted, and its regions' Resource Sharing listings are read (asynchronous)
+  kFull,       // observed again
+};
+
+struct AccountVerify {
+  Verify how = Verify::kFull;
+  AccountObservation predicted;
+  std::set<std::string> regions;  // kSharing
+};
+
+ApplyResult run_apply(const config::DesiredState& desired, const Observation* observed,
+                      const Plan& p, const ClientFor& client_for, const ApplyOptions& options) {
   support::Clock& clock = options.clock ? *options.clock : *support::SystemClock::shared();
   ApplyResult result;
   result.accounts.resize(p.accounts.size());
+  std::vector<AccountVerify> verify(p.accounts.size());
   const int parallel = options.max_parallel_accounts > 0 ? options.max_parallel_accounts
                                                          : account_workers(p.accounts.size());
   const auto workers = static_cast<std::size_t>(parallel);
   support::parallel_for(p.accounts.size(), workers, [&](std::size_t i) {
     const AccountPlan& ap = p.accounts[i];
     AccountApplyResult& out = result.accounts[i];
+    AccountVerify& v = verify[i];
     out.account = ap.account;
+    // Only a complete observation is predicted from (an error is always read again).
+    const AccountObservation* base = nullptr;
+    if (observed != nullptr && ap.error.empty() && !ap.partial)
+      if (auto it = observed->accounts.find(ap.account);
+          it != observed->accounts.end() && !it->second.fatal_error && !it->second.partial &&
+          it->second.share_errors.empty())
+        base = &it->second;
+    if (base != nullptr) {
+      v.predicted = *base;
+      v.how = Verify::kPredicted;
+    }
     if (!ap.error.empty() || ap.changes.empty()) return;
     const config::Account* account = desired.find_account(ap.account);
     cloud::CloudApi* api = account && client_for ? client_for(*account) : nullptr;
@@ -504,9 +731,18 @@ ApplyResult apply(const config::DesiredState& desired, const Plan& p, const Clie
         out.results.push_back(std::move(r));
       }
       out.failed = static_cast<int>(out.results.size());
+      v.how = Verify::kFull;
       return;
     }
-    out = Executor(*api, desired.settings.instance_name).run(ap);
+    Executor executor(*api, desired.settings.instance_name,
+                      v.how == Verify::kPredicted ? &v.predicted : nullptr);
+    out = executor.run(ap);
+    if (!executor.predictable()) {
+      v.how = Verify::kFull;
+    } else if (!executor.sharing_regions().empty()) {
+      v.how = Verify::kSharing;
+      v.regions = executor.sharing_regions();
+    }
   });
 
   if (result.writes() == 0 && result.failures() == 0) {
@@ -517,18 +753,78 @@ ApplyResult apply(const config::DesiredState& desired, const Plan& p, const Clie
   std::vector<std::string> scope;
   for (const auto& a : p.accounts) scope.push_back(a.account);
   // Re-observe with a bounded, growing wait: RAM is eventually consistent, so a read right after a
-  // write may still show the old state.
+  // write may still show the old state. Accounts whose writes all had a definite answer are not
+  // read back (their prediction is planned from), except for Resource Sharing, which settles
+  // asynchronously; a predicted account whose residual still differs is read back at once.
   auto delay = options.verify_initial_delay;
-  for (int round = 1; round <= std::max(1, options.verify_attempts); ++round) {
+  int waits = 0;
+  for (int round = 1;; ++round) {
     result.verify_rounds = round;
-    result.residual =
-        plan(desired, observe(desired, client_for, options.max_parallel_accounts, scope), scope);
+    std::vector<AccountObservation> now(p.accounts.size());
+    std::vector<std::size_t> reads;
+    for (std::size_t i = 0; i < verify.size(); ++i)
+      if (verify[i].how != Verify::kPredicted) reads.push_back(i);
+    support::parallel_for(reads.size(), workers, [&](std::size_t k) {
+      const std::size_t i = reads[k];
+      const config::Account* account = desired.find_account(p.accounts[i].account);
+      cloud::CloudApi* api = account && client_for ? client_for(*account) : nullptr;
+      AccountObservation& o = now[i];
+      if (api == nullptr) {
+        o.account = p.accounts[i].account;
+        o.uid = account && account->uid ? *account->uid : "";
+        o.fatal_error = "no cloud client for account '" + o.account + "'";
+        return;
+      }
+      if (verify[i].how == Verify::kFull) {
+        o = observe_account(desired, *account, *api);
+      } else {
+        AccountObservation base = verify[i].predicted;
+        base.calls = 0;
+        o = observe_resource_sharing(desired, *account, *api, std::move(base), verify[i].regions);
+      }
+    });
+    Observation combined;
+    for (std::size_t i = 0; i < verify.size(); ++i) {
+      if (verify[i].how == Verify::kPredicted) {
+        combined.accounts[p.accounts[i].account] = verify[i].predicted;
+      } else {
+        if (verify[i].how == Verify::kFull || verify[i].how == Verify::kSharing)
+          result.verify_calls += now[i].calls;
+        combined.accounts[p.accounts[i].account] = std::move(now[i]);
+      }
+    }
+    result.residual = plan(desired, combined, scope);
+    // A prediction the residual contradicts is not trusted: that account is read back now.
+    bool reread = false;
+    for (std::size_t i = 0; i < verify.size(); ++i) {
+      if (verify[i].how == Verify::kFull) continue;
+      for (const auto& ra : result.residual.accounts) {
+        if (ra.account != p.accounts[i].account) continue;
+        if (!ra.changes.empty() || !ra.error.empty() || ra.partial) {
+          verify[i].how = Verify::kFull;
+          reread = true;
+        }
+      }
+    }
+    if (reread) continue;
     if (!still_differs(result.residual, result)) break;
-    if (round == options.verify_attempts) break;
+    if (++waits >= std::max(1, options.verify_attempts)) break;
     clock.sleep_for(delay);
     delay = std::min(delay * 2, options.verify_max_delay);
   }
   return result;
+}
+
+}  // namespace
+
+ApplyResult apply(const config::DesiredState& desired, const Plan& p, const ClientFor& client_for,
+                  const ApplyOptions& options) {
+  return run_apply(desired, nullptr, p, client_for, options);
+}
+
+ApplyResult apply(const config::DesiredState& desired, const Observation& observed, const Plan& p,
+                  const ClientFor& client_for, const ApplyOptions& options) {
+  return run_apply(desired, &observed, p, client_for, options);
 }
 
 namespace {

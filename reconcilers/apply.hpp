@@ -67,14 +67,25 @@ struct ApplyResult {
   std::vector<AccountApplyResult> accounts;  // sorted by account name
   Plan residual;  // plan(desired, re-observation) after the verification wait: what still differs
   int verify_rounds = 0;
+  int verify_calls = 0;    // CloudApi calls the verification made (the re-reads)
   bool converged() const;  // every write ok and the residual plan has no changes and no errors
   int writes() const;
   int failures() const;
 };
 
-// Applies `p` (built from `desired` and an observation of the same accounts).
+// Applies `p` (built from `desired` and an observation of the same accounts). Verification
+// re-observes every account of the plan.
 ApplyResult apply(const config::DesiredState& desired, const Plan& p, const ClientFor& client_for,
                   const ApplyOptions& options = {});
+
+// Applies `p`, planned from `observed`. Verification reads back only what the writes' answers do
+// not tell (docs/reconcilers.md, "Verification"): an account whose every write was answered with a
+// success is planned from `observed` with those writes carried in (no call), apart from the
+// Resource Sharing listings of the regions it shared in (asynchronous); an account with a failed
+// write, one whose outcome was re-read, or an observation error is observed again, and so is a
+// predicted one whose residual still differs.
+ApplyResult apply(const config::DesiredState& desired, const Observation& observed, const Plan& p,
+                  const ClientFor& client_for, const ApplyOptions& options = {});
 
 // Grant statuses after an apply: the residual plan's statuses, with Failed (and the error) for
 // grants a failed write served.

@@ -48,6 +48,26 @@ class Observer {
       : desired_(desired), account_(account), api_(api) {
     o_.account = account.name;
   }
+  // Continues from `base`, an observation of the same account (apply's verification).
+  Observer(const config::DesiredState& desired, const config::Account& account,
+           cloud::CloudApi& api, AccountObservation base)
+      : desired_(desired), account_(account), api_(api), o_(std::move(base)), o_uid_(o_.uid) {}
+
+  // Re-reads the Resource Sharing side of `regions` (our tagged shares, both association
+  // listings); everything else of the observation stands. Returns the observation.
+  AccountObservation resource_sharing_again(const std::set<std::string>& regions) {
+    for (const auto& region : regions) {
+      auto it = o_.regions.find(region);
+      if (it == o_.regions.end()) continue;
+      ObservedShares& s = it->second.shares;
+      s.managed.clear();
+      s.resource_targets.clear();
+      s.resource_sharing_known = false;
+      s.managed_known = false;
+      observe_shares(region, /*resource_sharing_only=*/true);
+    }
+    return std::move(o_);
+  }
 
   AccountObservation run() {
     if (!identity()) return std::move(o_);
@@ -289,7 +309,9 @@ class Observer {
 
   // Who the region's resources are shared with (ObservedShares): planned from with
   // settings.manageShares, else only reported.
-  void observe_shares(const std::string& region) {
+  // With resource_sharing_only, the image side (images by our tag, their share permissions) is kept
+  // as it stands and only the Resource Sharing listings are read.
+  void observe_shares(const std::string& region, bool resource_sharing_only = false) {
     ObservedRegion& r = o_.regions[region];
     const bool manage = desired_.settings.manage_shares;
     const bool report_only = !manage;
@@ -298,11 +320,13 @@ class Observer {
     if (manage) {
       // What we own, wherever the config is now: images we tagged when we first shared them, and
       // our tagged resource shares (one call each).
-      auto owned = api_.describe_images(region, {}, {{kManagedByTagKey, instance}});
-      if (check(owned)) {
-        for (const auto& img : *owned) r.shares.owned_images.insert(img.image_id);
-      } else {
-        managed_ok = false;
+      if (!resource_sharing_only) {
+        auto owned = api_.describe_images(region, {}, {{kManagedByTagKey, instance}});
+        if (check(owned)) {
+          for (const auto& img : *owned) r.shares.owned_images.insert(img.image_id);
+        } else {
+          managed_ok = false;
+        }
       }
       cloud::ResourceShareFilter mine;
       mine.status = "Active";
@@ -320,6 +344,13 @@ class Observer {
         managed_ok = false;
       }
     }
+    if (!resource_sharing_only) image_permissions(region, report_only);
+    resource_sharing(region, report_only, managed_ok);
+  }
+
+  // DescribeImageSharePermission of our images and the images shared with accounts.
+  void image_permissions(const std::string& region, bool report_only) {
+    ObservedRegion& r = o_.regions[region];
     std::set<std::string> images_to_accounts(r.shares.owned_images);
     for (const auto& s : desired_.shares) {
       if (s.account != account_.name || s.region != region || s.to.accounts.empty()) continue;
@@ -342,6 +373,11 @@ class Observer {
     for (std::size_t i = 0; i < ids.size(); ++i)
       if (check(permissions[i], report_only))
         r.shares.image_accounts[ids[i]] = std::move(*permissions[i]);
+  }
+
+  void resource_sharing(const std::string& region, bool report_only, bool managed_ok) {
+    ObservedRegion& r = o_.regions[region];
+    const bool manage = desired_.settings.manage_shares;
     // Resource Sharing carries every snapshot share, and images shared with a directory or folder
     // (or with an account, by a person): the account's own shares in the region, both sides.
     const char* sides[] = {"Resource", "Target"};
@@ -542,6 +578,13 @@ int account_workers(std::size_t accounts) {
 AccountObservation observe_account(const config::DesiredState& desired,
                                    const config::Account& account, cloud::CloudApi& api) {
   return Observer(desired, account, api).run();
+}
+
+AccountObservation observe_resource_sharing(const config::DesiredState& desired,
+                                            const config::Account& account, cloud::CloudApi& api,
+                                            AccountObservation base,
+                                            const std::set<std::string>& regions) {
+  return Observer(desired, account, api, std::move(base)).resource_sharing_again(regions);
 }
 
 Observation observe(const config::DesiredState& desired, const ClientFor& client_for,

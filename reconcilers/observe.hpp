@@ -177,6 +177,16 @@ inline constexpr const char* kManagedByTagKey = "sharekeeper:managed-by";
 AccountObservation observe_account(const config::DesiredState& desired,
                                    const config::Account& account, cloud::CloudApi& api);
 
+// Re-reads only the Resource Sharing side of `regions` (ListResourceShares by our tag and both
+// ListResourceShareAssociations listings: 3 calls a region when converged) into `base`, an
+// observation of `account` whose other parts still stand, and returns it. apply's verification uses
+// it after share writes, because Resource Sharing settles asynchronously (docs/reconcilers.md,
+// "Verification"). `base.calls` counts the calls made.
+AccountObservation observe_resource_sharing(const config::DesiredState& desired,
+                                            const config::Account& account, cloud::CloudApi& api,
+                                            AccountObservation base,
+                                            const std::set<std::string>& regions);
+
 // Returns the CloudApi for an account name, or nullptr when it cannot be built (the observation
 // then carries a fatal error). The pointer must stay valid for the duration of the call using it.
 using ClientFor = std::function<cloud::CloudApi*(const config::Account& account)>;

@@ -19,6 +19,7 @@
 #include <random>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "config/loader.hpp"
@@ -258,7 +259,24 @@ struct Run {
   double wall = 0;
   int exit_code = 0;
   long max_rss_kb = 0;
+  double cpu = 0;           // apply's user + system CPU seconds
+  double emulator_cpu = 0;  // the emulator's, during the pass
+  std::string timing;       // apply's "apply timing:" line (where its time went)
 };
+
+// A process's user + system CPU seconds (/proc/PID/stat fields 14 and 15).
+double cpu_seconds(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto close = stat.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream fields(stat.substr(close + 2));
+  std::string f;
+  double ticks = 0;
+  for (int i = 3; i <= 15 && fields >> f; ++i)
+    if (i >= 14) ticks += std::atof(f.c_str());
+  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
 
 // `sharekeeper apply --auto-approve` as a process; its wall time and peak RSS (wait4).
 Run apply(const fs::path& dir, const std::string& url,
@@ -267,7 +285,7 @@ Run apply(const fs::path& dir, const std::string& url,
                                 "--endpoint-override",
                                 url,
                                 "--log-level",
-                                "warn",
+                                "debug",  // its "apply timing:" line on stderr
                                 "apply",
                                 "-c",
                                 (dir / "config").string(),
@@ -297,6 +315,11 @@ Run apply(const fs::path& dir, const std::string& url,
   r.wall = std::chrono::duration<double>(SteadyClock::now() - t0).count();
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   r.max_rss_kb = usage.ru_maxrss;
+  r.cpu = static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+          static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+  std::istringstream log(read_file(dir / "apply.err"));
+  for (std::string line; std::getline(log, line);)
+    if (line.rfind("apply timing: ", 0) == 0) r.timing = line.substr(14);
   return r;
 }
 
@@ -374,6 +397,13 @@ void print(const char* pass, const Run& r, const Figures& f) {
       "throttled %5.2f%% (%ld)  apply exit %d  peak RSS %.1f MB\n",
       pass, r.wall, f.calls, f.lower_bound, f.ratio, 100 * f.used, 100 * f.throttled_fraction,
       f.throttled, r.exit_code, static_cast<double>(r.max_rss_kb) / 1024.0);
+  // Where the time went: CPU of both processes against the wall (2 cores: 2 x wall is all of it),
+  // and apply's own phases, verification calls and client-side pacing.
+  std::printf(
+      "%-9s cpu: apply %.2f s, emulator %.2f s (%.0f%% of %u cores over the wall); %s\n", "", r.cpu,
+      r.emulator_cpu,
+      100 * (r.cpu + r.emulator_cpu) / (r.wall * std::max(1U, std::thread::hardware_concurrency())),
+      std::max(1U, std::thread::hardware_concurrency()), r.timing.c_str());
   std::fflush(stdout);
 }
 
@@ -480,7 +510,9 @@ int main(int argc, char** argv) {
     const Counts before = counts(port);
     if (std::getenv("SK_BENCH_KEEP") != nullptr)
       std::printf("%s: %zu accounts counted before\n", names[pass], before.size());
+    const double emulator_cpu = cpu_seconds(emulator.pid());
     runs[pass] = apply(dir.path, url, org.env);
+    runs[pass].emulator_cpu = cpu_seconds(emulator.pid()) - emulator_cpu;
     spent[pass] = minus(counts(port), before);
     if (runs[pass].exit_code != 0) {
       const std::string out = read_file(dir.path / "apply.out") + read_file(dir.path / "apply.err");

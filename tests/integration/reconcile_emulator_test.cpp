@@ -184,6 +184,64 @@ TEST_F(ReconcileEmulatorTest, ConsoleDriftIsCorrected) {
   EXPECT_EQ(trusted(kImageRole), (std::vector<std::string>{kA, kB}));
 }
 
+// Verification reads back only what the writes' answers did not tell: from empty, every write is
+// answered with a success, so nothing is re-read, and the residual planned from the prediction is
+// what a real observation plans (nothing to do, every grant Ready).
+TEST_F(ReconcileEmulatorTest, VerificationReadsBackNothingTheWritesAnswered) {
+  const auto observed = reconcilers::observe(desired_, client_for());
+  const auto p = reconcilers::plan(desired_, observed);
+  emu_->server().journal().clear();
+  auto r = reconcilers::apply(desired_, observed, p, client_for(), options());
+  ASSERT_TRUE(r.converged()) << reconcilers::render_apply_text(r);
+  EXPECT_EQ(r.writes(), 6);
+  EXPECT_EQ(r.verify_calls, 0);
+  EXPECT_EQ(calls_since_clear(), std::make_pair(6, 6)) << "the writes, no read";
+  const auto real = plan();
+  EXPECT_FALSE(real.has_changes()) << reconcilers::render_text(real);
+  const auto after = reconcilers::grants_after_apply(r);
+  ASSERT_EQ(after.size(), real.grants.size());
+  for (std::size_t i = 0; i < after.size(); ++i) {
+    EXPECT_EQ(after[i].state, reconcilers::GrantState::kReady) << after[i].reason;
+    EXPECT_EQ(after[i].state, real.grants[i].state);
+    EXPECT_EQ(after[i].reason, real.grants[i].reason);
+  }
+
+  // Drift made in the console, corrected with definite answers: nothing re-read either.
+  reconcilers::TrustPrincipals tp;
+  tp.accounts = {kA, kB, kOutsider};
+  ASSERT_TRUE(
+      client_->update_role_trust_policy(kImageRole, reconcilers::build_trust_policy(tp)).ok());
+  ASSERT_TRUE(
+      client_->detach_policy_from_role("Custom", "sharekeeper-ecs-share-snapshot-kms-1", kSnapRole)
+          .ok());
+  const auto drifted = reconcilers::observe(desired_, client_for());
+  auto fixed = reconcilers::apply(desired_, drifted, reconcilers::plan(desired_, drifted),
+                                  client_for(), options());
+  EXPECT_TRUE(fixed.converged()) << reconcilers::render_apply_text(fixed);
+  EXPECT_EQ(fixed.writes(), 2);
+  EXPECT_EQ(fixed.verify_calls, 0);
+  EXPECT_FALSE(plan().has_changes());
+  EXPECT_EQ(trusted(kImageRole), (std::vector<std::string>{kA, kB}));
+}
+
+// A write whose outcome is unknown was re-read: that account is observed again in full.
+TEST_F(ReconcileEmulatorTest, VerificationReobservesAnAccountWhoseWriteWasReread) {
+  ASSERT_EQ(emu_->server()
+                .faults()
+                .add(nlohmann::json{{"action", "AttachPolicyToRole"},
+                                    {"nth", 1U},
+                                    {"code", "ServiceUnavailable"},
+                                    {"afterCommit", true}})
+                .size(),
+            1U);
+  const auto observed = reconcilers::observe(desired_, client_for());
+  auto r = reconcilers::apply(desired_, observed, reconcilers::plan(desired_, observed),
+                              client_for(), options());
+  ASSERT_TRUE(r.converged()) << reconcilers::render_apply_text(r);
+  // The full observation of a converged account (16 calls, above), at least once.
+  EXPECT_GE(r.verify_calls, 16);
+}
+
 TEST_F(ReconcileEmulatorTest, ShrinkingTheConfigRespectsPrune) {
   ASSERT_TRUE(converge().converged());
   desired_.shares[0].to.accounts = {kA};

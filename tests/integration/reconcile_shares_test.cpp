@@ -241,6 +241,31 @@ TEST_F(ReconcileSharesTest, ApplySharesEveryTargetThenTheDriftAndTheShrinkAreCon
   EXPECT_FALSE(settled.has_changes()) << reconcilers::render_text(settled);
 }
 
+// Verification after share writes reads back only the region's Resource Sharing listings (it
+// settles asynchronously): ListResourceShares by our tag and both association listings per round.
+// What it concludes is what a real observation plans.
+TEST_F(ReconcileSharesTest, VerificationReadsBackOnlyResourceSharing) {
+  const auto observed = reconcilers::observe(desired_, client_for());
+  auto r = reconcilers::apply(desired_, observed, reconcilers::plan(desired_, observed),
+                              client_for(), options());
+  ASSERT_TRUE(r.converged()) << reconcilers::render_apply_text(r);
+  EXPECT_GT(r.writes(), 0);
+  EXPECT_EQ(r.verify_calls, 3 * r.verify_rounds);
+  for (const auto& g : reconcilers::grants_after_apply(r))
+    EXPECT_EQ(g.state, reconcilers::GrantState::kReady)
+        << g.share << " -> " << g.target.id << ": " << g.reason;
+  const auto real = plan();
+  EXPECT_FALSE(real.has_changes()) << reconcilers::render_text(real);
+  const auto after = reconcilers::grants_after_apply(r);
+  ASSERT_EQ(after.size(), real.grants.size());
+  for (std::size_t i = 0; i < after.size(); ++i) {
+    EXPECT_EQ(after[i].state, real.grants[i].state) << after[i].share;
+    EXPECT_EQ(after[i].reason, real.grants[i].reason) << after[i].share;
+  }
+  for (const char* uid : {kA, kB})
+    for (const char* res : {kImage, kSnap}) EXPECT_TRUE(usable(uid, res)) << why(uid, res);
+}
+
 TEST_F(ReconcileSharesTest, AnExternalTargetIsPendingUntilItAcceptsTheInvitation) {
   desired_.shares = {desired_.shares[1]};
   desired_.shares[0].to.accounts = {kExt};

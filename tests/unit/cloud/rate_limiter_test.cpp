@@ -20,6 +20,24 @@ RateLimiterOptions opts() {
   return o;
 }
 
+TEST(RateLimiter, TotalsCountWhatCallersWaited) {
+  support::ManualClock clock;
+  const RateLimiterTotals before = rate_limiter_totals();
+  RateLimiter rl(opts(), clock.now());
+  for (int i = 0; i < 4; ++i) rl.reserve(clock.now());  // 2 from the burst, then 100 + 200 ms
+  const RateLimiterTotals after = rate_limiter_totals();
+  EXPECT_EQ(after.reservations - before.reservations, 4U);
+  EXPECT_EQ(after.waited - before.waited, 2U);
+  EXPECT_EQ(after.wait - before.wait, milliseconds(300));
+}
+
+TEST(RateLimiter, DefaultsAreTheAssumedQuota) {
+  // docs/emulator.md "Rate limits and latency": 20 calls/s, a bucket of one second's worth.
+  const RateLimiterOptions o;
+  EXPECT_EQ(o.initial_rate, 20.0);
+  EXPECT_EQ(o.burst, 20.0);
+}
+
 TEST(RateLimiter, BurstThenPacedAtTheRate) {
   support::ManualClock clock;
   RateLimiter rl(opts(), clock.now());
