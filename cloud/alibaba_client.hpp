@@ -145,9 +145,13 @@ class AlibabaClient final : public CloudApi {
       std::string_view region, std::string_view association_type,
       const std::vector<std::string>& resource_share_ids) override;
 
+  Result<std::vector<std::string>> describe_regions(std::string_view region) override;
+  Result<std::optional<ResourceDirectoryInfo>> get_resource_directory() override;
+  Result<std::vector<DirectoryAccount>> list_directory_accounts() override;
+
   // ---- The generic call every typed method goes through (also for tools and tests).
   struct Call {
-    std::string_view product;  // "ram", "sts", "ecs", "kms", "resourcesharing"
+    std::string_view product;  // "ram", "sts", "ecs", "kms", "resourcesharing", "resourcemanager"
     std::string_view version;  // wire::kRamVersion, ...
     std::string_view action;
     std::string_view region;  // empty for ram and sts

@@ -175,6 +175,28 @@ struct ResourceShareAssociation {
   std::string update_time;
 };
 
+// ResourceManager GetResourceDirectory (docs/alibaba-api.md §13): the directory the calling account
+// manages or belongs to.
+struct ResourceDirectoryInfo {
+  std::string resource_directory_id;  // rd-...
+  std::string root_folder_id;         // r-...
+  std::string master_account_id;      // the management account's UID
+  std::string master_account_name;
+};
+
+// One member of a resource directory (ResourceManager ListAccounts, Accounts.Account[]).
+struct DirectoryAccount {
+  std::string account_id;  // UID
+  std::string display_name;
+  std::string folder_id;  // the folder the account is in (r-... for the root)
+  std::string resource_directory_id;
+  // rd-.../r-.../fd-.../<AccountId>: the directory, the root folder, each folder down to the
+  // account's, then the account itself (the documented example ends with the account id).
+  std::string resource_directory_path;
+  std::string status;  // CreateSuccess | InviteSuccess | PromoteSuccess | ...
+  std::string type;    // CloudAccount | ResourceAccount
+};
+
 class CloudApi {
  public:
   virtual ~CloudApi() = default;
@@ -233,6 +255,9 @@ class CloudApi {
   // Every image the account owns in the region (DescribeImages ImageOwnerAlias=self, no filter,
   // every page): what `sharekeeper import` looks through for images already shared.
   virtual Result<std::vector<Image>> list_own_images(std::string_view region) = 0;
+  // ECS DescribeRegions (asked of the endpoint of `region`): the ids of every region ECS offers
+  // the account (Regions.Region[].RegionId; not paged).
+  virtual Result<std::vector<std::string>> describe_regions(std::string_view region) = 0;
   // Account UIDs the image is shared with (every page of DescribeImageSharePermission).
   virtual Result<std::vector<std::string>> describe_image_share_permission(
       std::string_view region, std::string_view image_id) = 0;
@@ -301,6 +326,14 @@ class CloudApi {
   virtual Result<std::vector<ResourceShareAssociation>> list_resource_share_associations(
       std::string_view region, std::string_view association_type,
       const std::vector<std::string>& resource_share_ids) = 0;
+
+  // ---- ResourceManager (global, 2020-03-31; read-only). Resource Directory membership.
+  // GetResourceDirectory: the directory this account manages or is a member of; nullopt when it
+  // is in none (ResourceDirectoryNotInUse).
+  virtual Result<std::optional<ResourceDirectoryInfo>> get_resource_directory() = 0;
+  // ListAccounts, every page (PageNumber paging, PageSize 100): every member of the directory this
+  // account manages. Only the management account (or a delegated administrator) may call it.
+  virtual Result<std::vector<DirectoryAccount>> list_directory_accounts() = 0;
 };
 
 }  // namespace sharekeeper::cloud

@@ -109,6 +109,21 @@ Result<std::vector<Image>> AlibabaClient::describe_images(std::string_view regio
   return own_images(region, ids, tag_filter);
 }
 
+Result<std::vector<std::string>> AlibabaClient::describe_regions(std::string_view region) {
+  const Call call = ecs("DescribeRegions", region, {}, true);
+  auto j = detail::call_json(*this, call);
+  if (!j) return j.error();
+  const json* list = detail::items(*j, "Regions", "Region");
+  if (list == nullptr) return detail::malformed(call, "Regions.Region is not a list");
+  std::vector<std::string> out;
+  for (const auto& r : *list) {
+    std::string id = detail::str(r, "RegionId");
+    if (id.empty()) return detail::malformed(call, "a Regions.Region entry has no RegionId");
+    out.push_back(std::move(id));
+  }
+  return out;
+}
+
 Result<std::vector<Image>> AlibabaClient::list_own_images(std::string_view region) {
   return own_images(region, {std::string()}, {});
 }

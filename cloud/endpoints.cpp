@@ -41,6 +41,11 @@ bool regional(std::string_view product) {
   return product == "ecs" || product == "kms" || product == "resourcesharing";
 }
 
+// ResourceManager is central like RAM: one endpoint whatever the region.
+bool global(std::string_view product) {
+  return product == "ram" || product == "sts" || product == "resourcemanager";
+}
+
 }  // namespace
 
 std::string Endpoint::host_header() const {
@@ -125,7 +130,7 @@ Result<EndpointResolver> EndpointResolver::create(EndpointOptions options) {
     if (!ep) return ep.error();
   }
   for (const auto& [product, tmpl] : options.product_overrides) {
-    if (product != "ram" && product != "sts" && !regional(product)) {
+    if (!global(product) && !regional(product)) {
       return endpoint_error("endpoint override for unknown product \"" + product + "\"");
     }
     auto ep = parse_endpoint_url(substitute(tmpl, "cn-hangzhou"), /*allow_http=*/true);
@@ -141,7 +146,7 @@ Result<EndpointResolver> EndpointResolver::create(EndpointOptions options) {
 Result<Endpoint> EndpointResolver::resolve(std::string_view product,
                                            std::string_view region) const {
   const bool needs_region = regional(product);
-  if (product != "ram" && product != "sts" && !needs_region) {
+  if (!global(product) && !needs_region) {
     return endpoint_error("unknown product \"" + std::string(product) + "\"");
   }
   if (!region.empty() && !valid_region_id(region)) {
@@ -161,6 +166,8 @@ Result<Endpoint> EndpointResolver::resolve(std::string_view product,
   Endpoint ep;
   if (product == "ram") {
     ep.host = "ram.aliyuncs.com";  // global: every region maps here
+  } else if (product == "resourcemanager") {
+    ep.host = "resourcemanager.aliyuncs.com";  // the SDK's endpoint rule is "central"
   } else if (product == "sts") {
     ep.host = (options_.sts_regional && !region.empty())
                   ? "sts." + std::string(region) + ".aliyuncs.com"

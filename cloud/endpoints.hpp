@@ -51,8 +51,8 @@ class EndpointResolver {
   // Validates every override (scheme, host, {region} substitution) up front.
   static Result<EndpointResolver> create(EndpointOptions options);
 
-  // product: "ram" | "sts" | "ecs" | "kms" | "resourcesharing". region may be empty for ram and
-  // sts.
+  // product: "ram" | "sts" | "resourcemanager" | "ecs" | "kms" | "resourcesharing". region may be
+  // empty for the global ones (ram, sts, resourcemanager).
   Result<Endpoint> resolve(std::string_view product, std::string_view region) const;
 
  private:

@@ -211,6 +211,41 @@ ReconcileRunner::ClientResult ReconcileRunner::client(const config::DesiredState
   });
 }
 
+std::shared_ptr<const rc::Directories> ReconcileRunner::directories(
+    const config::DesiredState& desired) {
+  const std::shared_ptr<support::Clock> clock =
+      options_.apply.clock ? options_.apply.clock : support::SystemClock::shared();
+  std::lock_guard read_lock(rd_mu_);
+  const support::SteadyTime now = clock->now();
+  if (directories_.value && directories_.content_hash == desired.content_hash &&
+      now - directories_.read_at < desired.settings.interval)
+    return directories_.value;
+  // The clients stay alive (shared) for the read; an account whose client cannot be built is
+  // skipped (its directory stays unknown).
+  std::vector<std::shared_ptr<cloud::CloudApi>> held;
+  const rc::ClientFor client_for = [&](const config::Account& a) -> cloud::CloudApi* {
+    auto made = client(desired, a);
+    if (!made) return nullptr;
+    held.push_back(*made);
+    return held.back().get();
+  };
+  std::map<std::string, std::string> uids;
+  {
+    std::lock_guard lock(mu_);
+    uids = uids_;
+  }
+  const rc::UidOf uid_of = [&](const config::Account& a) -> std::optional<std::string> {
+    if (a.uid) return a.uid;
+    auto it = uids.find(a.name);
+    return it == uids.end() ? std::nullopt : std::optional<std::string>(it->second);
+  };
+  directories_.value = std::make_shared<const rc::Directories>(
+      rc::observe_directories(desired, rc::directories_named(desired), client_for, uid_of));
+  directories_.content_hash = desired.content_hash;
+  directories_.read_at = now;
+  return directories_.value;
+}
+
 PassOutcome ReconcileRunner::run_pass(const config::DesiredState& desired,
                                       const std::string& account, const std::atomic<bool>& stop) {
   PassOutcome out;
@@ -234,6 +269,12 @@ PassOutcome ReconcileRunner::run_pass(const config::DesiredState& desired,
 
   rc::Observation observation;
   observation.accounts[account] = rc::observe_account(desired, *acct, *api);
+  if (!observation.accounts[account].fatal_error) {
+    std::lock_guard lock(mu_);
+    uids_[account] = observation.accounts[account].uid;
+  }
+  if (!rc::directories_named(desired, {account}).empty())
+    observation.accounts[account].directories = directories(desired);
   const rc::AccountObservation& obs = observation.accounts[account];
   const rc::Plan full = rc::plan(desired, observation);
   const rc::Plan p = only_account(full, account);
@@ -269,8 +310,17 @@ PassOutcome ReconcileRunner::run_pass(const config::DesiredState& desired,
       out.grants = map_grants(p.grants, account);
       return out;
     }
+    // Writes go to this account only. The other accounts' clients serve the verification's reads
+    // of Resource Directory membership (observe_rd.hpp: the management account lists the members).
+    std::mutex held_mu;
+    std::vector<std::shared_ptr<cloud::CloudApi>> held;
     const rc::ClientFor client_for = [&](const config::Account& a) -> cloud::CloudApi* {
-      return a.name == account ? api.get() : nullptr;
+      if (a.name == account) return api.get();
+      auto other = client(desired, a);
+      if (!other) return nullptr;
+      std::lock_guard lock(held_mu);
+      held.push_back(*other);
+      return held.back().get();
     };
     const rc::ApplyResult r = rc::apply(desired, observation, p, client_for, options_.apply);
     grants = rc::grants_after_apply(r);

@@ -9,7 +9,9 @@
 
 #include "daemon/account_runner.hpp"
 #include "reconcilers/apply.hpp"
+#include "reconcilers/observe_rd.hpp"
 #include "reconcilers/plan.hpp"
+#include "support/clock.hpp"
 #include "support/result.hpp"
 
 namespace sharekeeper::cloud {
@@ -41,6 +43,10 @@ class ReconcileRunner final : public AccountRunner {
 
  private:
   ClientResult client(const config::DesiredState& desired, const config::Account& account);
+  // The Resource Directory membership the grants of `desired` need (reconcilers/observe_rd.hpp),
+  // read with the management account's client at most once per settings.interval (and again when
+  // the config changes); nullptr when no grant names a directory or folder.
+  std::shared_ptr<const reconcilers::Directories> directories(const config::DesiredState& desired);
 
   ClientFactory factory_;
   Options options_;
@@ -50,6 +56,13 @@ class ReconcileRunner final : public AccountRunner {
     std::shared_ptr<cloud::CloudApi> api;
   };
   std::map<std::string, Cached> clients_;
+  std::map<std::string, std::string> uids_;  // account name -> UID observed by its last pass
+  std::mutex rd_mu_;                         // one directory read at a time
+  struct CachedDirectories {
+    std::string content_hash;
+    support::SteadyTime read_at{};
+    std::shared_ptr<const reconcilers::Directories> value;
+  } directories_;
 };
 
 // The sharekeeper_revocations_blocked_total{reason} label of a guard (one of

@@ -17,6 +17,7 @@ std::string product_of(const ApiCall& call) {
   if (call.version == wire::kEcsVersion) return "ecs";
   if (call.version == wire::kKmsVersion) return "kms";
   if (call.version == wire::kResourceSharingVersion) return "resourcesharing";
+  if (call.version == wire::kResourceManagerVersion) return "resourcemanager";
   return "";
 }
 
@@ -31,6 +32,7 @@ ProductInfo product_info(std::string_view product) {
   if (product == "ecs") return {"Ecs", "ecs.aliyuncs.com"};
   if (product == "kms") return {"Kms", "kms.aliyuncs.com"};
   if (product == "resourcesharing") return {"ResourceSharing", "resourcesharing.aliyuncs.com"};
+  if (product == "resourcemanager") return {"ResourceManager", "resourcemanager.aliyuncs.com"};
   return {"", "aliyuncs.com"};
 }
 
@@ -109,6 +111,9 @@ ApiResponse Model::call(const ApiCall& call) {
     if (product == "kms") return kms_call(impl_->state, impl_->options, call);
     if (product == "resourcesharing") {
       return resource_sharing_call(impl_->state, impl_->options, call);
+    }
+    if (product == "resourcemanager") {
+      return resource_manager_call(impl_->state, impl_->options, call);
     }
     fail(404, "InvalidAction.NotFound",
          "Specified api is not found, please check your url and method.");

@@ -659,7 +659,24 @@ bool share_role_trusts(const State& state, const Account& owner, std::string_vie
          policy::Decision::Allow;
 }
 
+// DescribeRegions: the regions of this emulated cloud, i.e. every region the seed gives any account
+// (and cn-hangzhou, where the SDKs send their first call), sorted. Regions.Region[]{RegionId,
+// LocalName, RegionEndpoint, Status}; not paged.
+static ApiResponse describe_regions(const State& state, const ApiCall& call) {
+  std::set<std::string> ids{"cn-hangzhou"};
+  for (const auto& acc : state.accounts)
+    for (const auto& [id, region] : acc.regions) ids.insert(id);
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& id : ids)
+    list.push_back({{"RegionId", id},
+                    {"LocalName", id},
+                    {"RegionEndpoint", "ecs." + id + ".aliyuncs.com"},
+                    {"Status", "available"}});
+  return ApiResponse{200, {{"RequestId", call.request_id}, {"Regions", {{"Region", list}}}}};
+}
+
 ApiResponse ecs_call(State& state, const ModelOptions& options, const ApiCall& call) {
+  if (call.action == "DescribeRegions") return describe_regions(state, call);
   Ctx c{state, options, call, *state.account(call.caller.account_uid)};
   if (call.action == "DescribeSnapshots") return describe_snapshots(c);
   if (call.action == "DescribeImages") return describe_images(c);

@@ -363,6 +363,21 @@ void load_rd(const json& j, State& state) {
       rd.account_folder[uid] = folder.get<std::string>();
     }
   }
+  if (const json* master = member(j, path, "masterAccountId")) {
+    const std::string p = join(path, "masterAccountId");
+    if (!master->is_string() || !is_uid(master->get<std::string>()))
+      seed_fail(p, "a 16-digit account UID (as a string)");
+    rd.master_account_id = master->get<std::string>();
+    if (rd.account_folder.count(rd.master_account_id) == 0)
+      seed_fail(p, "the management account must be a member (in resourceDirectory.accounts)");
+  } else {
+    // The first seeded account that is a member (accounts are loaded before the directory).
+    for (const auto& acc : state.accounts)
+      if (rd.account_folder.count(acc.uid) != 0) {
+        rd.master_account_id = acc.uid;
+        break;
+      }
+  }
   state.rd = std::move(rd);
 }
 
@@ -664,6 +679,8 @@ json dump_state(const State& state, const ModelOptions& options, Clock::time_poi
                                 {"rootFolderId", state.rd->root_folder_id},
                                 {"folders", folders},
                                 {"accounts", state.rd->account_folder}};
+    if (!state.rd->master_account_id.empty())
+      out["resourceDirectory"]["masterAccountId"] = state.rd->master_account_id;
   }
   out["emulation"] = {
       {"refuseEncryptedFullImages", state.emulation.refuse_encrypted_full_images},

@@ -155,6 +155,9 @@ struct ResourceDirectory {
   std::string root_folder_id;
   std::map<std::string, std::string> folder_parent;   // folder id -> parent id ("" for the root)
   std::map<std::string, std::string> account_folder;  // uid -> folder id
+  // The management account (seed masterAccountId; default: the first seeded account that is a
+  // member). It alone may list the members (ResourceManager ListAccounts).
+  std::string master_account_id;
 };
 
 // One AssociationFailedDetails entry. For a Resource association it names the target the resource
@@ -304,6 +307,8 @@ ApiResponse sts_call(State& state, const ModelOptions& options, const ApiCall& c
 ApiResponse ecs_call(State& state, const ModelOptions& options, const ApiCall& call);
 ApiResponse kms_call(State& state, const ModelOptions& options, const ApiCall& call);
 ApiResponse resource_sharing_call(State& state, const ModelOptions& options, const ApiCall& call);
+// ResourceManager's Resource Directory reads (model_resource_directory.cpp).
+ApiResponse resource_manager_call(State& state, const ModelOptions& options, const ApiCall& call);
 // ECS calls that use the account's KMS keys (model_ecs_disks.cpp): CopySnapshot.
 ApiResponse ecs_disks_call(State& state, const ModelOptions& options, const ApiCall& call);
 // Why ECS cannot use `key` of `acc` (AliyunECSDiskEncryptDefaultRole missing, not trusting

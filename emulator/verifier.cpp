@@ -105,6 +105,8 @@ const std::map<std::string_view, std::set<std::string_view>>& catalogue() {
         "ListResourceShareInvitations", "AcceptResourceShareInvitation",
         "RejectResourceShareInvitation", "EnableSharingWithResourceDirectory", "ListPermissions",
         "ListResourceSharePermissions", "TagResources", "UntagResources", "ListTagResources"}},
+      // Resource Directory reads (model_resource_directory.cpp)
+      {"resourcemanager", {"GetResourceDirectory", "ListAccounts", "GetAccount"}},
   };
   return kCatalogue;
 }
@@ -191,6 +193,7 @@ std::optional<std::string_view> product_for_version(std::string_view version) {
   if (version == wire::kEcsVersion) return "ecs";
   if (version == wire::kKmsVersion) return "kms";
   if (version == wire::kResourceSharingVersion) return "resourcesharing";
+  if (version == wire::kResourceManagerVersion) return "resourcemanager";
   return std::nullopt;
 }
 

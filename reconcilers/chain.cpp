@@ -7,6 +7,7 @@
 #include "reconcilers/desired_grants.hpp"
 #include "reconcilers/grant_status_plan.hpp"
 #include "reconcilers/observe.hpp"
+#include "reconcilers/observe_rd.hpp"
 #include "support/wire.hpp"
 
 namespace sharekeeper::reconcilers {
@@ -19,9 +20,37 @@ struct Disks {
   std::vector<std::string> ids;
 };
 
+// An account target beyond its own UID: through the directory it is a member of, or a folder at
+// or above its own (StringLike "<path>*" against its folder path), when the membership was read
+// (observe_rd.hpp). kUnknown when only a directory not read could tell.
+enum class Admission { kNo, kYes, kUnknown };
+Admission admits_member(const RoleFacts& f, const std::string& uid, const Directories* d,
+                        std::string* via) {
+  bool unknown = false;
+  for (const Principal& p : f.principals) {
+    if (p.kind != PrincipalKind::kResourceDirectory && p.kind != PrincipalKind::kFolder) continue;
+    const std::string rd = p.id.substr(0, p.id.find('/'));
+    std::string path;
+    switch (membership_of(d, rd, uid, &path)) {
+      case Membership::kUnknown:
+        unknown = true;
+        break;
+      case Membership::kNotMember:
+        break;
+      case Membership::kMember:
+        if (p.kind == PrincipalKind::kResourceDirectory ||
+            path.compare(0, p.id.size(), p.id) == 0) {
+          *via = p.label() + " (the account is in " + path + ")";
+          return Admission::kYes;
+        }
+        break;
+    }
+  }
+  return unknown ? Admission::kUnknown : Admission::kNo;
+}
+
 // A folder target is admitted by its own path, a folder above it (StringLike "<path>*") or its
-// directory; an RD target by its id; an account by its UID (its place in a directory is not
-// observed).
+// directory; an RD target by its id; an account by its UID (through its directory: admits_member).
 bool admits(const RoleFacts& f, const config::GrantTarget& t) {
   switch (t.type) {
     case TargetType::kAccount:
@@ -277,14 +306,27 @@ class ChainBuilder {
     const std::string who = label(target_);
     std::string has = std::to_string(facts_.principals.size()) + " principal(s)";
     if (target_.type == TargetType::kAccount && by_directory()) {
-      // The account may be admitted through its directory or folder: its place there is not
-      // observed (no Resource Directory calls), so this cannot be told.
-      set(Link::kTrust, LinkState::kUnknown,
-          "trust policy of " + name + " does not name " + who +
-              ", but admits a resource directory or folder the account may belong to (its place "
-              "in the directory is not observed)",
-          "explain with --target set to the account's folder path or resource directory");
-      return;
+      std::string via;
+      switch (admits_member(facts_, target_.id, obs_.directories.get(), &via)) {
+        case Admission::kYes:
+          held(Link::kTrust,
+               [&] { return "trust policy of " + name + " admits " + who + " through " + via; });
+          return;
+        case Admission::kUnknown:
+          // The account may be admitted through its directory or folder, whose membership was
+          // not read (no grant names it, its management account is not in the config, or a call
+          // failed), so this cannot be told.
+          set(Link::kTrust, LinkState::kUnknown,
+              "trust policy of " + name + " does not name " + who +
+                  ", but admits a resource directory or folder the account may belong to (its "
+                  "place in the directory is not observed" +
+                  directory_why() + ")",
+              "explain with --target set to the account's folder path or resource directory, or "
+              "add the directory's management account to the config");
+          return;
+        case Admission::kNo:
+          break;  // not a member, or not below any trusted folder: broken, below
+      }
     }
     set(Link::kTrust, LinkState::kBroken,
         "trust policy of " + name + " does not admit " + who + " (it has " + has + ")",
@@ -347,7 +389,8 @@ class ChainBuilder {
                 : "wait for the association to finish; run again");
         return;
       case Sharing::kNotShared:
-        if (target_.type == TargetType::kAccount && shared_with_a_directory()) {
+        if (target_.type == TargetType::kAccount && shared_with_a_directory() &&
+            !directories_known()) {
           set(Link::kShare, LinkState::kUnknown,
               "not shared with " + label(target_) +
                   " directly, but with a resource directory or folder the account may belong to "
@@ -374,6 +417,22 @@ class ChainBuilder {
     return std::any_of(facts_.principals.begin(), facts_.principals.end(), [](const Principal& p) {
       return p.kind == PrincipalKind::kResourceDirectory || p.kind == PrincipalKind::kFolder;
     });
+  }
+  // Every directory membership of the observation was read (and there is one): an account not
+  // reached through the directory or folder a resource share targets is then really not reached.
+  bool directories_known() const {
+    const Directories* d = obs_.directories.get();
+    if (d == nullptr || d->by_id.empty()) return false;
+    return std::all_of(d->by_id.begin(), d->by_id.end(),
+                       [](const auto& kv) { return kv.second.known; });
+  }
+  // Why a directory's membership is unknown ("" when none was asked for).
+  std::string directory_why() const {
+    const Directories* d = obs_.directories.get();
+    if (d == nullptr) return "";
+    for (const auto& [id, m] : d->by_id)
+      if (!m.known) return ": " + m.why_unknown;
+    return "";
   }
   // The resource is associated (or being associated) with a directory or folder.
   bool shared_with_a_directory() const {

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "config/formats.hpp"
+#include "reconcilers/observe_rd.hpp"
 #include "reconcilers/principal.hpp"
 
 namespace sharekeeper::reconcilers {
@@ -135,7 +136,10 @@ support::Result<Explanation, support::Failure> explain(const config::DesiredStat
     if (std::find(only.begin(), only.end(), cands[i].account) == only.end())
       only.push_back(cands[i].account);
   }
-  const Observation obs = observe(probe, client_for, 4, only);
+  Observation obs = observe(probe, client_for, 4, only);
+  // Where an account target sits in the directories the roles trust or the resource is shared
+  // with (observe_rd.hpp): read with the directory's management account, when it is in the config.
+  if (target.type == config::TargetType::kAccount) attach_directories(probe, obs, client_for, true);
 
   Explanation e;
   e.resource_id = resource_id;
@@ -163,6 +167,8 @@ support::Result<Explanation, support::Failure> explain(const config::DesiredStat
                               c.region, resource_id, target);
       for (const auto& err : o.errors) e.errors.push_back(err.to_string());
       for (const auto& err : o.share_errors) e.errors.push_back(err.to_string());
+      if (o.directories != nullptr)
+        for (const auto& err : o.directories->errors) e.errors.push_back(err.to_string());
       // Failed calls that did not leave any link unknown do not make the verdict uncertain.
       if (e.chain.broken() || e.chain.usable()) e.errors.clear();
       return e;

@@ -4,6 +4,7 @@
 #include <tuple>
 
 #include "reconcilers/desired_grants.hpp"
+#include "reconcilers/observe_rd.hpp"
 #include "reconcilers/share_plan.hpp"
 
 namespace sharekeeper::reconcilers::planner {
@@ -155,11 +156,21 @@ void share_statuses(const config::Share& share, const AccountContext* a, const P
 
 }  // namespace
 
+namespace {
+// Every directory membership the observation asked for was read (and there is one).
+bool directories_read(const Directories* d) {
+  if (d == nullptr || d->by_id.empty()) return false;
+  return std::all_of(d->by_id.begin(), d->by_id.end(),
+                     [](const auto& kv) { return kv.second.known; });
+}
+}  // namespace
+
 SharingLookup sharing_lookup(const AccountObservation& obs, const ResourceStatus& rs) {
   SharingLookup l;
   auto reg = obs.regions.find(rs.region);
   if (reg == obs.regions.end()) return l;
   l.shares = &reg->second.shares;
+  l.directories = obs.directories.get();
   if (auto it = l.shares->image_accounts.find(rs.resource_id); it != l.shares->image_accounts.end())
     l.image_accounts = &it->second;
   if (auto it = l.shares->resource_targets.find(rs.resource_id);
@@ -185,7 +196,8 @@ void judge_sharing(const SharingLookup& l, RoleKind kind, const config::GrantTar
   if (!l.shares->resource_sharing_known) return;
   // A share with a directory or folder reaches everything below it: a folder target is covered
   // by a share with itself (its own id, the last part of the path), any folder above it, or its
-  // directory. An account's place in the directory is not observed: only direct shares count.
+  // directory; an account by a share with itself, or (when the membership was read) with its
+  // directory or a folder on its path.
   const ObservedShares::Association* a = nullptr;
   std::string_view via;
   if (l.pairs != nullptr) {
@@ -199,15 +211,23 @@ void judge_sharing(const SharingLookup& l, RoleKind kind, const config::GrantTar
         via = id;
       }
     };
-    if (target.type == TargetType::kFolder) {
-      std::string_view path = target.id;
+    auto walk = [&](std::string_view path) {
       while (!path.empty()) {
         const auto slash = path.find('/');
         best(path.substr(0, slash));
         path = slash == std::string_view::npos ? std::string_view() : path.substr(slash + 1);
       }
+    };
+    if (target.type == TargetType::kFolder) {
+      walk(target.id);
     } else {
       best(target.id);
+      if (target.type == TargetType::kAccount && l.directories != nullptr) {
+        for (const auto& [rd, m] : l.directories->by_id) {
+          std::string path;
+          if (membership_of(l.directories, rd, target.id, &path) == Membership::kMember) walk(path);
+        }
+      }
     }
   }
   if (a == nullptr) {
@@ -215,7 +235,10 @@ void judge_sharing(const SharingLookup& l, RoleKind kind, const config::GrantTar
     rs.sharing_detail =
         image_to_account ? "not in the image's share permissions nor a resource share"
         : target.type == TargetType::kAccount
-            ? "in no resource share with this account (directory membership is not resolved)"
+            ? (directories_read(l.directories)
+                   ? "in no resource share with this account, its directory or its folders"
+                   : "in no resource share with this account (directory membership is not "
+                     "resolved)")
             : "in no resource share with this target";
     return;
   }

@@ -16,6 +16,9 @@ struct SharingLookup {
   const ObservedShares* shares = nullptr;                    // nullptr: the region was not observed
   const std::vector<std::string>* image_accounts = nullptr;  // nullptr: not listed
   const std::map<std::string, ObservedShares::Association, std::less<>>* pairs = nullptr;
+  // Resource Directory membership (observe_rd.hpp): an account is also reached through its
+  // directory and the folders above it. nullptr: not read.
+  const Directories* directories = nullptr;
 };
 SharingLookup sharing_lookup(const AccountObservation& obs, const ResourceStatus& rs);
 

@@ -89,6 +89,42 @@ support::Result<Found, support::Failure> find_resources(cloud::CloudApi& api,
   return f;
 }
 
+// The regions an account uses, when no --region is given: ECS DescribeRegions (asked of the
+// endpoint of the first region of the account's shares, else cn-hangzhou), then in each region
+// the same two listings as above; a region is used when it holds an own image or a resource in
+// one of the account's resource shares, or a share of the config names it. Bounded: at most
+// kMaxRegions regions (1 + 2 x regions calls). A failed listing fails the import, naming the
+// region (name the regions with --region to leave it out).
+constexpr std::size_t kMaxRegions = 64;
+
+support::Result<std::map<std::string, Found>, support::Failure> regions_used(
+    cloud::CloudApi& api, const config::DesiredState& given, const config::Account& account) {
+  std::set<std::string> named;
+  for (const auto& s : given.shares)
+    if (s.account == account.name) named.insert(s.region);
+  const std::string ask = named.empty() ? std::string("cn-hangzhou") : *named.begin();
+  auto listed = api.describe_regions(ask);
+  if (!listed)
+    return support::Failure{"account " + account.name +
+                            ": listing its regions (ECS DescribeRegions) failed: " +
+                            listed.error().to_string() + "; name the regions with --region"};
+  std::set<std::string> regions(named.begin(), named.end());
+  for (const auto& r : *listed)
+    if (config::format::is_region_id(r)) regions.insert(r);
+  if (regions.size() > kMaxRegions)
+    return support::Failure{"account " + account.name + ": " + std::to_string(regions.size()) +
+                            " regions to look in, more than " + std::to_string(kMaxRegions) +
+                            "; name the regions with --region"};
+  std::map<std::string, Found> out;
+  for (const auto& r : regions) {
+    auto f = find_resources(api, account.name, r);
+    if (!f) return std::move(f).error();
+    if (f->images.empty() && f->snapshots.empty() && named.count(r) == 0U) continue;
+    out[r] = std::move(*f);
+  }
+  return out;
+}
+
 // A share name from a tag value or an id: [A-Za-z0-9._-], starting alphanumeric, at most 50.
 std::string sanitize(const std::string& s) {
   std::string out;
@@ -445,26 +481,27 @@ support::Result<ImportResult, support::Failure> import_config(
     const config::DesiredState& given, const std::vector<std::string>& regions_in,
     const ClientFor& client_for) {
   if (given.accounts.empty()) return support::Failure{"the config has no accounts to import from"};
-  std::set<std::string> regions(regions_in.begin(), regions_in.end());
-  for (const auto& r : regions)
+  const std::set<std::string> given_regions(regions_in.begin(), regions_in.end());
+  for (const auto& r : given_regions)
     if (!config::format::is_region_id(r)) return support::Failure{"'" + r + "' is not a region id"};
-  if (regions.empty())
-    for (const auto& s : given.shares) regions.insert(s.region);
-  if (regions.empty())
-    return support::Failure{
-        "no region to look in: name each with --region (e.g. --region "
-        "cn-hangzhou)"};
 
-  // 1. The candidates: every own image, and what the account's resource shares hold.
+  // 1. The candidates: every own image, and what the account's resource shares hold, in the
+  // regions given, else in every region the account uses (regions_used).
   std::map<std::string, std::map<std::string, Found>> found;
   for (const auto& a : given.accounts) {
     cloud::CloudApi* api = client_for ? client_for(a) : nullptr;
     if (api == nullptr) return support::Failure{"no cloud client for account '" + a.name + "'"};
-    for (const auto& r : regions) {
-      auto f = find_resources(*api, a.name, r);
-      if (!f) return std::move(f).error();
-      found[a.name][r] = std::move(*f);
+    if (!given_regions.empty()) {
+      for (const auto& r : given_regions) {
+        auto f = find_resources(*api, a.name, r);
+        if (!f) return std::move(f).error();
+        found[a.name][r] = std::move(*f);
+      }
+      continue;
     }
+    auto used = regions_used(*api, given, a);
+    if (!used) return std::move(used).error();
+    for (auto& [r, f] : *used) found[a.name][r] = std::move(f);
   }
   // 2. observe() reads them with their disks, keys and whom they are shared with: one probe share
   // per account and region naming them (its target only makes observe() read the images' share

@@ -1,4 +1,5 @@
 #include "reconcilers/observe.hpp"
+#include "reconcilers/observe_rd.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -610,6 +611,7 @@ Observation observe(const config::DesiredState& desired, const ClientFor& client
   });
   for (std::size_t i = 0; i < accounts.size(); ++i)
     out.accounts[accounts[i]->name] = std::move(observed[i]);
+  attach_directories(desired, out, client_for);  // observe_rd.hpp: only when a grant names one
   return out;
 }
 

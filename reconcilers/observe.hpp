@@ -12,6 +12,7 @@
 // accounts in parallel on at most `max_parallel` threads.
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -24,6 +25,7 @@
 namespace sharekeeper::reconcilers {
 
 enum class Presence { kUnknown, kAbsent, kPresent };
+struct Directories;  // observe_rd.hpp
 const char* to_string(Presence p);
 
 // Which of the two share roles (docs/contract.md §1.1): snapshots use one, images the other.
@@ -154,6 +156,10 @@ struct AccountObservation {
   std::map<std::string, ObservedPolicy> policies;  // custom policies attached to the share roles
   std::map<std::string, ObservedRegion> regions;
   int calls = 0;  // CloudApi calls made
+  // Resource Directory membership (observe_rd.hpp), shared by every account of one observation;
+  // nullptr when no grant named a directory or folder (then an account reached only through one
+  // is "unknown" in the chain).
+  std::shared_ptr<const Directories> directories;
 
   const ObservedRole& role(RoleKind k) const {
     return k == RoleKind::kSnapshot ? snapshot_role : image_role;

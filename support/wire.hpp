@@ -12,6 +12,8 @@ inline constexpr std::string_view kStsVersion = "2015-04-01";
 inline constexpr std::string_view kEcsVersion = "2014-05-26";
 inline constexpr std::string_view kKmsVersion = "2016-01-20";
 inline constexpr std::string_view kResourceSharingVersion = "2020-01-10";
+// ResourceManager (Resource Directory membership, read-only): docs/alibaba-api.md §13.
+inline constexpr std::string_view kResourceManagerVersion = "2020-03-31";
 
 // V3 signing (docs/alibaba-api.md §1.3).
 inline constexpr std::string_view kV3Algorithm = "ACS3-HMAC-SHA256";

@@ -451,6 +451,30 @@ TEST_F(ClientEmulatorTest, KmsKeyAndAliases) {
   EXPECT_EQ(*aliases, std::vector<std::string>{"alias/client-emu"});
 }
 
+// ResourceManager (docs/alibaba-api.md §13): the owner manages the seed's directory (its first
+// member); ListAccounts is read over every page, each member with its path.
+TEST_F(ClientEmulatorTest, ResourceDirectoryMembersReadBackOverPages) {
+  for (auto alg : {cloud::SignatureAlgorithm::kV3, cloud::SignatureAlgorithm::kV1}) {
+    calls_.clear();
+    auto c = client(alg, /*page_size=*/2);
+    auto rd = c->get_resource_directory();
+    ASSERT_TRUE(rd.ok()) << rd.error().to_string();
+    ASSERT_TRUE(rd->has_value());
+    EXPECT_EQ((*rd)->resource_directory_id, kRd);
+    EXPECT_EQ((*rd)->root_folder_id, "r-clientemu");
+    EXPECT_EQ((*rd)->master_account_id, kUid);
+    auto members = c->list_directory_accounts();
+    ASSERT_TRUE(members.ok()) << members.error().to_string();
+    ASSERT_EQ(members->size(), static_cast<std::size_t>(kInRd + 1));
+    std::map<std::string, std::string> paths;
+    for (const auto& m : *members) paths[m.account_id] = m.resource_directory_path;
+    EXPECT_EQ(paths[kUid], std::string(kRd) + "/r-clientemu/" + kUid);
+    EXPECT_EQ(paths[consumer(3)], std::string(kRd) + "/r-clientemu/" + kFolder + "/" + consumer(3));
+    // 7 members, 2 a page: 4 pages.
+    EXPECT_EQ(std::count(calls_.begin(), calls_.end(), "ListAccounts:OK"), 4) << calls_.size();
+  }
+}
+
 TEST_F(ClientEmulatorTest, RetriesAnInjected503) {
   emu_->server().faults().add(json{{"action", "GetCallerIdentity"},
                                    {"nth", 1u},

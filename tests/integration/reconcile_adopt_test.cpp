@@ -17,6 +17,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "brownfield_world.hpp"
 #include "config/loader.hpp"
 #include "emulated_time.hpp"
 #include "emulator/emulator.hpp"
@@ -34,140 +35,7 @@ namespace {
 using nlohmann::json;
 namespace fs = std::filesystem;
 
-constexpr const char* kUid = "1234567890123456";
-constexpr const char* kA = "1111222233334444";  // in the RD, folder fd-0123456789
-constexpr const char* kB = "5555666677778888";  // in the RD, folder fd-klmnopqrst
-constexpr const char* kC = "2222333344445555";  // outside the RD
-constexpr const char* kFolder = "rd-abc123/r-ab12cd/fd-abcdefghij";
-
-std::string kms_doc(const std::vector<std::pair<std::string, std::string>>& keys) {
-  json st = json::array();
-  for (const auto& [region, key] : keys) {
-    st.push_back({{"Effect", "Allow"},
-                  {"Action", json::array({"kms:List*"})},
-                  {"Resource", json::array({"acs:kms:" + region + ":" + kUid + ":key"})}});
-    st.push_back(
-        {{"Effect", "Allow"},
-         {"Action", json::array({"kms:DescribeKey", "kms:Encrypt", "kms:Decrypt",
-                                 "kms:GenerateDataKey", "kms:TagResource", "kms:UntagResource"})},
-         {"Resource", json::array({"acs:kms:" + region + ":" + kUid + ":key/" + key})}});
-  }
-  return json({{"Version", "1"}, {"Statement", st}}).dump();
-}
-
-json trust(const std::vector<std::string>& accounts, const std::string& rd,
-           const std::vector<std::string>& folders) {
-  json st = json::array();
-  json services = json::array();
-  for (const auto& a : accounts) services.push_back(a + "@ecs.aliyuncs.com");
-  if (!accounts.empty())
-    st.push_back({{"Effect", "Allow"},
-                  {"Action", "sts:AssumeRole"},
-                  {"Principal", {{"Service", services}}}});
-  if (!rd.empty())
-    st.push_back({{"Effect", "Allow"},
-                  {"Action", "sts:AssumeRole"},
-                  {"Principal", {{"Service", json::array({"*@ecs.aliyuncs.com"})}}},
-                  {"Condition", {{"StringEquals", {{"sts:ServiceOwnerRDId", rd}}}}}});
-  if (!folders.empty()) {
-    json paths = json::array();
-    for (const auto& f : folders) paths.push_back(f + "*");
-    st.push_back({{"Effect", "Allow"},
-                  {"Action", "sts:AssumeRole"},
-                  {"Principal", {{"Service", json::array({"*@ecs.aliyuncs.com"})}}},
-                  {"Condition", {{"StringLike", {{"sts:ServiceOwnerRDPath", paths}}}}}});
-  }
-  return {{"Version", "1"}, {"Statement", st}};
-}
-
-json snapshot(const std::string& id, const std::string& key, const std::string& name = "") {
-  json s = {{"snapshotId", id}, {"encrypted", !key.empty()}};
-  if (!key.empty()) s["kmsKeyId"] = key;
-  if (!name.empty()) s["tags"] = {{"Name", name}};
-  return s;
-}
-
-json image(const std::string& id, const std::string& disk, const std::string& name,
-           const std::vector<std::string>& shared_with) {
-  json i = {{"imageId", id}, {"snapshotIds", json::array({disk})}, {"sharedWith", shared_with}};
-  if (!name.empty()) i["tags"] = {{"Name", name}};
-  return i;
-}
-
-// The brownfield world: everything shared by hand before sharekeeper.
-json brownfield_seed() {
-  json prod = {
-      {"uid", kUid},
-      {"name", "prod"},
-      {"accessKeys", json::array({{{"id", "LTAI5tBrownfieldKey001"},
-                                   {"secret", "BrownfieldSecret0123456789abcd"}}})},
-      {"policies",
-       json::array({{{"name", "ops-image-kms"},
-                     {"document", kms_doc({{"cn-hangzhou", "key-hzbrown0000000000001"},
-                                           {"cn-shanghai", "key-shbrown0000000000001"}})}},
-                    {{"name", "ops-snapshot-kms"},
-                     {"document", kms_doc({{"cn-hangzhou", "key-hzbrown0000000000002"}})}}})},
-      {"roles",
-       json::array({{{"name", "AliyunECSDiskEncryptDefaultRole"},
-                     {"trustPolicy", json::parse(R"({"Version":"1","Statement":[{"Effect":"Allow",
-                "Action":"sts:AssumeRole","Principal":{"Service":["ecs.aliyuncs.com"]}}]})")},
-                     {"policies", json::array({{{"name", "AliyunECSDiskEncryptRolePolicy"},
-                                                {"type", "System"}}})}},
-                    // Trusts C too, with nothing shared to it: an extra principal.
-                    {{"name", "AliyunECSShareEncryptImageDefaultRole"},
-                     {"trustPolicy", trust({kA, kB, kC}, "", {})},
-                     {"policies", json::array({"ops-image-kms"})}},
-                    {{"name", "AliyunECSShareEncryptSnapshotDefaultRole"},
-                     {"trustPolicy", trust({kA}, "rd-abc123", {kFolder})},
-                     {"policies", json::array({"ops-snapshot-kms"})}}})},
-      {"regions",
-       {{"cn-hangzhou",
-         {{"kmsKeys", json::array({{{"keyId", "key-hzbrown0000000000001"}},
-                                   {{"keyId", "key-hzbrown0000000000002"}},
-                                   {{"keyId", "key-hzbrown0000000000003"}}})},
-          {"snapshots",
-           json::array({snapshot("s-bp1browngolden00001", "key-hzbrown0000000000001"),
-                        snapshot("s-bp1browntools000001", "key-hzbrown0000000000001"),
-                        snapshot("s-bp1brownnokey000001", "key-hzbrown0000000000003"),
-                        snapshot("s-bp1brownforensic001", "key-hzbrown0000000000002", "forensics"),
-                        snapshot("s-bp1brownaudit000001", "key-hzbrown0000000000002", "audit"),
-                        snapshot("s-bp1brownplain000001", "", "plain")})},
-          {"images",
-           json::array({image("m-bp1browngolden00001", "s-bp1browngolden00001", "golden", {kA, kB}),
-                        image("m-bp1browntools000001", "s-bp1browntools000001", "tools", {kA, kB}),
-                        // Shared, but no policy grants its key: import leaves it as a comment.
-                        image("m-bp1brownnokey000001", "s-bp1brownnokey000001", "nokey", {kA})})}}},
-        {"cn-shanghai",
-         {{"kmsKeys", json::array({{{"keyId", "key-shbrown0000000000001"}}})},
-          {"snapshots",
-           json::array({snapshot("s-sh1brownbase0000001", "key-shbrown0000000000001")})},
-          {"images", json::array({image("m-sh1brownbase0000001", "s-sh1brownbase0000001", "base-sh",
-                                        {kB})})}}}}}};
-  json accounts = json::array({prod});
-  for (const char* uid : {kA, kB, kC})
-    accounts.push_back(
-        {{"uid", uid}, {"name", std::string("c") + uid}, {"accessKeys", json::array()}});
-  json rd = {{"id", "rd-abc123"},
-             {"rootFolderId", "r-ab12cd"},
-             {"folders", json::array({{{"id", "fd-0123456789"}, {"parentId", "r-ab12cd"}},
-                                      {{"id", "fd-abcdefghij"}, {"parentId", "r-ab12cd"}},
-                                      {{"id", "fd-klmnopqrst"}, {"parentId", "fd-abcdefghij"}}})},
-             {"accounts", {{kUid, "r-ab12cd"}, {kA, "fd-0123456789"}, {kB, "fd-klmnopqrst"}}}};
-  // Resource shares a person made (untagged: not ours).
-  json shares = json::array(
-      {{{"owner", kUid},
-        {"region", "cn-hangzhou"},
-        {"name", "ops-forensics"},
-        {"resources", json::array({{{"type", "Snapshot"}, {"id", "s-bp1brownforensic001"}}})},
-        {"targets", json::array({kA, "fd-abcdefghij"})}},
-       {{"owner", kUid},
-        {"region", "cn-hangzhou"},
-        {"name", "ops-audit"},
-        {"resources", json::array({{{"type", "Snapshot"}, {"id", "s-bp1brownaudit000001"}},
-                                   {{"type", "Snapshot"}, {"id", "s-bp1brownplain000001"}}})},
-        {"targets", json::array({"rd-abc123"})}}});
-  return {{"accounts", accounts}, {"resourceDirectory", rd}, {"resourceShares", shares}};
-}
+using namespace testing::brownfield;  // kUid, kA, kB, kC, kFolder, trust(), brownfield_seed()
 
 config::DesiredState load_yaml(const std::string& text, const std::string& name) {
   const fs::path p = fs::temp_directory_path() / ("sharekeeper-adopt-" + name + ".yaml");
@@ -217,8 +85,9 @@ class AdoptTest : public ::testing::Test {
   }
 
   // Every resource x account: a decisive explain (0 or 2) equals the access evaluator; an
-  // undecided one (1) happens only where the account is reached through its directory or folder,
-  // which explain does not observe. Directory and folder targets: usable means every member below
+  // undecided one (1) would happen only where the account is reached through its directory or
+  // folder and the membership could not be read (the worlds here have the management account in
+  // the config: none is expected). Directory and folder targets: usable means every member below
   // them can use it. Returns the number of decisive account pairs.
   int agree(const config::DesiredState& d, const std::vector<std::string>& resources,
             const std::vector<std::string>& accounts,
@@ -332,6 +201,11 @@ TEST_F(AdoptTest, ImportOfABrownfieldWorldPlansNoChange) {
   auto again = reconcilers::import_config(given, {"cn-hangzhou", "cn-shanghai"}, client_for());
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->yaml, y);
+  // Without --region, import finds the two regions the account uses itself (ECS DescribeRegions,
+  // then the regions holding its images or resource shares): the same config.
+  auto discovered = reconcilers::import_config(given, {}, client_for());
+  ASSERT_TRUE(discovered.ok()) << discovered.error().message;
+  EXPECT_EQ(discovered->yaml, y);
 
   // Explain, /status and the access evaluator agree on every resource x target of the world.
   const std::vector<std::string> resources = {"m-bp1browngolden00001", "m-bp1browntools000001",
@@ -340,9 +214,72 @@ TEST_F(AdoptTest, ImportOfABrownfieldWorldPlansNoChange) {
                                               "s-bp1brownplain000001"};
   const int decisive =
       agree(imported, resources, {kA, kB, kC}, {{"rd-abc123", {kA, kB}}, {kFolder, {kB}}});
-  EXPECT_GE(decisive,
-            13);  // 7 resources x 3 accounts; the others reach the account through its directory
+  // 7 resources x 3 accounts, each decided: prod manages the directory, so explain reads where A
+  // and B sit (ResourceManager ListAccounts) and judges the folder and directory links.
+  EXPECT_EQ(decisive, 21);
   status_agrees(imported);
+}
+
+// Without the management account in the config, membership is not read: an account reached only
+// through its directory stays unknown (exit 1), saying why; with it, the same pair is decided.
+TEST_F(AdoptTest, MembershipNeedsTheManagementAccount) {
+  json seed = brownfield_seed();
+  seed["resourceDirectory"]["masterAccountId"] = kA;  // prod is only a member
+  start(seed, "LTAI5tBrownfieldKey001", "BrownfieldSecret0123456789abcd");
+  const auto d = load_yaml(std::string(kBrownfieldAccounts) + R"(shares:
+  - name: audit
+    account: prod
+    region: cn-hangzhou
+    snapshots: [s-bp1brownaudit000001]
+    to:
+      resourceDirectory: rd-abc123
+)",
+                           "member-only");
+  auto e = explain(d, "s-bp1brownaudit000001", {config::TargetType::kAccount, kB});
+  EXPECT_EQ(e.exit_code(), 1) << reconcilers::render_explanation_text(e);
+  const reconcilers::ChainLink* b = e.chain.blocked_by();
+  ASSERT_NE(b, nullptr);
+  EXPECT_NE(b->observed.find("management account " + std::string(kA)), std::string::npos)
+      << b->observed;
+  // With prod as the management account (the seed's default), explain decides: B can use it.
+  emu_->stop();
+  start(brownfield_seed(), "LTAI5tBrownfieldKey001", "BrownfieldSecret0123456789abcd");
+  auto decided = explain(d, "s-bp1brownaudit000001", {config::TargetType::kAccount, kB});
+  EXPECT_EQ(decided.exit_code(), 0) << reconcilers::render_explanation_text(decided);
+  EXPECT_TRUE(access(kB, "s-bp1brownaudit000001"));
+  // C is outside the directory: broken (not unknown) now that the membership is known.
+  auto outside = explain(d, "s-bp1brownaudit000001", {config::TargetType::kAccount, kC});
+  EXPECT_EQ(outside.exit_code(), 2) << reconcilers::render_explanation_text(outside);
+  EXPECT_FALSE(access(kC, "s-bp1brownaudit000001"));
+}
+
+// A failed ListAccounts page (here: the management account may not call it, a terminal error, so
+// the client does not retry and the test does not wait) leaves the membership unknown: nothing is
+// judged broken from it, and the plan that reads it still plans no revocation.
+TEST_F(AdoptTest, AFailedMembershipReadIsUnknownAndRevokesNothing) {
+  start(brownfield_seed(), "LTAI5tBrownfieldKey001", "BrownfieldSecret0123456789abcd");
+  const auto d = load_yaml(std::string(kBrownfieldAccounts) + R"(shares:
+  - name: audit
+    account: prod
+    region: cn-hangzhou
+    snapshots: [s-bp1brownaudit000001]
+    to:
+      resourceDirectory: rd-abc123
+)",
+                           "rd-fault");
+  ASSERT_EQ(emu_->server()
+                .faults()
+                .add(json{{"action", "ListAccounts"}, {"code", "NoPermission"}, {"status", 403}})
+                .size(),
+            1U);
+  auto e = explain(d, "s-bp1brownaudit000001", {config::TargetType::kAccount, kC});
+  EXPECT_EQ(e.exit_code(), 1) << reconcilers::render_explanation_text(e);
+  ASSERT_NE(e.chain.blocked_by(), nullptr);
+  EXPECT_NE(e.chain.blocked_by()->observed.find("ListAccounts"), std::string::npos)
+      << e.chain.blocked_by()->observed;
+  auto p = plan(d);
+  EXPECT_EQ(p.summary.revocations, 0) << reconcilers::render_text(p);
+  emu_->server().faults().clear();
 }
 
 // With manageShares (the default), pairs held by resource shares that are not ours would make
@@ -404,8 +341,8 @@ TEST_F(QuickstartTest, ExplainAndStatusAgreeWithTheAccessEvaluator) {
       kForensic1, "s-bp1forensic00000002"};
   const int decisive = agree(desired_, resources, {kA, kB, "9999888877776666"},
                              {{"rd-abc123", {kA, kB}}, {"rd-abc123/r-ab12cd/fd-abcdefghij", {kB}}});
-  // 6 resources x 3 accounts; the others are reached only through the directory (exit 1).
-  EXPECT_GE(decisive, 9);
+  // 6 resources x 3 accounts, each decided (prod manages the directory: docs/adoption.md).
+  EXPECT_EQ(decisive, 18);
   status_agrees(desired_);
   auto e = explain(desired_, kGolden, {config::TargetType::kAccount, kA});
   EXPECT_EQ(e.exit_code(), 0) << reconcilers::render_explanation_text(e);

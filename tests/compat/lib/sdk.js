@@ -107,7 +107,14 @@ const clients = {
 // A Resource Sharing (or any RPC) call through openapi-core's generic callApi, the way generated SDKs
 // do it: repeat lists flattened to Name.N(.Field) in the query, empty body.
 async function callRpc(client, product, action, query, { method = 'POST', body } = {}) {
-  const versions = { ResourceSharing: '2020-01-10', Kms: '2016-01-20', Ram: '2015-05-01', Ecs: '2014-05-26', Sts: '2015-04-01' };
+  const versions = {
+    ResourceSharing: '2020-01-10',
+    ResourceManager: '2020-03-31',
+    Kms: '2016-01-20',
+    Ram: '2015-05-01',
+    Ecs: '2014-05-26',
+    Sts: '2015-04-01',
+  };
   const params = new $OpenApiUtil.Params({
     action,
     version: versions[product],

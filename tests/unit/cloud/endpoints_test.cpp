@@ -21,6 +21,9 @@ TEST(Endpoints, DefaultsPerProductAndRegion) {
   const Row rows[] = {
       {"ram", "", "https://ram.aliyuncs.com"},
       {"ram", "cn-beijing", "https://ram.aliyuncs.com"},
+      // ResourceManager is central (docs/alibaba-api.md §13): one host, any region or none.
+      {"resourcemanager", "", "https://resourcemanager.aliyuncs.com"},
+      {"resourcemanager", "cn-shanghai", "https://resourcemanager.aliyuncs.com"},
       {"sts", "", "https://sts.aliyuncs.com"},
       {"sts", "cn-shanghai", "https://sts.aliyuncs.com"},
       {"ecs", "cn-hangzhou", "https://ecs-cn-hangzhou.aliyuncs.com"},
@@ -69,7 +72,7 @@ TEST(Endpoints, OverrideAllWins) {
   o.override_all = "https://127.0.0.1:39443/";
   auto r = EndpointResolver::create(o);
   ASSERT_TRUE(r.ok());
-  for (const char* p : {"ram", "sts", "ecs", "kms", "resourcesharing"}) {
+  for (const char* p : {"ram", "sts", "ecs", "kms", "resourcesharing", "resourcemanager"}) {
     auto ep = r->resolve(p, "cn-hangzhou");
     ASSERT_TRUE(ep.ok()) << p;
     EXPECT_EQ(ep->scheme, "https");

@@ -7,6 +7,7 @@
 
 #include <functional>
 
+#include "reconcilers/observe_rd.hpp"
 #include "reconcilers/plan.hpp"
 #include "reconcilers/render.hpp"
 #include "tests/unit/reconcilers/support/observation.hpp"
@@ -131,6 +132,67 @@ TEST(Chain, FolderTargetsAreAdmittedByAFolderAboveOrTheirDirectory) {
   EXPECT_TRUE(chain_of(b.build(), kImg, deep).usable());
   b.get().image_role.role.trust_policy = trust_for({}, {"rd-zzz999"});
   EXPECT_EQ(chain_of(b.build(), kImg, deep).blocked_by()->link, Link::kTrust);
+}
+
+// An account reached only through its directory or folder: unknown while the membership is not
+// read; held or broken once it is (observe_rd.hpp), for the trust and for the share.
+std::shared_ptr<const reconcilers::Directories> membership(bool known,
+                                                           const std::string& folder_of_a) {
+  reconcilers::Directories d;
+  auto& m = d.by_id["rd-abc123"];
+  m.directory_id = "rd-abc123";
+  m.known = known;
+  m.why_unknown = known ? "" : "ListAccounts failed";
+  if (known && !folder_of_a.empty()) m.folder_of[kA] = folder_of_a;
+  if (known) m.folder_of["5555666677778888"] = "rd-abc123/r-ab12cd";
+  return std::make_shared<const reconcilers::Directories>(std::move(d));
+}
+
+TEST(Chain, AnAccountInAFolderIsHeldOrBrokenOnceTheMembershipIsRead) {
+  auto b = usable_world();
+  b.get().image_role.role.trust_policy = trust_for({}, {}, {"rd-abc123/r-ab12cd/fd-abcdefghij"});
+  b.region().shares.image_accounts[kImg].clear();
+  b.region().shares.resource_targets[kImg]["fd-abcdefghij"] = {"Associated", "", "rs-1", false};
+  auto at = [&](std::shared_ptr<const reconcilers::Directories> d) {
+    auto o = b.build();
+    o.directories = std::move(d);
+    return chain_of(o);
+  };
+  // Not read: unknown (explain exits 1), as before.
+  auto unread = at(nullptr);
+  ASSERT_NE(unread.blocked_by(), nullptr);
+  EXPECT_EQ(unread.blocked_by()->link, Link::kTrust);
+  EXPECT_EQ(unread.blocked_by()->state, LinkState::kUnknown);
+  auto failed = at(membership(false, ""));
+  ASSERT_NE(failed.blocked_by(), nullptr);
+  EXPECT_EQ(failed.blocked_by()->state, LinkState::kUnknown);
+  EXPECT_NE(failed.blocked_by()->observed.find("ListAccounts failed"), std::string::npos)
+      << failed.blocked_by()->observed;
+  // In the folder (one level below it): every link holds, the share through the folder.
+  auto inside = at(membership(true, "rd-abc123/r-ab12cd/fd-abcdefghij/fd-klmnopqrst"));
+  EXPECT_TRUE(inside.usable()) << (inside.blocked_by() ? inside.blocked_by()->observed : "");
+  EXPECT_NE(inside.links[static_cast<std::size_t>(Link::kShare)].observed.find("fd-abcdefghij"),
+            std::string::npos);
+  // In another folder of the directory: the trust is broken, not unknown.
+  auto elsewhere = at(membership(true, "rd-abc123/r-ab12cd/fd-0123456789"));
+  ASSERT_NE(elsewhere.blocked_by(), nullptr);
+  EXPECT_EQ(elsewhere.blocked_by()->link, Link::kTrust);
+  EXPECT_EQ(elsewhere.blocked_by()->state, LinkState::kBroken);
+  EXPECT_TRUE(elsewhere.broken());
+  // Not a member at all: broken too; and with the trust naming the account, the share link is
+  // broken (the resource share reaches the folder, not the account).
+  auto outside = at(membership(true, ""));
+  ASSERT_NE(outside.blocked_by(), nullptr);
+  EXPECT_EQ(outside.blocked_by()->state, LinkState::kBroken);
+  b.get().image_role.role.trust_policy = trust_for({kA});
+  auto share = at(membership(true, "rd-abc123/r-ab12cd/fd-0123456789"));
+  ASSERT_NE(share.blocked_by(), nullptr);
+  EXPECT_EQ(share.blocked_by()->link, Link::kShare);
+  EXPECT_EQ(share.blocked_by()->state, LinkState::kBroken);
+  // The whole directory trusted: any member is admitted.
+  b.get().image_role.role.trust_policy = trust_for({}, {"rd-abc123"});
+  b.region().shares.resource_targets[kImg]["rd-abc123"] = {"Associated", "", "rs-2", false};
+  EXPECT_TRUE(at(membership(true, "rd-abc123/r-ab12cd/fd-0123456789")).usable());
 }
 
 TEST(Chain, AnInvitationNotAcceptedIsTheShareLink) {

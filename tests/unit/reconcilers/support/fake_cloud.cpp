@@ -874,6 +874,38 @@ cloud::Result<std::optional<cloud::KeyMetadata>> FakeCloud::describe_key(std::st
   return std::optional<cloud::KeyMetadata>{it->second.meta};
 }
 
+void FakeCloud::set_directory_membership(std::optional<cloud::ResourceDirectoryInfo> rd,
+                                         std::vector<cloud::DirectoryAccount> members) {
+  std::lock_guard<std::mutex> lock(mu_);
+  directory_ = std::move(rd);
+  directory_members_ = std::move(members);
+}
+
+cloud::Result<std::vector<std::string>> FakeCloud::describe_regions(std::string_view) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (auto e = enter("DescribeRegions", false, nullptr)) return *e;
+  std::set<std::string> ids{"cn-hangzhou"};
+  for (const auto& [r, v] : snapshots_) ids.insert(r);
+  for (const auto& [r, v] : images_) ids.insert(r);
+  for (const auto& [r, v] : keys_) ids.insert(r);
+  return std::vector<std::string>(ids.begin(), ids.end());
+}
+
+cloud::Result<std::optional<cloud::ResourceDirectoryInfo>> FakeCloud::get_resource_directory() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (auto e = enter("GetResourceDirectory", false, nullptr)) return *e;
+  return directory_;
+}
+
+cloud::Result<std::vector<cloud::DirectoryAccount>> FakeCloud::list_directory_accounts() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (auto e = enter("ListAccounts", false, nullptr)) return *e;
+  if (!directory_ || directory_->master_account_id != uid_)
+    return error("ListAccounts", "EntityNotExists.ResourceDirectory", cloud::ErrorClass::kNotFound,
+                 404);
+  return directory_members_;
+}
+
 cloud::Result<std::vector<std::string>> FakeCloud::list_aliases_by_key_id(std::string_view region,
                                                                           std::string_view key_id) {
   std::lock_guard<std::mutex> lock(mu_);

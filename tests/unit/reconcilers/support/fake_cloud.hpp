@@ -94,6 +94,11 @@ class FakeCloud : public cloud::CloudApi {
   void add_image_share(const std::string& image_id, const std::vector<std::string>& accounts);
   // The resource directory: its id, folders, and member accounts (the fake's own account counts as
   // a member when listed). Without one, every account target is external.
+  // ResourceManager: what GetResourceDirectory answers (nullopt: the account is in no directory)
+  // and, when this account is the directory's management account, the members ListAccounts lists
+  // (any other account gets EntityNotExists.ResourceDirectory, as the emulator answers).
+  void set_directory_membership(std::optional<cloud::ResourceDirectoryInfo> rd,
+                                std::vector<cloud::DirectoryAccount> members = {});
   void set_resource_directory(const std::string& rd_id, std::vector<std::string> folders,
                               std::vector<std::string> members);
   // A resource share that exists before the test (status Active, owned by the fake's account).
@@ -225,6 +230,10 @@ class FakeCloud : public cloud::CloudApi {
   cloud::Result<std::vector<cloud::ResourceShareAssociation>> list_resource_share_associations(
       std::string_view region, std::string_view association_type,
       const std::vector<std::string>& resource_share_ids) override;
+  // The regions the fake holds snapshots, images or keys in, and cn-hangzhou.
+  cloud::Result<std::vector<std::string>> describe_regions(std::string_view region) override;
+  cloud::Result<std::optional<cloud::ResourceDirectoryInfo>> get_resource_directory() override;
+  cloud::Result<std::vector<cloud::DirectoryAccount>> list_directory_accounts() override;
 
  private:
   // Counts the call; returns the injected error to report before doing anything, if any; sets
@@ -261,6 +270,8 @@ class FakeCloud : public cloud::CloudApi {
       const std::vector<cloud::ShareResource>& resources, const std::vector<std::string>& targets);
 
   mutable std::mutex mu_;
+  std::optional<cloud::ResourceDirectoryInfo> directory_;
+  std::vector<cloud::DirectoryAccount> directory_members_;
   std::string uid_;
   std::string caller_uid_;
   std::map<std::string, RoleState> roles_;                         // by lower-case name
