@@ -24,6 +24,7 @@ Harness::Harness(HarnessOptions options)
       emu_([&] {
         emulator::EmulatorOptions eo;
         eo.model.consistency_lag = options.consistency_lag;
+        eo.model.association_delay = options.association_delay;
         return std::make_unique<emulator::Emulator>(eo);
       }()),
       checker_(*emu_) {
