@@ -31,6 +31,9 @@ struct HarnessOptions {
   // Resource Sharing's Associating -> Associated (and Disassociating -> Disassociated), emulated
   // time.
   std::chrono::milliseconds association_delay{200};
+  // settle() moves the emulated clock this much before each pass after its first: the daemon's
+  // next pass comes one interval later (0: passes back to back).
+  std::chrono::milliseconds settle_interval{0};
 };
 
 struct PassOutcome {

@@ -121,7 +121,12 @@ WorldSpec share_world(std::vector<std::string> extra_foreign) {
 HarnessOptions harness_options(bool lag, bool slow_association) {
   HarnessOptions o;
   if (lag) o.consistency_lag = milliseconds(5000);
-  if (slow_association) o.association_delay = milliseconds(600000);
+  if (slow_association) {
+    // Longer than apply's verification wait (about 23 s): the pair is still Associating when
+    // apply returns, and Associated by the daemon's next pass (settings.interval 5m).
+    o.association_delay = milliseconds(60000);
+    o.settle_interval = milliseconds(300000);
+  }
   return o;
 }
 
@@ -153,6 +158,14 @@ const std::vector<SweepWorld>& sweep_worlds() {
                  false,
                  authoritative});
     w.push_back({"share-associating", shares, {}, false, share_full_config(), true});
+    // An entry renamed: its resource share is replaced by a new one of ours (found by the seeded
+    // runs: the old share let its pairs go while the new one was still Associating).
+    ConfigSpec before;
+    before.manage_shares = true;
+    before.shares = {{"golden", {images()[1]}, {snapshots()[0]}, {consumers()[0]}, true, {}}};
+    ConfigSpec renamed = before;
+    renamed.shares[0].name = "golden-v2";
+    w.push_back({"share-renamed", shares, {before}, false, renamed});
     return w;
   }();
   return kWorlds;

@@ -20,8 +20,8 @@ struct SweepWorld {
   std::vector<ConfigSpec> setup;
   bool drift = false;  // a person edits the share roles after setup
   ConfigSpec config;
-  // Resource Sharing associations take 10 minutes of emulated time: Associating outlasts apply's
-  // verification wait and several passes.
+  // Resource Sharing associations take 60 s of emulated time: Associating outlasts apply's
+  // verification wait; settle's passes come one daemon interval (5 min) apart.
   bool slow_association = false;
 };
 const std::vector<SweepWorld>& sweep_worlds();

@@ -37,7 +37,7 @@ TEST(ReliabilitySimulation, SeededRunsHoldTheInvariants) {
   for (std::uint64_t seed = first; seed < first + runs; ++seed) {
     if (minutes > 0 && elapsed() > minutes * 60) break;
     // One run in four has eventual consistency (created objects invisible for 5 s), one in eight
-    // Resource Sharing associations that stay Associating for 10 minutes.
+    // Resource Sharing associations that stay Associating for 60 s.
     Harness& h = seed % 4 == 0 ? lagged : (seed % 8 == 2 ? slow : plain);
     Tally t = run_seeded(h, seed);
     for (const auto& f : t.failures) std::printf("FAIL %s\n", f.c_str());
