@@ -163,6 +163,11 @@ nlohmann::json Model::state() const {
   return dump_state(impl_->state, impl_->options, Clock::now());
 }
 
+nlohmann::json Model::state(Clock::time_point now) const {
+  std::lock_guard lock(impl_->mu);
+  return dump_state(impl_->state, impl_->options, now);
+}
+
 nlohmann::json Model::access(std::string_view account_uid, std::string_view resource_id,
                              Clock::time_point now) const {
   std::lock_guard lock(impl_->mu);

@@ -92,6 +92,9 @@ class Model {
   std::optional<KeyRecord> find_key(std::string_view access_key_id, Clock::time_point now) const;
 
   nlohmann::json state() const;  // GET /_emulator/state
+  // The same at `now` (an emulated clock's time: Resource Sharing's Associating/Associated and
+  // Deleting/Deleted depend on it).
+  nlohmann::json state(Clock::time_point now) const;
   // GET /_emulator/access: {usable, reasons[]}
   nlohmann::json access(std::string_view account_uid, std::string_view resource_id,
                         Clock::time_point now) const;

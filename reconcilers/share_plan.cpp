@@ -393,6 +393,46 @@ void share_removal_candidates(AccountContext& a, Removals& out) {
       out.candidates.push_back(std::move(cand));
     }
   }
+  // A pair (resource, target) this share has Associated that the config now wants through another
+  // resource share of ours (an entry renamed, or a resource moved between entries) is let go only
+  // once that share has it Associated too: before, the target would lose the resource until the
+  // new association finishes (Associating can take minutes). Found by the reliability suite.
+  auto associated_in = [](const ResourceShareContext& d, std::string_view r, std::string_view t) {
+    if (d.observed == nullptr) return false;
+    auto has = [](const auto& list, std::string_view id) {
+      return std::any_of(list.begin(), list.end(), [&](const auto& y) {
+        return y.entity_id == id && y.association_status == "Associated";
+      });
+    };
+    return has(d.observed->resources, r) && has(d.observed->targets, t);
+  };
+  auto moving_to = [&](const ResourceShareContext& self, std::string_view r,
+                       std::string_view t) -> const ResourceShareContext* {
+    if (!associated_in(self, r, t)) return nullptr;  // nothing in effect to lose
+    const ResourceShareContext* waiting = nullptr;
+    for (const auto& [k, d] : a.shares.resource_shares) {
+      if (&d == &self || d.region != self.region) continue;
+      if (associated_in(d, r, t)) return nullptr;  // held elsewhere already
+      if (d.want_resources.count(r) != 0U && d.want_targets.count(t) != 0U) waiting = &d;
+    }
+    return waiting;
+  };
+  auto held_for = [&](const ResourceShareContext& self, std::string_view resource,
+                      std::string_view target) {
+    std::vector<std::pair<std::string_view, std::string_view>> pairs;
+    if (!resource.empty()) {
+      for (const auto& t : self.observed->targets) pairs.emplace_back(resource, t.entity_id);
+    } else {
+      for (const auto& r : self.observed->resources) pairs.emplace_back(r.entity_id, target);
+    }
+    for (const auto& [r, t] : pairs)
+      if (const ResourceShareContext* d = moving_to(self, r, t)) {
+        a.note("kept in resource share " + self.name + " until resource share " + d->name +
+               " has " + std::string(r) + " Associated with " + std::string(t));
+        return true;
+      }
+    return false;
+  };
   for (auto& [key, c] : a.shares.resource_shares) {
     if (!c.known || c.observed == nullptr || c.observe) continue;
     for (const auto& x : c.observed->resources) {
@@ -400,6 +440,7 @@ void share_removal_candidates(AccountContext& a, Removals& out) {
       ++out.in_place;
       if (c.want_resources.count(x.entity_id) != 0U || c.keep_resources.count(x.entity_id) != 0U)
         continue;
+      if (held_for(c, x.entity_id, {})) continue;
       Candidate cand = candidate(ObjectKind::kResourceShare, c.region, c.name);
       cand.revocation.share_resource = x.entity_id;
       out.candidates.push_back(std::move(cand));
@@ -414,6 +455,7 @@ void share_removal_candidates(AccountContext& a, Removals& out) {
                entity_principal(x.entity_id).label());
         continue;
       }
+      if (held_for(c, {}, x.entity_id)) continue;
       Candidate cand = candidate(ObjectKind::kResourceShare, c.region, c.name);
       cand.revocation.principal = entity_principal(x.entity_id);
       out.candidates.push_back(std::move(cand));

@@ -75,7 +75,7 @@ TEST(ReliabilityCrash, KilledAfterEveryWriteThenAppliedAgainConverges) {
   int points = 0;
   int violations = 0;
   int unconverged = 0;
-  for (const char* world : {"fresh", "shrinking"}) {
+  for (const char* world : {"fresh", "shrinking", "share-fresh", "share-shrinking"}) {
     const SweepWorld& w = sweep_world(world);
     s.prepare_world(w);
     const int before = s.h_.writes();

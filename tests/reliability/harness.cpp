@@ -24,6 +24,7 @@ Harness::Harness(HarnessOptions options)
       emu_([&] {
         emulator::EmulatorOptions eo;
         eo.model.consistency_lag = options.consistency_lag;
+        eo.model.association_delay = options.association_delay;
         return std::make_unique<emulator::Emulator>(eo);
       }()),
       checker_(*emu_) {
@@ -147,6 +148,10 @@ PassOutcome Harness::pass(const std::string& label) {
 bool Harness::settle(int max_passes, const std::string& label) {
   if (!desired_) return true;
   for (int i = 1; i <= max_passes; ++i) {
+    if (i > 1 && options_.settle_interval.count() > 0) {
+      auto& clock = emu_->server().clock();
+      clock.set_offset(clock.offset() + options_.settle_interval);
+    }
     if (!pass(label + " settle " + std::to_string(i)).converged) continue;
     auto client_for = [this](const config::Account&) -> cloud::CloudApi* { return client_.get(); };
     const reconcilers::Plan p =

@@ -28,6 +28,12 @@ struct HarnessOptions {
   // Per HTTP attempt. Fault rules that stand for a timeout hold the answer `hold` longer than this.
   std::chrono::milliseconds client_timeout{200};
   std::chrono::milliseconds consistency_lag{0};
+  // Resource Sharing's Associating -> Associated (and Disassociating -> Disassociated), emulated
+  // time.
+  std::chrono::milliseconds association_delay{200};
+  // settle() moves the emulated clock this much before each pass after its first: the daemon's
+  // next pass comes one interval later (0: passes back to back).
+  std::chrono::milliseconds settle_interval{0};
 };
 
 struct PassOutcome {

@@ -1,5 +1,6 @@
 #include "invariants.hpp"
 
+#include <algorithm>
 #include <regex>
 
 #include "reconcilers/observe.hpp"
@@ -79,7 +80,105 @@ std::string image_shares(const json& account) {
   return out.dump();
 }
 
+bool tagged_ours_share(const json& share) {
+  return share.contains("tags") && share["tags"].is_object() &&
+         share["tags"].value(reconcilers::kManagedByTagKey, "") == kInstance;
+}
+
+// The sharer's resource shares, as the emulator's state has them.
+std::vector<json> sharer_shares(const json& state) {
+  std::vector<json> out;
+  for (const auto& s : list_of(state, "resourceShares"))
+    if (s.value("owner", "") == kSharer) out.push_back(s);
+  return out;
+}
+
+bool live(const std::string& status) { return status == "Associating" || status == "Associated"; }
+
+// Resource/target pairs of the sharer's Active resource shares: "link <resource> <target>" while
+// both associations are live (Associating or Associated), "assoc ..." once both are Associated.
+void add_pairs(const json& state, bool associated, std::set<std::string>& out) {
+  for (const auto& s : sharer_shares(state)) {
+    if (s.value("status", "") != "Active") continue;
+    std::vector<std::pair<std::string, std::string>> resources;
+    std::vector<std::pair<std::string, std::string>> targets;
+    for (const auto& a : list_of(s, "associations"))
+      (a.value("associationType", "") == "Resource" ? resources : targets)
+          .emplace_back(a.value("entityId", ""), a.value("status", ""));
+    for (const auto& [r, rs] : resources)
+      for (const auto& [t, ts] : targets) {
+        if (live(rs) && live(ts)) out.insert("link " + r + " " + t);
+        if (associated && rs == "Associated" && ts == "Associated")
+          out.insert("assoc " + r + " " + t);
+      }
+  }
+}
+
+// The resource shares not ours, as S2 compares them: every field but the time-dependent states
+// (Associating and Associated are both "live").
+json foreign_shares_of(const json& state) {
+  json out = json::object();
+  for (auto s : sharer_shares(state)) {
+    if (tagged_ours_share(s)) continue;
+    json assocs = json::array();
+    for (const auto& a : list_of(s, "associations")) {
+      const std::string st = a.value("status", "");
+      assocs.push_back({a.value("associationType", ""), a.value("entityType", ""),
+                        a.value("entityId", ""), live(st) ? "live" : st});
+    }
+    std::sort(assocs.begin(), assocs.end());
+    s["associations"] = assocs;
+    s.erase("status");
+    out[s.value("resourceShareId", "")] = s;
+  }
+  return out;
+}
+
+// "perm <image> <uid>" for each account on each of the sharer's image share lists.
+std::set<std::string> image_perms(const json& account) {
+  std::set<std::string> out;
+  const json regions = account.value("regions", json::object());
+  for (const auto& [region, r] : regions.items())
+    for (const auto& i : list_of(r, "images"))
+      for (const auto& uid : list_of(i, "sharedWith"))
+        if (uid.is_string())
+          out.insert("perm " + i.value("imageId", "") + " " + uid.get<std::string>());
+  return out;
+}
+
+// The id Resource Sharing names a target by: a folder by its own id (the path's last part).
+std::string target_id(const std::string& folder_path) {
+  const auto slash = folder_path.rfind('/');
+  return slash == std::string::npos ? folder_path : folder_path.substr(slash + 1);
+}
+
 }  // namespace
+
+std::set<std::string> members_under(const json& state, const std::string& target) {
+  std::set<std::string> out;
+  if (!state.contains("resourceDirectory")) return out;
+  const json& rd = state["resourceDirectory"];
+  std::map<std::string, std::string> parent;
+  for (const auto& f : list_of(rd, "folders")) parent[f.value("id", "")] = f.value("parentId", "");
+  const json accounts = rd.value("accounts", json::object());
+  for (const auto& [uid, folder] : accounts.items()) {
+    if (uid == kSharer || !folder.is_string()) continue;
+    if (target == rd.value("id", "")) {
+      out.insert(uid);
+      continue;
+    }
+    std::string cur = folder.get<std::string>();
+    for (std::size_t steps = 0; !cur.empty() && steps <= parent.size() + 1; ++steps) {
+      if (cur == target) {
+        out.insert(uid);
+        break;
+      }
+      auto it = parent.find(cur);
+      cur = it == parent.end() ? std::string() : it->second;
+    }
+  }
+  return out;
+}
 
 std::set<std::string> trusted_accounts(const json& trust_policy) {
   // ECS in the target account assumes the share role as Service "<UID>@ecs.aliyuncs.com"; a RAM
@@ -112,7 +211,7 @@ std::set<std::string> granted_keys(const json& document) {
 
 void InvariantChecker::start_world() {
   const std::lock_guard<std::mutex> lock(mutex_);
-  initial_ = sharer(emu_.model().state());
+  initial_ = sharer(emu_.model().state(emu_.server().clock().now()));
   violations_.clear();
   unconverged_.clear();
   paused_ = false;
@@ -124,12 +223,15 @@ void InvariantChecker::start_world() {
       auto t = trusted_accounts(r["trustPolicy"]);
       adopted_[r.value("name", "")] = {t.begin(), t.end()};
     }
-  previous_ = present(emu_.model().state(), false);
+  const json state = emu_.model().state(emu_.server().clock().now());
+  foreign_perms_ = image_perms(initial_);
+  foreign_shares_ = foreign_shares_of(state);
+  previous_ = present(state, false);
 }
 
 InvariantChecker::Memory InvariantChecker::memory() const {
   const std::lock_guard<std::mutex> lock(mutex_);
-  return {desired_, initial_, ever_present_, previous_, adopted_};
+  return {desired_, initial_, ever_present_, previous_, adopted_, foreign_perms_, foreign_shares_};
 }
 
 void InvariantChecker::recall(const Memory& m) {
@@ -139,6 +241,8 @@ void InvariantChecker::recall(const Memory& m) {
   ever_present_ = m.ever_present;
   previous_ = m.previous;
   adopted_ = m.adopted;
+  foreign_perms_ = m.foreign_perms;
+  foreign_shares_ = m.foreign_shares;
   violations_.clear();
   unconverged_.clear();
   paused_ = false;
@@ -148,7 +252,7 @@ void InvariantChecker::set_config(const config::DesiredState& desired) {
   const std::lock_guard<std::mutex> lock(mutex_);
   desired_ = desired;
   // What the new config keeps is protected from now on only where it is present now.
-  const json state = emu_.model().state();
+  const json state = emu_.model().state(emu_.server().clock().now());
   const Items now = present(state, true);
   Items still;
   for (const auto& i : ever_present_)
@@ -165,11 +269,12 @@ void InvariantChecker::pause() {
 void InvariantChecker::resume() {
   const std::lock_guard<std::mutex> lock(mutex_);
   paused_ = false;
-  const json state = emu_.model().state();
+  const json state = emu_.model().state(emu_.server().clock().now());
   ever_present_ = present(state, true);
   previous_ = present(state, false);
   // An out-of-band edit may add foreign objects: they are foreign from now on.
   initial_ = sharer(state);
+  foreign_shares_ = foreign_shares_of(state);
 }
 
 InvariantChecker::Items InvariantChecker::kept(const json& state) const {
@@ -187,6 +292,42 @@ InvariantChecker::Items InvariantChecker::kept(const json& state) const {
     };
     add(kImageRole, s.images);
     add(kSnapshotRole, s.snapshots);
+    if (!desired_.settings.manage_shares) continue;
+    // The shares themselves: images to accounts on the image's list, everything else through
+    // Resource Sharing (docs/reconcilers.md "Two drivers, one plan").
+    std::vector<std::string> rs_targets;
+    if (s.to.resource_directory) rs_targets.push_back(*s.to.resource_directory);
+    for (const auto& f : s.to.folders) rs_targets.push_back(target_id(f));
+    for (const auto& i : s.images) {
+      for (const auto& t : s.to.accounts) out.insert("perm " + i + " " + t);
+      for (const auto& t : rs_targets) {
+        out.insert("link " + i + " " + t);
+        out.insert("assoc " + i + " " + t);
+      }
+    }
+    for (const auto& sn : s.snapshots) {
+      for (const auto& t : s.to.accounts) {
+        out.insert("link " + sn + " " + t);
+        out.insert("assoc " + sn + " " + t);
+        out.insert("use " + t + " " + sn);
+      }
+      for (const auto& t : rs_targets) {
+        out.insert("link " + sn + " " + t);
+        out.insert("assoc " + sn + " " + t);
+      }
+    }
+  }
+  // protectedPrincipals are never removed: from a share role's trust, nor from an image's list.
+  if (!desired_.accounts.empty()) {
+    const json account = sharer(state);
+    const json regions = account.value("regions", json::object());
+    for (const auto& p : desired_.accounts[0].protected_principals) {
+      for (const char* role : {kImageRole, kSnapshotRole})
+        out.insert(std::string("trust ") + role + " " + p);
+      for (const auto& [region, r] : regions.items())
+        for (const auto& i : list_of(r, "images"))
+          out.insert("perm " + i.value("imageId", "") + " " + p);
+    }
   }
   return out;
 }
@@ -201,6 +342,9 @@ InvariantChecker::Items InvariantChecker::present(const json& state, bool with_a
       out.insert("trust " + name + " " + uid);
     for (const auto& k : keys_granted_to(account, r)) out.insert("key " + name + " " + k);
   }
+  const auto perms = image_perms(account);
+  out.insert(perms.begin(), perms.end());
+  add_pairs(state, with_access, out);
   if (with_access) {
     const auto now = emu_.server().clock().now();
     for (const auto& item : kept(state)) {
@@ -228,7 +372,7 @@ void InvariantChecker::check(const std::string& when) {
 
 void InvariantChecker::check_locked(const std::string& when) {
   ++checks_;
-  const json state = emu_.model().state();
+  const json state = emu_.model().state(emu_.server().clock().now());
   const json account = sharer(state);
   const Items now = present(state, true);
   const Items keep = kept(state);
@@ -297,9 +441,37 @@ void InvariantChecker::check_locked(const std::string& when) {
       }
     }
   }
-  // S2: image share lists are not sharekeeper's (the suite's configs say manageShares: false).
-  if (image_shares(account) != image_shares(initial_))
-    violation("S2 " + when + ": an image's share list changed");
+  if (!desired_.settings.manage_shares) {
+    // S2: without manageShares, image share lists are not sharekeeper's.
+    if (image_shares(account) != image_shares(initial_))
+      violation("S2 " + when + ": an image's share list changed");
+  } else {
+    // S2: an account on an image's list when the world started is foreign (adopted additively:
+    // kept), unless `adopt: authoritative` (then an unshare candidate).
+    const bool authoritative = !desired_.accounts.empty() &&
+                               desired_.accounts[0].adopt == config::AdoptMode::kAuthoritative;
+    const auto perms = image_perms(account);
+    for (auto it = foreign_perms_.begin(); it != foreign_perms_.end();) {
+      if (perms.count(*it) != 0U) {
+        ++it;
+        continue;
+      }
+      if (!authoritative) violation("S2 " + when + ": foreign " + *it + " removed (unshared)");
+      it = foreign_perms_.erase(it);
+    }
+  }
+  // S2: resource shares not ours are never modified, and every resource share created is ours.
+  const json shares_now = foreign_shares_of(state);
+  for (const auto& [id, before] : foreign_shares_.items()) {
+    auto it = shares_now.find(id);
+    if (it == shares_now.end())
+      violation("S2 " + when + ": resource share " + id + " (not ours) gone or tagged ours");
+    else if (*it != before)
+      violation("S2 " + when + ": resource share " + id + " (not ours) changed: " + it->dump());
+  }
+  for (const auto& [id, now_share] : shares_now.items())
+    if (!foreign_shares_.contains(id))
+      violation("S2 " + when + ": resource share " + id + " created, not ours");
   // S2: nothing granted that the config does not name (what was there may stay: guards).
   const Items grants = present(state, false);
   for (const auto& i : grants)
@@ -312,15 +484,41 @@ void InvariantChecker::check_grants(const std::vector<reconcilers::GrantStatus>&
                                     const std::string& when) {
   const std::lock_guard<std::mutex> lock(mutex_);
   const auto now = emu_.server().clock().now();
+  const json state = emu_.model().state(emu_.server().clock().now());
   for (const auto& g : grants) {
-    if (g.target.type != config::TargetType::kAccount) continue;
+    if (g.target.type != config::TargetType::kAccount) {
+      // A directory or folder: Ready means every account it reaches can use the resource (one
+      // such account may also be reached by another grant, so only this direction is checked).
+      const auto members = members_under(state, target_id(g.target.id));
+      for (const auto& r : g.resources) {
+        const bool ready = g.state == config::GrantState::kReady &&
+                           r.state == config::GrantState::kReady &&
+                           r.sharing == config::Sharing::kShared;
+        if (!ready) continue;
+        if (members.empty())
+          violation("S3 " + when + ": grant " + g.share + "/" + g.target.id +
+                    " is Ready but reaches no account of the directory");
+        for (const auto& uid : members) {
+          const json verdict = emu_.model().access(uid, r.resource_id, now);
+          if (!verdict.value("usable", false))
+            violation("S3 " + when + ": grant " + g.share + "/" + g.target.id + " " +
+                      r.resource_id + " is Ready but " + uid +
+                      " cannot use it: " + verdict.value("reasons", json::array()).dump());
+        }
+      }
+      continue;
+    }
     for (const auto& r : g.resources) {
       const json verdict = emu_.model().access(g.target.id, r.resource_id, now);
       const bool usable = verdict.value("usable", false);
-      const bool ready = g.state == config::GrantState::kReady &&
-                         r.state == config::GrantState::kReady &&
-                         r.sharing == config::Sharing::kShared;
-      if (usable != ready)
+      // Per resource: a grant is Pending while one of its resources is (an external target's
+      // snapshot waits for its invitation) though the target can use the others already.
+      const bool ready =
+          r.state == config::GrantState::kReady && r.sharing == config::Sharing::kShared;
+      // Without manageShares a grant's Ready covers the RAM/KMS side only (docs/reconcilers.md).
+      const bool grant_ready_unusable =
+          desired_.settings.manage_shares && g.state == config::GrantState::kReady && !usable;
+      if (usable != ready || grant_ready_unusable)
         violation(
             "S3 " + when + ": grant " + g.share + "/" + g.target.id + " " + r.resource_id + " is " +
             to_string(g.state) + "/" + to_string(r.state) + "/" + to_string(r.sharing) +

@@ -2,10 +2,14 @@
 // The safety and liveness invariants of docs/reliability.md, as code over the emulator's model:
 //
 //   S1  nothing the config keeps (a principal in a share role's trust, a key granted to a share
-//       role, a consumer's use of a shared image) is ever absent once it was present;
+//       role, a consumer's use of a shared image or snapshot, and with manageShares an account on
+//       an image's share list or an Associated resource/target pair of a resource share) is ever
+//       absent once it was present; protectedPrincipals count as kept wherever they are;
 //   S2  nothing sharekeeper does not own is ever removed or changed (foreign roles and policies,
-//       attachments not ours, principals of an adopted role, image share lists), and nothing is
-//       granted that the config does not name;
+//       attachments not ours, principals of an adopted role; without manageShares every image
+//       share list, with it the accounts an image's list had when the world started, unless
+//       `adopt: authoritative`, and resource shares not ours), and nothing is granted or shared
+//       that the config does not name;
 //   S3  after faults stop, a bounded number of passes converges, and every grant's state matches
 //       the emulator's access evaluator (GET /_emulator/access);
 //   S4  the canary AccessKeySecret appears in no output.
@@ -59,6 +63,8 @@ class InvariantChecker {
     std::set<std::string> ever_present;
     std::set<std::string> previous;
     std::map<std::string, std::set<std::string>> adopted;
+    std::set<std::string> foreign_perms;
+    nlohmann::json foreign_shares;
   };
   Memory memory() const;
   void recall(const Memory& m);
@@ -82,6 +88,8 @@ class InvariantChecker {
   Items ever_present_;      // S1: kept items once present
   Items previous_;          // grants present at the last check
   std::map<std::string, std::set<std::string>> adopted_;  // role -> its principals when adopted
+  Items foreign_perms_;            // "perm <image> <uid>" on an image's list when the world started
+  nlohmann::json foreign_shares_;  // resource shares not ours when the world started (as compared)
   std::vector<std::string> violations_;
   std::vector<std::string> unconverged_;
   int checks_ = 0;

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <memory>
 #include <random>
 #include <set>
 #include <sstream>
@@ -69,17 +70,64 @@ bool is_listing(const std::string& action) {
 ConfigSpec full_config() {
   const auto& c = consumers();
   ConfigSpec out;
-  out.shares = {{"golden", {images()[0]}, {snapshots()[0], snapshots()[1]}, {c[0], c[1], c[2]}},
-                {"extra", {images()[1]}, {}, {c[1], c[3]}}};
+  out.shares = {
+      {"golden", {images()[0]}, {snapshots()[0], snapshots()[1]}, {c[0], c[1], c[2]}, false, {}},
+      {"extra", {images()[1]}, {}, {c[1], c[3]}, false, {}}};
   return out;
 }
 
 ConfigSpec shrunk_config() {
   const auto& c = consumers();
   ConfigSpec out;
-  out.shares = {{"golden", {images()[0]}, {snapshots()[0]}, {c[0], c[1]}},
-                {"extra", {images()[1]}, {}, {c[1]}}};
+  out.shares = {{"golden", {images()[0]}, {snapshots()[0]}, {c[0], c[1]}, false, {}},
+                {"extra", {images()[1]}, {}, {c[1]}, false, {}}};
   return out;
+}
+
+ConfigSpec share_full_config() {
+  const auto& c = consumers();
+  ConfigSpec out;
+  out.manage_shares = true;
+  out.shares = {{"golden",
+                 {images()[0]},
+                 {snapshots()[0], snapshots()[1]},
+                 {c[0], c[1], c[3]},
+                 false,
+                 {kFolderPath}},
+                {"extra", {images()[1]}, {}, {c[2]}, true, {}}};
+  return out;
+}
+
+ConfigSpec share_shrunk_config() {
+  const auto& c = consumers();
+  ConfigSpec out;
+  out.manage_shares = true;
+  out.shares = {{"golden", {images()[0]}, {snapshots()[0]}, {c[0], c[3]}, false, {kFolderPath}},
+                {"extra", {images()[1]}, {}, {c[2]}, false, {}}};
+  return out;
+}
+
+WorldSpec share_world(std::vector<std::string> extra_foreign) {
+  WorldSpec w;
+  w.name = "shares";
+  std::vector<std::string> foreign = {kOutsider};
+  foreign.insert(foreign.end(), extra_foreign.begin(), extra_foreign.end());
+  w.image_shared_with = std::map<std::string, std::vector<std::string>>{{images()[1], foreign}};
+  w.resource_directory = true;
+  w.foreign_share = true;
+  return w;
+}
+
+HarnessOptions harness_options(bool lag, bool slow_association) {
+  HarnessOptions o;
+  if (lag) o.consistency_lag = milliseconds(5000);
+  if (slow_association) {
+    // Longer than apply's verification wait (about 23 s): the pair is still Associating when
+    // apply returns, and Associated by the daemon's next pass (settings.interval 5m).
+    o.association_delay = milliseconds(60000);
+    o.settle_interval = milliseconds(300000);
+  }
+  return o;
 }
 
 const std::vector<SweepWorld>& sweep_worlds() {
@@ -87,7 +135,7 @@ const std::vector<SweepWorld>& sweep_worlds() {
     std::vector<SweepWorld> w;
     WorldSpec plain;
     plain.name = "plain";
-    WorldSpec adopted{"adopted", true, true, true, {consumers()[0]}};
+    WorldSpec adopted{"adopted", true, true, true, {consumers()[0]}, std::nullopt, false, false};
     ConfigSpec empty;
     w.push_back({"fresh", plain, {}, false, full_config()});
     w.push_back({"converged", plain, {full_config()}, false, full_config()});
@@ -96,6 +144,28 @@ const std::vector<SweepWorld>& sweep_worlds() {
     w.push_back({"growing", plain, {shrunk_config()}, false, full_config()});
     w.push_back({"emptied", plain, {full_config()}, false, empty});
     w.push_back({"adopted", adopted, {}, false, full_config()});
+    // With manageShares (the default): image share lists and Resource Sharing.
+    const WorldSpec shares = share_world();
+    ConfigSpec authoritative = share_full_config();
+    authoritative.authoritative = true;
+    authoritative.protected_principals = {kOutsider};
+    w.push_back({"share-fresh", shares, {}, false, share_full_config()});
+    w.push_back({"share-shrinking", shares, {share_full_config()}, false, share_shrunk_config()});
+    w.push_back({"share-growing", shares, {share_shrunk_config()}, false, share_full_config()});
+    w.push_back({"share-authoritative",
+                 share_world({kStranger}),
+                 {share_full_config()},
+                 false,
+                 authoritative});
+    w.push_back({"share-associating", shares, {}, false, share_full_config(), true});
+    // An entry renamed: its resource share is replaced by a new one of ours (found by the seeded
+    // runs: the old share let its pairs go while the new one was still Associating).
+    ConfigSpec before;
+    before.manage_shares = true;
+    before.shares = {{"golden", {images()[1]}, {snapshots()[0]}, {consumers()[0]}, true, {}}};
+    ConfigSpec renamed = before;
+    renamed.shares[0].name = "golden-v2";
+    w.push_back({"share-renamed", shares, {before}, false, renamed});
     return w;
   }();
   return kWorlds;
@@ -190,23 +260,35 @@ std::vector<std::string> dry_pass_calls(Harness& h, const SweepWorld& w) {
   return h.actions_since(seq);
 }
 
-std::vector<SweepCase> sweep_cases(Harness& plain, Harness& lagged) {
-  (void)lagged;
+std::vector<SweepCase> sweep_cases(const HarnessFor& harness_for) {
   std::vector<SweepCase> out;
   for (const auto& w : sweep_worlds()) {
-    const auto calls = dry_pass_calls(plain, w);
+    const auto calls = dry_pass_calls(harness_for(w, false), w);
     std::printf("sweep %s: N = %zu calls in the pass under test\n", w.name.c_str(), calls.size());
+    const auto first_write = std::find_if(calls.begin(), calls.end(),
+                                          [](const auto& a) { return Harness::is_write(a); });
+    const auto before = static_cast<std::size_t>(first_write - calls.begin());
     for (FaultKind k : fault_kinds()) {
       if (k == FaultKind::kConsistencyLag) {
         out.push_back({w.name, k, 0});
         continue;
       }
       for (std::size_t i = 1; i <= calls.size(); ++i)
-        if (k != FaultKind::kFailedPage || is_listing(calls[i - 1])) out.push_back({w.name, k, i});
+        if (k != FaultKind::kFailedPage || is_listing(calls[i - 1]))
+          out.push_back({w.name, k, i, i <= before});
     }
   }
   return out;
 }
+
+namespace {
+
+// Shrinking worlds: every write of the pass under test is a revocation or an unshare.
+bool shrinks(const std::string& world) {
+  return world.find("shrinking") != std::string::npos || world == "emptied";
+}
+
+}  // namespace
 
 Tally run_case(Harness& h, const SweepCase& c, const Harness::Checkpoint* prepared) {
   Tally t;
@@ -217,28 +299,44 @@ Tally run_case(Harness& h, const SweepCase& c, const Harness::Checkpoint* prepar
     prepare(h, sweep_world(c.world));
   const json rule = fault_rule(c.kind, c.index, h.options().client_timeout);
   if (!rule.empty()) h.add_faults(rule);
+  const std::uint64_t seq = h.last_seq();
   h.pass(c.name() + " faulted");
   h.clear_faults();
+  const std::string replay = "SHAREKEEPER_RELIABILITY_CASE=" + c.name() + " reliability_sweep_test";
+  if (c.kind == FaultKind::kFailedPage && c.before_first_write && shrinks(c.world)) {
+    // A failed listing page: the account is partial, so nothing is unshared or revoked.
+    std::string sent;
+    for (const auto& a : h.actions_since(seq))
+      if (Harness::is_write(a)) sent += " " + a;
+    if (!sent.empty()) {
+      ++t.violations;
+      t.failures.push_back(c.name() + ": S1 a listing failed, yet the pass sent" + sent +
+                           "  [replay: " + replay + "]");
+    }
+  }
   h.settle(kSettlePasses, c.name());
-  collect(h, c.name(), "SHAREKEEPER_RELIABILITY_CASE=" + c.name() + " reliability_sweep_test", t);
+  collect(h, c.name(), replay, t);
   return t;
 }
 
 Tally run_sweep(const std::function<bool(const SweepCase&)>& select) {
-  Harness plain;
-  HarnessOptions lag_options;
-  lag_options.consistency_lag = milliseconds(5000);
-  Harness lagged(lag_options);
+  std::map<std::pair<bool, bool>, std::unique_ptr<Harness>> harnesses;
+  const HarnessFor harness_for = [&](const SweepWorld& w, bool lag) -> Harness& {
+    auto& h = harnesses[{lag, w.slow_association}];
+    if (!h) h = std::make_unique<Harness>(harness_options(lag, w.slow_association));
+    return *h;
+  };
   Tally total;
   // Each world is prepared once per harness; every case starts from that checkpoint.
   std::map<std::pair<std::string, bool>, Harness::Checkpoint> prepared;
-  for (const auto& c : sweep_cases(plain, lagged)) {
+  for (const auto& c : sweep_cases(harness_for)) {
     if (select && !select(c)) continue;
     const bool lag = c.kind == FaultKind::kConsistencyLag;
-    Harness& h = lag ? lagged : plain;
+    const SweepWorld& w = sweep_world(c.world);
+    Harness& h = harness_for(w, lag);
     auto it = prepared.find({c.world, lag});
     if (it == prepared.end()) {
-      prepare(h, sweep_world(c.world));
+      prepare(h, w);
       it = prepared.emplace(std::make_pair(c.world, lag), h.checkpoint()).first;
       // A prepared world that already broke an invariant would blame every case.
       collect(h, c.world + " (setup)", "SHAREKEEPER_RELIABILITY_CASE=" + c.name(), total);
@@ -264,26 +362,40 @@ std::vector<T> subset(std::mt19937_64& rng, const std::vector<T>& from, std::siz
   return out;
 }
 
-ShareSpec random_share(std::mt19937_64& rng, int n) {
+// With manageShares the share may also go to the directory or the folder (then it may have no
+// account target).
+ShareSpec random_share(std::mt19937_64& rng, int n, bool shares) {
   ShareSpec s;
   s.name = "share-" + std::to_string(n);
   s.images = subset(rng, images(), 0);
   s.snapshots = subset(rng, snapshots(), s.images.empty() ? 1 : 0);
-  s.targets = subset(rng, consumers(), 1);
+  if (shares) {
+    s.to_rd = rng() % 4 == 0;
+    if (rng() % 3 == 0) s.folders = {kFolderPath};
+  }
+  s.targets = subset(rng, consumers(), s.to_rd || !s.folders.empty() ? 0 : 1);
   return s;
 }
 
 // One config edit: grow, shrink, empty, invalid, reorder or a new random config.
 ConfigSpec edit(std::mt19937_64& rng, ConfigSpec c, int& next_share, std::string& what) {
   c.invalid = false;
+  const bool shares = c.manage_shares;
   switch (rng() % 7) {
     case 0:
     case 1:  // grow: a target, a resource or a share
       what = "grow";
       if (c.shares.empty() || rng() % 3 == 0) {
-        c.shares.push_back(random_share(rng, next_share++));
+        c.shares.push_back(random_share(rng, next_share++, shares));
       } else {
         auto& s = c.shares[rng() % c.shares.size()];
+        if (shares && rng() % 4 == 0) {  // the directory or the folder as a target
+          if (rng() % 2 == 0)
+            s.to_rd = true;
+          else
+            s.folders = {kFolderPath};
+          break;
+        }
         const auto which = rng() % 3;
         const auto& pool = which == 0 ? consumers() : (which == 1 ? images() : snapshots());
         auto& list = which == 0 ? s.targets : (which == 1 ? s.images : s.snapshots);
@@ -298,6 +410,10 @@ ConfigSpec edit(std::mt19937_64& rng, ConfigSpec c, int& next_share, std::string
         auto& s = c.shares[i];
         if (rng() % 3 == 0) {
           c.shares.erase(c.shares.begin() + static_cast<long>(i));
+        } else if (shares && (s.to_rd || !s.folders.empty()) && !s.targets.empty() &&
+                   rng() % 2 == 0) {
+          s.to_rd = false;  // unshare from the directory and the folder
+          s.folders.clear();
         } else if (s.targets.size() > 1 && rng() % 2 == 0) {
           s.targets.erase(s.targets.begin() + static_cast<long>(rng() % s.targets.size()));
         } else if (s.images.size() + s.snapshots.size() > 1) {
@@ -324,11 +440,17 @@ ConfigSpec edit(std::mt19937_64& rng, ConfigSpec c, int& next_share, std::string
       what = "new";
       c.shares.clear();
       for (int i = 0, n = 1 + static_cast<int>(rng() % 3); i < n; ++i)
-        c.shares.push_back(random_share(rng, next_share++));
+        c.shares.push_back(random_share(rng, next_share++, shares));
       break;
   }
   if (rng() % 10 == 0) c.allow_mass_revoke = !c.allow_mass_revoke;
   if (rng() % 10 == 0) c.authoritative = !c.authoritative;
+  if (shares && rng() % 8 == 0) {
+    if (c.protected_principals.empty())
+      c.protected_principals = {kOutsider};
+    else
+      c.protected_principals.clear();
+  }
   return c;
 }
 
@@ -347,7 +469,14 @@ json random_rules(std::mt19937_64& rng, milliseconds client_timeout) {
                                                     "ListTagResources",
                                                     "DescribeSnapshots",
                                                     "DescribeImages",
-                                                    "TagResources"};
+                                                    "TagResources",
+                                                    "ModifyImageSharePermission",
+                                                    "DescribeImageSharePermission",
+                                                    "CreateResourceShare",
+                                                    "AssociateResourceShare",
+                                                    "DisassociateResourceShare",
+                                                    "ListResourceShares",
+                                                    "ListResourceShareAssociations"};
   json rules = json::array();
   for (int i = 0, n = static_cast<int>(rng() % 4); i < n; ++i) {
     FaultKind k = fault_kinds()[rng() % (fault_kinds().size() - 1)];  // lag is the harness's
@@ -381,7 +510,17 @@ Tally run_seeded(Harness& h, std::uint64_t seed) {
   Tally t;
   t.runs = 1;
   std::mt19937_64 rng(seed);
-  WorldSpec w;
+  // Two seeds in three run with manageShares (the default): the directory, a resource share not
+  // ours, and image lists that may already hold foreign accounts.
+  const bool shares = rng() % 3 != 0;
+  WorldSpec w = shares ? share_world() : WorldSpec{};
+  if (shares) {
+    std::map<std::string, std::vector<std::string>> lists;
+    for (const auto& i : images())
+      if (rng() % 2 == 0) lists[i] = subset(rng, std::vector<std::string>{kOutsider, kStranger}, 1);
+    w.image_shared_with = lists;
+    w.foreign_share = rng() % 2 == 0;
+  }
   w.name = "seeded";
   w.image_role_adopted = rng() % 3 == 0;
   w.foreign_role = rng() % 2 == 0;
@@ -389,8 +528,9 @@ Tally run_seeded(Harness& h, std::uint64_t seed) {
   if (w.image_role_adopted) w.extra_consumers_trusted = subset(rng, consumers(), 0);
   h.load(w, seed);
   ConfigSpec c;
+  c.manage_shares = shares;
   int next_share = 1;
-  c.shares.push_back(random_share(rng, next_share++));
+  c.shares.push_back(random_share(rng, next_share++, shares));
   std::string log = "start";
   h.configure(c);
   if (trace) std::fprintf(stderr, "== step 0\n%s", config_yaml(c).c_str());

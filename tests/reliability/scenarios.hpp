@@ -20,10 +20,23 @@ struct SweepWorld {
   std::vector<ConfigSpec> setup;
   bool drift = false;  // a person edits the share roles after setup
   ConfigSpec config;
+  // Resource Sharing associations take 60 s of emulated time: Associating outlasts apply's
+  // verification wait; settle's passes come one daemon interval (5 min) apart.
+  bool slow_association = false;
 };
 const std::vector<SweepWorld>& sweep_worlds();
 ConfigSpec full_config();    // two shares, four consumers
 ConfigSpec shrunk_config();  // fewer targets and one snapshot less (within maxRevokeFraction)
+// With manageShares (the default): images to accounts (image share lists), snapshots to accounts
+// (one external: its invitation stays pending) and to a folder, images to a folder and to the
+// directory (Resource Sharing).
+ConfigSpec share_full_config();
+ConfigSpec share_shrunk_config();  // fewer targets, a snapshot and the directory target less
+// The share worlds' cloud: the directory, image 0's list empty, image 1 shared with the outsider
+// (adopted additively) and `extra_foreign` accounts, a resource share not ours.
+WorldSpec share_world(std::vector<std::string> extra_foreign = {});
+// The harness options a world runs with.
+HarnessOptions harness_options(bool lag, bool slow_association);
 
 enum class FaultKind {
   kThrottle,             // Throttling.User (retried by the client)
@@ -45,6 +58,9 @@ struct SweepCase {
   std::string world;
   FaultKind kind;
   std::uint64_t index = 0;  // 0: the kind applies to the whole pass (consistency lag)
+  // The faulted call comes before the pass's first write (in the fault-free dry pass): a failed
+  // listing there leaves the observation partial, so a shrinking pass must send no write at all.
+  bool before_first_write = false;
   std::string name() const;
 };
 
@@ -59,8 +75,10 @@ struct Tally {
 // The call count N of the world's pass under test, from a fault-free dry pass, and the action of
 // each call.
 std::vector<std::string> dry_pass_calls(Harness& h, const SweepWorld& w);
+// The harness a world's cases run in (by consistency lag and slow association).
+using HarnessFor = std::function<Harness&(const SweepWorld&, bool lag)>;
 // Every (world, kind, index) case; a failed page only where the call is a listing.
-std::vector<SweepCase> sweep_cases(Harness& plain, Harness& lagged);
+std::vector<SweepCase> sweep_cases(const HarnessFor& harness_for);
 // One case, from the world's checkpoint when given (else the world is prepared first).
 Tally run_case(Harness& h, const SweepCase& c, const Harness::Checkpoint* prepared = nullptr);
 Tally run_sweep(const std::function<bool(const SweepCase&)>& select = {});

@@ -27,9 +27,8 @@ TEST(ReliabilitySimulation, SeededRunsHoldTheInvariants) {
   const std::uint64_t first = env_or("SHAREKEEPER_SIM_SEED", 1);
   const double minutes = static_cast<double>(env_or("SHAREKEEPER_SIM_MINUTES", 0));
   Harness plain;
-  HarnessOptions lag_options;
-  lag_options.consistency_lag = std::chrono::milliseconds(5000);
-  Harness lagged(lag_options);
+  Harness lagged(harness_options(true, false));
+  Harness slow(harness_options(false, true));
   const auto started = std::chrono::steady_clock::now();
   auto elapsed = [&] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -37,8 +36,10 @@ TEST(ReliabilitySimulation, SeededRunsHoldTheInvariants) {
   Tally total;
   for (std::uint64_t seed = first; seed < first + runs; ++seed) {
     if (minutes > 0 && elapsed() > minutes * 60) break;
-    // One run in four has eventual consistency (created objects invisible for 5 s).
-    Tally t = run_seeded(seed % 4 == 0 ? lagged : plain, seed);
+    // One run in four has eventual consistency (created objects invisible for 5 s), one in eight
+    // Resource Sharing associations that stay Associating for 60 s.
+    Harness& h = seed % 4 == 0 ? lagged : (seed % 8 == 2 ? slow : plain);
+    Tally t = run_seeded(h, seed);
     for (const auto& f : t.failures) std::printf("FAIL %s\n", f.c_str());
     total.add(t);
   }

@@ -63,11 +63,10 @@ std::string config_yaml(const ConfigSpec& c) {
     << "  interval: 5m\n"
     << "  prune: " << (c.prune ? "true" : "false") << "\n"
     << "  allowMassRevoke: " << (c.allow_mass_revoke ? "true" : "false") << "\n"
-    << "  instanceName: " << kInstance
-    << "\n"
-    // The image share lists stay the world's (the S2 check on them); share worlds with
-    // manageShares: true are not in the suite yet.
-    << "  manageShares: false\n";
+    << "  instanceName: " << kInstance << "\n";
+  // Without manageShares the image share lists stay the world's (the S2 check on them); with it
+  // the key is left out: the default is what runs.
+  if (!c.manage_shares) y << "  manageShares: false\n";
   if (c.invalid) y << "  intervall: 5m\n";  // a typo: the loader refuses unknown keys
   y << "accounts:\n"
     << "  - name: prod\n"
@@ -90,8 +89,10 @@ std::string config_yaml(const ConfigSpec& c) {
       << "    region: " << kRegion << "\n";
     if (!s.images.empty()) y << "    images: " << yaml_list(s.images, false) << "\n";
     if (!s.snapshots.empty()) y << "    snapshots: " << yaml_list(s.snapshots, false) << "\n";
-    y << "    to:\n"
-      << "      accounts: " << yaml_list(s.targets, true) << "\n";
+    y << "    to:\n";
+    if (!s.targets.empty()) y << "      accounts: " << yaml_list(s.targets, true) << "\n";
+    if (s.to_rd) y << "      resourceDirectory: " << kRd << "\n";
+    if (!s.folders.empty()) y << "      folders: " << yaml_list(s.folders, false) << "\n";
   }
   return y.str();
 }
@@ -109,21 +110,25 @@ json seed(const WorldSpec& w) {
   auto snap = [](const std::string& id, const char* k) {
     return json{{"snapshotId", id}, {"encrypted", true}, {"kmsKeyId", k}, {"tags", json::object()}};
   };
-  // Every image is already shared with every consumer (the share itself is not sharekeeper's
-  // until settings.manageShares), so whether a consumer can use it depends on the role, its trust
-  // and the keys: what sharekeeper converges.
-  json shared = consumers();
+  // Without image_shared_with every image is already shared with every consumer (the share itself
+  // is not sharekeeper's without settings.manageShares), so whether a consumer can use it depends
+  // on the role, its trust and the keys: what sharekeeper converges.
+  auto shared = [&](const std::string& image) -> json {
+    if (!w.image_shared_with) return consumers();
+    auto it = w.image_shared_with->find(image);
+    return it == w.image_shared_with->end() ? json::array() : json(it->second);
+  };
   json imgs = json::array();
   json snaps =
       json::array({snap(snapshots()[0], kKey1), snap(snapshots()[1], kKey2),
                    snap("s-bp1ccccccccccccccccc", kKey1), snap("s-bp1fffffffffffffffff", kKey2)});
   imgs.push_back({{"imageId", images()[0]},
                   {"snapshotIds", json::array({"s-bp1ccccccccccccccccc"})},
-                  {"sharedWith", shared},
+                  {"sharedWith", shared(images()[0])},
                   {"tags", json::object()}});
   imgs.push_back({{"imageId", images()[1]},
                   {"snapshotIds", json::array({"s-bp1fffffffffffffffff"})},
-                  {"sharedWith", shared},
+                  {"sharedWith", shared(images()[1])},
                   {"tags", json::object()}});
   json roles = json::array();
   json policies = json::array();
@@ -175,7 +180,26 @@ json seed(const WorldSpec& w) {
   for (const auto& uid : consumers())
     accounts.push_back({{"uid", uid}, {"name", "c" + uid}, {"accessKeys", json::array()}});
   accounts.push_back({{"uid", kOutsider}, {"name", "outsider"}, {"accessKeys", json::array()}});
-  return {{"accounts", accounts}};
+  accounts.push_back({{"uid", kStranger}, {"name", "stranger"}, {"accessKeys", json::array()}});
+  json out = {{"accounts", accounts}};
+  if (w.resource_directory)
+    out["resourceDirectory"] = {{"id", kRd},
+                                {"rootFolderId", kRootFolder},
+                                {"folders", json::array({{{"id", kFolder}}})},
+                                {"accounts",
+                                 {{kSharer, kRootFolder},
+                                  {consumers()[0], kFolder},
+                                  {consumers()[1], kFolder},
+                                  {consumers()[2], kRootFolder}}}};
+  if (w.foreign_share)
+    out["resourceShares"] = json::array(
+        {{{"name", kForeignShare},
+          {"owner", kSharer},
+          {"region", kRegion},
+          {"allowExternalTargets", true},
+          {"resources", json::array({{{"type", "Snapshot"}, {"id", snapshots()[1]}}})},
+          {"targets", json::array({{{"id", kOutsider}, {"invitation", "Accepted"}}})}}});
+  return out;
 }
 
 std::optional<std::string> key_arn_of(const json& state, const std::string& resource) {

@@ -26,6 +26,16 @@ inline constexpr const char* kSnapshotRole = "AliyunECSShareEncryptSnapshotDefau
 inline constexpr const char* kForeignRole = "team-ops";
 inline constexpr const char* kForeignPolicy = "team-extra-kms";
 inline constexpr const char* kInstance = "sharekeeper";
+// The resource directory of the share worlds: the sharer and consumers 0-2 are members (0 and 1 in
+// the folder, 2 at the root); consumer 3 and the outsider are outside it (external targets).
+inline constexpr const char* kRd = "rd-rel001";
+inline constexpr const char* kRootFolder = "r-rel001";
+inline constexpr const char* kFolder = "fd-rel0000001";
+inline constexpr const char* kFolderPath = "rd-rel001/r-rel001/fd-rel0000001";
+// A resource share of the sharer's that is not ours (untagged): snapshots()[1] to the outsider.
+inline constexpr const char* kForeignShare = "team-share";
+// An account on an image's list that no config names (besides the outsider).
+inline constexpr const char* kStranger = "8888777766665555";
 
 // The consumer accounts a config may target.
 const std::vector<std::string>& consumers();
@@ -39,6 +49,8 @@ struct ShareSpec {
   std::vector<std::string> images;
   std::vector<std::string> snapshots;
   std::vector<std::string> targets;
+  bool to_rd = false;                // to.resourceDirectory: kRd
+  std::vector<std::string> folders;  // to.folders (paths)
   friend bool operator==(const ShareSpec&, const ShareSpec&) = default;
 };
 
@@ -49,6 +61,9 @@ struct ConfigSpec {
   bool authoritative = false;  // accounts[0].adopt
   bool invalid = false;        // written with a typo'd key: the loader must refuse it
   std::vector<std::string> protected_principals;
+  // settings.manageShares: false writes `manageShares: false` (the RAM/KMS-only worlds); true
+  // leaves the key out, so the default (true) is what runs.
+  bool manage_shares = false;
 };
 
 // The YAML text of a config (credentials from the environment).
@@ -63,6 +78,11 @@ struct WorldSpec {
   bool foreign_role = true;         // a role and a policy that are not ours
   bool foreign_attachment = false;  // the foreign policy attached to the snapshot role
   std::vector<std::string> extra_consumers_trusted;  // trusted by the adopted role as well
+  // The accounts on each image's share list at the start (an image not named: none); nullopt:
+  // every consumer on every image (the RAM/KMS-only worlds, where the lists are not sharekeeper's).
+  std::optional<std::map<std::string, std::vector<std::string>>> image_shared_with;
+  bool resource_directory = false;  // kRd with kFolder, the sharer and consumers 0-2 members
+  bool foreign_share = false;       // kForeignShare (needs resource_directory for the outsider)
 };
 
 nlohmann::json seed(const WorldSpec& w);

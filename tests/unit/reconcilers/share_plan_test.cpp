@@ -363,6 +363,41 @@ TEST(SharePlanTest, ShrinkingUnsharesOnlyWhatLeftOurResourceShares) {
   EXPECT_EQ(state_of(p, "snaps", acct(kA)), "Ready: unencrypted: no RAM grant needed");
 }
 
+// Found by the reliability suite (share-renamed): an entry renamed gets a new resource share of
+// ours; the old one must keep its pairs until the new one has them Associated, else the target
+// loses the snapshot while the new association is Associating.
+TEST(SharePlanTest, ARenamedEntryKeepsTheOldShareUntilTheNewOneIsAssociated) {
+  const std::string old_share = "sharekeeper-old-snapshot";
+  const std::string new_share = "sharekeeper-snaps-snapshot";
+  auto d = managed({make_share("snaps", {"s-1"}, {}, {kA})});
+  d.settings.max_revoke_fraction = 1.0;
+  {  // The new share does not exist yet: created, the old one untouched.
+    AccountBuilder o;
+    o.snapshot("s-1", "");
+    o.managed_share(old_share, "rs-1", {{"s-1", "Associated"}}, {{kA, "Associated"}});
+    Plan p = reconcilers::plan(d, observation_of({o.build()}));
+    EXPECT_EQ(share_changes(p),
+              (Changes{"4 CreateResourceShare " + new_share + " +" + acct(kA) + " +s-1"}));
+  }
+  {  // The new share is still Associating: nothing is let go yet.
+    AccountBuilder o;
+    o.snapshot("s-1", "");
+    o.managed_share(old_share, "rs-1", {{"s-1", "Associated"}}, {{kA, "Associated"}});
+    o.managed_share(new_share, "rs-2", {{"s-1", "Associating"}}, {{kA, "Associating"}});
+    Plan p = reconcilers::plan(d, observation_of({o.build()}));
+    EXPECT_EQ(share_changes(p), Changes{});
+  }
+  {  // Associated there: the old share is emptied.
+    AccountBuilder o;
+    o.snapshot("s-1", "");
+    o.managed_share(old_share, "rs-1", {{"s-1", "Associated"}}, {{kA, "Associated"}});
+    o.managed_share(new_share, "rs-2", {{"s-1", "Associated"}}, {{kA, "Associated"}});
+    Plan p = reconcilers::plan(d, observation_of({o.build()}));
+    EXPECT_EQ(share_changes(p),
+              (Changes{"5 DisassociateResourceShare " + old_share + " -" + acct(kA) + " -s-1"}));
+  }
+}
+
 TEST(SharePlanTest, ProtectedTargetsStayInOurResourceShares) {
   AccountBuilder o;
   o.snapshot("s-1", "");
