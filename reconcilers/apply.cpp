@@ -5,6 +5,7 @@
 #include <set>
 #include <thread>
 
+#include "reconcilers/observe_rd.hpp"
 #include "reconcilers/policy_document.hpp"
 #include "support/parallel.hpp"
 #include "support/wire.hpp"
@@ -784,6 +785,13 @@ ApplyResult run_apply(const config::DesiredState& desired, const Observation* ob
       }
     });
     Observation combined;
+    // The Resource Directory membership does not change within a pass: the one the plan used is
+    // kept (without it, as before, it is read again with the accounts).
+    for (std::size_t i = 0; i < verify.size(); ++i)
+      if (verify[i].how == Verify::kFull && observed != nullptr)
+        if (auto it = observed->accounts.find(p.accounts[i].account);
+            it != observed->accounts.end())
+          now[i].directories = it->second.directories;
     for (std::size_t i = 0; i < verify.size(); ++i) {
       if (verify[i].how == Verify::kPredicted) {
         combined.accounts[p.accounts[i].account] = verify[i].predicted;
@@ -793,6 +801,7 @@ ApplyResult run_apply(const config::DesiredState& desired, const Observation* ob
         combined.accounts[p.accounts[i].account] = std::move(now[i]);
       }
     }
+    if (observed == nullptr) attach_directories(desired, combined, client_for);
     result.residual = plan(desired, combined, scope);
     // A prediction the residual contradicts is not trusted: that account is read back now.
     bool reread = false;
