@@ -1,5 +1,5 @@
 // bench/planner: prints
-//  1. plan() time for 10,000 shares across 100 accounts and 1,000 keys (goal < 50 ms): converged
+//  1. plan() time for 10,000 shares across 100 accounts and 1,000 keys (goal < 25 ms): converged
 //     (with and without the sharing report's data), converged with settings.manageShares (every
 //     snapshot in its resource share of ours: the share phases run for every grant) next to the
 //     same world without it (before/after, must not regress by more than 10 %), and fresh
@@ -339,7 +339,7 @@ int main() {
               static_cast<int>(w.desired.shares.size()) * 2);
   Timing conv = median(w.desired, w.converged, 9, &changes);
   std::printf(
-      "  plan, converged: %8.2f ms wall, %8.2f ms CPU (median of 9), %zu changes   goal < 50 ms\n",
+      "  plan, converged: %8.2f ms wall, %8.2f ms CPU (median of 9), %zu changes   goal < 25 ms\n",
       conv.wall_ms, conv.cpu_ms, changes);
   std::fflush(stdout);
   {
