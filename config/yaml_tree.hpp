@@ -4,6 +4,7 @@
 // duplicate keys (the node API keeps the last one silently), anchors and aliases (shared nodes:
 // billion laughs, cycles), merge keys, tags, excessive nesting. Also rejects files over 1 MiB and
 // anything but UTF-8.
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -49,7 +50,15 @@ struct ParsedYaml {
 };
 
 // Every problem is a diagnostic; parsing stops at the first syntax error (yaml-cpp cannot resume).
+// Files in the subset libyaml and yaml-cpp are known to agree on (plain ASCII block and flow
+// collections of one-line scalars, yaml_tree.cpp) are parsed with libyaml, about ten times faster;
+// every other file, and every file with a syntax error, with yaml-cpp, whose diagnostics these are.
 ParsedYaml parse_yaml(const std::string& file, std::string_view content);
+// The two halves, for the test that checks they agree: yaml-cpp alone, and the libyaml path
+// (nullopt when the file is outside its subset or does not parse). parse_yaml_fast skips the size
+// and encoding checks.
+ParsedYaml parse_yaml_reference(const std::string& file, std::string_view content);
+std::optional<ParsedYaml> parse_yaml_fast(const std::string& file, std::string_view content);
 
 // The first byte offset that is not valid UTF-8 or is a control character YAML forbids, if any.
 struct EncodingError {

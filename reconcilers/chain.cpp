@@ -14,10 +14,18 @@ namespace sharekeeper::reconcilers {
 namespace planner {
 namespace {
 
-// The snapshots that carry the resource's data: itself, or the image's disks.
+// The snapshots that carry the resource's data: itself, or the image's disks (views into the
+// observation and the status, which outlive the builder).
 struct Disks {
   bool image = false;
-  std::vector<std::string> ids;
+  std::vector<const std::string*> ids;
+};
+
+// A customer master key the resource's disks are encrypted with: its id as the snapshot names it,
+// and what the observation says of it (nullptr: not observed).
+struct Cmk {
+  const std::string* id = nullptr;
+  const ObservedKey* key = nullptr;
 };
 
 // An account target beyond its own UID: through the directory it is a member of, or a folder at
@@ -74,9 +82,9 @@ const std::string& role_str(RoleKind kind) {
   return kind == RoleKind::kImage ? kImage : kSnapshot;
 }
 
-std::string joined(const std::vector<std::string>& items) {
+std::string joined(const std::vector<Cmk>& items) {
   std::string out;
-  for (const auto& i : items) out += (out.empty() ? "" : ", ") + i;
+  for (const auto& i : items) out.append(out.empty() ? "" : ", ").append(*i.id);
   return out;
 }
 
@@ -85,14 +93,36 @@ class ChainBuilder {
   ChainBuilder(const AccountObservation& obs, const RoleFacts& facts, const ResourceStatus& rs,
                const config::GrantTarget& target, bool detail)
       : obs_(obs), facts_(facts), rs_(rs), target_(target), detail_(detail) {
-    chain_.resource_id = rs.resource_id;
-    chain_.region = rs.region;
-    for (Link l : kAllLinks) chain_.links.push_back({l, LinkState::kUnknown, "", ""});
     kind_ = rs.resource_id.rfind("m-", 0) == 0 ? RoleKind::kImage : RoleKind::kSnapshot;
     if (auto it = obs.regions.find(rs.region); it != obs.regions.end()) region_ = &it->second;
   }
 
   Chain run() {
+    chain_.resource_id = rs_.resource_id;
+    chain_.region = rs_.region;
+    chain_.links.resize(std::size(kAllLinks));
+    for (std::size_t i = 0; i < std::size(kAllLinks); ++i) chain_.links[i].link = kAllLinks[i];
+    judge();
+    return std::move(chain_);
+  }
+
+  // The same resource's chain for another target: `links` were built for it (without detail), so
+  // only the links that depend on the target are judged again: the trust policy (when the links
+  // before it let it be judged) and the share.
+  std::vector<ChainLink> retarget(std::vector<ChainLink> links) {
+    chain_.links = std::move(links);
+    if (at(Link::kShareRole).state == LinkState::kHeld) {
+      at(Link::kTrust) = {Link::kTrust, LinkState::kUnknown, "", ""};
+      trust();
+    }
+    at(Link::kShare) = {Link::kShare, LinkState::kUnknown, "", ""};
+    share();
+    fill_unchecked();
+    return std::move(chain_.links);
+  }
+
+ private:
+  void judge() {
     // Each step returns false when the links after it cannot be judged.
     if (resource() && encryption()) {
       key();
@@ -101,13 +131,15 @@ class ChainBuilder {
       kms_policy();
     }
     share();
+    fill_unchecked();
+  }
+
+  void fill_unchecked() {
     for (auto& l : chain_.links)
       if (l.state == LinkState::kUnknown && l.observed.empty())
         l.observed = "not checked: an earlier link is broken or unknown";
-    return std::move(chain_);
   }
 
- private:
   ChainLink& at(Link l) { return chain_.links[static_cast<std::size_t>(l)]; }
   // A held link: its text is only built when the chain is wanted in detail (a Ready grant's
   // chains are not shown, and 20,000 grants would pay for strings nobody reads).
@@ -136,13 +168,16 @@ class ChainBuilder {
           if (p == Presence::kPresent) {
             disks_.image = true;
             for (const auto& d : it->second.image.disks)
-              if (!d.snapshot_id.empty()) disks_.ids.push_back(d.snapshot_id);
+              if (!d.snapshot_id.empty()) disks_.ids.push_back(&d.snapshot_id);
           }
         }
       } else if (auto it = region_->snapshots.find(rs_.resource_id);
                  it != region_->snapshots.end()) {
         p = it->second.presence;
-        if (p == Presence::kPresent) disks_.ids.push_back(rs_.resource_id);
+        if (p == Presence::kPresent) {
+          disks_.ids.push_back(&rs_.resource_id);
+          self_ = &it->second;
+        }
       }
     }
     if (p == Presence::kPresent) {
@@ -166,26 +201,28 @@ class ChainBuilder {
     std::vector<std::string> plain;
     std::string service;
     std::string unknown;
-    for (const auto& id : disks_.ids) {
-      const ObservedSnapshot* s = nullptr;
-      if (auto it = region_->snapshots.find(id); it != region_->snapshots.end()) s = &it->second;
+    for (const std::string* id : disks_.ids) {
+      const ObservedSnapshot* s = self_;
+      if (s == nullptr)
+        if (auto it = region_->snapshots.find(*id); it != region_->snapshots.end()) s = &it->second;
       if (s == nullptr || s->presence != Presence::kPresent) {
-        if (unknown.empty()) unknown = id;
+        if (unknown.empty()) unknown = *id;
         continue;
       }
       if (!s->snapshot.encrypted || s->snapshot.kms_key_id.empty()) {
-        plain.push_back(id);
+        plain.push_back(*id);
         continue;
       }
       const ObservedKey* k = nullptr;
       if (auto it = region_->keys.find(s->snapshot.kms_key_id); it != region_->keys.end())
         k = &it->second;
       if (k != nullptr && k->presence == Presence::kPresent && k->service_key) {
-        if (service.empty()) service = id + " (key " + k->key_id + ")";
+        if (service.empty()) service = *id + " (key " + k->key_id + ")";
         continue;
       }
-      if (std::find(cmk_ids_.begin(), cmk_ids_.end(), s->snapshot.kms_key_id) == cmk_ids_.end())
-        cmk_ids_.push_back(s->snapshot.kms_key_id);
+      const std::string& key_id = s->snapshot.kms_key_id;
+      if (std::none_of(cmks_.begin(), cmks_.end(), [&](const Cmk& c) { return *c.id == key_id; }))
+        cmks_.push_back({&key_id, k});
     }
     if (!service.empty()) {
       set(Link::kEncryption, LinkState::kBroken,
@@ -201,7 +238,7 @@ class ChainBuilder {
           "see the failed calls of the account; run again");
       return false;
     }
-    if (cmk_ids_.empty()) {
+    if (cmks_.empty()) {
       held(Link::kEncryption, [] { return "unencrypted: no key, role or KMS grant needed"; });
       for (Link l :
            {Link::kKey, Link::kDiskEncryptRole, Link::kShareRole, Link::kTrust, Link::kKmsPolicy})
@@ -209,14 +246,14 @@ class ChainBuilder {
       return false;
     }
     held(Link::kEncryption,
-         [&] { return "encrypted with customer master key(s) " + joined(cmk_ids_); });
+         [&] { return "encrypted with customer master key(s) " + joined(cmks_); });
     return true;
   }
 
   void key() {
-    for (const auto& id : cmk_ids_) {
-      const ObservedKey* k = nullptr;
-      if (auto it = region_->keys.find(id); it != region_->keys.end()) k = &it->second;
+    for (const Cmk& c : cmks_) {
+      const std::string& id = *c.id;
+      const ObservedKey* k = c.key;
       if (k == nullptr || k->presence == Presence::kUnknown) {
         set(Link::kKey, LinkState::kUnknown, "key " + id + " could not be described",
             "see the failed calls of the account; run again");
@@ -236,7 +273,7 @@ class ChainBuilder {
         return;
       }
     }
-    held(Link::kKey, [&] { return "key(s) " + joined(cmk_ids_) + " Enabled"; });
+    held(Link::kKey, [&] { return "key(s) " + joined(cmks_) + " Enabled"; });
   }
 
   void disk_role() {
@@ -346,11 +383,10 @@ class ChainBuilder {
     bool foreign = false;
     const std::string listing = list_resource(rs_.region, obs_.uid);
     std::string built;  // the ARN of a key the observation has no metadata for
-    for (const auto& id : cmk_ids_) {
-      auto k = region_->keys.find(id);
-      const bool known = k != region_->keys.end() && !k->second.arn.empty();
-      if (!known) built = "acs:kms:" + rs_.region + ":" + obs_.uid + ":key/" + id;
-      const std::string& arn = known ? k->second.arn : built;
+    for (const Cmk& c : cmks_) {
+      const bool known = c.key != nullptr && !c.key->arn.empty();
+      if (!known) built = "acs:kms:" + rs_.region + ":" + obs_.uid + ":key/" + *c.id;
+      const std::string& arn = known ? c.key->arn : built;
       if (!granted(arn) || !granted(listing)) {
         if (!facts_.policies_known) {
           set(Link::kKmsPolicy, LinkState::kUnknown,
@@ -452,7 +488,8 @@ class ChainBuilder {
   const ObservedRegion* region_ = nullptr;
   RoleKind kind_ = RoleKind::kSnapshot;
   Disks disks_;
-  std::vector<std::string> cmk_ids_;
+  const ObservedSnapshot* self_ = nullptr;  // a snapshot resource, once found
+  std::vector<Cmk> cmks_;
   Chain chain_;
   bool detail_ = true;
 };
@@ -462,6 +499,12 @@ class ChainBuilder {
 Chain build_chain(const AccountObservation& obs, const RoleFacts& facts, const ResourceStatus& rs,
                   const config::GrantTarget& target, bool detail) {
   return ChainBuilder(obs, facts, rs, target, detail).run();
+}
+
+std::vector<ChainLink> retarget_chain(std::vector<ChainLink> links, const AccountObservation& obs,
+                                      const RoleFacts& facts, const ResourceStatus& rs,
+                                      const config::GrantTarget& target) {
+  return ChainBuilder(obs, facts, rs, target, /*detail=*/false).retarget(std::move(links));
 }
 
 }  // namespace planner

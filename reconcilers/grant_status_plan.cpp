@@ -65,6 +65,10 @@ void share_statuses(const config::Share& share, const AccountContext* a, const P
   if (a != nullptr)
     if (auto se = a->selector_errors.find(share.name); se != a->selector_errors.end())
       selector_error = &se->second;
+  // Each resource's chain without detail, as built for the share's first target that needed one:
+  // the other targets only judge their own links again (retarget_chain).
+  std::vector<std::vector<ChainLink>> base_chains(resolved != nullptr ? resolved->size() : 0);
+  std::vector<bool> has_base(base_chains.size(), false);
   Principal target;  // reused: one buffer for every target of the share
   for (const auto& t : in.targets(share)) {
     target.kind = Principal::kind_of(t.type);
@@ -129,7 +133,16 @@ void share_statuses(const config::Share& share, const AccountContext* a, const P
       const bool detail = worst != GrantState::kReady || share.mode == config::ShareMode::kObserve;
       for (std::size_t i = 0; i < resolved->size(); ++i) {
         ResourceStatus& rs = g.resources[i];
-        rs.chain = build_chain(*a->obs, a->role((*resolved)[i].kind).facts, rs, t, detail).links;
+        const RoleFacts& facts = a->role((*resolved)[i].kind).facts;
+        if (detail) {
+          rs.chain = build_chain(*a->obs, facts, rs, t, true).links;
+        } else if (has_base[i]) {
+          rs.chain = retarget_chain(base_chains[i], *a->obs, facts, rs, t);
+        } else {
+          rs.chain = build_chain(*a->obs, facts, rs, t, false).links;
+          base_chains[i] = rs.chain;
+          has_base[i] = true;
+        }
         if (const ChainLink* b = blocking_link(rs.chain); b != nullptr && g.blocked_by.empty())
           g.blocked_by = to_string(b->link);
       }

@@ -32,6 +32,12 @@ void judge_sharing(const SharingLookup& l, RoleKind kind, const config::GrantTar
 // links carry their state only (no text); links that are not held always carry theirs.
 Chain build_chain(const AccountObservation& obs, const RoleFacts& facts, const ResourceStatus& rs,
                   const config::GrantTarget& target, bool detail);
+// The same as build_chain(obs, facts, rs, target, false).links when `links` is that chain of the
+// same resource for another target: only the target's links (trust, share) are judged again. A
+// share's resources are the same for each of its targets.
+std::vector<ChainLink> retarget_chain(std::vector<ChainLink> links, const AccountObservation& obs,
+                                      const RoleFacts& facts, const ResourceStatus& rs,
+                                      const config::GrantTarget& target);
 
 // The statuses of every grant of the shares in scope, sorted by (share, target). `accounts` are
 // the contexts after the other phases, by account name.
