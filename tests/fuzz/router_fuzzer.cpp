@@ -69,7 +69,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     return {200, revision};
   };
   AdminLimits limits;
-  limits.clock = std::make_shared<sharekeeper::support::ManualClock>();  // time never moves: deterministic
+  limits.clock =
+      std::make_shared<sharekeeper::support::ManualClock>();  // time never moves: deterministic
   const HttpRouter router(h, AdminToken(kToken), limits);
 
   std::string_view in(reinterpret_cast<const char*>(data) + 1, size - 1);
