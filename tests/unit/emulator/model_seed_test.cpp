@@ -42,6 +42,11 @@ TEST(ModelSeed, MalformedSeedsNameTheJsonPath) {
   EXPECT_NE(seed_error(s).find("resourceDirectory.folders"), std::string::npos) << seed_error(s);
 
   s = base_seed();
+  s["resourceDirectory"]["masterAccountId"] = "9999999999999990";  // not a member
+  EXPECT_NE(seed_error(s).find("resourceDirectory.masterAccountId"), std::string::npos)
+      << seed_error(s);
+
+  s = base_seed();
   s["accounts"][0]["regions"]["cn-hangzhou"]["images"][0]["snapshotIds"][0] = "s-missing";
   EXPECT_NE(seed_error(s).find("images[0].snapshotIds[0]"), std::string::npos) << seed_error(s);
 
