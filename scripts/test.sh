@@ -9,7 +9,8 @@
 #   SHAREKEEPER_SKIP_ASAN=1   skip the sanitizer build (quick local runs)
 #   SHAREKEEPER_SKIP_FUZZ=1   skip the libFuzzer runs (SHAREKEEPER_FUZZ_SECONDS: the config loader's share, 60)
 #   SHAREKEEPER_SKIP_RELIABILITY=1   skip scripts/reliability.sh (SHAREKEEPER_RELIABILITY_RUNS seeded runs,
-#                                    default 100; the full sweep and crash sweep always run)
+#                                    default 50; SHAREKEEPER_RELIABILITY_STRIDE, default 12: every
+#                                    12th call index of the sweep; the crash sweep always runs whole)
 #   SHAREKEEPER_SKIP_LINT=1   skip the clang-format check
 #   SHAREKEEPER_TIDY=1        also run clang-tidy over every first-party TU (scripts/lint.sh tidy; slow)
 #   SHAREKEEPER_TSAN=1        also build the tsan preset and run the multi-threaded tests (scripts/tsan.sh)
@@ -65,7 +66,8 @@ if [ "${SHAREKEEPER_SKIP_FUZZ:-0}" != "1" ]; then
 fi
 if [ "${SHAREKEEPER_SKIP_RELIABILITY:-0}" != "1" ]; then
   echo "== reliability (sweep, seeded runs, crash points; docs/reliability.md)"
-  bash scripts/reliability.sh --runs "${SHAREKEEPER_RELIABILITY_RUNS:-100}"
+  bash scripts/reliability.sh --runs "${SHAREKEEPER_RELIABILITY_RUNS:-50}" \
+    --stride "${SHAREKEEPER_RELIABILITY_STRIDE:-12}"
   stage_done reliability
 fi
 if [ "${SHAREKEEPER_SKIP_LINT:-0}" != "1" ]; then
