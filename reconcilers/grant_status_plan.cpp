@@ -212,7 +212,9 @@ void judge_sharing(const SharingLookup& l, RoleKind kind, const config::GrantTar
   // directory; an account by a share with itself, or (when the membership was read) with its
   // directory or a folder on its path.
   const ObservedShares::Association* a = nullptr;
-  std::string_view via;
+  // A copy, not a view: a membership path below lives only for one turn of the loop over the
+  // directories (a view into it printed freed memory in plan -o json; reliability seed 6).
+  std::string via;
   if (l.pairs != nullptr) {
     const auto& by_target = *l.pairs;
     auto best = [&](std::string_view id) {
@@ -221,7 +223,7 @@ void judge_sharing(const SharingLookup& l, RoleKind kind, const config::GrantTar
       if (a == nullptr || ObservedShares::Association::rank(t->second.status) >
                               ObservedShares::Association::rank(a->status)) {
         a = &t->second;
-        via = id;
+        via.assign(id);
       }
     };
     auto walk = [&](std::string_view path) {

@@ -406,6 +406,22 @@ void share_removal_candidates(AccountContext& a, Removals& out) {
     };
     return has(d.observed->resources, r) && has(d.observed->targets, t);
   };
+  // A directory or folder target reaches the accounts and folders below it: the pair (r, rd) in
+  // this share may be how an account the config now wants to have r through another share still
+  // uses it (seed 6 of the reliability suite: disassociating the directory from the old share cut
+  // an account off r while its own pair in the new share was Associating). Conservatively, any
+  // such wanted pair that is not Associated yet counts, except an external target (never a member).
+  auto reaches_below = [](std::string_view t) {
+    return t.rfind("rd-", 0) == 0 || t.rfind("fd-", 0) == 0;
+  };
+  auto not_yet_associated = [&](const ResourceShareContext& d, std::string_view r,
+                                std::string_view t) {
+    if (associated_in(d, r, t)) return false;
+    if (d.observed != nullptr)
+      for (const auto& y : d.observed->targets)
+        if (y.entity_id == t && y.external) return false;
+    return true;
+  };
   auto moving_to = [&](const ResourceShareContext& self, std::string_view r,
                        std::string_view t) -> const ResourceShareContext* {
     if (!associated_in(self, r, t)) return nullptr;  // nothing in effect to lose
@@ -413,7 +429,13 @@ void share_removal_candidates(AccountContext& a, Removals& out) {
     for (const auto& [k, d] : a.shares.resource_shares) {
       if (&d == &self || d.region != self.region) continue;
       if (associated_in(d, r, t)) return nullptr;  // held elsewhere already
-      if (d.want_resources.count(r) != 0U && d.want_targets.count(t) != 0U) waiting = &d;
+      if (d.want_resources.count(r) == 0U) continue;
+      if (d.want_targets.count(t) != 0U) {
+        waiting = &d;
+      } else if (reaches_below(t)) {
+        for (const auto& [wt, ids] : d.want_targets)
+          if (wt != t && not_yet_associated(d, r, wt)) waiting = &d;
+      }
     }
     return waiting;
   };

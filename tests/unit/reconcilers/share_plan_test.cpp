@@ -398,6 +398,33 @@ TEST(SharePlanTest, ARenamedEntryKeepsTheOldShareUntilTheNewOneIsAssociated) {
   }
 }
 
+// Reliability seed 6: the old share reached an account through the directory; the config now
+// shares the snapshot with the account directly through another share of ours. Disassociating
+// the directory before that pair is Associated cut the account off the snapshot.
+TEST(SharePlanTest, ADirectoryTargetIsKeptUntilAnotherShareHasTheAccountsBelowIt) {
+  const std::string old_share = "sharekeeper-old-snapshot";
+  const std::string new_share = "sharekeeper-snaps-snapshot";
+  auto d = managed({make_share("snaps", {"s-1"}, {}, {kA})});
+  d.settings.max_revoke_fraction = 1.0;
+  {  // The account's pair is still Associating: the directory stays in the old share.
+    AccountBuilder o;
+    o.snapshot("s-1", "");
+    o.managed_share(old_share, "rs-1", {{"s-1", "Associated"}}, {{"rd-abc123", "Associated"}});
+    o.managed_share(new_share, "rs-2", {{"s-1", "Associating"}}, {{kA, "Associating"}});
+    Plan p = reconcilers::plan(d, observation_of({o.build()}));
+    EXPECT_EQ(share_changes(p), Changes{});
+  }
+  {  // Associated there: the old share lets the directory and the snapshot go.
+    AccountBuilder o;
+    o.snapshot("s-1", "");
+    o.managed_share(old_share, "rs-1", {{"s-1", "Associated"}}, {{"rd-abc123", "Associated"}});
+    o.managed_share(new_share, "rs-2", {{"s-1", "Associated"}}, {{kA, "Associated"}});
+    Plan p = reconcilers::plan(d, observation_of({o.build()}));
+    EXPECT_EQ(share_changes(p),
+              (Changes{"5 DisassociateResourceShare " + old_share + " -rd:rd-abc123 -s-1"}));
+  }
+}
+
 TEST(SharePlanTest, ProtectedTargetsStayInOurResourceShares) {
   AccountBuilder o;
   o.snapshot("s-1", "");
