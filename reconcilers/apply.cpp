@@ -1,4 +1,5 @@
 #include "reconcilers/apply.hpp"
+#include "support/text.hpp"
 
 #include <algorithm>
 #include <functional>
@@ -15,19 +16,14 @@ namespace {
 
 using cloud::ErrorClass;
 
-// Executes one account's changes against its CloudApi.
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
-  return s;
-}
+using support::ascii_lower;
 
 // The observed role a change names (RAM compares role names case-insensitively), or nullptr.
 ObservedRole* role_of(AccountObservation& o, const std::string& name) {
-  const std::string n = lower(name);
-  if (n == lower(role_name(RoleKind::kSnapshot))) return &o.snapshot_role;
-  if (n == lower(role_name(RoleKind::kImage))) return &o.image_role;
-  if (n == lower(std::string(wire::kDiskEncryptRole))) return &o.disk_role;
+  const std::string n = ascii_lower(name);
+  if (n == ascii_lower(role_name(RoleKind::kSnapshot))) return &o.snapshot_role;
+  if (n == ascii_lower(role_name(RoleKind::kImage))) return &o.image_role;
+  if (n == ascii_lower(std::string(wire::kDiskEncryptRole))) return &o.disk_role;
   return nullptr;
 }
 

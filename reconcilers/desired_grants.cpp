@@ -1,4 +1,5 @@
 #include "reconcilers/desired_grants.hpp"
+#include "support/text.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -6,11 +7,7 @@
 namespace sharekeeper::reconcilers::planner {
 namespace {
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
+using support::ascii_lower;
 
 // Folds one (possibly missing) snapshot into a resource's status: its key decides.
 void fold_snapshot(const ObservedRegion& region, const std::string& snapshot_id,
@@ -185,7 +182,7 @@ RoleFacts role_facts(const ObservedRole& role, const AccountObservation& o,
                     (f.owned || account.adopt == config::AdoptMode::kAuthoritative);
   f.policies_known = role.attachments_known;
   for (const auto& a : role.attached) {
-    if (a.policy_type == "System" && lower(a.policy_name) == lower(kFullAccessPolicy)) {
+    if (a.policy_type == "System" && ascii_lower(a.policy_name) == ascii_lower(kFullAccessPolicy)) {
       f.full_access_attached = true;
       f.foreign_attachments.push_back(a.policy_type + " " + a.policy_name);
       continue;

@@ -1,5 +1,6 @@
 #include "reconcilers/observe.hpp"
 #include "reconcilers/observe_rd.hpp"
+#include "support/text.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -13,11 +14,7 @@
 namespace sharekeeper::reconcilers {
 namespace {
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
+using support::ascii_lower;
 
 bool is_uid(const std::string& s) {
   return s.size() == 16 &&
@@ -158,7 +155,7 @@ class Observer {
         if (disk_detail) {
           o_.disk_role.tags_known = true;
           for (const auto& t : *tags)
-            if (lower(t.resource_name) == lower(std::string(wire::kDiskEncryptRole)) &&
+            if (ascii_lower(t.resource_name) == ascii_lower(std::string(wire::kDiskEncryptRole)) &&
                 t.key == kManagedByTagKey)
               o_.disk_role.managed_by = t.value;
         }
@@ -168,7 +165,8 @@ class Observer {
           obs.tags_known = true;
           // RAM compares role names case-insensitively and may return them in another case (§9).
           for (const auto& t : *tags)
-            if (lower(t.resource_name) == lower(role_name(kind)) && t.key == kManagedByTagKey)
+            if (ascii_lower(t.resource_name) == ascii_lower(role_name(kind)) &&
+                t.key == kManagedByTagKey)
               obs.managed_by = t.value;
         }
       }
@@ -253,7 +251,8 @@ class Observer {
       if (unknown.count(n) != 0U) continue;
       p.tags_known = true;
       for (const auto& t : tags)
-        if (lower(t.resource_name) == lower(n) && t.key == kManagedByTagKey) p.managed_by = t.value;
+        if (ascii_lower(t.resource_name) == ascii_lower(n) && t.key == kManagedByTagKey)
+          p.managed_by = t.value;
     }
     // Only policies we own are read further: we never edit anyone else's, and ListPolicyVersions
     // gives the default document and the version count (for rotation) in one call.

@@ -1,4 +1,5 @@
 #include "reconcilers/policy_document.hpp"
+#include "support/text.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -12,11 +13,7 @@ namespace {
 
 using nlohmann::json;
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
+using support::ascii_lower;
 std::string upper(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(),
                  [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
@@ -31,7 +28,7 @@ json to_sorted_list(const json& v, bool fold) {
                                                     [](const json& x) { return x.is_string(); }))) {
     std::vector<std::string> strings;
     auto add = [&](const json& x) {
-      strings.push_back(fold ? lower(x.get<std::string>()) : x.get<std::string>());
+      strings.push_back(fold ? ascii_lower(x.get<std::string>()) : x.get<std::string>());
     };
     if (v.is_array()) {
       strings.reserve(v.size());
@@ -46,7 +43,7 @@ json to_sorted_list(const json& v, bool fold) {
   std::map<std::string, json> items;
   auto add = [&](const json& item) {
     json x = item;
-    if (fold && x.is_string()) x = lower(x.get<std::string>());
+    if (fold && x.is_string()) x = ascii_lower(x.get<std::string>());
     items.emplace(x.dump(), x);
   };
   if (v.is_array()) {
@@ -260,7 +257,7 @@ support::Result<TrustPrincipals, support::Failure> parse_trust_policy(std::strin
         for (const auto& [pk, pv] : write["Principal"].items()) {
           json rest = json::array();
           for (const auto& v : pv) {
-            std::string s = v.is_string() ? lower(v.get<std::string>()) : "";
+            std::string s = v.is_string() ? ascii_lower(v.get<std::string>()) : "";
             if (is_account_principal(s)) {
               out.accounts.push_back(s.substr(0, 16));
             } else {
@@ -379,7 +376,7 @@ std::optional<KmsPolicyContent> parse_kms_policy(std::string_view document) {
   try {
     json doc = canonical_json(document);
     std::set<std::string> needed;
-    for (const auto& a : kms_key_actions()) needed.insert(lower(a));
+    for (const auto& a : kms_key_actions()) needed.insert(ascii_lower(a));
     KmsPolicyContent out;
     for (const auto& st : doc["Statement"]) {
       if (st.value("Effect", "") != "Allow" || !st.contains("Action") || !st.contains("Resource"))

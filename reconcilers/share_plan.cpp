@@ -412,7 +412,7 @@ void share_removal_candidates(AccountContext& a, Removals& out) {
   // an account off r while its own pair in the new share was Associating). Conservatively, any
   // such wanted pair that is not Associated yet counts, except an external target (never a member).
   auto reaches_below = [](std::string_view t) {
-    return t.rfind("rd-", 0) == 0 || t.rfind("fd-", 0) == 0;
+    return entity_principal(std::string(t)).kind != PrincipalKind::kAccount;
   };
   auto not_yet_associated = [&](const ResourceShareContext& d, std::string_view r,
                                 std::string_view t) {
