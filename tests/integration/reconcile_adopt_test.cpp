@@ -220,21 +220,23 @@ TEST_F(AdoptTest, ImportOfABrownfieldWorldPlansNoChange) {
   status_agrees(imported);
 }
 
-// Without the management account in the config, membership is not read: an account reached only
-// through its directory stays unknown (exit 1), saying why; with it, the same pair is decided.
-TEST_F(AdoptTest, MembershipNeedsTheManagementAccount) {
-  json seed = brownfield_seed();
-  seed["resourceDirectory"]["masterAccountId"] = kA;  // prod is only a member
-  start(seed, "LTAI5tBrownfieldKey001", "BrownfieldSecret0123456789abcd");
-  const auto d = load_yaml(std::string(kBrownfieldAccounts) + R"(shares:
+// The brownfield accounts with one share: the audit snapshot to the whole resource directory.
+const std::string kAuditToDirectory = std::string(kBrownfieldAccounts) + R"(shares:
   - name: audit
     account: prod
     region: cn-hangzhou
     snapshots: [s-bp1brownaudit000001]
     to:
       resourceDirectory: rd-abc123
-)",
-                           "member-only");
+)";
+
+// Without the management account in the config, membership is not read: an account reached only
+// through its directory stays unknown (exit 1), saying why; with it, the same pair is decided.
+TEST_F(AdoptTest, MembershipNeedsTheManagementAccount) {
+  json seed = brownfield_seed();
+  seed["resourceDirectory"]["masterAccountId"] = kA;  // prod is only a member
+  start(seed, "LTAI5tBrownfieldKey001", "BrownfieldSecret0123456789abcd");
+  const auto d = load_yaml(kAuditToDirectory, "member-only");
   auto e = explain(d, "s-bp1brownaudit000001", {config::TargetType::kAccount, kB});
   EXPECT_EQ(e.exit_code(), 1) << reconcilers::render_explanation_text(e);
   const reconcilers::ChainLink* b = e.chain.blocked_by();
@@ -258,15 +260,7 @@ TEST_F(AdoptTest, MembershipNeedsTheManagementAccount) {
 // judged broken from it, and the plan that reads it still plans no revocation.
 TEST_F(AdoptTest, AFailedMembershipReadIsUnknownAndRevokesNothing) {
   start(brownfield_seed(), "LTAI5tBrownfieldKey001", "BrownfieldSecret0123456789abcd");
-  const auto d = load_yaml(std::string(kBrownfieldAccounts) + R"(shares:
-  - name: audit
-    account: prod
-    region: cn-hangzhou
-    snapshots: [s-bp1brownaudit000001]
-    to:
-      resourceDirectory: rd-abc123
-)",
-                           "rd-fault");
+  const auto d = load_yaml(kAuditToDirectory, "rd-fault");
   ASSERT_EQ(emu_->server()
                 .faults()
                 .add(json{{"action", "ListAccounts"}, {"code", "NoPermission"}, {"status", 403}})

@@ -108,6 +108,19 @@ class ReconcileEmulatorTest : public ::testing::Test {
     o.clock = std::make_shared<support::ManualClock>();  // verification waits take no time
     return o;
   }
+  // A person adds an outsider to the image role's trust and detaches the snapshot role's KMS
+  // policy, in the console (the client, not sharekeeper).
+  void console_drift() {
+    reconcilers::TrustPrincipals tp;
+    tp.accounts = {kA, kB, kOutsider};
+    ASSERT_TRUE(
+        client_->update_role_trust_policy(kImageRole, reconcilers::build_trust_policy(tp)).ok());
+    ASSERT_TRUE(
+        client_
+            ->detach_policy_from_role("Custom", "sharekeeper-ecs-share-snapshot-kms-1", kSnapRole)
+            .ok());
+  }
+
   reconcilers::Plan plan() {
     return reconcilers::plan(desired_, reconcilers::observe(desired_, client_for()));
   }
@@ -165,14 +178,7 @@ TEST_F(ReconcileEmulatorTest, ApplyFromEmptyThenAgainMakesZeroWrites) {
 
 TEST_F(ReconcileEmulatorTest, ConsoleDriftIsCorrected) {
   ASSERT_TRUE(converge().converged());
-  // A person adds an outsider to the image role and detaches the snapshot role's KMS policy.
-  reconcilers::TrustPrincipals tp;
-  tp.accounts = {kA, kB, kOutsider};
-  ASSERT_TRUE(
-      client_->update_role_trust_policy(kImageRole, reconcilers::build_trust_policy(tp)).ok());
-  ASSERT_TRUE(
-      client_->detach_policy_from_role("Custom", "sharekeeper-ecs-share-snapshot-kms-1", kSnapRole)
-          .ok());
+  ASSERT_NO_FATAL_FAILURE(console_drift());
   auto p = plan();
   ASSERT_EQ(p.accounts.size(), 1U);
   std::vector<std::string> actions;
@@ -207,13 +213,7 @@ TEST_F(ReconcileEmulatorTest, VerificationReadsBackNothingTheWritesAnswered) {
   }
 
   // Drift made in the console, corrected with definite answers: nothing re-read either.
-  reconcilers::TrustPrincipals tp;
-  tp.accounts = {kA, kB, kOutsider};
-  ASSERT_TRUE(
-      client_->update_role_trust_policy(kImageRole, reconcilers::build_trust_policy(tp)).ok());
-  ASSERT_TRUE(
-      client_->detach_policy_from_role("Custom", "sharekeeper-ecs-share-snapshot-kms-1", kSnapRole)
-          .ok());
+  ASSERT_NO_FATAL_FAILURE(console_drift());
   const auto drifted = reconcilers::observe(desired_, client_for());
   auto fixed = reconcilers::apply(desired_, drifted, reconcilers::plan(desired_, drifted),
                                   client_for(), options());
