@@ -4,7 +4,7 @@
 # and client (unit, and the real client over loopback TLS against the in-process emulator), the
 # emulator's server, the reconcilers' observe and apply (worker pools, against the in-process emulator).
 # Builds only their targets (tsan preset), runs each binary, exits non-zero on any race or failure.
-# Opt-in in scripts/test.sh (SHAREKEEPER_TSAN=1) until its stage time is measured within the CI budget.
+# A stage of scripts/test.sh (SHAREKEEPER_SKIP_TSAN=1 skips it).
 #   SHAREKEEPER_JOBS   parallel build jobs (default: nproc)
 set -euo pipefail
 cd "$(dirname "$0")/.."

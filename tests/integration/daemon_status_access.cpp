@@ -69,7 +69,9 @@ class StatusAccessTest : public ::testing::Test {
   void settle() {
     ASSERT_TRUE(eventually(
         [&] {
-          for (const auto& g : status()["grants"])
+          // Held by name: a range-for over status()["grants"] iterates a freed temporary (ASan).
+          const json s = status();
+          for (const auto& g : s["grants"])
             if (g["state"] == "Pending") {
               daemon_->post("/reconcile", true);
               return false;
