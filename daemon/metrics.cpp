@@ -41,6 +41,10 @@ std::string bounded(std::string_view v) {
 
 // Label value escaping of the text exposition format: backslash, double quote, line feed.
 void append_escaped(std::string& out, std::string_view v) {
+  if (v.find_first_of("\\\"\n") == std::string_view::npos) {  // config names: nothing to escape
+    out.append(v);
+    return;
+  }
   for (char c : v) {
     if (c == '\\' || c == '"') {
       out += '\\';
