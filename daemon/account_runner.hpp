@@ -97,7 +97,9 @@ struct PassOutcome {
   std::vector<AppliedChange> changes;
   // sharekeeper_revocations_blocked_total{reason} label (the guard) -> count.
   std::map<std::string, int> revocations_blocked;
-  std::string plan_json;  // the pass's plan as a JSON document ("" when no plan was made)
+  // The pass's plan as a JSON document, preferably without indentation (kept per account until
+  // the next pass; GET /plan indents it); "" when no plan was made.
+  std::string plan_json;
   int changes_planned = 0;
 };
 

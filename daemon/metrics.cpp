@@ -40,9 +40,11 @@ std::string bounded(std::string_view v) {
 }
 
 // Label value escaping of the text exposition format: backslash, double quote, line feed.
-std::string escape(std::string_view v) {
-  std::string out;
-  out.reserve(v.size());
+void append_escaped(std::string& out, std::string_view v) {
+  if (v.find_first_of("\\\"\n") == std::string_view::npos) {  // config names: nothing to escape
+    out.append(v);
+    return;
+  }
   for (char c : v) {
     if (c == '\\' || c == '"') {
       out += '\\';
@@ -53,7 +55,6 @@ std::string escape(std::string_view v) {
       out += c;
     }
   }
-  return out;
 }
 
 template <std::size_t N>
@@ -136,12 +137,10 @@ struct Metrics::Impl {
 
   // Grant series live outside prometheus-cpp: 10,000 grants make 70,000 series, and TextSerializer
   // (ostringstream, per-sample label maps) needs over a second for that where a scrape should take
-  // milliseconds. Labels are rendered once, values written straight into the exposition.
+  // milliseconds. A grant keeps only its values (its labels are the map's key); every scrape writes
+  // the exposition straight from them (issue 14: the rendered block of 30,000 grants, 28.5 MB, was
+  // kept between scrapes and copied into every answer).
   struct GrantSeries {
-    // Label names in sorted order (as TextSerializer writes them): account, share, [state,] target,
-    // target_type.
-    std::string head;  // account="..",share=".."
-    std::string tail;  // target="..",target_type=".."
     GrantState state = GrantState::kPending;
     bool judged = false;  // a pass has published a state (else every one-hot series is 0)
     double last_ready = 0;
@@ -156,9 +155,7 @@ struct Metrics::Impl {
 
   mutable std::mutex mu;  // guards the maps below (prometheus-cpp guards its own families)
   std::map<GrantKey, GrantSeries> grants;
-  bool grants_dirty = true;
-  std::string grant_block;  // the rendered grant families, valid while !grants_dirty
-  std::string render_grants() const;
+  void render_grants(std::string& out) const;
   std::map<std::string, AccountSeries> accounts;
   std::map<std::string, Counter*> api_counters;  // product\0action\0code
   std::map<std::string, Histogram*> api_histograms;
@@ -180,13 +177,7 @@ struct Metrics::Impl {
   };
   std::unique_ptr<Coordination> coordination;
 
-  void add_grant(const GrantKey& k) {
-    GrantSeries g;
-    g.head = "account=\"" + escape(k.account) + "\",share=\"" + escape(k.share) + "\"";
-    g.tail = "target=\"" + escape(k.target) + "\",target_type=\"" + escape(k.target_type) + "\"";
-    grants.emplace(k, std::move(g));
-    grants_dirty = true;
-  }
+  void add_grant(const GrantKey& k) { grants.emplace(k, GrantSeries{}); }
 
   void add_account(const std::string& a) {
     AccountSeries s;
@@ -228,7 +219,6 @@ void Metrics::set_config(const std::vector<std::string>& accounts,
   for (auto it = impl_->grants.begin(); it != impl_->grants.end();) {
     if (want_grants.count(it->first) == 0) {
       it = impl_->grants.erase(it);
-      impl_->grants_dirty = true;
     } else {
       ++it;
     }
@@ -258,7 +248,6 @@ void Metrics::publish_grants(const std::vector<GrantReport>& grants,
     if (it == impl_->grants.end()) continue;
     it->second.state = g.state;
     it->second.judged = true;
-    impl_->grants_dirty = true;
     if (g.state == GrantState::kReady) it->second.last_ready = to_seconds(now);
   }
 }
@@ -405,40 +394,53 @@ void Metrics::count_config_shrink(std::string_view result) {
 }
 
 std::string Metrics::serialize() const {
-  std::string out = prometheus::TextSerializer().Serialize(impl_->registry->Collect());
+  const std::string registry = prometheus::TextSerializer().Serialize(impl_->registry->Collect());
   std::lock_guard lock(impl_->mu);
-  // Grant values change only when a pass publishes or a config is installed, while Prometheus
-  // scrapes every few seconds: render the block once per change and copy it for every scrape.
-  if (impl_->grants_dirty) {
-    impl_->grant_block = impl_->render_grants();
-    impl_->grants_dirty = false;
-  }
-  out += impl_->grant_block;
+  // One allocation of the answer's size (7 lines of about 130 bytes a grant), no copy of it.
+  std::string out;
+  out.reserve(registry.size() + impl_->grants.size() * 1024 + 1024);
+  out += registry;
+  impl_->render_grants(out);
   return out;
 }
 
-std::string Metrics::Impl::render_grants() const {
-  std::string out;
-  out.reserve(grants.size() * 1000 + 1024);  // ~7 lines of ~130 bytes per grant
+void Metrics::Impl::render_grants(std::string& out) const {
+  // Label names in sorted order (as TextSerializer writes them): account, share, [state,] target,
+  // target_type. `head` and `tail` are rebuilt per grant in buffers that keep their capacity.
+  std::string head, tail;
+  auto labels = [&head, &tail](const GrantKey& k) {
+    head.assign("account=\"");
+    append_escaped(head, k.account);
+    head.append("\",share=\"");
+    append_escaped(head, k.share);
+    head.append(1, '"');
+    tail.assign("target=\"");
+    append_escaped(tail, k.target);
+    tail.append("\",target_type=\"");
+    append_escaped(tail, k.target_type);
+    tail.append(1, '"');
+  };
   // `name{account="..",share="..",[state="..",]target="..",target_type=".."} `
-  auto series = [&out](std::string_view name, const GrantSeries& g, const char* state) {
-    out.append(name).append(1, '{').append(g.head);
+  auto series = [&](std::string_view name, const char* state) {
+    out.append(name).append(1, '{').append(head);
     if (state != nullptr) out.append(",state=\"").append(state).append(1, '"');
-    out.append(1, ',').append(g.tail).append("} ");
+    out.append(1, ',').append(tail).append("} ");
   };
   out +=
       "# HELP sharekeeper_grant_ready 1 when the grant (share x target) is Ready, else 0\n"
       "# TYPE sharekeeper_grant_ready gauge\n";
   for (const auto& [k, g] : grants) {
-    series("sharekeeper_grant_ready", g, nullptr);
+    labels(k);
+    series("sharekeeper_grant_ready", nullptr);
     out += g.judged && g.state == GrantState::kReady ? "1\n" : "0\n";
   }
   out +=
       "# HELP sharekeeper_grant_state One-hot grant state: Ready|Pending|Blocked|Failed|Observed\n"
       "# TYPE sharekeeper_grant_state gauge\n";
   for (const auto& [k, g] : grants) {
+    labels(k);
     for (GrantState st : kAllGrantStates) {
-      series("sharekeeper_grant_state", g, to_string(st));
+      series("sharekeeper_grant_state", to_string(st));
       out += g.judged && g.state == st ? "1\n" : "0\n";
     }
   }
@@ -448,11 +450,11 @@ std::string Metrics::Impl::render_grants() const {
       "# TYPE sharekeeper_grant_last_ready_timestamp_seconds gauge\n";
   char num[32];
   for (const auto& [k, g] : grants) {
-    series("sharekeeper_grant_last_ready_timestamp_seconds", g, nullptr);
+    labels(k);
+    series("sharekeeper_grant_last_ready_timestamp_seconds", nullptr);
     const auto r = std::to_chars(num, num + sizeof num, g.last_ready, std::chars_format::fixed);
     out.append(num, r.ptr).append(1, '\n');
   }
-  return out;
 }
 
 }  // namespace sharekeeper::daemon

@@ -160,20 +160,13 @@ AppliedChange audit_record(const rc::AccountObservation& obs, const rc::ChangeRe
   return ch;
 }
 
-// Only this account's part of a plan (plan() reports accounts it was not given as fatal).
-rc::Plan only_account(const rc::Plan& p, const std::string& account) {
-  rc::Plan out;
-  out.instance = p.instance;
-  out.revision = p.revision;
-  for (const auto& a : p.accounts)
-    if (a.account == account) out.accounts.push_back(a);
-  for (const auto& b : p.blocked)
-    if (b.account == account) out.blocked.push_back(b);
-  for (const auto& g : p.grants)
-    if (g.account == account) out.grants.push_back(g);
-  out.summary = p.summary;
-  out.summary.blocked_revocations = static_cast<int>(out.blocked.size());
-  return out;
+// Only this account's part of a plan (plan() reports accounts it was not given as fatal), in place.
+rc::Plan only_account(rc::Plan p, const std::string& account) {
+  std::erase_if(p.accounts, [&](const rc::AccountPlan& a) { return a.account != account; });
+  std::erase_if(p.blocked, [&](const rc::BlockedRevocation& b) { return b.account != account; });
+  std::erase_if(p.grants, [&](const rc::GrantStatus& g) { return g.account != account; });
+  p.summary.blocked_revocations = static_cast<int>(p.blocked.size());
+  return p;
 }
 
 }  // namespace
@@ -276,9 +269,12 @@ PassOutcome ReconcileRunner::run_pass(const config::DesiredState& desired,
   if (!rc::directories_named(desired, {account}).empty())
     observation.accounts[account].directories = directories(desired);
   const rc::AccountObservation& obs = observation.accounts[account];
-  const rc::Plan full = rc::plan(desired, observation);
-  const rc::Plan p = only_account(full, account);
-  out.plan_json = rc::render_json(p);
+  // Only this account: without `only`, plan() judged every grant of every account of the config
+  // (the others as "not observed") and only_account() dropped them again, so each of the 64
+  // workers built the whole organisation's grant statuses once a pass (30,000 of them at 200
+  // accounts) and their arenas kept that peak (issue 14: most of the daemon's 1.35 GB).
+  const rc::Plan p = only_account(rc::plan(desired, observation, {account}), account);
+  out.plan_json = rc::render_json_compact(p);
   out.observation_complete = !obs.fatal_error && !obs.partial;
   for (const auto& b : p.blocked) ++out.revocations_blocked[blocked_reason_label(b.guard)];
   const rc::AccountPlan* ap = p.accounts.empty() ? nullptr : &p.accounts.front();

@@ -45,9 +45,8 @@ void StatusStore::set_config(const config::DesiredState& desired, WallTime now) 
   for (const auto& k : want) {
     if (grants_.count(k)) continue;
     GrantRow row;
-    row.report.key = k;
-    row.report.state = GrantState::kPending;
-    row.report.reason = "not_reconciled_yet";
+    row.state = GrantState::kPending;
+    row.reason = "not_reconciled_yet";
     row.last_transition = now;
     grants_.emplace(k, std::move(row));
   }
@@ -99,14 +98,17 @@ void StatusStore::pass_finished(const PassReport& r) {
     auto git = grants_.find(g.key);
     if (git == grants_.end()) continue;
     auto& row = git->second;
-    if (row.report.state != g.state || row.report.reason != g.reason)
-      row.last_transition = r.finished;
+    if (row.state != g.state || row.reason != g.reason) row.last_transition = r.finished;
     if (g.state == GrantState::kReady) row.last_ready = r.finished;
     if (g.state == GrantState::kFailed) {
       row.last_error = g.message;
       row.last_error_at = r.finished;
     }
-    row.report = g;
+    row.state = g.state;
+    row.reason = g.reason;
+    row.message = g.message;
+    row.resources = g.resources;
+    row.blocked_by = g.blocked_by;
   }
   // A pass that failed before it could judge the grants leaves them as they were, but says why.
   if (r.outcome.grants.empty() && r.outcome.result != PassResult::kSuccess) {
@@ -186,9 +188,9 @@ std::string StatusStore::status_json(const std::vector<Scheduler::AccountView>& 
   json grants = json::array();
   std::map<std::string, int> counts;
   for (const auto& [k, row] : grants_) {
-    ++counts[to_string(row.report.state)];
+    ++counts[to_string(row.state)];
     json res = json::array();
-    for (const auto& r : row.report.resources) {
+    for (const auto& r : row.resources) {
       json blocked = nullptr;
       if (!r.blocked_by.empty())
         blocked = {
@@ -202,20 +204,19 @@ std::string StatusStore::status_json(const std::vector<Scheduler::AccountView>& 
                      {"blockedBy", std::move(blocked)}});
       if (!r.foreign_accounts.empty()) res.back()["foreignAccounts"] = r.foreign_accounts;
     }
-    grants.push_back(
-        {{"account", k.account},
-         {"share", k.share},
-         {"targetType", k.target_type},
-         {"target", k.target},
-         {"state", to_string(row.report.state)},
-         {"reason", row.report.reason},
-         {"message", row.report.message},
-         {"lastTransition", format_time(row.last_transition)},
-         {"lastReady", opt_time(row.last_ready)},
-         {"lastError", row.last_error},
-         {"lastErrorAt", opt_time(row.last_error_at)},
-         {"blockedBy", row.report.blocked_by.empty() ? json(nullptr) : json(row.report.blocked_by)},
-         {"resources", std::move(res)}});
+    grants.push_back({{"account", k.account},
+                      {"share", k.share},
+                      {"targetType", k.target_type},
+                      {"target", k.target},
+                      {"state", to_string(row.state)},
+                      {"reason", row.reason},
+                      {"message", row.message},
+                      {"lastTransition", format_time(row.last_transition)},
+                      {"lastReady", opt_time(row.last_ready)},
+                      {"lastError", row.last_error},
+                      {"lastErrorAt", opt_time(row.last_error_at)},
+                      {"blockedBy", row.blocked_by.empty() ? json(nullptr) : json(row.blocked_by)},
+                      {"resources", std::move(res)}});
   }
   out["grants"] = std::move(grants);
   out["summary"] = counts;

@@ -281,6 +281,7 @@ std::vector<GrantStatus> grant_statuses(
     const std::map<std::string, const AccountContext*>& accounts, const PlanInputs& in,
     const std::vector<std::string>& only) {
   std::vector<GrantStatus> out;
+  // Out-of-scope shares have no targets in `in` (plan_inputs), so this counts only those in scope.
   std::size_t n = 0;
   for (const auto& targets : in.share_targets) n += targets.size();
   out.reserve(n);

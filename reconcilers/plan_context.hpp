@@ -30,7 +30,8 @@ struct PlanInputs {
   const config::Settings* settings = nullptr;
   std::string instance;
   std::map<std::string, std::vector<const config::Share*>> shares_by_account;
-  // targets_of() of each share, by the share's index in desired->shares.
+  // targets_of() of each share, by the share's index in desired->shares; empty for the shares of
+  // accounts outside plan()'s `only` (plan_inputs: nothing reads them).
   std::vector<std::vector<config::GrantTarget>> share_targets;
   const std::vector<config::GrantTarget>& targets(const config::Share& s) const {
     return share_targets[static_cast<std::size_t>(&s - desired->shares.data())];

@@ -234,7 +234,9 @@ std::string render_text(const Plan& p) {
   return out.str();
 }
 
-std::string render_json(const Plan& p) {
+namespace {
+
+json plan_value(const Plan& p) {
   json j = json::object();
   j["instance"] = p.instance;
   j["revision"] = p.revision;
@@ -275,8 +277,14 @@ std::string render_json(const Plan& p) {
                   {"revocations", p.summary.revocations},
                   {"blocked_revocations", p.summary.blocked_revocations},
                   {"grants_in_place", p.summary.grants_in_place}};
-  return j.dump(2) + "\n";
+  return j;
 }
+
+}  // namespace
+
+std::string render_json(const Plan& p) { return plan_value(p).dump(2) + "\n"; }
+
+std::string render_json_compact(const Plan& p) { return plan_value(p).dump(); }
 
 std::string render_markdown(const Plan& p) {
   auto code = [](const std::string& s) { return "`" + s + "`"; };
