@@ -48,15 +48,24 @@ bool global(std::string_view product) {
 
 }  // namespace
 
-std::string Endpoint::host_header() const {
-  const bool default_port = (scheme == "https" && port == 443) || (scheme == "http" && port == 80);
-  const bool v6 = host.find(':') != std::string::npos;
-  std::string h = v6 ? "[" + host + "]" : host;
-  if (!default_port) h += ":" + std::to_string(port);
+namespace {
+
+std::string authority_of(const Endpoint& ep) {
+  const bool default_port =
+      (ep.scheme == "https" && ep.port == 443) || (ep.scheme == "http" && ep.port == 80);
+  const bool v6 = ep.host.find(':') != std::string::npos;
+  std::string h = v6 ? "[" + ep.host + "]" : ep.host;
+  if (!default_port) h += ":" + std::to_string(ep.port);
   return h;
 }
 
-std::string Endpoint::url() const { return scheme + "://" + host_header(); }
+}  // namespace
+
+std::string Endpoint::host_header() const {
+  return virtual_host.empty() ? authority_of(*this) : virtual_host;
+}
+
+std::string Endpoint::url() const { return scheme + "://" + authority_of(*this); }
 
 bool valid_region_id(std::string_view region) {
   if (region.empty() || region.size() > 64) return false;
@@ -155,7 +164,17 @@ Result<Endpoint> EndpointResolver::resolve(std::string_view product,
   if (needs_region && region.empty()) {
     return endpoint_error(std::string(product) + " is regional: a region is required");
   }
-  if (options_.override_all) return parse_endpoint_url(*options_.override_all, true);
+  if (!options_.override_all) return addressed_endpoint(product, region);
+  auto connect = parse_endpoint_url(*options_.override_all, true);
+  if (!connect) return connect;
+  // A template that cannot be filled in (no region) leaves the override's own Host.
+  if (auto addressed = addressed_endpoint(product, region); addressed)
+    connect->virtual_host = addressed->host_header();
+  return connect;
+}
+
+Result<Endpoint> EndpointResolver::addressed_endpoint(std::string_view product,
+                                                      std::string_view region) const {
   if (auto it = options_.product_overrides.find(product); it != options_.product_overrides.end()) {
     if (it->second.find("{region}") != std::string::npos && region.empty()) {
       return endpoint_error("endpoint template for " + std::string(product) + " needs a region");

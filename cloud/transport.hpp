@@ -56,8 +56,14 @@ struct TransportOptions {
   std::string client_key_file;
   bool allow_http = false;  // plain http:// only for endpoint overrides and the metadata service
   std::optional<ProxySettings> proxy;  // nullopt: from the process environment at create()
-  std::size_t max_idle_per_host = 4;
-  std::size_t max_idle_total = 32;
+  // Kept-alive connections. One transport serves every account of a pass, and the accounts of a
+  // region share its endpoints (ecs.<region>, kms.<region>, ...; with --endpoint-override, one
+  // address), so up to reconcilers::kMaxAccountWorkers (64) accounts x the observer's fan-out (4)
+  // calls are in flight to one host. A pool smaller than that closes the surplus after each call
+  // and the next call pays a new connection (and, over HTTPS, a TLS handshake: 1-2 round trips
+  // and the key exchange's CPU): at 4 a host, most calls of a 50-account pass did.
+  std::size_t max_idle_per_host = 256;
+  std::size_t max_idle_total = 512;
   // Below the common 60 s server keep-alive so we rarely race a server closing an idle connection.
   // An idle connection is closed after this long (checked on use and by a sweep timer).
   std::chrono::milliseconds idle_timeout{45'000};

@@ -38,6 +38,8 @@ constexpr const char* kRole = "AliyunECSShareEncryptImageDefaultRole";
 constexpr const char* kEncImage = "m-bp1clientemuenc00001";
 constexpr const char* kEncSnap = "s-bp1clientemuenc00001";
 constexpr const char* kSvcSnap = "s-bp1clientemusvc00001";
+constexpr const char* kShanghai = "cn-shanghai";
+constexpr const char* kShanghaiSnap = "s-uf6clientemush00001";
 constexpr const char* kRd = "rd-clientemu1";
 constexpr const char* kFolder = "fd-clientemu01";
 constexpr int kConsumers = 51;  // one past the 50-accounts-per-image quota
@@ -68,11 +70,14 @@ json seed() {
                 {{{"snapshotId", kImageSnap}, {"encrypted", false}, {"tags", json::object()}},
                  {{"snapshotId", kEncSnap}, {"encrypted", true}, {"kmsKeyId", kKmsKey}},
                  {{"snapshotId", kSvcSnap}, {"encrypted", true}}})},
-           {"images", json::array({{{"imageId", kImage},
-                                    {"snapshotIds", json::array({kImageSnap})},
-                                    {"tags", {{"share", "golden"}}}},
-                                   {{"imageId", kEncImage},
-                                    {"snapshotIds", json::array({kEncSnap})}}})}}}}}});
+           {"images",
+            json::array({{{"imageId", kImage},
+                          {"snapshotIds", json::array({kImageSnap})},
+                          {"tags", {{"share", "golden"}}}},
+                         {{"imageId", kEncImage}, {"snapshotIds", json::array({kEncSnap})}}})}}},
+         {kShanghai,
+          {{"snapshots",
+            json::array({{{"snapshotId", kShanghaiSnap}, {"encrypted", false}}})}}}}}});
   json members = {{kUid, "r-clientemu"}};
   for (int i = 0; i < kConsumers; ++i) {
     accounts.push_back(
@@ -406,6 +411,40 @@ TEST_F(ClientEmulatorTest, ResourceSharingLifecycleThroughTheClient) {
   EXPECT_EQ(status_of("Target")[consumer(0)].association_status, "Disassociated");
   EXPECT_TRUE(c->delete_resource_share(kRegion, id).ok()) << "already deleted";
   EXPECT_TRUE(c->delete_resource_share(kRegion, "rs-clientemu-none").ok()) << "absent";
+}
+
+// Resource Sharing calls carry no RegionId (ResourceSharing 2020-01-10 metadata): the region is the
+// regional endpoint's host. Through one override address for both regions, the client's Host header
+// still names resourcesharing.<region>.aliyuncs.com, so a share made in Shanghai is Shanghai's
+// only.
+TEST_F(ClientEmulatorTest, ResourceShareIsListedOnlyInItsRegionThroughTheOverride) {
+  auto c = client(cloud::SignatureAlgorithm::kV3);
+  const std::vector<cloud::Tag> owned{{"sharekeeper:managed-by", "client-emu-regions"}};
+  auto share = c->create_resource_share(kShanghai, "shanghai-snapshots",
+                                        {{"Snapshot", kShanghaiSnap}}, {consumer(1)}, false, owned);
+  ASSERT_TRUE(share.ok()) << share.error().to_string();
+  const std::string id = share->resource_share_id;
+
+  auto shanghai = c->list_resource_shares(kShanghai, {.tags = owned});
+  ASSERT_TRUE(shanghai.ok()) << shanghai.error().to_string();
+  ASSERT_EQ(shanghai->size(), 1u);
+  EXPECT_EQ(shanghai->at(0).resource_share_id, id);
+  auto hangzhou = c->list_resource_shares(kRegion, {.tags = owned});
+  ASSERT_TRUE(hangzhou.ok()) << hangzhou.error().to_string();
+  EXPECT_TRUE(hangzhou->empty());
+
+  for (const char* type : {"Resource", "Target"}) {
+    auto in_hangzhou = c->list_resource_share_associations(kRegion, type, {id});
+    ASSERT_TRUE(in_hangzhou.ok()) << in_hangzhou.error().to_string();
+    EXPECT_TRUE(in_hangzhou->empty()) << type;
+    auto in_shanghai = c->list_resource_share_associations(kShanghai, type, {id});
+    ASSERT_TRUE(in_shanghai.ok()) << in_shanghai.error().to_string();
+    EXPECT_EQ(in_shanghai->size(), 1u) << type;
+  }
+  // And the Hangzhou listing of every share the account owns does not see it either.
+  auto all_hangzhou = c->list_resource_shares(kRegion, {});
+  ASSERT_TRUE(all_hangzhou.ok()) << all_hangzhou.error().to_string();
+  for (const auto& s : *all_hangzhou) EXPECT_NE(s.resource_share_id, id);
 }
 
 TEST_F(ClientEmulatorTest, SeededShareFailureDetailsAndExpiredInvitation) {

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 namespace sharekeeper::cloud {
 namespace {
 
@@ -72,14 +74,27 @@ TEST(Endpoints, OverrideAllWins) {
   o.override_all = "https://127.0.0.1:39443/";
   auto r = EndpointResolver::create(o);
   ASSERT_TRUE(r.ok());
-  for (const char* p : {"ram", "sts", "ecs", "kms", "resourcesharing", "resourcemanager"}) {
-    auto ep = r->resolve(p, "cn-hangzhou");
+  // The connection goes to the override; the Host header names what the call addresses, so the
+  // server behind the override learns the product and the region from it as Alibaba's does.
+  const std::map<std::string, std::string> addressed = {
+      {"ram", "ram.aliyuncs.com"},
+      {"sts", "sts.aliyuncs.com"},
+      {"ecs", "ecs-vpc.cn-shanghai.aliyuncs.com"},
+      {"kms", "kms.cn-shanghai.aliyuncs.com"},
+      {"resourcesharing", "resourcesharing.cn-shanghai.aliyuncs.com"},
+      {"resourcemanager", "resourcemanager.aliyuncs.com"}};
+  for (const auto& [p, host] : addressed) {
+    auto ep = r->resolve(p, "cn-shanghai");
     ASSERT_TRUE(ep.ok()) << p;
     EXPECT_EQ(ep->scheme, "https");
     EXPECT_EQ(ep->host, "127.0.0.1");
     EXPECT_EQ(ep->port, 39443);
-    EXPECT_EQ(ep->host_header(), "127.0.0.1:39443");
+    EXPECT_EQ(ep->url(), "https://127.0.0.1:39443");
+    EXPECT_EQ(ep->host_header(), host) << p;
   }
+  // Two regions of one regional product: one connection target, two Host headers.
+  EXPECT_EQ(r->resolve("resourcesharing", "cn-hangzhou")->host_header(),
+            "resourcesharing.cn-hangzhou.aliyuncs.com");
 }
 
 TEST(Endpoints, RejectsBadOverridesUpFront) {
@@ -98,11 +113,11 @@ TEST(Endpoints, RejectsBadOverridesUpFront) {
 TEST(Endpoints, ParsesSchemeHostPort) {
   auto a = parse_endpoint_url("https://ram.aliyuncs.com", false);
   ASSERT_TRUE(a.ok());
-  EXPECT_EQ(*a, (Endpoint{"https", "ram.aliyuncs.com", 443}));
+  EXPECT_EQ(*a, (Endpoint{"https", "ram.aliyuncs.com", 443, ""}));
   EXPECT_EQ(a->host_header(), "ram.aliyuncs.com");
   auto b = parse_endpoint_url("http://localhost:8080/", true);
   ASSERT_TRUE(b.ok());
-  EXPECT_EQ(*b, (Endpoint{"http", "localhost", 8080}));
+  EXPECT_EQ(*b, (Endpoint{"http", "localhost", 8080, ""}));
   EXPECT_EQ(b->url(), "http://localhost:8080");
   auto c = parse_endpoint_url("https://[::1]:9443", false);
   ASSERT_TRUE(c.ok());

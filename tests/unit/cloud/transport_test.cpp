@@ -471,5 +471,29 @@ TEST(HttpsTransport, ConcurrentSendsFromManyThreads) {
   EXPECT_LE(server.connections(), 60);
 }
 
+// The default pool keeps every connection a burst of concurrent calls to one host opened: a call
+// opens a connection only when every pooled one is busy, so 16 threads never need more than 16
+// (with a pool of 4 a host, the surplus was closed after each call and reopened by the next one).
+TEST(HttpsTransport, DefaultPoolKeepsAsManyConnectionsAsCallsInFlight) {
+  Tls tls;
+  LoopbackServer server(ok_json, tls.cert);
+  auto t = make(trusting(tls.ca.path()));
+  constexpr int kThreads = 16, kCalls = 10;
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&] {
+      for (int j = 0; j < kCalls; ++j) {
+        if (t->send(get("127.0.0.1", server.port()), kTimeout).ok()) ++ok;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(ok.load(), kThreads * kCalls);
+  EXPECT_LE(server.connections(), kThreads);
+  EXPECT_GE(t->stats().connections_reused,
+            static_cast<std::uint64_t>(kThreads * kCalls - kThreads));
+}
+
 }  // namespace
 }  // namespace sharekeeper::cloud
