@@ -4,8 +4,6 @@
 // pass over a converged organisation does and bounds the bytes it retains per grant. A bound, not a
 // timing: it fails when a retained value grows (a copied string per grant, a rendered document
 // kept, a duplicated key), whatever the machine.
-#include <malloc.h>
-
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -13,35 +11,10 @@
 #include <cstdlib>
 #include <new>
 
+#include "../heap_counter.hpp"
 #include "config/desired_state.hpp"
 #include "daemon/metrics.hpp"
 #include "daemon/status.hpp"
-
-namespace {
-
-std::atomic<long long> g_live{0};
-
-void* counted(std::size_t n) {
-  void* p = std::malloc(n == 0 ? 1 : n);
-  if (p == nullptr) throw std::bad_alloc();
-  g_live.fetch_add(static_cast<long long>(malloc_usable_size(p)), std::memory_order_relaxed);
-  return p;
-}
-
-void release(void* p) noexcept {
-  if (p == nullptr) return;
-  g_live.fetch_sub(static_cast<long long>(malloc_usable_size(p)), std::memory_order_relaxed);
-  std::free(p);
-}
-
-}  // namespace
-
-void* operator new(std::size_t n) { return counted(n); }
-void* operator new[](std::size_t n) { return counted(n); }
-void operator delete(void* p) noexcept { release(p); }
-void operator delete[](void* p) noexcept { release(p); }
-void operator delete(void* p, std::size_t) noexcept { release(p); }
-void operator delete[](void* p, std::size_t) noexcept { release(p); }
 
 namespace sharekeeper::daemon {
 namespace {
@@ -107,7 +80,7 @@ PassReport converged_pass(const config::DesiredState& d, const std::string& acco
   return p;
 }
 
-long long live() { return g_live.load(); }
+long long live() { return sharekeeper::testing::heap::live(); }
 
 TEST(RetainedMemory, StatusRowsPerGrant) {
   const config::DesiredState d = organisation();

@@ -4,8 +4,6 @@
 // The global operator new of this binary tracks the peak of live heap bytes during one plan() call;
 // the bound compares a config of 4 accounts with one of 40 (the same account in scope): a count of
 // bytes, not a timing.
-#include <malloc.h>
-
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -14,39 +12,9 @@
 #include <cstdlib>
 #include <new>
 
+#include "../heap_counter.hpp"
 #include "config/desired_state.hpp"
 #include "reconcilers/plan.hpp"
-
-namespace {
-
-std::atomic<long long> g_live{0};
-std::atomic<long long> g_peak{0};
-
-void* counted(std::size_t n) {
-  void* p = std::malloc(n == 0 ? 1 : n);
-  if (p == nullptr) throw std::bad_alloc();
-  const long long now = g_live.fetch_add(static_cast<long long>(malloc_usable_size(p))) +
-                        static_cast<long long>(malloc_usable_size(p));
-  long long peak = g_peak.load();
-  while (now > peak && !g_peak.compare_exchange_weak(peak, now)) {
-  }
-  return p;
-}
-
-void release(void* p) noexcept {
-  if (p == nullptr) return;
-  g_live.fetch_sub(static_cast<long long>(malloc_usable_size(p)));
-  std::free(p);
-}
-
-}  // namespace
-
-void* operator new(std::size_t n) { return counted(n); }
-void* operator new[](std::size_t n) { return counted(n); }
-void operator delete(void* p) noexcept { release(p); }
-void operator delete[](void* p) noexcept { release(p); }
-void operator delete(void* p, std::size_t) noexcept { release(p); }
-void operator delete[](void* p, std::size_t) noexcept { release(p); }
 
 namespace sharekeeper::reconcilers {
 namespace {
@@ -86,10 +54,10 @@ std::pair<long long, std::size_t> plan_peak(int accounts) {
   const config::DesiredState d = organisation(accounts);
   Observation obs;
   obs.accounts["sharer0000"].uid = "20000000000000";
-  const long long base = g_live.load();
-  g_peak.store(base);
+  const long long base = sharekeeper::testing::heap::live();
+  sharekeeper::testing::heap::reset_peak();
   const std::size_t grants = plan(d, obs, {"sharer0000"}).grants.size();
-  return {g_peak.load() - base, grants};
+  return {sharekeeper::testing::heap::peak() - base, grants};
 }
 
 TEST(PlanScopeMemory, OneAccountsPlanDoesNotGrowWithTheConfig) {
