@@ -41,7 +41,8 @@ Harness::Harness(HarnessOptions options)
     if (hook) hook(n, e.action);
     if (std::getenv("SHAREKEEPER_RELIABILITY_TRACE") != nullptr) {
       std::string roles;
-      const nlohmann::json state = emu_->model().state();  // not a range-for over a temporary's member
+      const nlohmann::json state =
+          emu_->model().state();  // not a range-for over a temporary's member
       for (const auto& a : state["accounts"])
         if (a["uid"] == kSharer)
           for (const auto& r : a["roles"]) {
