@@ -6,7 +6,7 @@
 // POST /config/confirm-shrink names its revision.
 #include <fcntl.h>
 #include <gtest/gtest.h>
-#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/sinks/base_sink.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -80,7 +80,7 @@ struct Env {
     write("accounts.yaml", kAccounts);
     write("a.yaml", kShareA);
     write("b.yaml", kShareB);
-    log::init("json", "debug", std::make_shared<spdlog::sinks::ostream_sink_mt>(logs));
+    log::init("json", "debug", capture);
     DaemonOptions o;
     o.config_path = dir.string();
     o.http.listen = "127.0.0.1:0";
@@ -121,8 +121,29 @@ struct Env {
     return pending.get();
   }
 
+  // The daemon's threads log while the test reads: the text is read under the sink's own mutex
+  // (an ostringstream read beside spdlog's writes was a data race, ThreadSanitizer).
+  struct LogCapture : spdlog::sinks::base_sink<std::mutex> {
+    std::string text() {
+      std::lock_guard lock(mutex_);
+      return text_;
+    }
+
+   protected:
+    void sink_it_(const spdlog::details::log_msg& msg) override {
+      spdlog::memory_buf_t formatted;
+      formatter_->format(msg, formatted);
+      text_.append(formatted.data(), formatted.size());
+    }
+    void flush_() override {}
+
+   private:
+    std::string text_;
+  };
+  std::string logs() { return capture->text(); }
+
   fs::path dir;
-  std::ostringstream logs;
+  std::shared_ptr<LogCapture> capture = std::make_shared<LogCapture>();
   ReadyRunner runner;
   Metrics metrics{"test"};
   std::unique_ptr<Daemon> daemon;
@@ -176,8 +197,7 @@ TEST(ConfigReload, DanglingSymlinkSeenByTheWatcherIsRejected) {
   const fs::path b = env.dir / "b.yaml";
   fs::create_symlink("..2024_01_01/b.yaml", env.dir / ".b.link");
   fs::rename(env.dir / ".b.link", b);  // atomic, as the swap is
-  ASSERT_TRUE(eventually([&] { return metric(env.metrics_text(), kRejected) >= 1; }))
-      << env.logs.str();
+  ASSERT_TRUE(eventually([&] { return metric(env.metrics_text(), kRejected) >= 1; })) << env.logs();
   EXPECT_EQ(metric(env.metrics_text(), kGrantB), 1);
   EXPECT_EQ(metric(env.metrics_text(), R"(sharekeeper_config_shrinks_total{result="applied"})"), 0);
 }
@@ -193,7 +213,7 @@ TEST(ConfigReload, ShrinkingReloadIsLoggedAndCounted) {
   EXPECT_EQ(metric(m, R"(sharekeeper_config_shrinks_total{result="held"})"), 0);
   EXPECT_EQ(metric(m, kGrantB), -1) << "series of the removed share are gone";
   bool warned = false;
-  std::istringstream lines(env.logs.str());
+  std::istringstream lines(env.logs());
   for (std::string line; std::getline(lines, line);) {
     if (line.find("config reload removes shares or targets") == std::string::npos) continue;
     const auto j = nlohmann::json::parse(line);
@@ -202,7 +222,7 @@ TEST(ConfigReload, ShrinkingReloadIsLoggedAndCounted) {
     EXPECT_EQ(j["grantsRemoved"], "2");
     warned = true;
   }
-  EXPECT_TRUE(warned) << env.logs.str();
+  EXPECT_TRUE(warned) << env.logs();
   // Growing again is not a shrink.
   env.write("b.yaml", kShareB);
   EXPECT_EQ(env.reload_bounded(), "success");
