@@ -88,8 +88,8 @@ class StatusStore {
     std::string last_error;
     bool terminal = false;
     int changes_last_pass = 0;
-    std::string
-        plan_json;  // as the runner rendered it (compact: render_json_compact); /plan indents it
+    // As the runner rendered it (compact: render_json_compact); GET /plan indents it.
+    std::string plan_json;
   };
   struct Reload {
     std::string result;
