@@ -121,7 +121,7 @@ struct ObservedShares {
     std::vector<cloud::ResourceShareAssociation> resources;
     std::vector<cloud::ResourceShareAssociation> targets;
   };
-  std::map<std::string, ManagedShare> managed;
+  std::map<std::string, ManagedShare, std::less<>> managed;
 };
 
 struct ObservedRegion {

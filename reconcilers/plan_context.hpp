@@ -5,6 +5,8 @@
 // fill `roles[].revoke_*`, the per-account phases append changes and notes to `plan`, and the
 // grant statuses read it all. A new phase is a function over this context (docs/reconcilers.md,
 // "Adding a phase"). Not a public header: tests of the phases include it.
+#include <algorithm>
+#include <boost/container/small_vector.hpp>
 #include <map>
 #include <set>
 #include <string>
@@ -63,6 +65,62 @@ class GrantIndex {
  private:
   std::vector<std::pair<const config::Share*, const config::GrantTarget*>> grants_;
 };
+
+// Keys (views into the plan's inputs) to the grants that need them, built by add() in any order
+// and read after seal(): one sorted vector instead of a map node and a vector per key. A resource
+// share holds a few keys, a selector's share thousands; at 10,000 share entries the maps cost more
+// than the rest of the share phases (bench/planner/README.md).
+class GrantsByKey {
+ public:
+  using Item = std::pair<std::string_view, int>;
+  void add(std::string_view key, int grant) { items_.emplace_back(key, grant); }
+  void reserve(std::size_t n) { items_.reserve(n); }
+  // Sorts by key, then grant; each (key, grant) once.
+  void seal() {
+    std::sort(items_.begin(), items_.end());
+    items_.erase(std::unique(items_.begin(), items_.end()), items_.end());
+  }
+  bool empty() const { return items_.empty(); }
+  bool contains(std::string_view key) const {
+    auto it = first(key);
+    return it != items_.end() && it->first == key;
+  }
+  // The grants of every key of `keys`, appended to `out`.
+  template <class Range>
+  void grants_of(const Range& keys, std::vector<int>& out) const {
+    for (const auto& k : keys)
+      for (auto it = first(k); it != items_.end() && it->first == k; ++it)
+        out.push_back(it->second);
+  }
+  // f(key) for each distinct key, in order.
+  template <class F>
+  void for_each_key(F&& f) const {
+    for (std::size_t i = 0; i < items_.size(); ++i)
+      if (i == 0 || items_[i].first != items_[i - 1].first) f(items_[i].first);
+  }
+
+ private:
+  // A few items inline: most resource shares of ours hold one resource and a few targets.
+  using Items = boost::container::small_vector<Item, 4>;
+  Items::const_iterator first(std::string_view key) const {
+    return std::lower_bound(items_.begin(), items_.end(), key,
+                            [](const Item& x, std::string_view k) { return x.first < k; });
+  }
+  Items items_;
+};
+
+// Orders (region, id) keys and compares them with views of the same, so that a lookup builds no
+// strings.
+struct RegionIdLess {
+  using is_transparent = void;
+  template <class A, class B>
+  bool operator()(const A& a, const B& b) const {
+    const std::string_view ar(a.first), br(b.first);
+    if (ar != br) return ar < br;
+    return std::string_view(a.second) < std::string_view(b.second);
+  }
+};
+using RegionIdView = std::pair<std::string_view, std::string_view>;
 
 // One resource of a share, resolved against the observation.
 struct Resolved {
@@ -142,30 +200,38 @@ struct ImageShareContext {
 // "<instance>-<share>-<snapshot|image>" (docs/reconcilers.md "Converging the shares").
 struct ResourceShareContext {
   std::string region;
-  std::string name;
-  std::string share;  // the config share entry ("" when it left the config)
+  std::string_view name;   // the key's (the context lives in the node of SharesContext's map)
+  std::string_view share;  // the config share entry ("" when it left the config)
   RoleKind kind = RoleKind::kSnapshot;
   bool observe = false;                                    // a mode: observe share: never changed
   bool known = false;                                      // the region's share listings answered
   const ObservedShares::ManagedShare* observed = nullptr;  // nullptr: does not exist
   // Views into the plan's inputs (resolved resources, the shares' targets), which outlive the
   // context: at 10,000 shares, owning copies of every key cost more than the rest of the phase.
-  std::map<std::string_view, GrantIds, std::less<>> want_resources;  // resource id -> grants
-  // target entity id (UID | rd- | folder id) -> grants
-  std::map<std::string_view, GrantIds, std::less<>> want_targets;
+  GrantsByKey want_resources;  // resource id -> grants (sealed at the end of plan_share_wants)
+  GrantsByKey want_targets;    // target entity id (UID | rd- | folder id) -> grants
   const std::vector<config::GrantTarget>* targets = nullptr;  // the share's (labels of changes)
   std::set<std::string_view, std::less<>>
       keep_resources;                                    // unresolvable: neither added nor removed
   std::set<std::string_view, std::less<>> keep_targets;  // the targets of those resources
-  bool need_external = false;              // an account target (may be outside the directory)
+  bool need_external = false;  // an account target (may be outside the directory)
+  // The observed share next to the wants (the end of plan_share_wants), so that the later phases
+  // compare no ids again: the wants in id order, the observed associations in the listing's order.
+  std::vector<std::string_view> add_resources, add_targets;          // wanted, not in effect
+  std::vector<std::string_view> waiting_resources, waiting_targets;  // wanted, still Disassociating
+  std::vector<std::string_view> stale_resources, stale_targets;  // in effect, not wanted or kept
+  int in_effect = 0;  // associations Associated or Associating
+  int settling =
+      0;  // Associating (but external targets, which wait for an invitation) or Disassociating
   std::set<std::string> revoke_resources;  // the guards' verdict
   std::set<std::string> revoke_targets;
 };
 
 struct SharesContext {
-  bool managed = false;                                                     // settings.manageShares
-  std::map<std::pair<std::string, std::string>, ImageShareContext> images;  // (region, id)
-  std::map<std::pair<std::string, std::string>, ResourceShareContext>
+  bool managed = false;  // settings.manageShares
+  std::map<std::pair<std::string, std::string>, ImageShareContext, RegionIdLess>
+      images;  // (region, id)
+  std::map<std::pair<std::string, std::string>, ResourceShareContext, RegionIdLess>
       resource_shares;  // (region, name)
 };
 

@@ -27,6 +27,87 @@ bool in_effect(std::string_view status) {
   return status == "Associated" || status == "Associating";
 }
 
+// An association's status, read once per plan (the phases after plan_share_wants use the diff).
+enum class Assoc : unsigned char { kOther, kAssociated, kAssociating, kDisassociating };
+Assoc assoc_of(std::string_view s) {
+  switch (s.size()) {
+    case 10:
+      return s == "Associated" ? Assoc::kAssociated : Assoc::kOther;
+    case 11:
+      return s == "Associating" ? Assoc::kAssociating : Assoc::kOther;
+    case 14:
+      return s == "Disassociating" ? Assoc::kDisassociating : Assoc::kOther;
+    default:
+      return Assoc::kOther;
+  }
+}
+
+// One observed association, for the merge with the wants.
+struct Seen {
+  std::string_view id;
+  std::uint32_t index = 0;  // in the listing
+  Assoc state = Assoc::kOther;
+  bool operator<(const Seen& o) const { return id != o.id ? id < o.id : index < o.index; }
+};
+
+// Reusable buffers of share_diff (one set per account, so that diffing allocates nothing).
+struct DiffScratch {
+  std::vector<Seen> seen;
+  std::vector<char> wanted;
+};
+
+// The diff of one list (resources or targets) of a resource share of ours: `want` (sealed) against
+// the observed associations `list`, merged once in id order.
+void diff_list(const GrantsByKey& want, const std::set<std::string_view, std::less<>>& keep,
+               const std::vector<cloud::ResourceShareAssociation>* list, bool targets,
+               DiffScratch& s, ResourceShareContext& c, std::vector<std::string_view>& add,
+               std::vector<std::string_view>& waiting, std::vector<std::string_view>& stale) {
+  s.seen.clear();
+  if (list != nullptr) {
+    for (std::size_t i = 0; i < list->size(); ++i) {
+      const auto& x = (*list)[i];
+      const Assoc st = assoc_of(x.association_status);
+      if ((st == Assoc::kAssociating && !(targets && x.external)) || st == Assoc::kDisassociating)
+        ++c.settling;
+      if (st == Assoc::kAssociated || st == Assoc::kAssociating) ++c.in_effect;
+      s.seen.push_back({x.entity_id, static_cast<std::uint32_t>(i), st});
+    }
+    // A share lists a few entities: sorting them costs less than a lookup per want.
+    std::sort(s.seen.begin(), s.seen.end());
+  }
+  s.wanted.assign(s.seen.size(), 0);
+  std::size_t j = 0;
+  want.for_each_key([&](std::string_view id) {
+    while (j < s.seen.size() && s.seen[j].id < id) ++j;
+    if (j == s.seen.size() || s.seen[j].id != id) {
+      add.push_back(id);
+      return;
+    }
+    // The first record of the id in the listing decides, as the cloud lists the current one first.
+    const Assoc st = s.seen[j].state;
+    for (; j < s.seen.size() && s.seen[j].id == id; ++j) s.wanted[s.seen[j].index] = 1;
+    if (st == Assoc::kAssociated || st == Assoc::kAssociating) return;
+    (st == Assoc::kDisassociating ? waiting : add).push_back(id);
+  });
+  if (list == nullptr) return;
+  for (std::size_t i = 0; i < list->size(); ++i) {
+    const auto& x = (*list)[i];
+    if (s.wanted[i] != 0 || !in_effect(x.association_status)) continue;
+    if (keep.count(x.entity_id) != 0U) continue;
+    stale.push_back(x.entity_id);
+  }
+}
+
+void share_diff(ResourceShareContext& c, DiffScratch& s) {
+  if (!c.known || c.observe) return;
+  const auto* res = c.observed != nullptr ? &c.observed->resources : nullptr;
+  const auto* tgt = c.observed != nullptr ? &c.observed->targets : nullptr;
+  diff_list(c.want_resources, c.keep_resources, res, false, s, c, c.add_resources,
+            c.waiting_resources, c.stale_resources);
+  diff_list(c.want_targets, c.keep_targets, tgt, true, s, c, c.add_targets, c.waiting_targets,
+            c.stale_targets);
+}
+
 // The first `n`-sized slices of `items`.
 template <class T>
 std::vector<std::vector<T>> chunks(const std::vector<T>& items, std::size_t n) {
@@ -112,47 +193,20 @@ void plan_image(AccountContext& a, ImageShareContext& c) {
   }
 }
 
-// The status of `id` among a share's associations ("" when it has none). A share holds few.
-std::string_view status_in(const std::vector<cloud::ResourceShareAssociation>* l,
-                           std::string_view id) {
-  if (l != nullptr)
-    for (const auto& x : *l)
-      if (x.entity_id == id) return x.association_status;
-  return {};
-}
-
 void plan_resource_share(AccountContext& a, ResourceShareContext& c) {
   if (!c.known || c.observe) return;
-  const auto* res_list = c.observed != nullptr ? &c.observed->resources : nullptr;
-  const auto* tgt_list = c.observed != nullptr ? &c.observed->targets : nullptr;
-  if (c.observed != nullptr) {
-    for (const auto& x : c.observed->targets)
-      if ((x.association_status == "Associating" && !x.external) ||
-          x.association_status == "Disassociating")
-        ++a.plan.shares_settling;
-    for (const auto& x : c.observed->resources)
-      if (x.association_status == "Associating" || x.association_status == "Disassociating")
-        ++a.plan.shares_settling;
-  }
-  // What to associate: wanted and not in effect; one still being disassociated waits (the cloud
-  // answers AssociateConflict) for a later pass.
-  auto to_add = [&](const std::map<std::string_view, GrantIds, std::less<>>& want,
-                    const std::vector<cloud::ResourceShareAssociation>* status) {
-    std::vector<std::string> out;
-    for (const auto& [id, grants] : want) {
-      const std::string_view st = status_in(status, id);
-      if (in_effect(st)) continue;
-      if (st == "Disassociating") {
-        a.note("resource share " + c.name + ": " + std::string(id) +
-               " is still being disassociated; it is associated again on a later pass");
-        continue;
-      }
-      out.emplace_back(id);
-    }
-    return out;
-  };
-  const std::vector<std::string> add_res = to_add(c.want_resources, res_list);
-  const std::vector<std::string> add_tgt = to_add(c.want_targets, tgt_list);
+  a.plan.shares_settling += c.settling;
+  // Wanted but still being disassociated: associating it now would be refused
+  // (AssociateConflict); a later pass does.
+  for (const auto& waiting : {&c.waiting_resources, &c.waiting_targets})
+    for (std::string_view id : *waiting)
+      a.note("resource share " + std::string(c.name) + ": " + std::string(id) +
+             " is still being disassociated; it is associated again on a later pass");
+  if (c.add_resources.empty() && c.add_targets.empty() && c.revoke_resources.empty() &&
+      c.revoke_targets.empty())
+    return;  // converged: the common case
+  const std::vector<std::string> add_res(c.add_resources.begin(), c.add_resources.end());
+  const std::vector<std::string> add_tgt(c.add_targets.begin(), c.add_targets.end());
   auto principals = [&](const std::vector<std::string>& ids) {
     std::vector<Principal> out;
     for (const auto& id : ids) {
@@ -166,12 +220,10 @@ void plan_resource_share(AccountContext& a, ResourceShareContext& c) {
     return out;
   };
   auto grants_of = [&](const std::vector<std::string>& res, const std::vector<std::string>& tgt) {
-    std::vector<GrantRef> g = a.grants.refs_of(res, c.want_resources);
-    std::vector<GrantRef> t = a.grants.refs_of(tgt, c.want_targets);
-    g.insert(g.end(), t.begin(), t.end());
-    std::sort(g.begin(), g.end());
-    g.erase(std::unique(g.begin(), g.end()), g.end());
-    return g;
+    GrantIds ids;
+    c.want_resources.grants_of(res, ids);
+    c.want_targets.grants_of(tgt, ids);
+    return a.grants.refs(ids);  // sorted, each once
   };
   const auto res_parts = chunks(add_res, wire::kMaxResourceSharingItemsPerCall);
   const auto tgt_parts = chunks(add_tgt, wire::kMaxResourceSharingItemsPerCall);
@@ -187,7 +239,7 @@ void plan_resource_share(AccountContext& a, ResourceShareContext& c) {
     m.allow_external_targets = c.need_external;
     m.added.share_resources = res_parts[0];
     m.added.principals = principals(tgt_parts[0]);
-    m.reason = "missing: the " + kind + " resource share of share " + c.share;
+    m.reason = "missing: the " + kind + " resource share of share " + std::string(c.share);
     m.grants = grants_of(res_parts[0], tgt_parts[0]);
     a.add(std::move(m));
     first = 1;
@@ -208,8 +260,9 @@ void plan_resource_share(AccountContext& a, ResourceShareContext& c) {
     m.added.share_resources = slice(res_parts, i);
     const auto tgt = slice(tgt_parts, i);
     m.added.principals = principals(tgt);
-    m.reason = c.observed != nullptr ? "drifted: not associated with resource share " + c.name
-                                     : "missing: more than 5 resources or targets";
+    m.reason = c.observed != nullptr
+                   ? "drifted: not associated with resource share " + std::string(c.name)
+                   : "missing: more than 5 resources or targets";
     m.grants = grants_of(m.added.share_resources, tgt);
     a.add(std::move(m));
   }
@@ -234,10 +287,14 @@ void plan_resource_share(AccountContext& a, ResourceShareContext& c) {
 
 std::string resource_share_name(const std::string& instance, const std::string& share,
                                 RoleKind kind) {
-  std::string name = instance + "-" + share + "-" + role_short(kind);
-  for (char& ch : name)
-    if (std::isalnum(static_cast<unsigned char>(ch)) == 0 && ch != '-' && ch != '_' && ch != '.')
-      ch = '-';
+  std::string name;
+  name.reserve(instance.size() + share.size() + 10);
+  name.append(instance).append(1, '-').append(share).append(1, '-').append(role_short(kind));
+  for (char& ch : name) {
+    const bool allowed = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                         (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.';
+    if (!allowed) ch = '-';
+  }
   if (name.size() <= kMaxResourceShareName) return name;
   std::uint32_t h = 2166136261U;  // FNV-1a: stable across builds and platforms
   for (char ch : name) h = (h ^ static_cast<unsigned char>(ch)) * 16777619U;
@@ -262,10 +319,11 @@ void plan_share_wants(AccountContext& a, const PlanInputs& in) {
     auto it = o.regions.find(region);
     return it == o.regions.end() ? nullptr : &it->second;
   };
+  // Looked up by views before anything is built: most lookups find the context.
   auto image_ctx = [&](const std::string& region, const std::string& id) -> ImageShareContext& {
-    auto [it, fresh] = sc.images.try_emplace({region, id});
-    ImageShareContext& c = it->second;
-    if (!fresh) return c;
+    if (auto it = sc.images.find(RegionIdView{region, id}); it != sc.images.end())
+      return it->second;
+    ImageShareContext& c = sc.images.try_emplace({region, id}).first->second;
     c.region = region;
     c.image_id = id;
     if (const ObservedRegion* reg = region_of(region); reg != nullptr) {
@@ -282,17 +340,24 @@ void plan_share_wants(AccountContext& a, const PlanInputs& in) {
     c.authoritative = c.owned || (adopt_authoritative && !c.other_instance);
     return c;
   };
-  auto rs_ctx = [&](const std::string& region, const std::string& name) -> ResourceShareContext& {
-    auto [it, fresh] = sc.resource_shares.try_emplace({region, name});
-    ResourceShareContext& c = it->second;
-    if (!fresh) return c;
-    c.region = region;
-    c.name = name;
-    if (const ObservedRegion* reg = region_of(region); reg != nullptr) {
-      c.known = reg->shares.managed_known;
-      if (auto m = reg->shares.managed.find(name); m != reg->shares.managed.end())
-        c.observed = &m->second;
+  // The config's shares come mostly in name order, and so do their resource shares' names: a new
+  // name after the last one is appended with one comparison (a hint), any other is looked up.
+  auto& rs_map = sc.resource_shares;
+  auto rs_ctx = [&](const std::string& region, std::string name) -> ResourceShareContext& {
+    const RegionIdView key{region, name};
+    auto it = rs_map.end();
+    if (rs_map.empty() || RegionIdLess{}(std::prev(rs_map.end())->first, key)) {
+      it = rs_map.emplace_hint(rs_map.end(), std::piecewise_construct,
+                               std::forward_as_tuple(region, std::move(name)),
+                               std::forward_as_tuple());
+    } else if (it = rs_map.find(key); it == rs_map.end()) {
+      it = rs_map.try_emplace({region, std::move(name)}).first;
+    } else {
+      return it->second;
     }
+    ResourceShareContext& c = it->second;
+    c.region = region;
+    c.name = it->first.second;
     return c;
   };
 
@@ -331,6 +396,8 @@ void plan_share_wants(AccountContext& a, const PlanInputs& in) {
           slot->share = share->name;
           slot->kind = r.kind;
           slot->targets = &targets;
+          slot->want_resources.reserve(rit->second.size() * targets.size());
+          slot->want_targets.reserve(rit->second.size() * targets.size());
         }
         ResourceShareContext& c = *slot;
         c.observe = c.observe || observe;
@@ -343,9 +410,8 @@ void plan_share_wants(AccountContext& a, const PlanInputs& in) {
             continue;
           }
           const int g = first + static_cast<int>(i);
-          auto& by_target = c.want_targets[t];
-          if (by_target.empty() || by_target.back() != g) by_target.push_back(g);
-          c.want_resources[id].push_back(g);
+          c.want_targets.add(t, g);
+          c.want_resources.add(id, g);
           if (targets[i].type == TargetType::kAccount) c.need_external = true;
         }
         if (r.keep) c.keep_resources.insert(id);
@@ -353,9 +419,32 @@ void plan_share_wants(AccountContext& a, const PlanInputs& in) {
     }
   }
   // What we own wherever the config is now: images we tagged, our resource shares.
+  // Both are in (region, name) order: one merge links each context to its observed share and adds
+  // the shares of ours that no entry wants any more.
   for (const auto& [region, reg] : o.regions) {
     for (const auto& id : reg.shares.owned_images) image_ctx(region, id);
-    for (const auto& m : reg.shares.managed) rs_ctx(region, m.first);
+    auto it = rs_map.lower_bound(RegionIdView{region, {}});
+    auto in_region = [&, &region = region] {
+      return it != rs_map.end() && it->first.first == region;
+    };
+    for (const auto& [name, m] : reg.shares.managed) {
+      for (; in_region() && it->first.second < name; ++it)
+        it->second.known = reg.shares.managed_known;
+      if (!in_region() || it->first.second != name) {
+        it = rs_map.emplace_hint(it, std::piecewise_construct, std::forward_as_tuple(region, name),
+                                 std::forward_as_tuple());
+        it->second.region = region;
+        it->second.name = it->first.second;
+      }
+      it->second.observed = &m;
+    }
+    for (; in_region(); ++it) it->second.known = reg.shares.managed_known;
+  }
+  DiffScratch scratch;
+  for (auto& [key, c] : rs_map) {
+    c.want_resources.seal();
+    c.want_targets.seal();
+    share_diff(c, scratch);
   }
 }
 
@@ -429,12 +518,13 @@ void share_removal_candidates(AccountContext& a, Removals& out) {
     for (const auto& [k, d] : a.shares.resource_shares) {
       if (&d == &self || d.region != self.region) continue;
       if (associated_in(d, r, t)) return nullptr;  // held elsewhere already
-      if (d.want_resources.count(r) == 0U) continue;
-      if (d.want_targets.count(t) != 0U) {
+      if (!d.want_resources.contains(r)) continue;
+      if (d.want_targets.contains(t)) {
         waiting = &d;
       } else if (reaches_below(t)) {
-        for (const auto& [wt, ids] : d.want_targets)
+        d.want_targets.for_each_key([&](std::string_view wt) {
           if (wt != t && not_yet_associated(d, r, wt)) waiting = &d;
+        });
       }
     }
     return waiting;
@@ -449,37 +539,33 @@ void share_removal_candidates(AccountContext& a, Removals& out) {
     }
     for (const auto& [r, t] : pairs)
       if (const ResourceShareContext* d = moving_to(self, r, t)) {
-        a.note("kept in resource share " + self.name + " until resource share " + d->name +
-               " has " + std::string(r) + " Associated with " + std::string(t));
+        a.note("kept in resource share " + std::string(self.name) + " until resource share " +
+               std::string(d->name) + " has " + std::string(r) + " Associated with " +
+               std::string(t));
         return true;
       }
     return false;
   };
+  // share_diff found what is in effect and neither wanted nor kept.
   for (auto& [key, c] : a.shares.resource_shares) {
     if (!c.known || c.observed == nullptr || c.observe) continue;
-    for (const auto& x : c.observed->resources) {
-      if (!in_effect(x.association_status)) continue;
-      ++out.in_place;
-      if (c.want_resources.count(x.entity_id) != 0U || c.keep_resources.count(x.entity_id) != 0U)
-        continue;
-      if (held_for(c, x.entity_id, {})) continue;
-      Candidate cand = candidate(ObjectKind::kResourceShare, c.region, c.name);
-      cand.revocation.share_resource = x.entity_id;
+    out.in_place += c.in_effect;
+    for (std::string_view id : c.stale_resources) {
+      if (held_for(c, id, {})) continue;
+      Candidate cand = candidate(ObjectKind::kResourceShare, c.region, std::string(c.name));
+      cand.revocation.share_resource = std::string(id);
       out.candidates.push_back(std::move(cand));
     }
-    for (const auto& x : c.observed->targets) {
-      if (!in_effect(x.association_status)) continue;
-      ++out.in_place;
-      if (c.want_targets.count(x.entity_id) != 0U || c.keep_targets.count(x.entity_id) != 0U)
-        continue;
-      if (protected_ids.count(x.entity_id) != 0U) {
-        a.note("protected target kept in resource share " + c.name + ": " +
-               entity_principal(x.entity_id).label());
+    for (std::string_view id : c.stale_targets) {
+      const std::string target(id);
+      if (protected_ids.count(target) != 0U) {
+        a.note("protected target kept in resource share " + std::string(c.name) + ": " +
+               entity_principal(target).label());
         continue;
       }
-      if (held_for(c, {}, x.entity_id)) continue;
-      Candidate cand = candidate(ObjectKind::kResourceShare, c.region, c.name);
-      cand.revocation.principal = entity_principal(x.entity_id);
+      if (held_for(c, {}, id)) continue;
+      Candidate cand = candidate(ObjectKind::kResourceShare, c.region, std::string(c.name));
+      cand.revocation.principal = entity_principal(target);
       out.candidates.push_back(std::move(cand));
     }
   }
@@ -487,10 +573,14 @@ void share_removal_candidates(AccountContext& a, Removals& out) {
 
 void allow_share_revocation(AccountContext& a, const Revocation& r) {
   if (r.object == ObjectKind::kImageShare) {
-    a.shares.images[{r.region, r.share_object}].revoke.insert(r.principal.id);
+    if (auto it = a.shares.images.find(RegionIdView{r.region, r.share_object});
+        it != a.shares.images.end())
+      it->second.revoke.insert(r.principal.id);
     return;
   }
-  ResourceShareContext& c = a.shares.resource_shares[{r.region, r.share_object}];
+  auto it = a.shares.resource_shares.find(RegionIdView{r.region, r.share_object});
+  if (it == a.shares.resource_shares.end()) return;  // candidates name only contexts that exist
+  ResourceShareContext& c = it->second;
   if (!r.share_resource.empty()) {
     c.revoke_resources.insert(r.share_resource);
   } else {
@@ -509,7 +599,8 @@ void judge_managed_share(const AccountContext& a, const Resolved& r,
   if (!a.shares.managed) return;
   const ImageShareContext* image = nullptr;
   if (r.kind == RoleKind::kImage && target.type == TargetType::kAccount)
-    if (auto it = a.shares.images.find({rs.region, rs.resource_id}); it != a.shares.images.end())
+    if (auto it = a.shares.images.find(RegionIdView{rs.region, rs.resource_id});
+        it != a.shares.images.end())
       image = &it->second;
   if (image != nullptr && rs.foreign_accounts.empty())
     for (const auto& account : image->current)

@@ -494,6 +494,42 @@ TEST(SharePlanTest, AFailedAssociationIsAssociatedAgain) {
             (Changes{"4 AssociateResourceShare " + kSnapShare + " +" + acct(kA)}));
 }
 
+// The listing can hold several records of one entity (an old Disassociated one next to the current
+// one) and is in no particular order: the first record of an entity decides, and what is neither
+// wanted nor kept is unshared in the listing's order.
+TEST(SharePlanTest, TheFirstRecordOfAnEntityDecidesAndStaleOnesGoInListingOrder) {
+  AccountBuilder o;
+  o.snapshot("s-1", "");
+  o.managed_share(kSnapShare, "rs-1", {{"s-1", "Associated"}}, {});
+  auto& targets = o.region().shares.managed[kSnapShare].targets;
+  auto target = [&](const std::string& id, const std::string& status) {
+    cloud::ResourceShareAssociation a;
+    a.resource_share_id = "rs-1";
+    a.entity_id = id;
+    a.association_type = "Target";
+    a.association_status = status;
+    targets.push_back(a);
+  };
+  target(kX, "Associated");      // stale, listed first
+  target(kB, "Disassociating");  // wanted, still leaving: waits for a later pass
+  target(kA, "Associated");      // wanted and in effect (its older record follows)
+  target(kA, "Disassociated");
+  target("rd-abc123", "Associated");  // stale, listed last
+  config::Share s = make_share("snaps", {"s-1"}, {}, {kA, kB});
+  config::DesiredState d = managed({s});
+  d.settings.max_revoke_fraction = 1.0;
+  Plan p = reconcilers::plan(d, observation_of({o.build()}));
+  EXPECT_EQ(share_changes(p), (Changes{"5 DisassociateResourceShare " + kSnapShare + " -" +
+                                       acct(kX) + " -rd:rd-abc123"}));
+  bool waiting_noted = false;
+  for (const auto& n : p.accounts[0].notes)
+    waiting_noted =
+        waiting_noted ||
+        n.message.find(std::string(kB) + " is still being disassociated") != std::string::npos;
+  EXPECT_TRUE(waiting_noted);
+  EXPECT_EQ(p.accounts[0].shares_settling, 1);  // the Disassociating record
+}
+
 TEST(SharePlanTest, AnExistingShareWithoutExternalTargetsIsUpdatedFirst) {
   AccountBuilder o;
   o.snapshot("s-1", "");
