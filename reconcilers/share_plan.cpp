@@ -47,7 +47,10 @@ struct Seen {
   std::string_view id;
   std::uint32_t index = 0;  // in the listing
   Assoc state = Assoc::kOther;
-  bool operator<(const Seen& o) const { return id != o.id ? id < o.id : index < o.index; }
+  bool operator<(const Seen& o) const {
+    const int c = id.compare(o.id);  // one comparison of the ids, not two
+    return c != 0 ? c < 0 : index < o.index;
+  }
 };
 
 // Reusable buffers of share_diff (one set per account, so that diffing allocates nothing).
@@ -78,8 +81,9 @@ void diff_list(const GrantsByKey& want, const std::set<std::string_view, std::le
   s.wanted.assign(s.seen.size(), 0);
   std::size_t j = 0;
   want.for_each_key([&](std::string_view id) {
-    while (j < s.seen.size() && s.seen[j].id < id) ++j;
-    if (j == s.seen.size() || s.seen[j].id != id) {
+    int c = -1;
+    while (j < s.seen.size() && (c = s.seen[j].id.compare(id)) < 0) ++j;
+    if (j == s.seen.size() || c != 0) {
       add.push_back(id);
       return;
     }
@@ -363,10 +367,15 @@ void plan_share_wants(AccountContext& a, const PlanInputs& in) {
 
   if (auto shares = in.shares_by_account.find(a.account->name);
       shares != in.shares_by_account.end()) {
+    auto next_resolved = a.resolved.begin();
     for (std::size_t si = 0; si < shares->second.size(); ++si) {
       const config::Share* share = shares->second[si];
-      auto rit = a.resolved.find(share->name);
+      // The shares come in name order (the loader sorts them), and so does `resolved`: the next
+      // entry is the one, unless a caller built the config unsorted.
+      auto rit = next_resolved;
+      if (rit == a.resolved.end() || rit->first != share->name) rit = a.resolved.find(share->name);
       if (rit == a.resolved.end()) continue;
+      next_resolved = std::next(rit);
       const auto& targets = in.targets(*share);
       const int first = a.first_grant[si];
       const bool observe = share->mode == config::ShareMode::kObserve;
@@ -416,21 +425,31 @@ void plan_share_wants(AccountContext& a, const PlanInputs& in) {
         }
         if (r.keep) c.keep_resources.insert(id);
       }
+      for (ResourceShareContext* c : {snapshot_rs, image_rs})
+        if (c != nullptr) {
+          c->want_resources.seal();
+          c->want_targets.seal();
+        }
     }
   }
   // What we own wherever the config is now: images we tagged, our resource shares.
   // Both are in (region, name) order: one merge links each context to its observed share and adds
   // the shares of ours that no entry wants any more.
+  // A context is diffed as the merge passes it (its observed share, if any, is linked by then); the
+  // contexts of a region that was not observed stay unknown and have nothing to diff.
+  DiffScratch scratch;
   for (const auto& [region, reg] : o.regions) {
     for (const auto& id : reg.shares.owned_images) image_ctx(region, id);
     auto it = rs_map.lower_bound(RegionIdView{region, {}});
-    auto in_region = [&, &region = region] {
-      return it != rs_map.end() && it->first.first == region;
+    const auto end = rs_map.lower_bound(RegionIdView{region + '\0', {}});  // the next region
+    auto finish = [&](ResourceShareContext& c) {
+      c.known = reg.shares.managed_known;
+      share_diff(c, scratch);
     };
     for (const auto& [name, m] : reg.shares.managed) {
-      for (; in_region() && it->first.second < name; ++it)
-        it->second.known = reg.shares.managed_known;
-      if (!in_region() || it->first.second != name) {
+      int order = -1;
+      for (; it != end && (order = it->first.second.compare(name)) < 0; ++it) finish(it->second);
+      if (it == end || order != 0) {
         it = rs_map.emplace_hint(it, std::piecewise_construct, std::forward_as_tuple(region, name),
                                  std::forward_as_tuple());
         it->second.region = region;
@@ -438,13 +457,7 @@ void plan_share_wants(AccountContext& a, const PlanInputs& in) {
       }
       it->second.observed = &m;
     }
-    for (; in_region(); ++it) it->second.known = reg.shares.managed_known;
-  }
-  DiffScratch scratch;
-  for (auto& [key, c] : rs_map) {
-    c.want_resources.seal();
-    c.want_targets.seal();
-    share_diff(c, scratch);
+    for (; it != end; ++it) finish(it->second);
   }
 }
 

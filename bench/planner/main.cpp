@@ -326,11 +326,12 @@ std::optional<int> emulator_calls(int* minimum) {
   // + P versions + per region I DescribeImages (one per named image) + ceil(S/100)
   // DescribeSnapshots + K DescribeKey, with R = 2 roles, P = 2 policies, I = 3,
   // S = 150 + 3 image disks, K = 4; and for the shares M = 3 DescribeImageSharePermission
-  // (images with account targets) + 2 ListResourceShareAssociations (a snapshot share) + 2
+  // (images with account targets) + the two ListResourceShareAssociations listings of the
+  // snapshot share, paged by 100: ceil(150 / 100) resource pages + 1 target page + 2
   // (manageShares: DescribeImages and ListResourceShares by our tag).
   const int roles = 2, policies = 2;
   *minimum = 1 + 3 + 1 + roles + 1 + policies + kImages + (kSnapshots + kImages + 99) / 100 +
-             kKeys + kImages + 2 + 2;
+             kKeys + kImages + (kSnapshots + 99) / 100 + 1 + 2;
   emu.stop();
   if (p.has_changes()) {
     std::fprintf(stderr, "error: the plan after apply is not empty:\n%s\n",
