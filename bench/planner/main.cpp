@@ -2,7 +2,7 @@
 //  1. plan() time for 10,000 shares across 100 accounts and 1,000 keys (goal < 25 ms): converged
 //     (with and without the sharing report's data), converged with settings.manageShares (every
 //     snapshot in its resource share of ours: the share phases run for every grant) next to the
-//     same world without it (before/after, must not regress by more than 10 %), and fresh
+//     same world without it (alternated, must not regress by more than 10 %), and fresh
 //     (nothing exists yet), median of 9;
 //  2. for a converged account, the API calls one `plan` makes against the in-process emulator, next
 //     to the minimum of docs/reconcilers.md ("Calls per plan").
