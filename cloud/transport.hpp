@@ -58,10 +58,12 @@ struct TransportOptions {
   std::optional<ProxySettings> proxy;  // nullopt: from the process environment at create()
   // Kept-alive connections. One transport serves every account of a pass, and the accounts of a
   // region share its endpoints (ecs.<region>, kms.<region>, ...; with --endpoint-override, one
-  // address), so up to reconcilers::kMaxAccountWorkers (64) accounts x the observer's fan-out (4)
-  // calls are in flight to one host. A pool smaller than that closes the surplus after each call
-  // and the next call pays a new connection (and, over HTTPS, a TLS handshake: 1-2 round trips
-  // and the key exchange's CPU): at 4 a host, most calls of a 50-account pass did.
+  // address), so up to reconcilers::kMaxAccountWorkers (64) accounts x the observer's fan-out
+  // (reconcilers::kAccountFanOut, 4) calls are in flight to one host; the daemon sets these from
+  // them (daemon/cloud_factory.cpp), the defaults are the same figures. A pool smaller than that
+  // closes the surplus after each call and the next call pays a new connection (and, over HTTPS, a
+  // TLS handshake: 1-2 round trips and the key exchange's CPU): at 4 a host, most calls of a
+  // 50-account pass did.
   std::size_t max_idle_per_host = 256;
   std::size_t max_idle_total = 512;
   // Below the common 60 s server keep-alive so we rarely race a server closing an idle connection.

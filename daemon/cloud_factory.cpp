@@ -6,6 +6,7 @@
 #include "cloud/endpoints.hpp"
 #include "cloud/transport.hpp"
 #include "config/loader.hpp"
+#include "reconcilers/observe.hpp"
 
 namespace sharekeeper::daemon {
 namespace {
@@ -43,6 +44,11 @@ cloud::Result<std::shared_ptr<cloud::Transport>> CloudFactory::transport() {
   cloud::TransportOptions o;
   o.ca_file = global_.ca_file;
   o.allow_http = starts_with_http(global_.endpoint_override);
+  // Every account of a pass may be in flight to one host at once (docs/architecture.md): keep
+  // that many connections alive, so no call of a pass pays a new TLS handshake.
+  o.max_idle_per_host =
+      static_cast<std::size_t>(reconcilers::kMaxAccountWorkers) * reconcilers::kAccountFanOut;
+  o.max_idle_total = 2 * o.max_idle_per_host;
   auto t = cloud::HttpsTransport::create(o);
   if (!t.ok()) return t.error();
   transport_ = std::shared_ptr<cloud::Transport>(std::move(t.value()));

@@ -27,11 +27,6 @@ std::vector<cloud::Tag> to_tags(const std::map<std::string, std::string>& m) {
   return out;
 }
 
-// Independent reads of one account in flight at once (the share permissions of its images, its
-// keys, its policies' versions): with a 30 ms round trip, one call at a time cannot use a 20
-// calls/s quota, and the client's rate limiter keeps a wider fan-out from being throttled.
-constexpr std::size_t kAccountFanOut = 4;
-
 // What the shares of one account name or select in one region.
 struct RegionWants {
   std::set<std::string> snapshots;

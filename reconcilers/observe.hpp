@@ -203,6 +203,10 @@ using ClientFor = std::function<cloud::CloudApi*(const config::Account& account)
 // reach a 20 calls/s quota of two products on its own. Every account therefore gets a lane; the
 // only shared budget is this process's threads and connections, hence the cap.
 inline constexpr int kMaxAccountWorkers = 64;
+// Independent reads of one account in flight at once (the share permissions of its images, its
+// keys, its policies' versions): with a 30 ms round trip, one call at a time cannot use a 20
+// calls/s quota, and the client's rate limiter keeps a wider fan-out from being throttled.
+inline constexpr std::size_t kAccountFanOut = 4;
 int account_workers(std::size_t accounts);
 
 // Observes every account of the desired state (or only those named in `only`), at most
