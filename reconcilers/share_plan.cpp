@@ -438,7 +438,10 @@ void plan_share_wants(AccountContext& a, const PlanInputs& in) {
   // A context is diffed as the merge passes it (its observed share, if any, is linked by then); the
   // contexts of a region that was not observed stay unknown and have nothing to diff.
   DiffScratch scratch;
-  for (const auto& [region, reg] : o.regions) {
+  for (const auto& entry : o.regions) {
+    // Not a structured binding: clang 14 (the fuzz build) cannot capture one in a lambda.
+    const std::string& region = entry.first;
+    const ObservedRegion& reg = entry.second;
     for (const auto& id : reg.shares.owned_images) image_ctx(region, id);
     auto it = rs_map.lower_bound(RegionIdView{region, {}});
     const auto end = rs_map.lower_bound(RegionIdView{region + '\0', {}});  // the next region
@@ -528,7 +531,8 @@ void share_removal_candidates(AccountContext& a, Removals& out) {
                        std::string_view t) -> const ResourceShareContext* {
     if (!associated_in(self, r, t)) return nullptr;  // nothing in effect to lose
     const ResourceShareContext* waiting = nullptr;
-    for (const auto& [k, d] : a.shares.resource_shares) {
+    for (const auto& entry : a.shares.resource_shares) {
+      const ResourceShareContext& d = entry.second;  // captured below: not a structured binding
       if (&d == &self || d.region != self.region) continue;
       if (associated_in(d, r, t)) return nullptr;  // held elsewhere already
       if (!d.want_resources.contains(r)) continue;
