@@ -61,6 +61,10 @@ struct SweepCase {
   // The faulted call comes before the pass's first write (in the fault-free dry pass): a failed
   // listing there leaves the observation partial, so a shrinking pass must send no write at all.
   bool before_first_write = false;
+  // The faulted call reads the Resource Directory membership (GetResourceDirectory, ListAccounts):
+  // that read decides no write and no revocation (reconcilers/observe_rd.hpp), so the rule above
+  // does not apply to it.
+  bool membership_read = false;
   std::string name() const;
 };
 
