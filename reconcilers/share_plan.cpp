@@ -534,7 +534,12 @@ void share_removal_candidates(AccountContext& a, Removals& out) {
     for (const auto& entry : a.shares.resource_shares) {
       const ResourceShareContext& d = entry.second;  // captured below: not a structured binding
       if (&d == &self || d.region != self.region) continue;
-      if (associated_in(d, r, t)) return nullptr;  // held elsewhere already
+      // Held elsewhere already, by a share that keeps it. One that has it but lets it go too does
+      // not count: two old shares of ours holding the same pair each let go because of the other
+      // (seed 121 of the full reliability run: both were emptied in the pass that created the new
+      // share, and the target lost the snapshot until the new pair was Associated).
+      if (associated_in(d, r, t) && d.want_resources.contains(r) && d.want_targets.contains(t))
+        return nullptr;
       if (!d.want_resources.contains(r)) continue;
       if (d.want_targets.contains(t)) {
         waiting = &d;
@@ -544,6 +549,15 @@ void share_removal_candidates(AccountContext& a, Removals& out) {
         });
       }
     }
+    // The same share, when no other one holds the pair: a directory or folder leaving it may be
+    // how an account the share now names directly still uses r while that account's own pair is
+    // Associating (seed 554 of the full reliability run: the folder was disassociated in the pass
+    // after the account was associated, and the account lost the snapshot until its pair was
+    // Associated).
+    if (waiting == nullptr && reaches_below(t) && self.want_resources.contains(r))
+      self.want_targets.for_each_key([&](std::string_view wt) {
+        if (wt != t && not_yet_associated(self, r, wt)) waiting = &self;
+      });
     return waiting;
   };
   auto held_for = [&](const ResourceShareContext& self, std::string_view resource,

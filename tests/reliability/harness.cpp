@@ -124,6 +124,8 @@ PassOutcome Harness::pass(const std::string& label) {
   const reconcilers::Plan p =
       reconcilers::plan(*desired_, reconcilers::observe(*desired_, client_for));
   checker_.check_output(reconcilers::render_text(p), label + " plan text");
+  if (std::getenv("SHAREKEEPER_RELIABILITY_PLANS") != nullptr)
+    std::fprintf(stderr, "%s\n", reconcilers::render_text(p).c_str());
   checker_.check_output(reconcilers::render_json(p), label + " plan json");
   if (!p.has_changes()) {
     out.converged = !p.has_errors();

@@ -425,6 +425,60 @@ TEST(SharePlanTest, ADirectoryTargetIsKeptUntilAnotherShareHasTheAccountsBelowIt
   }
 }
 
+// Seed 121 of the first full reliability run: two old shares of ours held the same pair, the entry
+// moved to a new share created in the same pass, and each old share let the pair go because the
+// other one still held it: the account lost the snapshot until the new pair was Associated.
+TEST(SharePlanTest, TwoOldSharesOfThePairKeepItUntilTheNewShareHasIt) {
+  const std::string old1 = "sharekeeper-old1-snapshot", old2 = "sharekeeper-old2-snapshot";
+  auto d = managed({make_share("snaps", {"s-1"}, {}, {kA})});
+  d.settings.max_revoke_fraction = 1.0;
+  {
+    AccountBuilder o;
+    o.snapshot("s-1", "");
+    o.managed_share(old1, "rs-1", {{"s-1", "Associated"}}, {{kA, "Associated"}});
+    o.managed_share(old2, "rs-2", {{"s-1", "Associated"}}, {{kA, "Associated"}});
+    Plan p = reconcilers::plan(d, observation_of({o.build()}));
+    EXPECT_EQ(share_changes(p),
+              (Changes{"4 CreateResourceShare " + kSnapShare + " +" + acct(kA) + " +s-1"}));
+  }
+  {  // The new share has it Associated: both old ones let it go.
+    AccountBuilder o;
+    o.snapshot("s-1", "");
+    o.managed_share(old1, "rs-1", {{"s-1", "Associated"}}, {{kA, "Associated"}});
+    o.managed_share(old2, "rs-2", {{"s-1", "Associated"}}, {{kA, "Associated"}});
+    o.managed_share(kSnapShare, "rs-3", {{"s-1", "Associated"}}, {{kA, "Associated"}});
+    Plan p = reconcilers::plan(d, observation_of({o.build()}));
+    EXPECT_EQ(share_changes(p),
+              (Changes{"5 DisassociateResourceShare " + old1 + " -" + acct(kA) + " -s-1",
+                       "5 DisassociateResourceShare " + old2 + " -" + acct(kA) + " -s-1"}));
+  }
+}
+
+// Seed 554 of the first full reliability run: within one share of ours, a directory leaving the
+// config was disassociated while the account the share now names directly was still Associating,
+// and the account (a member of the directory) lost the snapshot meanwhile.
+TEST(SharePlanTest, ADirectoryLeavingAShareStaysUntilItsAccountsPairIsAssociated) {
+  auto d = managed({make_share("snaps", {"s-1"}, {}, {kA})});
+  d.settings.max_revoke_fraction = 1.0;
+  {
+    AccountBuilder o;
+    o.snapshot("s-1", "");
+    o.managed_share(kSnapShare, "rs-1", {{"s-1", "Associated"}},
+                    {{"rd-abc123", "Associated"}, {kA, "Associating"}});
+    Plan p = reconcilers::plan(d, observation_of({o.build()}));
+    EXPECT_EQ(share_changes(p), Changes{});
+  }
+  {
+    AccountBuilder o;
+    o.snapshot("s-1", "");
+    o.managed_share(kSnapShare, "rs-1", {{"s-1", "Associated"}},
+                    {{"rd-abc123", "Associated"}, {kA, "Associated"}});
+    Plan p = reconcilers::plan(d, observation_of({o.build()}));
+    EXPECT_EQ(share_changes(p),
+              (Changes{"5 DisassociateResourceShare " + kSnapShare + " -rd:rd-abc123"}));
+  }
+}
+
 TEST(SharePlanTest, ProtectedTargetsStayInOurResourceShares) {
   AccountBuilder o;
   o.snapshot("s-1", "");
@@ -514,13 +568,13 @@ TEST(SharePlanTest, TheFirstRecordOfAnEntityDecidesAndStaleOnesGoInListingOrder)
   target(kB, "Disassociating");  // wanted, still leaving: waits for a later pass
   target(kA, "Associated");      // wanted and in effect (its older record follows)
   target(kA, "Disassociated");
-  target("rd-abc123", "Associated");  // stale, listed last
+  target("rd-abc123", "Associated");  // stale, but kept while kB's own pair is not Associated
   config::Share s = make_share("snaps", {"s-1"}, {}, {kA, kB});
   config::DesiredState d = managed({s});
   d.settings.max_revoke_fraction = 1.0;
   Plan p = reconcilers::plan(d, observation_of({o.build()}));
-  EXPECT_EQ(share_changes(p), (Changes{"5 DisassociateResourceShare " + kSnapShare + " -" +
-                                       acct(kX) + " -rd:rd-abc123"}));
+  EXPECT_EQ(share_changes(p),
+            (Changes{"5 DisassociateResourceShare " + kSnapShare + " -" + acct(kX)}));
   bool waiting_noted = false;
   for (const auto& n : p.accounts[0].notes)
     waiting_noted =
