@@ -81,9 +81,9 @@ void diff_list(const GrantsByKey& want, const std::set<std::string_view, std::le
   s.wanted.assign(s.seen.size(), 0);
   std::size_t j = 0;
   want.for_each_key([&](std::string_view id) {
-    int c = -1;
-    while (j < s.seen.size() && (c = s.seen[j].id.compare(id)) < 0) ++j;
-    if (j == s.seen.size() || c != 0) {
+    int order = -1;
+    while (j < s.seen.size() && (order = s.seen[j].id.compare(id)) < 0) ++j;
+    if (j == s.seen.size() || order != 0) {
       add.push_back(id);
       return;
     }
