@@ -30,7 +30,7 @@ using detail::ParsedFile;
 using detail::ParsedShare;
 using detail::Pos;
 
-constexpr std::size_t kParallelBytes = 256 * 1024;
+constexpr std::size_t kParallelBytes = std::size_t{256} * 1024;
 
 std::string at(const std::string& file, Pos p) {
   return p.line > 0 ? file + ":" + std::to_string(p.line) + ":" + std::to_string(p.column) : file;
