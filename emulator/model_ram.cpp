@@ -612,7 +612,8 @@ ApiResponse list_tag_resources(Ctx& c) {
   }
   json all = json::array();
   for (const auto& [name, tags] : resources) {
-    bool match = std::all_of(filter.begin(), filter.end(), [&](const auto& kv) {
+    // An init-capture: clang before 16 cannot capture a structured binding.
+    bool match = std::all_of(filter.begin(), filter.end(), [&tags = tags](const auto& kv) {
       auto it = tags->find(kv.first);
       return it != tags->end() && (kv.second.empty() || it->second == kv.second);
     });
