@@ -36,7 +36,8 @@ std::string required_param(const ApiCall& call, std::string_view name) {
 
 std::string param_or(const ApiCall& call, std::string_view name, std::string fallback) {
   const std::string* v = find_param(call, name);
-  return v == nullptr || v->empty() ? std::move(fallback) : *v;
+  if (v == nullptr || v->empty()) return fallback;
+  return *v;
 }
 
 bool bool_param(const ApiCall& call, std::string_view name, bool fallback) {

@@ -23,6 +23,7 @@ bool is_uid(const std::string& s) {
 
 std::vector<cloud::Tag> to_tags(const std::map<std::string, std::string>& m) {
   std::vector<cloud::Tag> out;
+  out.reserve(m.size());
   for (const auto& [k, v] : m) out.push_back({k, v});
   return out;
 }
@@ -561,7 +562,9 @@ std::string selector_key(const std::map<std::string, std::string>& tags) {
   std::string out;
   for (const auto& [k, v] : tags) {
     if (!out.empty()) out += ",";
-    out += k + "=" + v;
+    out += k;
+    out += '=';
+    out += v;
   }
   return out;
 }
