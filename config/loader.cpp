@@ -199,7 +199,7 @@ class Merger {
   std::string account_hint(const std::string& name, bool with_default) {
     std::vector<std::string_view> names;
     for (auto& [n, a] : accounts_) names.push_back(n);
-    if (with_default) names.push_back("default");
+    if (with_default) names.emplace_back("default");
     if (auto c = format::closest(name, names)) return "did you mean `" + std::string(*c) + "`?";
     return with_default ? "name an account under `accounts`, or `default`"
                         : "define it under `accounts`";

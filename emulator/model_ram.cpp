@@ -79,7 +79,7 @@ Tags parse_tag_param(const ApiCall& call, std::string_view name) {
   for (const auto& t : tags) {
     if (!t.is_object() || !t.contains("Key") || !t["Key"].is_string() ||
         (t.contains("Value") && !t["Value"].is_string())) {
-      fail(400, "InvalidParameter.Tag", "Each tag must be {\"Key\": string, \"Value\": string}.");
+      fail(400, "InvalidParameter.Tag", R"(Each tag must be {"Key": string, "Value": string}.)");
     }
     std::string key = t["Key"];
     std::string value = t.value("Value", "");

@@ -143,7 +143,7 @@ class Observer {
 
     std::vector<std::string> present;
     for (RoleKind kind : {RoleKind::kSnapshot, RoleKind::kImage})
-      if (o_.role(kind).presence == Presence::kPresent) present.push_back(role_name(kind));
+      if (o_.role(kind).presence == Presence::kPresent) present.emplace_back(role_name(kind));
     if (disk_detail) present.emplace_back(wire::kDiskEncryptRole);
     if (!present.empty()) {
       auto tags = api_.list_tag_resources("role", present);
