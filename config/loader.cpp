@@ -400,7 +400,7 @@ class Merger {
 };
 
 std::string hex(const unsigned char* p, std::size_t n) {
-  static const char* kDigits = "0123456789abcdef";
+  static const char* const kDigits = "0123456789abcdef";
   std::string out;
   out.reserve(n * 2);
   for (std::size_t i = 0; i < n; ++i) {
