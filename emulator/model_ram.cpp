@@ -639,7 +639,7 @@ ApiResponse list_tag_resources(Ctx& c) {
 using Handler = ApiResponse (*)(Ctx&);
 
 const std::map<std::string, Handler, std::less<>>& handlers() {
-  static const std::map<std::string, Handler, std::less<>> h = {
+  static const std::map<std::string, Handler, std::less<>> kHandlers = {
       {"CreateRole", create_role},
       {"GetRole", get_role},
       {"UpdateRole", update_role},
@@ -662,7 +662,7 @@ const std::map<std::string, Handler, std::less<>>& handlers() {
       {"UntagResources", untag_resources},
       {"ListTagResources", list_tag_resources},
   };
-  return h;
+  return kHandlers;
 }
 
 }  // namespace
