@@ -44,8 +44,8 @@ std::string document(const json& obj, std::string_view key);
 // Sharing); an absent or empty wrapper is an empty list. nullptr when the shape is something else.
 const json* items(const json& obj, std::string_view plural, std::string_view singular);
 inline const json& empty_array() {
-  static const json a = json::array();
-  return a;
+  static const json kEmpty = json::array();
+  return kEmpty;
 }
 
 // Tags.Tag[]{TagKey, TagValue} (also {Key, Value}).

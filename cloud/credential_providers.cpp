@@ -25,7 +25,8 @@ using std::chrono::system_clock;
 
 namespace credentials_internal {
 
-Error error(std::string_view provider, std::string code, ErrorClass cls, std::string message) {
+Error error(std::string_view provider, std::string code, ErrorClass cls,
+            const std::string& message) {
   Error e;
   e.product = "credentials";
   e.action = std::string(provider);
@@ -554,8 +555,8 @@ Result<std::shared_ptr<CredentialsProvider>> make_credentials_provider(const Cre
   auto completed = complete_deps(in);
   if (!completed.ok()) return completed.error();
   const CredentialsDeps& deps = completed.value();
-  const auto invalid = [](std::string_view provider, std::string what) -> Error {
-    return error(provider, "Credentials.Invalid", ErrorClass::kTerminal, std::move(what));
+  const auto invalid = [](std::string_view provider, const std::string& what) -> Error {
+    return error(provider, "Credentials.Invalid", ErrorClass::kTerminal, what);
   };
   StsRoleOptions role;
   role.role_arn = o.role_arn;

@@ -38,12 +38,12 @@ std::chrono::seconds seconds_or(const std::string& text, std::chrono::seconds fa
   }
 }
 
-Error invalid(std::string_view provider, std::string what) {
-  return error(provider, "Credentials.Invalid", ErrorClass::kTerminal, std::move(what));
+Error invalid(std::string_view provider, const std::string& what) {
+  return error(provider, "Credentials.Invalid", ErrorClass::kTerminal, what);
 }
 
-Error not_configured(std::string_view provider, std::string what) {
-  return error(provider, "Credentials.NotConfigured", ErrorClass::kTerminal, std::move(what));
+Error not_configured(std::string_view provider, const std::string& what) {
+  return error(provider, "Credentials.NotConfigured", ErrorClass::kTerminal, what);
 }
 
 ProviderPtr static_keys(std::string id, std::string secret, std::string token) {

@@ -10,7 +10,8 @@
 namespace sharekeeper::cloud::credentials_internal {
 
 // product "credentials", action = provider name; the message is scrubbed.
-Error error(std::string_view provider, std::string code, ErrorClass cls, std::string message);
+Error error(std::string_view provider, std::string code, ErrorClass cls,
+            const std::string& message);
 // Prefixes the message with the provider so a chain's error says who failed.
 Error wrap(Error e, std::string_view provider);
 std::string trim(std::string_view s);

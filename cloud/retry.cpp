@@ -39,8 +39,8 @@ RetryState::RetryState(const RetryPolicy& policy, RetryQuota* quota, Random rand
 
 std::chrono::milliseconds RetryState::backoff(const RetryPolicy& policy, bool throttled, int retry,
                                               double u) {
-  const double base = static_cast<double>((throttled ? policy.throttle_base : policy.base).count());
-  const double cap = static_cast<double>(policy.cap.count());
+  const auto base = static_cast<double>((throttled ? policy.throttle_base : policy.base).count());
+  const auto cap = static_cast<double>(policy.cap.count());
   const double ceiling = std::min(cap, base * std::ldexp(1.0, std::clamp(retry - 1, 0, 30)));
   const double clamped_u = std::clamp(u, 0.0, 1.0);
   return std::chrono::milliseconds{static_cast<std::int64_t>(std::llround(ceiling * clamped_u))};

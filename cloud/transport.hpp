@@ -69,8 +69,8 @@ struct TransportOptions {
   // Below the common 60 s server keep-alive so we rarely race a server closing an idle connection.
   // An idle connection is closed after this long (checked on use and by a sweep timer).
   std::chrono::milliseconds idle_timeout{45'000};
-  std::size_t body_limit = 16 * 1024 * 1024;  // largest response body accepted
-  std::string user_agent = "sharekeeper";     // set when the request carries no user-agent
+  std::size_t body_limit = std::size_t{16} * 1024 * 1024;  // largest response body accepted
+  std::string user_agent = "sharekeeper";  // set when the request carries no user-agent
 };
 
 // Counters for tests and metrics.

@@ -14,7 +14,8 @@ namespace fs = std::filesystem;
 
 // Small files only: HEAD, refs and "gitdir:" files are one line; packed-refs is bounded too. Read
 // like the config files themselves, so a FIFO planted as .git/HEAD cannot hang a reload.
-std::optional<std::string> read_small(const fs::path& p, std::size_t limit = 16 * 1024 * 1024) {
+std::optional<std::string> read_small(const fs::path& p,
+                                      std::size_t limit = std::size_t{16} * 1024 * 1024) {
   auto read = detail::read_regular_file(p, limit);
   if (!read) return std::nullopt;  // no such file is the normal "no checkout here"
   return std::move(read).value();

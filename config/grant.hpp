@@ -30,6 +30,7 @@ constexpr const char* to_string(TargetType t) {
 struct GrantTarget {
   TargetType type = TargetType::kAccount;
   std::string id;  // 16-digit UID, rd- id, or folder path (bounded by the config)
+  // NOLINTNEXTLINE(modernize-use-nullptr): the 0 is in libstdc++'s comparison categories
   friend auto operator<=>(const GrantTarget&, const GrantTarget&) = default;
 };
 

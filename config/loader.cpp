@@ -30,7 +30,7 @@ using detail::ParsedFile;
 using detail::ParsedShare;
 using detail::Pos;
 
-constexpr std::size_t kParallelBytes = 256 * 1024;
+constexpr std::size_t kParallelBytes = std::size_t{256} * 1024;
 
 std::string at(const std::string& file, Pos p) {
   return p.line > 0 ? file + ":" + std::to_string(p.line) + ":" + std::to_string(p.column) : file;
@@ -199,7 +199,7 @@ class Merger {
   std::string account_hint(const std::string& name, bool with_default) {
     std::vector<std::string_view> names;
     for (auto& [n, a] : accounts_) names.push_back(n);
-    if (with_default) names.push_back("default");
+    if (with_default) names.emplace_back("default");
     if (auto c = format::closest(name, names)) return "did you mean `" + std::string(*c) + "`?";
     return with_default ? "name an account under `accounts`, or `default`"
                         : "define it under `accounts`";
@@ -400,7 +400,7 @@ class Merger {
 };
 
 std::string hex(const unsigned char* p, std::size_t n) {
-  static const char* kDigits = "0123456789abcdef";
+  static const char* const kDigits = "0123456789abcdef";
   std::string out;
   out.reserve(n * 2);
   for (std::size_t i = 0; i < n; ++i) {

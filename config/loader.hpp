@@ -17,7 +17,7 @@ namespace sharekeeper::config {
 inline constexpr std::string_view kApiVersion = "sharekeeper/v1";
 // yaml-cpp is not fuzzed upstream and expands aliases exponentially; bounding input keeps both
 // cheap.
-inline constexpr std::size_t kMaxFileBytes = 1024 * 1024;
+inline constexpr std::size_t kMaxFileBytes = std::size_t{1024} * 1024;
 inline constexpr std::size_t kMaxFiles = 1000;
 // Containers nested in the deepest valid document: root > shares > share > selector > tags.
 inline constexpr int kMaxNestingDepth = 5;

@@ -32,6 +32,7 @@ struct GrantKey {
                      const config::GrantTarget& t) {
     return {account, share, to_string(t.type), t.id};
   }
+  // NOLINTNEXTLINE(modernize-use-nullptr): the 0 is in libstdc++'s comparison categories
   friend auto operator<=>(const GrantKey&, const GrantKey&) = default;
 };
 

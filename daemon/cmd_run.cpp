@@ -236,7 +236,7 @@ int cmd_run(const GlobalOptions& g, const RunOptions& o) {
   DaemonOptions opts;
   opts.config_path = o.config_path;
   opts.http.listen = o.listen;
-  opts.admin_token = std::move(token);
+  opts.admin_token = token;
   opts.confirm_shrink = o.confirm_shrink;
   // Accounts do not share rate limits (reconcilers::account_workers): as many lanes as a pass uses.
   opts.scheduler.max_concurrency = reconcilers::kMaxAccountWorkers;

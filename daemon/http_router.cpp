@@ -139,7 +139,7 @@ AdminToken AdminToken::from_file(const std::string& path) {
 }
 
 HttpRouter::HttpRouter(AdminHandlers handlers, std::optional<AdminToken> token, AdminLimits limits)
-    : h_(std::move(handlers)), token_(std::move(token)), limits_(std::move(limits)) {
+    : h_(std::move(handlers)), token_(token), limits_(std::move(limits)) {
   if (!limits_.clock) limits_.clock = support::SystemClock::shared();
 }
 

@@ -37,7 +37,7 @@ struct HttpServerOptions {
   // stop(): connections are closed, then their sessions get this long to unwind.
   std::chrono::milliseconds shutdown_grace{2000};
   std::uint32_t header_limit = 8 * 1024;
-  std::uint64_t body_limit = 16 * 1024;
+  std::uint64_t body_limit = std::uint64_t{16} * 1024;
 };
 
 class HttpServer {

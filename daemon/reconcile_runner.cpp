@@ -20,7 +20,7 @@ std::string digest(const std::string& document) {
   if (document.empty()) return "";
   unsigned char d[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(document.data()), document.size(), d);
-  std::string out(2 * SHA256_DIGEST_LENGTH, '0');
+  std::string out(std::size_t{2} * SHA256_DIGEST_LENGTH, '0');
   for (int i = 0; i < SHA256_DIGEST_LENGTH; ++i)
     std::snprintf(&out[2 * static_cast<std::size_t>(i)], 3, "%02x", d[i]);
   return out;

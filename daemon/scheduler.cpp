@@ -102,10 +102,10 @@ void AccountSchedule::config_changed(SteadyTime now, SchedulePolicy policy) {
 Scheduler::Scheduler(AccountRunner& runner, Options options, OnStarted on_started,
                      OnFinished on_finished)
     : runner_(runner),
-      options_(options),
+      options_(std::move(options)),
       on_started_(std::move(on_started)),
       on_finished_(std::move(on_finished)),
-      rng_(options.seed) {
+      rng_(options_.seed) {
   options_.max_concurrency = std::max(1, options_.max_concurrency);
   if (!options_.clock) options_.clock = support::SystemClock::shared();
 }

@@ -141,6 +141,7 @@ std::vector<std::uint64_t> FaultInjector::add(const json& rules) {
     parsed.push_back(parse_rule(*list));
   }
   std::vector<std::uint64_t> ids;
+  ids.reserve(parsed.size());
   for (auto& rule : parsed) ids.push_back(add(std::move(rule)));
   return ids;
 }

@@ -174,7 +174,8 @@ nlohmann::json Model::access(std::string_view account_uid, std::string_view reso
   return evaluate_access(impl_->state, impl_->options, account_uid, resource_id, now);
 }
 
-int Model::accept_invitations(std::optional<std::string> account_uid, Clock::time_point now) {
+int Model::accept_invitations(const std::optional<std::string>& account_uid,
+                              Clock::time_point now) {
   std::lock_guard lock(impl_->mu);
   return accept_pending_invitations(impl_->state, account_uid, now);
 }

@@ -100,7 +100,7 @@ class Model {
                         Clock::time_point now) const;
   // POST /_emulator/accept-invitations: accepts pending invitations (of one account, or all).
   // Returns count.
-  int accept_invitations(std::optional<std::string> account_uid, Clock::time_point now);
+  int accept_invitations(const std::optional<std::string>& account_uid, Clock::time_point now);
 
  private:
   struct Impl;

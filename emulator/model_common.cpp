@@ -36,7 +36,8 @@ std::string required_param(const ApiCall& call, std::string_view name) {
 
 std::string param_or(const ApiCall& call, std::string_view name, std::string fallback) {
   const std::string* v = find_param(call, name);
-  return v == nullptr || v->empty() ? std::move(fallback) : *v;
+  if (v == nullptr || v->empty()) return fallback;
+  return *v;
 }
 
 bool bool_param(const ApiCall& call, std::string_view name, bool fallback) {
@@ -331,7 +332,7 @@ Policy system_policy(std::string name, std::string description, std::string docu
 }  // namespace
 
 const std::vector<Policy>& system_policies() {
-  static const std::vector<Policy> policies = [] {
+  static const std::vector<Policy> kPolicies = [] {
     auto doc = [](std::string_view action) {
       return R"({"Version":"1","Statement":[{"Action":")" + std::string(action) +
              R"(","Resource":"*","Effect":"Allow"}]})";
@@ -361,7 +362,7 @@ const std::vector<Policy>& system_policies() {
         R"({"Version":"1","Statement":[{"Action":["kms:List*","kms:Describe*","kms:Encrypt","kms:Decrypt","kms:GenerateDataKey"],"Resource":"*","Effect":"Allow"}]})"));
     return v;
   }();
-  return policies;
+  return kPolicies;
 }
 
 const Policy* find_policy(const Account& acc, std::string_view name, std::string_view type) {

@@ -121,7 +121,7 @@ ApiResponse list_keys(const Ctx& c) {
     for (const auto& e : f) {
       if (!e.is_object() || !e.contains("Key") || !e["Key"].is_string() || !e.contains("Values") ||
           !e["Values"].is_array()) {
-        fail(400, "InvalidParameter", "Each filter is {\"Key\": string, \"Values\": [string]}.");
+        fail(400, "InvalidParameter", R"(Each filter is {"Key": string, "Values": [string]}.)");
       }
       std::string key = e["Key"];
       static const char* const kKeys[] = {"KeyState",        "KeySpec",     "KeyUsage",

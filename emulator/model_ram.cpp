@@ -79,7 +79,7 @@ Tags parse_tag_param(const ApiCall& call, std::string_view name) {
   for (const auto& t : tags) {
     if (!t.is_object() || !t.contains("Key") || !t["Key"].is_string() ||
         (t.contains("Value") && !t["Value"].is_string())) {
-      fail(400, "InvalidParameter.Tag", "Each tag must be {\"Key\": string, \"Value\": string}.");
+      fail(400, "InvalidParameter.Tag", R"(Each tag must be {"Key": string, "Value": string}.)");
     }
     std::string key = t["Key"];
     std::string value = t.value("Value", "");
@@ -612,7 +612,8 @@ ApiResponse list_tag_resources(Ctx& c) {
   }
   json all = json::array();
   for (const auto& [name, tags] : resources) {
-    bool match = std::all_of(filter.begin(), filter.end(), [&](const auto& kv) {
+    // An init-capture: clang before 16 cannot capture a structured binding.
+    bool match = std::all_of(filter.begin(), filter.end(), [&tags = tags](const auto& kv) {
       auto it = tags->find(kv.first);
       return it != tags->end() && (kv.second.empty() || it->second == kv.second);
     });
@@ -638,7 +639,7 @@ ApiResponse list_tag_resources(Ctx& c) {
 using Handler = ApiResponse (*)(Ctx&);
 
 const std::map<std::string, Handler, std::less<>>& handlers() {
-  static const std::map<std::string, Handler, std::less<>> h = {
+  static const std::map<std::string, Handler, std::less<>> kHandlers = {
       {"CreateRole", create_role},
       {"GetRole", get_role},
       {"UpdateRole", update_role},
@@ -661,7 +662,7 @@ const std::map<std::string, Handler, std::less<>>& handlers() {
       {"UntagResources", untag_resources},
       {"ListTagResources", list_tag_resources},
   };
-  return h;
+  return kHandlers;
 }
 
 }  // namespace

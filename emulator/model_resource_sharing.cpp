@@ -461,7 +461,7 @@ std::vector<std::pair<const ResourceShare*, const Association*>> incoming(const 
 // --- actions -----------------------------------------------------------------------------------
 
 void check_share_name(const std::string& name) {
-  bool name_ok = !name.empty() && name.size() <= 50 * 3;
+  bool name_ok = !name.empty() && name.size() <= std::size_t{50} * 3;
   std::size_t chars = 0;
   for (const char byte : name) {
     const auto ch = static_cast<unsigned char>(byte);  // isalnum needs a value of unsigned char

@@ -184,7 +184,7 @@ ApiResponse assume_role(State& state, const ModelOptions& options, const ApiCall
 json decode_jwt_payload(const std::string& token) {
   std::size_t a = token.find('.');
   std::size_t b = a == std::string::npos ? a : token.find('.', a + 1);
-  if (b == std::string::npos) return json();
+  if (b == std::string::npos) return nullptr;
   std::string part = token.substr(a + 1, b - a - 1);
   static const std::string kAlphabet =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -194,7 +194,7 @@ json decode_jwt_payload(const std::string& token) {
   for (char c : part) {
     if (c == '=') break;
     std::size_t v = kAlphabet.find(c == '+' ? '-' : c == '/' ? '_' : c);
-    if (v == std::string::npos) return json();
+    if (v == std::string::npos) return nullptr;
     buffer = (buffer << 6) | static_cast<unsigned>(v);
     bits += 6;
     if (bits >= 8) {

@@ -177,8 +177,9 @@ std::optional<std::string> validate(const nlohmann::json& doc, DocKind kind) {
     for (const auto& [k, v] : stmt.items()) {
       static const char* const kKnown[] = {"Effect",    "Action",    "NotAction", "Resource",
                                            "Principal", "Condition", "Sid"};
+      // An init-capture: clang before 16 cannot capture a structured binding.
       if (std::none_of(std::begin(kKnown), std::end(kKnown),
-                       [&](const char* n) { return k == n; })) {
+                       [&k = k](const char* n) { return k == n; })) {
         return where + ": unknown element \"" + k + "\".";
       }
     }

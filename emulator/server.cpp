@@ -414,7 +414,7 @@ Outcome Server::Impl::handle_admin(const Request& req) {
         } else if (body.contains("offsetSeconds") && body["offsetSeconds"].is_number_integer()) {
           clock.set_offset(std::chrono::seconds(body["offsetSeconds"].get<std::int64_t>()));
         } else {
-          return reply(400, admin_error("give {\"now\": \"...Z\"} or {\"offsetSeconds\": N}"));
+          return reply(400, admin_error(R"(give {"now": "...Z"} or {"offsetSeconds": N})"));
         }
       } else if (allow({http::verb::delete_})) {
         clock.reset();

@@ -44,9 +44,10 @@ struct ServerOptions {
   std::string private_key_pem;  // with tls
   // Policy documents travel in the URL (docs/alibaba-api.md §1.1): a 6 KiB document percent-encodes
   // to ~18 KiB.
-  std::size_t header_limit = 64 * 1024;
-  std::size_t body_limit = 1024 * 1024;
-  std::size_t admin_body_limit = 64 * 1024 * 1024;  // POST /_emulator/seed of a large world
+  std::size_t header_limit = std::size_t{64} * 1024;
+  std::size_t body_limit = std::size_t{1024} * 1024;
+  std::size_t admin_body_limit =
+      std::size_t{64} * 1024 * 1024;  // POST /_emulator/seed of a large world
   std::chrono::seconds idle_timeout{60};
   // A TLS client sends its ClientHello at once; a socket that sends nothing is cut after this.
   std::chrono::milliseconds handshake_timeout{5000};

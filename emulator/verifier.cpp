@@ -328,7 +328,7 @@ std::string hmac_sha1_base64(std::string_view key, std::string_view data) {
        reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest.data(), &size);
   std::array<unsigned char, 4 * ((EVP_MAX_MD_SIZE + 2) / 3) + 1> out{};
   const int length = EVP_EncodeBlock(out.data(), digest.data(), static_cast<int>(size));
-  return std::string(reinterpret_cast<const char*>(out.data()), static_cast<std::size_t>(length));
+  return {reinterpret_cast<const char*>(out.data()), static_cast<std::size_t>(length)};
 }
 
 std::string v1_string_to_sign(std::string_view method,

@@ -67,8 +67,8 @@ class Executor {
  public:
   // With `predicted` (a copy of the observation the plan was made from), every write the cloud
   // answered definitely is carried into it, so that verification need not read it back.
-  Executor(cloud::CloudApi& api, const std::string& instance, AccountObservation* predicted)
-      : api_(api), instance_(instance), predicted_(predicted) {}
+  Executor(cloud::CloudApi& api, std::string instance, AccountObservation* predicted)
+      : api_(api), instance_(std::move(instance)), predicted_(predicted) {}
 
   // False when `predicted` no longer says what a re-read would (a write failed, its outcome was
   // re-read, or its effect is not modelled): the account is observed again.

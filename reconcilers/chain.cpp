@@ -277,16 +277,16 @@ class ChainBuilder {
   }
 
   void disk_role() {
-    static const std::string name(wire::kDiskEncryptRole);
+    static const std::string kName(wire::kDiskEncryptRole);
     const ObservedRole& r = obs_.disk_role;
     switch (r.presence) {
       case Presence::kUnknown:
-        set(Link::kDiskEncryptRole, LinkState::kUnknown, "role " + name + " could not be read",
+        set(Link::kDiskEncryptRole, LinkState::kUnknown, "role " + kName + " could not be read",
             "see the failed calls of the account; run again");
         return;
       case Presence::kAbsent:
         set(Link::kDiskEncryptRole, LinkState::kBroken,
-            "role " + name + " does not exist in account " + obs_.uid +
+            "role " + kName + " does not exist in account " + obs_.uid +
                 ": ECS may not use the account's CMKs",
             "authorise ECS to use KMS once in the console, or set settings.manageDiskEncryptRole: "
             "true and apply");
@@ -300,13 +300,13 @@ class ChainBuilder {
         });
     if (r.attachments_known && !attached) {
       set(Link::kDiskEncryptRole, LinkState::kBroken,
-          "role " + name + " exists without System policy " +
+          "role " + kName + " exists without System policy " +
               std::string(wire::kDiskEncryptRolePolicy),
           "attach it: RAM AttachPolicyToRole PolicyType=System PolicyName=" +
-              std::string(wire::kDiskEncryptRolePolicy) + " RoleName=" + name);
+              std::string(wire::kDiskEncryptRolePolicy) + " RoleName=" + kName);
       return;
     }
-    held(Link::kDiskEncryptRole, [&] { return "role " + name + " exists"; });
+    held(Link::kDiskEncryptRole, [&] { return "role " + kName + " exists"; });
   }
 
   bool share_role() {

@@ -112,9 +112,9 @@ std::string list_resource(const std::string& region, const std::string& uid) {
 ResolvedShare resolve_share(const config::Share& share, const AccountObservation& o,
                             bool allow_service_keys) {
   ResolvedShare out;
-  static const ObservedRegion empty_region;
+  static const ObservedRegion kEmptyRegion;
   auto rit = o.regions.find(share.region);
-  const ObservedRegion& region = rit == o.regions.end() ? empty_region : rit->second;
+  const ObservedRegion& region = rit == o.regions.end() ? kEmptyRegion : rit->second;
 
   // Named ids are sorted and unique (DesiredState contract); only selectors need merging.
   std::vector<std::string> merged_snapshots;

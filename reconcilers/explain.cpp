@@ -14,7 +14,7 @@ namespace {
 struct Candidate {
   std::string account;
   std::string region;
-  friend auto operator<=>(const Candidate&, const Candidate&) = default;
+  friend bool operator==(const Candidate&, const Candidate&) = default;
 };
 
 bool names(const config::Share& s, const std::string& id) {

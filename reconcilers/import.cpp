@@ -305,7 +305,7 @@ class Importer {
         if (base.empty()) base = ids.front();
         if (ids.size() > 1) base += "-and-" + std::to_string(ids.size() - 1) + "-more";
         if (ids.size() > 1)
-          g.notes.push_back(
+          g.notes.emplace_back(
               "named after its first resource: the resources carry no common Name tag");
       }
       g.name = base;

@@ -23,6 +23,7 @@ bool is_uid(const std::string& s) {
 
 std::vector<cloud::Tag> to_tags(const std::map<std::string, std::string>& m) {
   std::vector<cloud::Tag> out;
+  out.reserve(m.size());
   for (const auto& [k, v] : m) out.push_back({k, v});
   return out;
 }
@@ -142,7 +143,7 @@ class Observer {
 
     std::vector<std::string> present;
     for (RoleKind kind : {RoleKind::kSnapshot, RoleKind::kImage})
-      if (o_.role(kind).presence == Presence::kPresent) present.push_back(role_name(kind));
+      if (o_.role(kind).presence == Presence::kPresent) present.emplace_back(role_name(kind));
     if (disk_detail) present.emplace_back(wire::kDiskEncryptRole);
     if (!present.empty()) {
       auto tags = api_.list_tag_resources("role", present);
@@ -561,7 +562,9 @@ std::string selector_key(const std::map<std::string, std::string>& tags) {
   std::string out;
   for (const auto& [k, v] : tags) {
     if (!out.empty()) out += ",";
-    out += k + "=" + v;
+    out += k;
+    out += '=';
+    out += v;
   }
   return out;
 }

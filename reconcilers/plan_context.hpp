@@ -235,6 +235,9 @@ struct SharesContext {
       resource_shares;  // (region, name)
 };
 
+// clang-tidy 14 checks the name of the index (__i0) of the loop the implicit assignment of the
+// array `roles` declares.
+// NOLINTNEXTLINE(bugprone-reserved-identifier,readability-identifier-naming): see above
 struct AccountContext {
   const config::Account* account = nullptr;
   const AccountObservation* obs = nullptr;  // nullptr: not observed

@@ -38,6 +38,7 @@ json to_sorted_list(const json& v, bool fold) {
     }
     std::sort(strings.begin(), strings.end());
     strings.erase(std::unique(strings.begin(), strings.end()), strings.end());
+    // NOLINTNEXTLINE(modernize-return-braced-init-list): json{strings} is an array holding strings
     return json(strings);
   }
   std::map<std::string, json> items;

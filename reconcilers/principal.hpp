@@ -26,6 +26,7 @@ struct Principal {
   static Principal of(const config::GrantTarget& t) { return {kind_of(t.type), t.id}; }
   static PrincipalKind kind_of(config::TargetType t);
   std::string label() const;
+  // NOLINTNEXTLINE(modernize-use-nullptr): the 0 is in libstdc++'s comparison categories
   friend auto operator<=>(const Principal&, const Principal&) = default;
 };
 

@@ -67,7 +67,6 @@ std::string title(const Change& c) {
     case Action::kDeletePolicyVersion:
       return "policy " + c.policy_name + " version " + c.version_id;
     case Action::kAttachPolicy:
-      return "attachment " + c.policy_type + " " + c.policy_name + " -> " + c.role;
     case Action::kDetachPolicy:
       return "attachment " + c.policy_type + " " + c.policy_name + " -> " + c.role;
     case Action::kTagImage:

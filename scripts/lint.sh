@@ -35,8 +35,12 @@ if [ "$what" = all ] || [ "$what" = tidy ]; then
       'coordination/*.cpp' 'daemon/*.cpp' 'emulator/*.cpp' | grep -v 'support/asio_impl.cpp')
   fi
   log=$(mktemp)
+  # A clang-tidy that fails without printing a finding (a crash, a TU it cannot process) is one too:
+  # otherwise the TU would pass unchecked.
   printf '%s\n' "${tus[@]}" | xargs -P "$jobs" -I{} sh -c \
-    'clang-tidy -p build/ci --quiet "$1" 2>/dev/null | grep -E "(warning|error):" || true' _ {} >"$log"
+    'out=$(clang-tidy -p build/ci --quiet "$1" 2>/dev/null); rc=$?
+     printf "%s\n" "$out" | grep -E "(warning|error):" || [ "$rc" -eq 0 ] ||
+       echo "$1: error: clang-tidy exited $rc with no finding [lint.sh]"' _ {} >"$log"
   if [ -s "$log" ]; then
     sort -u "$log"
     echo "clang-tidy: $(sort -u "$log" | wc -l) finding(s) in ${#tus[@]} TUs"

@@ -59,8 +59,8 @@ class SystemClock final : public Clock {
   }
   // The process-wide instance, the default wherever a clock is optional.
   static std::shared_ptr<Clock> shared() {
-    static const std::shared_ptr<Clock> instance = std::make_shared<SystemClock>();
-    return instance;
+    static const std::shared_ptr<Clock> kInstance = std::make_shared<SystemClock>();
+    return kInstance;
   }
 };
 
