@@ -14,7 +14,7 @@
 #   SHAREKEEPER_SKIP_FUZZ=1   skip the libFuzzer runs (SHAREKEEPER_FUZZ_SECONDS: the config loader's share, 60)
 #   SHAREKEEPER_SKIP_TSAN=1   skip the ThreadSanitizer build and its tests
 #   SHAREKEEPER_SKIP_LINT=1   skip the clang-format check
-#   SHAREKEEPER_SKIP_TIDY=1   skip clang-tidy (88 TUs: 11-12 min with SHAREKEEPER_JOBS=1 here)
+#   SHAREKEEPER_SKIP_TIDY=1   skip clang-tidy (88 TUs: 11-15 min with SHAREKEEPER_JOBS=1 here)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
