@@ -23,10 +23,6 @@ Principal entity_principal(const std::string& id) {
   return {PrincipalKind::kFolder, id};
 }
 
-bool in_effect(std::string_view status) {
-  return status == "Associated" || status == "Associating";
-}
-
 // An association's status, read once per plan (the phases after plan_share_wants use the diff).
 enum class Assoc : unsigned char { kOther, kAssociated, kAssociating, kDisassociating };
 Assoc assoc_of(std::string_view s) {
@@ -41,6 +37,9 @@ Assoc assoc_of(std::string_view s) {
       return Assoc::kOther;
   }
 }
+
+bool in_effect(Assoc a) { return a == Assoc::kAssociated || a == Assoc::kAssociating; }
+bool in_effect(std::string_view status) { return in_effect(assoc_of(status)); }
 
 // One observed association, for the merge with the wants.
 struct Seen {
@@ -72,7 +71,7 @@ void diff_list(const GrantsByKey& want, const std::set<std::string_view, std::le
       const Assoc st = assoc_of(x.association_status);
       if ((st == Assoc::kAssociating && !(targets && x.external)) || st == Assoc::kDisassociating)
         ++c.settling;
-      if (st == Assoc::kAssociated || st == Assoc::kAssociating) ++c.in_effect;
+      if (in_effect(st)) ++c.in_effect;
       s.seen.push_back({x.entity_id, static_cast<std::uint32_t>(i), st});
     }
     // A share lists a few entities: sorting them costs less than a lookup per want.
@@ -90,7 +89,7 @@ void diff_list(const GrantsByKey& want, const std::set<std::string_view, std::le
     // The first record of the id in the listing decides, as the cloud lists the current one first.
     const Assoc st = s.seen[j].state;
     for (; j < s.seen.size() && s.seen[j].id == id; ++j) s.wanted[s.seen[j].index] = 1;
-    if (st == Assoc::kAssociated || st == Assoc::kAssociating) return;
+    if (in_effect(st)) return;
     (st == Assoc::kDisassociating ? waiting : add).push_back(id);
   });
   if (list == nullptr) return;
