@@ -497,18 +497,29 @@ void share_removal_candidates(AccountContext& a, Removals& out) {
       out.candidates.push_back(std::move(cand));
     }
   }
-  // A pair (resource, target) this share has Associated that the config now wants through another
-  // resource share of ours (an entry renamed, or a resource moved between entries) is let go only
-  // once that share has it Associated too: before, the target would lose the resource until the
-  // new association finishes (Associating can take minutes). Found by the reliability suite.
-  auto associated_in = [](const ResourceShareContext& d, std::string_view r, std::string_view t) {
+  // A pair (resource, target) this share has Associated (or Associating) that the config now wants
+  // through another resource share of ours (an entry renamed, or a resource moved between entries)
+  // is let go only once that share has it Associated too: before, the target would lose the
+  // resource until the new association finishes (Associating can take minutes). Found by the
+  // reliability suite. `live` also counts a pair still Associating in the share that lets it go: it
+  // becomes Associated while the plan is applied, and the target then uses it (seed 826 of the
+  // reliability suite, under CPU load: the old share's pair was Associating when observed and
+  // Associated when disassociated, and the target lost the snapshot until the new share's pair was
+  // Associated).
+  auto pair_in = [](const ResourceShareContext& d, std::string_view r, std::string_view t,
+                    bool live) {
     if (d.observed == nullptr) return false;
-    auto has = [](const auto& list, std::string_view id) {
+    auto has = [live](const auto& list, std::string_view id) {
       return std::any_of(list.begin(), list.end(), [&](const auto& y) {
-        return y.entity_id == id && y.association_status == "Associated";
+        if (y.entity_id != id) return false;
+        const Assoc st = assoc_of(y.association_status);
+        return live ? in_effect(st) : st == Assoc::kAssociated;
       });
     };
     return has(d.observed->resources, r) && has(d.observed->targets, t);
+  };
+  auto associated_in = [&](const ResourceShareContext& d, std::string_view r, std::string_view t) {
+    return pair_in(d, r, t, false);
   };
   // A directory or folder target reaches the accounts and folders below it: the pair (r, rd) in
   // this share may be how an account the config now wants to have r through another share still
@@ -528,7 +539,7 @@ void share_removal_candidates(AccountContext& a, Removals& out) {
   };
   auto moving_to = [&](const ResourceShareContext& self, std::string_view r,
                        std::string_view t) -> const ResourceShareContext* {
-    if (!associated_in(self, r, t)) return nullptr;  // nothing in effect to lose
+    if (!pair_in(self, r, t, true)) return nullptr;  // nothing in effect to lose
     const ResourceShareContext* waiting = nullptr;
     for (const auto& entry : a.shares.resource_shares) {
       const ResourceShareContext& d = entry.second;  // captured below: not a structured binding

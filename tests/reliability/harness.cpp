@@ -41,8 +41,8 @@ Harness::Harness(HarnessOptions options)
     if (hook) hook(n, e.action);
     if (std::getenv("SHAREKEEPER_RELIABILITY_TRACE") != nullptr) {
       std::string roles;
-      const nlohmann::json state =
-          emu_->model().state();  // not a range-for over a temporary's member
+      const nlohmann::json state = emu_->model().state(
+          emu_->server().clock().now());  // not a range-for over a temporary's member
       for (const auto& a : state["accounts"])
         if (a["uid"] == kSharer)
           for (const auto& r : a["roles"]) {
@@ -52,6 +52,12 @@ Harness::Harness(HarnessOptions options)
           }
       std::fprintf(stderr, "   write #%d %s -> %d%s\n", n, e.action.c_str(), e.status,
                    roles.c_str());
+      for (const auto& s : state.value("resourceShares", nlohmann::json::array())) {
+        std::string line = s.value("name", "") + " " + s.value("status", "") + ":";
+        for (const auto& x : s.value("associations", nlohmann::json::array()))
+          line += " " + x.value("entityId", "") + "=" + x.value("status", "");
+        std::fprintf(stderr, "     %s\n", line.c_str());
+      }
     }
     checker_.check("write #" + std::to_string(n) + " " + e.action);
   });

@@ -5,6 +5,8 @@
 // resources, a failed listing, observe mode, and the grant states that follow.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "reconcilers/plan.hpp"
 #include "reconcilers/render.hpp"
 #include "reconcilers/share_plan.hpp"
@@ -451,6 +453,46 @@ TEST(SharePlanTest, TwoOldSharesOfThePairKeepItUntilTheNewShareHasIt) {
     EXPECT_EQ(share_changes(p),
               (Changes{"5 DisassociateResourceShare " + old1 + " -" + acct(kA) + " -s-1",
                        "5 DisassociateResourceShare " + old2 + " -" + acct(kA) + " -s-1"}));
+  }
+}
+
+// Seed 826 of the reliability suite (under CPU load): the old share's pair was still Associating
+// when observed, so it was not "in effect" and was disassociated at once; by then the cloud had it
+// Associated, and the account lost the snapshot until the new share's pair was Associated.
+TEST(SharePlanTest, AnOldSharesAssociatingPairStaysUntilTheNewShareHasItAssociated) {
+  const std::string old_share = "sharekeeper-old-snapshot";
+  auto d = managed({make_share("snaps", {"s-1"}, {}, {kA})});
+  d.settings.max_revoke_fraction = 1.0;
+  {  // Both Associating: the old share keeps the pair.
+    AccountBuilder o;
+    o.snapshot("s-1", "");
+    o.managed_share(old_share, "rs-1", {{"s-1", "Associating"}}, {{kA, "Associating"}});
+    o.managed_share(kSnapShare, "rs-2", {{"s-1", "Associating"}}, {{kA, "Associating"}});
+    Plan p = reconcilers::plan(d, observation_of({o.build()}));
+    EXPECT_EQ(share_changes(p), Changes{});
+  }
+  {  // The new share has it Associated: the old one lets it go, even while still Associating.
+    AccountBuilder o;
+    o.snapshot("s-1", "");
+    o.managed_share(old_share, "rs-1", {{"s-1", "Associating"}}, {{kA, "Associating"}});
+    o.managed_share(kSnapShare, "rs-2", {{"s-1", "Associated"}}, {{kA, "Associated"}});
+    Plan p = reconcilers::plan(d, observation_of({o.build()}));
+    EXPECT_EQ(share_changes(p),
+              (Changes{"5 DisassociateResourceShare " + old_share + " -" + acct(kA) + " -s-1"}));
+  }
+  {  // No other share of ours wants the pair: an Associating pair leaving the config goes at once.
+    auto none = managed({make_share("other", {"s-2"}, {}, {kA})});
+    none.settings.max_revoke_fraction = 1.0;
+    AccountBuilder o;
+    o.snapshot("s-1", "");
+    o.snapshot("s-2", "");
+    o.managed_share(old_share, "rs-1", {{"s-1", "Associating"}}, {{kA, "Associating"}});
+    Plan p = reconcilers::plan(none, observation_of({o.build()}));
+    const Changes c = share_changes(p);
+    EXPECT_NE(std::find(c.begin(), c.end(),
+                        "5 DisassociateResourceShare " + old_share + " -" + acct(kA) + " -s-1"),
+              c.end())
+        << ::testing::PrintToString(c);
   }
 }
 
