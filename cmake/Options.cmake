@@ -7,21 +7,10 @@ target_compile_options(sharekeeper_options INTERFACE
   -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wcast-align -Wunused -Woverloaded-virtual
   -Wimplicit-fallthrough -Wformat=2 -Wno-mismatched-new-delete
   $<$<BOOL:${SHAREKEEPER_WERROR}>:-Werror>)
-# -Wconversion -Wsign-conversion (implicit narrowing, and signed <-> unsigned), fixed rather than
-# suppressed: a static_cast where the narrowing is intended and provably safe, a checked conversion where
-# it is not. On for the targets defined in the folders listed here (a target's SOURCE_DIR), added folder by
-# folder as each became clean; headers are checked in every TU of a listed folder that includes them.
-set(SHAREKEEPER_CONVERSION_CLEAN_DIRS
-  support tests/unit/support
-  cloud
-  coordination
-  emulator
-  config
-  daemon
-  reconcilers)
-list(TRANSFORM SHAREKEEPER_CONVERSION_CLEAN_DIRS PREPEND ${PROJECT_SOURCE_DIR}/)
-target_compile_options(sharekeeper_options INTERFACE
-  "$<$<IN_LIST:$<TARGET_PROPERTY:SOURCE_DIR>,${SHAREKEEPER_CONVERSION_CLEAN_DIRS}>:-Wconversion;-Wsign-conversion>")
+# -Wconversion -Wsign-conversion (implicit narrowing, and signed <-> unsigned) are in the set for every
+# first-party target (product, tests, benchmarks, fuzzers), fixed rather than suppressed: a static_cast
+# where the narrowing is intended and provably safe, a checked conversion where it is not.
+target_compile_options(sharekeeper_options INTERFACE -Wconversion -Wsign-conversion)
 # No -Wnull-dereference, and -Wno-mismatched-new-delete: GCC 12 reports false positives for both inside
 # Asio coroutine frames (awaitable_frame_base operator new/delete) at -O1 and above (the asan preset).
 # Asio and Beast are compiled once, in support/asio_impl.cpp (BOOST_ASIO_SEPARATE_COMPILATION).

@@ -161,8 +161,9 @@ Org generate(const Options& o) {
       const int count = std::max(1, o.cmks / pairs + (pair < o.cmks % pairs ? 1 : 0));
       json kms = json::array();
       for (int k = 0; k < count; ++k) {
-        keys[r].push_back(fmt("key-bench", key_no++, 15));
-        kms.push_back({{"keyId", keys[r].back()}, {"creator", uid}, {"state", "Enabled"}});
+        auto& region_keys = keys[static_cast<std::size_t>(r)];
+        region_keys.push_back(fmt("key-bench", key_no++, 15));
+        kms.push_back({{"keyId", region_keys.back()}, {"creator", uid}, {"state", "Enabled"}});
       }
       regions[kRegions[r]] = {
           {"kmsKeys", kms}, {"snapshots", json::array()}, {"images", json::array()}};
@@ -170,7 +171,9 @@ Org generate(const Options& o) {
     for (int s = 0; s < o.shares; ++s) {
       const int r = s % kRegionCount;
       const std::string region = kRegions[r];
-      const std::string& key = keys[r][static_cast<std::size_t>(s / kRegionCount) % keys[r].size()];
+      const auto& region_keys = keys[static_cast<std::size_t>(r)];
+      const std::string& key =
+          region_keys[static_cast<std::size_t>(s / kRegionCount) % region_keys.size()];
       const std::string snapshot = fmt("s-bench", snapshot_no++, 12);
       json& world = regions[region];
       world["snapshots"].push_back(

@@ -46,8 +46,10 @@ struct Figures {
   long requests = 0;
   double seconds = 0;
   double cpu_seconds = 0;
-  double rps() const { return seconds > 0 ? requests / seconds : 0; }
-  double cpu_us_per_request() const { return requests > 0 ? cpu_seconds * 1e6 / requests : 0; }
+  double rps() const { return seconds > 0 ? static_cast<double>(requests) / seconds : 0; }
+  double cpu_us_per_request() const {
+    return requests > 0 ? cpu_seconds * 1e6 / static_cast<double>(requests) : 0;
+  }
 };
 
 double process_cpu_seconds() {

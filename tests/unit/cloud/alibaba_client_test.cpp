@@ -670,7 +670,7 @@ TEST_F(ClientTest, ImageSharePermissionReadsEveryPage) {
   EXPECT_EQ(*ids, (std::vector<std::string>{"1", "2", "3", "4", "5"}));
   const auto qs = transport->queries();
   ASSERT_EQ(qs.size(), 3u);
-  for (int i = 0; i < 3; ++i) {
+  for (std::size_t i = 0; i < 3; ++i) {
     EXPECT_EQ(qs[i].at("PageNumber"), std::to_string(i + 1));
     EXPECT_EQ(qs[i].at("PageSize"), "2");
     EXPECT_EQ(qs[i].at("ImageId"), "m-1");

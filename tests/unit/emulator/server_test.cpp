@@ -62,7 +62,8 @@ constexpr const char* kStsToken = "CAIS+gF1q6Ft5B2yfSjIr5fSLo3+/rlt0/aaa==";
 std::string enc(std::string_view raw) {
   static const char* hex = "0123456789ABCDEF";
   std::string out;
-  for (unsigned char c : raw) {
+  for (const char ch : raw) {
+    const auto c = static_cast<unsigned char>(ch);
     if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
       out += static_cast<char>(c);
     } else {
@@ -459,12 +460,12 @@ TEST(ServerTest, NthFaultFailsExactlyThatCall) {
   auto res = client.admin(http::verb::post, "/_emulator/faults",
                           R"({"action":"GetCallerIdentity","nth":2,"code":"ServiceUnavailable"})");
   ASSERT_EQ(res.result_int(), 200) << res.body();
-  std::vector<int> statuses;
+  std::vector<unsigned> statuses;
   for (int i = 0; i < 3; ++i) {
     statuses.push_back(
         client.send(sign_v3("GetCallerIdentity", "2015-04-01", {}, client.host())).result_int());
   }
-  EXPECT_EQ(statuses, (std::vector<int>{200, 503, 200}));
+  EXPECT_EQ(statuses, (std::vector<unsigned>{200, 503, 200}));
   const json rules = body_of(client.admin(http::verb::get, "/_emulator/faults")).at("rules");
   ASSERT_EQ(rules.size(), 1u);
   EXPECT_EQ(rules[0].at("matched"), 3);

@@ -926,7 +926,8 @@ constexpr std::size_t kPerCall = 5;
 bool valid_share_name(std::string_view name) {
   if (name.empty()) return false;
   std::size_t chars = 0;
-  for (unsigned char ch : name) {
+  for (const char byte : name) {
+    const auto ch = static_cast<unsigned char>(byte);
     if ((ch & 0xC0) != 0x80) ++chars;  // UTF-8 characters, not bytes
     if (ch < 0x80 && !(std::isalnum(ch) || ch == '.' || ch == '_' || ch == '-')) return false;
   }
