@@ -69,6 +69,10 @@ bool signed_header(std::string_view lower_name) {
 
 }  // namespace
 
+std::string base64_encode(std::string_view data) {
+  return base64(reinterpret_cast<const unsigned char*>(data.data()), data.size());
+}
+
 std::string percent_encode(std::string_view s) {
   std::string out;
   out.reserve(s.size() * 3);

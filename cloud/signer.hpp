@@ -18,6 +18,8 @@ std::string percent_encode(std::string_view s);
 std::string canonicalized_query(const Params& params);
 
 std::string sha256_hex(std::string_view data);
+// RFC 4648 base64, padded (the V1 signature, the proxy's Basic credentials).
+std::string base64_encode(std::string_view data);
 std::string hmac_sha1_base64(std::string_view key, std::string_view data);
 std::string hmac_sha256_hex(std::string_view key, std::string_view data);
 

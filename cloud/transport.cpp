@@ -10,7 +10,6 @@
 #pragma GCC diagnostic ignored "-Wnull-dereference"
 #endif
 
-#include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <sys/socket.h>
@@ -41,6 +40,8 @@
 #include <thread>
 #include <tuple>
 #include <unordered_map>
+
+#include "cloud/signer.hpp"
 
 namespace sharekeeper::cloud {
 namespace {
@@ -109,15 +110,6 @@ std::string percent_decode(std::string_view s) {
       out.push_back(s[i]);
     }
   }
-  return out;
-}
-
-std::string base64(std::string_view in) {
-  std::string out(4 * ((in.size() + 2) / 3), '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(in.data()),
-                                static_cast<int>(in.size()));
-  out.resize(static_cast<std::size_t>(n));
   return out;
 }
 
@@ -551,7 +543,7 @@ Result<std::unique_ptr<HttpsTransport>> HttpsTransport::create(TransportOptions 
                         "HTTPS_PROXY must be http://[user:pass@]host:port");
     }
     if (!parsed->userinfo.empty()) {
-      impl->proxy_authorization = "Basic " + base64(percent_decode(parsed->userinfo));
+      impl->proxy_authorization = "Basic " + base64_encode(percent_decode(parsed->userinfo));
       parsed->userinfo.clear();
     }
     impl->proxy = std::move(parsed);

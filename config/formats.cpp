@@ -271,25 +271,34 @@ bool is_endpoint_product(std::string_view s) {
   return s == "ecs" || s == "ram" || s == "sts" || s == "kms" || s == "resourcesharing";
 }
 
-bool is_endpoint_url(std::string_view s) {
-  bool http = false;
+std::optional<HttpUrl> split_http_url(std::string_view s) {
+  HttpUrl url;
   if (s.starts_with("https://")) {
     s.remove_prefix(8);
   } else if (s.starts_with("http://")) {
     s.remove_prefix(7);
-    http = true;
+    url.plain_http = true;
   } else {
-    return false;
+    return std::nullopt;
   }
   if (s.ends_with("/")) s.remove_suffix(1);
-  std::string_view host = s, port;
+  url.host = s;
   if (auto colon = s.rfind(':'); colon != std::string_view::npos) {
-    host = s.substr(0, colon);
-    port = s.substr(colon + 1);
-    if (port.empty() || port.size() > 5 || !all_of(port, is_digit) ||
-        std::stoi(std::string(port)) > 65535)
-      return false;
+    url.host = s.substr(0, colon);
+    url.port = s.substr(colon + 1);
   }
+  return url;
+}
+
+bool is_port(std::string_view s) {
+  return !s.empty() && s.size() <= 5 && all_of(s, is_digit) && std::stoi(std::string(s)) <= 65535;
+}
+
+bool is_endpoint_url(std::string_view s) {
+  const auto url = split_http_url(s);
+  if (!url || (url->port && !is_port(*url->port))) return false;
+  const bool http = url->plain_http;
+  const std::string_view host = url->host;
   if (host.empty() || host.size() > 253) return false;
   // "{region}" is the only placeholder; anything else in braces is a typo.
   std::string h(host);

@@ -48,6 +48,16 @@ bool is_absolute_file_path(std::string_view s);  // /..., printable ASCII, no "/
 bool is_tag_key(std::string_view s);
 bool is_tag_value(std::string_view s);
 bool is_endpoint_product(std::string_view s);  // ecs | ram | sts | kms | resourcesharing
+// "https://AUTHORITY[/]" or "http://AUTHORITY[/]" split at the last ':' of the authority; nullopt
+// for any other scheme. Neither part is checked: the endpoint and etcd rules differ.
+struct HttpUrl {
+  bool plain_http = false;               // "http://" rather than "https://"
+  std::string_view host;                 // everything before the last ':' (or the whole authority)
+  std::optional<std::string_view> port;  // after the last ':', when there is one (may be empty)
+};
+std::optional<HttpUrl> split_http_url(std::string_view s);
+// 1-5 decimal digits, at most 65535.
+bool is_port(std::string_view s);
 // https://HOST[:PORT][/], HOST of [a-z0-9.-] and "{region}"; http:// only for loopback hosts.
 bool is_endpoint_url(std::string_view s);
 // An AccessKey ID pasted where it does not belong ("LTAI" + 12..28 alphanumerics).

@@ -93,23 +93,10 @@ bool etcd_host_char(char c) {
 // Plain http only to a loopback host: an unauthenticated etcd on the network could hand a replica
 // an account another replica is writing.
 bool is_etcd_endpoint(std::string_view s) {
-  bool http = false;
-  if (s.starts_with("https://")) {
-    s.remove_prefix(8);
-  } else if (s.starts_with("http://")) {
-    s.remove_prefix(7);
-    http = true;
-  } else {
-    return false;
-  }
-  if (s.ends_with("/")) s.remove_suffix(1);
-  const auto colon = s.rfind(':');
-  if (colon == std::string_view::npos) return false;
-  std::string_view host = s.substr(0, colon), port = s.substr(colon + 1);
-  if (port.empty() || port.size() > 5 ||
-      !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
-      port[0] == '0' || std::stoi(std::string(port)) > 65535)
-    return false;
+  const auto url = format::split_http_url(s);
+  if (!url || !url->port || !format::is_port(*url->port) || url->port->front() == '0') return false;
+  const bool http = url->plain_http;
+  const std::string_view host = url->host;
   if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
     const std::string_view v6 = host.substr(1, host.size() - 2);
     if (!std::all_of(v6.begin(), v6.end(), [](char c) {

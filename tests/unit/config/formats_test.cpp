@@ -123,6 +123,37 @@ TEST(Formats, Endpoints) {
   EXPECT_FALSE(is_endpoint_url("https://user@ecs.aliyuncs.com"));
   EXPECT_FALSE(is_endpoint_url("https://ecs.aliyuncs.com:99999"));
   EXPECT_FALSE(is_endpoint_url("ftp://ecs.aliyuncs.com"));
+  EXPECT_FALSE(is_endpoint_url("https://ecs.aliyuncs.com:"));
+}
+
+// The split both the endpoint and the etcd rules start from: scheme, host and port, nothing
+// checked.
+TEST(Formats, SplitHttpUrl) {
+  auto u = split_http_url("https://etcd.example:2379/");
+  ASSERT_TRUE(u);
+  EXPECT_FALSE(u->plain_http);
+  EXPECT_EQ(u->host, "etcd.example");
+  EXPECT_EQ(u->port, "2379");
+  u = split_http_url("http://[::1]:2379");
+  ASSERT_TRUE(u);
+  EXPECT_TRUE(u->plain_http);
+  EXPECT_EQ(u->host, "[::1]");
+  EXPECT_EQ(u->port, "2379");
+  u = split_http_url("https://ecs.aliyuncs.com");
+  ASSERT_TRUE(u);
+  EXPECT_EQ(u->host, "ecs.aliyuncs.com");
+  EXPECT_EQ(u->port, std::nullopt);
+  u = split_http_url("https://h:");
+  ASSERT_TRUE(u);
+  EXPECT_EQ(u->port, "");
+  EXPECT_FALSE(split_http_url("ftp://h:21"));
+  EXPECT_FALSE(split_http_url("HTTPS://h"));
+  EXPECT_TRUE(is_port("1"));
+  EXPECT_TRUE(is_port("65535"));
+  EXPECT_FALSE(is_port("65536"));
+  EXPECT_FALSE(is_port(""));
+  EXPECT_FALSE(is_port("080a"));
+  EXPECT_FALSE(is_port("123456"));
 }
 
 TEST(Formats, Closest) {
