@@ -206,6 +206,15 @@ Result<ProviderPtr> from_ini_section(const std::map<std::string, std::string>& s
 }
 
 // The first provider that answers is kept for good (the SDK's lastUsedProvider).
+// An inner provider's answer as the outer one's: the credentials named "<outer>/<inner>", an error
+// wrapped with the outer name.
+Result<Credentials> as_outer(Result<Credentials> r, const std::string& outer) {
+  if (!r.ok()) return wrap(r.error(), outer);
+  Credentials c = std::move(r).value();
+  c.provider = outer + "/" + c.provider;
+  return c;
+}
+
 class StickyChain final : public CredentialsProvider {
  public:
   StickyChain(std::string name, std::vector<ProviderPtr> providers)
@@ -213,13 +222,13 @@ class StickyChain final : public CredentialsProvider {
 
   Result<Credentials> get() override {
     std::lock_guard lock(mu_);
-    if (chosen_) return tagged(chosen_->get());
+    if (chosen_) return as_outer(chosen_->get(), name_);
     std::string tried;
     for (const auto& p : providers_) {
       auto r = p->get();
       if (r.ok()) {
         chosen_ = p;
-        return tagged(std::move(r));
+        return as_outer(std::move(r), name_);
       }
       tried +=
           (tried.empty() ? "" : "; ") + p->name() + ": " + r.error().code + " " + r.error().message;
@@ -234,13 +243,6 @@ class StickyChain final : public CredentialsProvider {
   }
 
  private:
-  Result<Credentials> tagged(Result<Credentials> r) const {
-    if (!r.ok()) return wrap(r.error(), name_);
-    Credentials c = std::move(r).value();
-    c.provider = name_ + "/" + c.provider;
-    return c;
-  }
-
   std::string name_;
   std::vector<ProviderPtr> providers_;
   std::mutex mu_;
@@ -277,11 +279,7 @@ Result<Credentials> CliProfileCredentialsProvider::get() {
     }
     inner = inner_;
   }
-  auto r = inner->get();
-  if (!r.ok()) return wrap(r.error(), name());
-  Credentials c = std::move(r).value();
-  c.provider = name() + "/" + c.provider;
-  return c;
+  return as_outer(inner->get(), name());
 }
 
 void CliProfileCredentialsProvider::invalidate() {
@@ -323,11 +321,7 @@ Result<Credentials> CredentialsFileProvider::get() {
     }
     inner = inner_;
   }
-  auto r = inner->get();
-  if (!r.ok()) return wrap(r.error(), name());
-  Credentials c = std::move(r).value();
-  c.provider = name() + "/" + c.provider;
-  return c;
+  return as_outer(inner->get(), name());
 }
 
 void CredentialsFileProvider::invalidate() {
