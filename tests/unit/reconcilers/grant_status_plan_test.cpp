@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "reconcilers/observe_rd.hpp"
+
 namespace sharekeeper::reconcilers::planner {
 namespace {
 
@@ -16,9 +18,10 @@ struct Judged {
 };
 
 Judged judge(const ObservedShares* shares, const std::string& resource, RoleKind kind,
-             const GrantTarget& target) {
+             const GrantTarget& target, const Directories* directories = nullptr) {
   SharingLookup l;
   l.shares = shares;
+  l.directories = directories;
   if (shares != nullptr) {
     if (auto it = shares->image_accounts.find(resource); it != shares->image_accounts.end())
       l.image_accounts = &it->second;
@@ -64,6 +67,25 @@ TEST(JudgeSharingTest, AFolderIsCoveredByTheMostAdvancedShareAboveIt) {
                  {TargetType::kFolder, "rd-abc123/r-ab12cd/fd-0000000001"});
   EXPECT_EQ(j.sharing, Sharing::kShared);
   EXPECT_EQ(j.detail, "resource share rs-1 via rd-abc123");
+}
+
+// An account reached through its directory: the detail names the directory the share is with. The
+// membership path is a copy made for each directory of the loop; the detail once kept a view into
+// it, and plan -o json printed freed memory (reliability seed 6; under ASan a heap-use-after-free).
+TEST(JudgeSharingTest, AnAccountInADirectoryIsSharedViaTheDirectory) {
+  const auto s = shares();
+  Directories d;
+  DirectoryMembership& m = d.by_id["rd-abc123"];
+  m.directory_id = "rd-abc123";
+  m.known = true;
+  m.folder_of["3333444455556666"] = "rd-abc123/r-ab12cd/fd-0000000001";
+  auto j = judge(&s, "s-1", RoleKind::kSnapshot, {TargetType::kAccount, "3333444455556666"}, &d);
+  EXPECT_EQ(j.sharing, Sharing::kShared);
+  EXPECT_EQ(j.detail, "resource share rs-1 via rd-abc123");
+  // Not a member: no share reaches it.
+  j = judge(&s, "s-1", RoleKind::kSnapshot, {TargetType::kAccount, "7777888899990000"}, &d);
+  EXPECT_EQ(j.sharing, Sharing::kNotShared);
+  EXPECT_EQ(j.detail, "in no resource share with this account, its directory or its folders");
 }
 
 TEST(JudgeSharingTest, AssociatingIsPendingAndFailedIsNotShared) {
