@@ -347,7 +347,7 @@ TEST_F(ClientTest, ThrottlingBacksOffLongerHonoursRetryAfterAndSlowsTheLimiter) 
   transport->push(testing::ok({{"Role", {{"RoleName", "r"}}}}));
   ASSERT_TRUE(cl.get_role("r").ok());
   // 1500 (retry-after beats 500) + 1000 (throttle base doubled), plus limiter pacing after the
-  // halving.
+  // cut.
   EXPECT_GE(clock->slept(), milliseconds(1500 + 1000));
   EXPECT_LT(limiters->for_product("ram", clock->now()).rate(), before);
 }
