@@ -205,7 +205,6 @@ Result<ProviderPtr> from_ini_section(const std::map<std::string, std::string>& s
   return invalid(kWho, "[" + section + "] has unsupported type \"" + type + "\"");
 }
 
-// The first provider that answers is kept for good (the SDK's lastUsedProvider).
 // An inner provider's answer as the outer one's: the credentials named "<outer>/<inner>", an error
 // wrapped with the outer name.
 Result<Credentials> as_outer(Result<Credentials> r, const std::string& outer) {
@@ -215,6 +214,7 @@ Result<Credentials> as_outer(Result<Credentials> r, const std::string& outer) {
   return c;
 }
 
+// The first provider that answers is kept for good (the SDK's lastUsedProvider).
 class StickyChain final : public CredentialsProvider {
  public:
   StickyChain(std::string name, std::vector<ProviderPtr> providers)

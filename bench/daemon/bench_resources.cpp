@@ -17,6 +17,9 @@ namespace {
 constexpr int kAccounts = 20;
 constexpr int kTargetsPerAccount = 50;
 
+// kB (as /proc reports them) in MB.
+double mb(long kb) { return static_cast<double>(kb) / 1024.0; }
+
 struct Sample {
   long rss_kb = 0, hwm_kb = 0;
   double cpu_seconds = 0;
@@ -114,7 +117,7 @@ int main() {
               "\n    region: cn-hangzhou\n    snapshots: [" + snap +
               "]\n    to:\n      accounts: [";
     for (int t = 0; t < kTargetsPerAccount; ++t)
-      shares += std::string(t ? ", " : "") + "\"" + uid(3000000000000000LL + a * 1000 + t) + "\"";
+      shares += std::string(t ? ", " : "") + "\"" + uid(3000000000000000LL + a * 1000LL + t) + "\"";
     shares += "]\n";
   }
   std::ofstream(dir.path / "seed.json") << nlohmann::json({{"accounts", accounts}}).dump(1);
@@ -126,13 +129,13 @@ int main() {
   const Sample start = sample(pid);
   std::printf("grants: %d (%d accounts x %d targets)\n", kAccounts * kTargetsPerAccount, kAccounts,
               kTargetsPerAccount);
-  std::printf("%-40s RSS %6.1f MB\n", "after start", static_cast<double>(start.rss_kb) / 1024.0);
+  std::printf("%-40s RSS %6.1f MB\n", "after start", mb(start.rss_kb));
 
   auto [peak1, cpu1, wall1] = during(pid, [&] {
     return daemon.get("/readyz").status == 200 && success_passes(daemon) >= kAccounts;
   });
   std::printf("%-40s peak RSS %6.1f MB  CPU %.2f s over %.2f s wall\n",
-              "first pass (creates everything)", static_cast<double>(peak1) / 1024.0, cpu1, wall1);
+              "first pass (creates everything)", mb(peak1), cpu1, wall1);
   const auto status = nlohmann::json::parse(daemon.get("/status").body);
   std::printf("%-40s %s\n", "grant states after the first pass", status["summary"].dump().c_str());
 
@@ -140,8 +143,7 @@ int main() {
   std::this_thread::sleep_for(
       10s);  // a benchmark measuring idleness, not a test waiting for a condition
   const Sample i1 = sample(pid);
-  std::printf("%-40s RSS %6.1f MB  CPU %.3f%% of one core\n", "idle (10 s)",
-              static_cast<double>(i1.rss_kb) / 1024.0,
+  std::printf("%-40s RSS %6.1f MB  CPU %.3f%% of one core\n", "idle (10 s)", mb(i1.rss_kb),
               100.0 * (i1.cpu_seconds - i0.cpu_seconds) / 10.0);
 
   const double before = success_passes(daemon);
@@ -149,13 +151,12 @@ int main() {
   auto [peak2, cpu2, wall2] =
       during(pid, [&] { return success_passes(daemon) >= before + kAccounts; });
   std::printf("%-40s peak RSS %6.1f MB  CPU %.2f s over %.2f s wall\n",
-              "converged pass (POST /reconcile)", static_cast<double>(peak2) / 1024.0, cpu2, wall2);
+              "converged pass (POST /reconcile)", mb(peak2), cpu2, wall2);
   const auto t0 = Clock::now();
   const auto m = daemon.get("/metrics");
   std::printf("%-40s %.2f ms (%zu bytes)\n", "GET /metrics",
               std::chrono::duration<double, std::milli>(Clock::now() - t0).count(), m.body.size());
-  std::printf("%-40s VmHWM %6.1f MB\n", "peak RSS of the whole run",
-              static_cast<double>(sample(pid).hwm_kb) / 1024.0);
+  std::printf("%-40s VmHWM %6.1f MB\n", "peak RSS of the whole run", mb(sample(pid).hwm_kb));
   daemon.proc->signal(SIGTERM);
   daemon.proc->wait(30s);
   return 0;
