@@ -9,6 +9,7 @@
 // One instance per account (one credentials provider). Thread-safe: every method may be called from
 // several threads at once; the collaborators it is given must be thread-safe too.
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -165,6 +166,12 @@ class AlibabaClient final : public CloudApi {
   Result<HttpRequest> build_request(const Call& call, const Credentials& credentials);
 
  private:
+  // DescribeImages of our own images with id ("" = no id filter) and the tags, page by page, each
+  // image to on_image; `more` as detail::numbered_pages's.
+  Result<void> image_pages(std::string_view region, const std::string& id,
+                           const std::vector<Tag>& tag_filter,
+                           const std::function<void(Image)>& on_image,
+                           const std::function<bool(std::int64_t, std::int64_t)>& more);
   // DescribeImages of our own images, one listing per id ("" = no id filter), every page.
   Result<std::vector<Image>> own_images(std::string_view region,
                                         const std::vector<std::string>& ids,

@@ -251,6 +251,9 @@ class CloudApi {
   virtual Result<std::vector<Snapshot>> describe_snapshots(
       std::string_view region, const std::vector<std::string>& snapshot_ids,
       const std::vector<Tag>& tag_filter) = 0;
+  // Our own images (ImageOwnerAlias=self) with these ids, or with all the tags. Several ids are
+  // read from the region's listing (100 a page) while that costs fewer calls than one lookup per id
+  // not seen yet; the rest are looked up one by one (ImageId takes a single id).
   virtual Result<std::vector<Image>> describe_images(std::string_view region,
                                                      const std::vector<std::string>& image_ids,
                                                      const std::vector<Tag>& tag_filter) = 0;

@@ -1,4 +1,6 @@
 // ECS (regional, 2014-05-26) typed calls: docs/alibaba-api.md §5.
+#include <functional>
+#include <map>
 #include <optional>
 #include <set>
 
@@ -102,11 +104,53 @@ Result<std::vector<Image>> AlibabaClient::describe_images(std::string_view regio
                                                           const std::vector<std::string>& image_ids,
                                                           const std::vector<Tag>& tag_filter) {
   if (image_ids.empty() && tag_filter.empty()) return std::vector<Image>{};
-  // One listing per id: docs/alibaba-api.md documents ImageId as a single id (the SDKs' request
-  // models type it as one string, which neither confirms nor rules out a comma list).
-  std::vector<std::string> ids = image_ids;
-  if (ids.empty()) ids.emplace_back();
-  return own_images(region, ids, tag_filter);
+  // docs/alibaba-api.md documents ImageId as a single id (the SDKs' request models type it as one
+  // string, which neither confirms nor rules out a comma list): never a comma list.
+  if (image_ids.size() < 2 || !tag_filter.empty()) {
+    std::vector<std::string> ids = image_ids;
+    if (ids.empty()) ids.emplace_back();
+    return own_images(region, ids, tag_filter);
+  }
+  // Several ids: the account's own images of the region, 100 a page, for as long as the pages
+  // left cost fewer calls than looking up one by one the ids not seen yet. A listing only proves
+  // that an image is there: whatever it did not show (absent, or moved between two pages by a
+  // concurrent change) is then looked up by its id.
+  const std::set<std::string> wanted(image_ids.begin(), image_ids.end());
+  std::map<std::string, Image> seen;
+  const auto page_size = static_cast<std::int64_t>(std::max(1, options_.page_size));
+  auto listed = image_pages(
+      region, "", {},
+      [&](Image image) {
+        if (wanted.count(image.image_id) != 0U) {
+          std::string id = image.image_id;
+          seen.insert_or_assign(std::move(id), std::move(image));
+        }
+      },
+      [&](std::int64_t listed_so_far, std::int64_t total) {
+        const std::int64_t pages_left = (total - listed_so_far + page_size - 1) / page_size;
+        const auto unseen = static_cast<std::int64_t>(wanted.size() - seen.size());
+        return unseen > 0 && pages_left <= unseen;
+      });
+  if (!listed) return std::move(listed).error();
+  std::vector<std::string> rest;
+  for (const auto& id : wanted)
+    if (seen.count(id) == 0U) rest.push_back(id);
+  if (!rest.empty()) {
+    auto looked_up = own_images(region, rest, {});
+    if (!looked_up) return std::move(looked_up).error();
+    for (auto& image : *looked_up) {
+      std::string id = image.image_id;
+      seen.insert_or_assign(std::move(id), std::move(image));
+    }
+  }
+  // In the order asked, as one lookup per id would answer.
+  std::vector<Image> out;
+  std::set<std::string> done;
+  for (const auto& id : image_ids) {
+    auto it = seen.find(id);
+    if (it != seen.end() && done.insert(id).second) out.push_back(it->second);
+  }
+  return out;
 }
 
 Result<std::vector<std::string>> AlibabaClient::describe_regions(std::string_view region) {
@@ -128,6 +172,34 @@ Result<std::vector<Image>> AlibabaClient::list_own_images(std::string_view regio
   return own_images(region, {std::string()}, {});
 }
 
+Result<void> AlibabaClient::image_pages(
+    std::string_view region, const std::string& id, const std::vector<Tag>& tag_filter,
+    const std::function<void(Image)>& on_image,
+    const std::function<bool(std::int64_t, std::int64_t)>& more) {
+  return detail::numbered_pages(
+      *this,
+      [&](int page) {
+        // Only our own images can be shared: never pick up public or marketplace images by tag.
+        Params p{{"ImageOwnerAlias", "self"},
+                 {"PageNumber", std::to_string(page)},
+                 {"PageSize", std::to_string(options_.page_size)}};
+        if (!id.empty()) p["ImageId"] = id;
+        add_tag_filter(p, tag_filter);
+        return ecs("DescribeImages", region, std::move(p), true);
+      },
+      [&](const json& page, const Call& call) -> Result<std::size_t> {
+        const json* list = detail::items(page, "Images", "Image");
+        if (list == nullptr) return detail::malformed(call, "Images.Image is not a list");
+        for (const auto& i : *list) {
+          auto image = parse_image(i, call);
+          if (!image) return image.error();
+          on_image(std::move(*image));
+        }
+        return list->size();
+      },
+      more);
+}
+
 Result<std::vector<Image>> AlibabaClient::own_images(std::string_view region,
                                                      const std::vector<std::string>& ids,
                                                      const std::vector<Tag>& tag_filter) {
@@ -135,34 +207,13 @@ Result<std::vector<Image>> AlibabaClient::own_images(std::string_view region,
   std::vector<Image> out;
   std::vector<std::vector<Image>> found(ids.size());
   std::vector<std::optional<Error>> failed(ids.size());
-  support::parallel_for(ids.size(), static_cast<std::size_t>(std::max(1, options_.fan_out)),
-                        [&](std::size_t n) {
-                          const std::string& id = ids[n];
-                          auto paged = detail::numbered_pages(
-                              *this,
-                              [&](int page) {
-                                // Only our own images can be shared: never pick up public or
-                                // marketplace images by tag.
-                                Params p{{"ImageOwnerAlias", "self"},
-                                         {"PageNumber", std::to_string(page)},
-                                         {"PageSize", std::to_string(options_.page_size)}};
-                                if (!id.empty()) p["ImageId"] = id;
-                                add_tag_filter(p, tag_filter);
-                                return ecs("DescribeImages", region, std::move(p), true);
-                              },
-                              [&](const json& page, const Call& call) -> Result<std::size_t> {
-                                const json* list = detail::items(page, "Images", "Image");
-                                if (list == nullptr)
-                                  return detail::malformed(call, "Images.Image is not a list");
-                                for (const auto& i : *list) {
-                                  auto image = parse_image(i, call);
-                                  if (!image) return image.error();
-                                  found[n].push_back(std::move(*image));
-                                }
-                                return list->size();
-                              });
-                          if (!paged) failed[n] = std::move(paged).error();
-                        });
+  support::parallel_for(
+      ids.size(), static_cast<std::size_t>(std::max(1, options_.fan_out)), [&](std::size_t n) {
+        auto paged = image_pages(
+            region, ids[n], tag_filter, [&](Image image) { found[n].push_back(std::move(image)); },
+            [](std::int64_t, std::int64_t) { return true; });
+        if (!paged) failed[n] = std::move(paged).error();
+      });
   for (std::size_t n = 0; n < ids.size(); ++n) {
     if (failed[n]) return std::move(*failed[n]);
     out.insert(out.end(), std::make_move_iterator(found[n].begin()),

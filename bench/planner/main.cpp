@@ -323,14 +323,16 @@ std::optional<int> emulator_calls(int* minimum) {
   auto p = reconcilers::plan(d, reconcilers::observe(d, client_for));
   int calls = static_cast<int>(emu.server().journal().entries().size());
   // Minimum (docs/reconcilers.md): 1 STS + 3 GetRole + 1 role tags + R attachments + 1 policy tags
-  // + P versions + per region I DescribeImages (one per named image) + ceil(S/100)
+  // + P versions + per region one DescribeImages page (I = 3 named images, and the account owns
+  // no more than 100: its own listing is one page) + ceil(S/100)
   // DescribeSnapshots + K DescribeKey, with R = 2 roles, P = 2 policies, I = 3,
   // S = 150 + 3 image disks, K = 4; and for the shares M = 3 DescribeImageSharePermission
   // (images with account targets) + the two ListResourceShareAssociations listings of the
   // snapshot share, paged by 100: ceil(150 / 100) resource pages + 1 target page + 2
   // (manageShares: DescribeImages and ListResourceShares by our tag).
   const int roles = 2, policies = 2;
-  *minimum = 1 + 3 + 1 + roles + 1 + policies + kImages + (kSnapshots + kImages + 99) / 100 +
+  const int image_pages = (kImages + 99) / 100;
+  *minimum = 1 + 3 + 1 + roles + 1 + policies + image_pages + (kSnapshots + kImages + 99) / 100 +
              kKeys + kImages + (kSnapshots + 99) / 100 + 1 + 2;
   emu.stop();
   if (p.has_changes()) {

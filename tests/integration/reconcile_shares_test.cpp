@@ -181,16 +181,17 @@ TEST_F(ReconcileSharesTest, ApplySharesEveryTargetThenTheDriftAndTheShrinkAreCon
   // A second plan has nothing to do (plan --detailed-exitcode exits 0), with the minimum of calls
   // of docs/reconcilers.md's formula: 1 STS + 3 GetRole + 1 ListTagResources(role) +
   // 2 ListPoliciesForRole + 1 ListTagResources(policy) + 2 ListPolicyVersions, and in the region
-  // I=2 DescribeImages + ⌈S=3/100⌉ DescribeSnapshots + M=2 DescribeImageSharePermission +
-  // 2 ListResourceShareAssociations + 2 (DescribeImages and ListResourceShares by our tag), and
-  // K=1 DescribeKey; and, since a grant names a folder, the directory's membership once
-  // (GetResourceDirectory + one ListAccounts page: docs/reconcilers.md "Calls per plan").
+  // 1 DescribeImages (I=2 named images: one page of the account's own images) + ⌈S=3/100⌉
+  // DescribeSnapshots + M=2 DescribeImageSharePermission + 2 ListResourceShareAssociations + 2
+  // (DescribeImages and ListResourceShares by our tag), and K=1 DescribeKey; and, since a grant
+  // names a folder, the directory's membership once (GetResourceDirectory + one ListAccounts page:
+  // docs/reconcilers.md "Calls per plan").
   emu_->server().journal().clear();
   auto second = plan();
   EXPECT_FALSE(second.has_changes()) << reconcilers::render_text(second);
   EXPECT_FALSE(second.has_errors()) << reconcilers::render_text(second);
   EXPECT_EQ(emu_->server().journal().entries().size(),
-            1U + 3 + 1 + 2 + 1 + 2 + (2 + 1 + 2 + 2 + 2) + 1 + 2);
+            1U + 3 + 1 + 2 + 1 + 2 + (1 + 1 + 2 + 2 + 2) + 1 + 2);
   bool foreign_reported = false;
   for (const auto& g : second.grants)
     for (const auto& r : g.resources)

@@ -770,6 +770,85 @@ TEST_F(ClientTest, ImagesKeepInt64OwnerIdsExactAndPageByNumber) {
   EXPECT_FALSE(qs[0].contains("ImageId"));
 }
 
+// An account that owns images m-1 .. m-<owned> in one region, answering DescribeImages as ECS
+// does: ImageOwnerAlias=self, an optional single ImageId, PageNumber/PageSize, TotalCount.
+HttpResponse own_images_page(const HttpRequest& r, int owned) {
+  const auto q = query_of(r);
+  const int size = std::stoi(q.at("PageSize"));
+  const int page = std::stoi(q.at("PageNumber"));
+  json list = json::array();
+  int total = owned;
+  auto image = [](int n) {
+    return json{{"ImageId", "m-" + std::to_string(n)},
+                {"ImageOwnerId", 1234567890123456},
+                {"Status", "Available"},
+                {"DiskDeviceMappings", {{"DiskDeviceMapping", json::array()}}}};
+  };
+  if (auto id = q.find("ImageId"); id != q.end()) {
+    const int n = std::stoi(id->second.substr(2));
+    total = n >= 1 && n <= owned ? 1 : 0;
+    if (total == 1 && page == 1) list.push_back(image(n));
+  } else {
+    for (int n = (page - 1) * size + 1; n <= std::min(owned, page * size); ++n)
+      list.push_back(image(n));
+  }
+  return testing::ok({{"TotalCount", total}, {"Images", {{"Image", list}}}});
+}
+
+std::vector<std::string> image_ids_of(const std::vector<Image>& images) {
+  std::vector<std::string> out;
+  for (const auto& i : images) out.push_back(i.image_id);
+  return out;
+}
+
+TEST_F(ClientTest, SeveralImagesAreReadFromOnePageOfTheAccountsOwnImages) {
+  auto cl = client(options());
+  transport->set_handler([](const HttpRequest& r) { return own_images_page(r, 3); });
+  auto images = cl.describe_images("cn-hangzhou", {"m-3", "m-1"}, {});
+  ASSERT_TRUE(images.ok()) << images.error().to_string();
+  EXPECT_EQ(image_ids_of(*images), (std::vector<std::string>{"m-3", "m-1"}));  // as asked
+  ASSERT_EQ(transport->count(), 1u);
+  EXPECT_FALSE(transport->queries()[0].contains("ImageId"));
+  EXPECT_EQ(transport->queries()[0].at("ImageOwnerAlias"), "self");
+}
+
+TEST_F(ClientTest, AnImageTheListingDidNotShowIsLookedUpByItsId) {
+  // m-9 is not the account's: the listing alone never calls it absent, its own lookup does.
+  auto cl = client(options());
+  transport->set_handler([](const HttpRequest& r) { return own_images_page(r, 3); });
+  auto images = cl.describe_images("cn-hangzhou", {"m-2", "m-9"}, {});
+  ASSERT_TRUE(images.ok()) << images.error().to_string();
+  EXPECT_EQ(image_ids_of(*images), (std::vector<std::string>{"m-2"}));
+  const auto qs = transport->queries();
+  ASSERT_EQ(qs.size(), 2u);
+  EXPECT_FALSE(qs[0].contains("ImageId"));
+  EXPECT_EQ(qs[1].at("ImageId"), "m-9");
+}
+
+TEST_F(ClientTest, TheListingStopsWhenItsPagesLeftCostMoreThanLookingUpTheRest) {
+  AlibabaClientOptions o = options();
+  o.page_size = 10;
+  auto cl = client(std::move(o));
+  // 45 images, 5 pages: m-43 and m-44 are on the last. After page 1, 4 pages are left for 2
+  // unseen ids: two lookups are cheaper (3 calls, not 5).
+  transport->set_handler([](const HttpRequest& r) { return own_images_page(r, 45); });
+  auto far = cl.describe_images("cn-hangzhou", {"m-43", "m-44"}, {});
+  ASSERT_TRUE(far.ok()) << far.error().to_string();
+  EXPECT_EQ(image_ids_of(*far), (std::vector<std::string>{"m-43", "m-44"}));
+  EXPECT_EQ(transport->count(), 3u);
+  // Four ids spread over 25 images (3 pages): after page 1, 2 pages are left for 3 unseen ids,
+  // so the listing goes on to its end (3 calls, not 1 + 3).
+  transport->set_handler([](const HttpRequest& r) { return own_images_page(r, 25); });
+  auto spread = cl.describe_images("cn-hangzhou", {"m-1", "m-12", "m-21", "m-25"}, {});
+  ASSERT_TRUE(spread.ok()) << spread.error().to_string();
+  EXPECT_EQ(image_ids_of(*spread), (std::vector<std::string>{"m-1", "m-12", "m-21", "m-25"}));
+  auto qs = transport->queries();
+  ASSERT_EQ(qs.size(), 6u);
+  qs.erase(qs.begin(), qs.begin() + 3);
+  for (const auto& q : qs) EXPECT_FALSE(q.contains("ImageId"));
+  EXPECT_EQ(qs[2].at("PageNumber"), "3");
+}
+
 TEST_F(ClientTest, KmsDescribeKeyAndAliases) {
   auto cl = client(options());
   transport->push(testing::ok({{"KeyMetadata",
