@@ -5,6 +5,7 @@
 #include <exception>
 
 #include "daemon/commands.hpp"
+#include "support/open_files.hpp"
 
 namespace {
 constexpr const char* kVersion = SHAREKEEPER_VERSION;
@@ -12,6 +13,9 @@ constexpr const char* kVersion = SHAREKEEPER_VERSION;
 
 int main(int argc, char** argv) {
   using namespace sharekeeper::daemon;
+  // Up to 64 accounts at once, each with RAM and its regions read side by side (docs/reconcilers.md
+  // "Observe"): several hundred connections; the limit is raised once, best effort.
+  sharekeeper::support::raise_open_files_limit(8192);
   CLI::App app{
       "sharekeeper: keeps encrypted ECS snapshot and image sharing equal to a Git repository"};
   app.require_subcommand(1);

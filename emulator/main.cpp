@@ -13,6 +13,7 @@
 
 #include "emulator/emulator.hpp"
 #include "emulator/tls.hpp"
+#include "support/open_files.hpp"
 
 namespace {
 
@@ -70,6 +71,11 @@ int main(int argc, char** argv) {
   app.add_option("--consistency-lag-ms", consistency_lag_ms,
                  "a created role/policy stays invisible to reads this long")
       ->check(CLI::Range(0, 3'600'000));
+  app.add_option("--max-connections", options.server.max_connections,
+                 "connections open at once (docs/emulator.md: at the cap, the longest idle one is "
+                 "closed; the open-files limit is raised to fit)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1'000'000));
   app.add_option("--journal-capacity", options.server.journal_capacity,
                  "request journal entries kept")
       ->capture_default_str();
@@ -86,6 +92,14 @@ int main(int argc, char** argv) {
       return fail("--rate-limit-product must be PRODUCT=N with N >= 0: " + spec);
     options.server.rate_limits.products[spec.substr(0, eq)] = rate;
   }
+  // Each connection is a descriptor: the cap, not EMFILE, should decide (support/open_files.hpp).
+  const std::uint64_t wanted = static_cast<std::uint64_t>(options.server.max_connections) + 64;
+  if (const std::uint64_t limit = sharekeeper::support::raise_open_files_limit(wanted);
+      limit < wanted)
+    std::fprintf(stderr,
+                 "sharekeeper-emulator: warning: the open-files limit (%llu) is below "
+                 "--max-connections + 64; connections past it are refused\n",
+                 static_cast<unsigned long long>(limit));
   options.model.association_delay = std::chrono::milliseconds(association_delay_ms);
   options.model.consistency_lag = std::chrono::milliseconds(consistency_lag_ms);
   if (self_signed) {

@@ -6,6 +6,7 @@
 #include <cctype>
 #include <optional>
 #include <set>
+#include <utility>
 
 #include "reconcilers/plan.hpp"
 #include "support/parallel.hpp"
@@ -60,14 +61,37 @@ class Observer {
       s.managed_known = false;
       observe_shares(region, /*resource_sharing_only=*/true);
     }
+    flush(own_);
     return std::move(o_);
   }
 
+  // The account's reads after its identity: RAM (roles, then their policies) and each region
+  // (resources, then their shares) depend on nothing of each other, so they run side by side and a
+  // pass waits for the longest chain of round trips, not for their sum.
   AccountObservation run() {
-    if (!identity()) return std::move(o_);
-    roles();
-    policies();
-    resources();
+    if (!identity()) {
+      flush(own_);
+      return std::move(o_);
+    }
+    const std::map<std::string, RegionWants> wants = region_wants();
+    std::vector<const std::pair<const std::string, RegionWants>*> regions;
+    for (const auto& entry : wants) {
+      o_.regions[entry.first];  // every entry made here: the tasks below only look them up
+      regions.push_back(&entry);
+    }
+    std::vector<Sink> sinks(1 + regions.size());
+    support::parallel_for(sinks.size(), sinks.size(), [&](std::size_t i) {
+      const SinkScope scope(sinks[i]);
+      if (i == 0) {
+        roles();
+        policies();
+      } else {
+        observe_region(regions[i - 1]->first, regions[i - 1]->second);
+        observe_shares(regions[i - 1]->first);
+      }
+    });
+    flush(own_);
+    for (auto& sink : sinks) flush(sink);  // in a fixed order, whichever task finished first
     return std::move(o_);
   }
 
@@ -85,14 +109,43 @@ class Observer {
     return out;
   }
 
+  // What check() records for one of run()'s side-by-side tasks, merged into o_ when they are done.
+  struct Sink {
+    int calls = 0;
+    bool partial = false;
+    std::vector<cloud::Error> errors;
+    std::vector<cloud::Error> share_errors;
+  };
+  // The task's sink on this thread (check() runs on the task's thread: fan_out hands its results
+  // back to it); none outside run()'s tasks, where check() writes o_ itself.
+  inline static thread_local Sink* sink_ = nullptr;
+  struct SinkScope {
+    explicit SinkScope(Sink& s) { sink_ = &s; }
+    ~SinkScope() { sink_ = nullptr; }
+    SinkScope(const SinkScope&) = delete;
+    SinkScope& operator=(const SinkScope&) = delete;
+  };
+
+  // The sink of the task on this thread, else the observer's own.
+  Sink& sink() { return sink_ != nullptr ? *sink_ : own_; }
+  void flush(Sink& from) {
+    o_.calls += std::exchange(from.calls, 0);
+    o_.partial = o_.partial || std::exchange(from.partial, false);
+    for (auto& e : from.errors) o_.errors.push_back(std::move(e));
+    for (auto& e : from.share_errors) o_.share_errors.push_back(std::move(e));
+    from.errors.clear();
+    from.share_errors.clear();
+  }
+
   template <class R>
   // Counts the call; a failure is recorded and makes the observation partial, except for calls
   // that only feed the sharing report (report_only), whose failures never hold up a plan.
   bool check(R& r, bool report_only = false) {
-    ++o_.calls;
+    Sink& out = sink();
+    ++out.calls;
     if (r.ok()) return true;
-    (report_only ? o_.share_errors : o_.errors).push_back(r.error());
-    if (!report_only) o_.partial = true;
+    (report_only ? out.share_errors : out.errors).push_back(r.error());
+    if (!report_only) out.partial = true;
     return false;
   }
 
@@ -228,13 +281,13 @@ class Observer {
     } else {
       // One missing name fails the whole call (our first policy not created yet, or a policy
       // deleted since it was listed): an expected answer; ask name by name.
-      ++o_.calls;
+      ++sink().calls;
       for (const auto& n : names) {
         auto one = api_.list_tag_resources("policy", {n});
         // Only the probed name can be absent; one listed as attached a moment ago that is not
         // found now is unknown (RAM's eventual consistency), never "absent".
         if (not_found(one) && o_.policies[n].presence != Presence::kPresent) {
-          ++o_.calls;
+          ++sink().calls;
           o_.policies[n].presence = Presence::kAbsent;
         } else if (check(one)) {
           tags.insert(tags.end(), one->begin(), one->end());
@@ -290,7 +343,7 @@ class Observer {
     }
   }
 
-  void resources() {
+  std::map<std::string, RegionWants> region_wants() const {
     std::map<std::string, RegionWants> wants;
     for (const auto& s : desired_.shares) {
       if (s.account != account_.name) continue;
@@ -299,8 +352,7 @@ class Observer {
       w.images.insert(s.images.begin(), s.images.end());
       if (!s.selector_tags.empty()) w.selectors[selector_key(s.selector_tags)] = s.selector_tags;
     }
-    for (const auto& [region, w] : wants) observe_region(region, w);
-    for (const auto& entry : wants) observe_shares(entry.first);
+    return wants;
   }
 
   // Who the region's resources are shared with (ObservedShares): planned from with
@@ -534,6 +586,7 @@ class Observer {
   const config::Account& account_;
   cloud::CloudApi& api_;
   AccountObservation o_;
+  Sink own_;           // what check() records outside run()'s tasks (the identity, a re-read)
   std::string o_uid_;  // o_.uid, read by the fan-out threads (o_ itself is this thread's)
 };
 

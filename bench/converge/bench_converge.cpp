@@ -481,7 +481,8 @@ int main(int argc, char** argv) {
       {SK_EMULATOR_BIN, "--listen", "127.0.0.1:0", "--seed", (dir.path / "seed.json").string(),
        "--rate-limit", std::to_string(o.rate), "--rate-limit-burst", std::to_string(o.burst),
        "--latency-ms", std::to_string(o.rtt_ms), "--latency-jitter-ms", std::to_string(o.jitter_ms),
-       "--association-delay-ms", "0", "--journal-capacity", "1000"},
+       // A cloud endpoint takes every connection a pass opens (up to lanes x 3 tasks x fan-out).
+       "--max-connections", "4096", "--association-delay-ms", "0", "--journal-capacity", "1000"},
       dir.path / "emulator.out", dir.path / "emulator.err");
   if (!eventually([&] { return listening_port(dir.path / "emulator.out").has_value(); }, 120s))
     throw std::runtime_error("emulator did not start: " + read_file(dir.path / "emulator.err"));

@@ -44,6 +44,40 @@ struct Harness {
 
 config::DesiredState snaps_to_a() { return make_desired({make_share("snaps", {"s-1"}, {}, {kA})}); }
 
+TEST(ObserveTest, RamAndEachRegionAreReadSideBySide) {
+  // The first GetRole waits for the region's DescribeSnapshots to begin: with RAM and the region
+  // read one after the other they never meet (and the wait gives up after 10 s).
+  FakeCloud cloud(kUid);
+  seed_world(cloud);
+  cloud.rendezvous("GetRole", "DescribeSnapshots");
+  Harness h({{"prod", &cloud}});
+  auto d = snaps_to_a();
+  auto o = reconcilers::observe(d, h.client_for(), 1);
+  EXPECT_TRUE(cloud.met());
+  const auto& account = o.accounts.at("prod");
+  EXPECT_FALSE(account.partial);
+  EXPECT_EQ(account.regions.at(kRegion).snapshots.at("s-1").presence,
+            reconcilers::Presence::kPresent);
+}
+
+TEST(ObserveTest, ErrorsAreListedInTheOrderOfTheStepsWhicheverTaskFailsFirst) {
+  // A GetRole and the region's DescribeSnapshots both fail, at about the same moment (the first
+  // GetRole is held back until DescribeSnapshots has begun): RAM's error is listed first, as the
+  // steps are numbered, whichever task recorded its own first.
+  FakeCloud cloud(kUid);
+  seed_world(cloud);
+  cloud.inject({.action = "GetRole"});
+  cloud.inject({.action = "DescribeSnapshots"});
+  cloud.rendezvous("GetRole", "DescribeSnapshots");
+  Harness h({{"prod", &cloud}});
+  auto o = reconcilers::observe(snaps_to_a(), h.client_for(), 1);
+  const auto& account = o.accounts.at("prod");
+  EXPECT_TRUE(account.partial);
+  ASSERT_EQ(account.errors.size(), 2U);
+  EXPECT_EQ(account.errors[0].action, "GetRole");
+  EXPECT_EQ(account.errors[1].action, "DescribeSnapshots");
+}
+
 TEST(ApplyTest, ApplyFromEmptyConvergesAndTagsWhatItCreates) {
   FakeCloud cloud(kUid);
   seed_world(cloud);

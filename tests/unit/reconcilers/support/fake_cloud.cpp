@@ -75,6 +75,30 @@ std::optional<cloud::Error> FakeCloud::enter(const std::string& action, bool wri
   return std::nullopt;
 }
 
+void FakeCloud::rendezvous(std::string waiter, std::string arriver) {
+  std::lock_guard<std::mutex> lock(gate_mu_);
+  gate_waiter_ = std::move(waiter);
+  gate_arriver_ = std::move(arriver);
+  gate_waited_ = gate_arrived_ = gate_met_ = false;
+}
+
+bool FakeCloud::met() const {
+  std::lock_guard<std::mutex> lock(gate_mu_);
+  return gate_met_;
+}
+
+void FakeCloud::arrive(const std::string& action) {
+  std::unique_lock<std::mutex> lock(gate_mu_);
+  if (!gate_arriver_.empty() && action == gate_arriver_) {
+    gate_arrived_ = true;
+    gate_cv_.notify_all();
+  }
+  if (!gate_waiter_.empty() && action == gate_waiter_ && !gate_waited_) {
+    gate_waited_ = true;
+    gate_met_ = gate_cv_.wait_for(lock, std::chrono::seconds(10), [&] { return gate_arrived_; });
+  }
+}
+
 FakeCloud::RoleState* FakeCloud::find_role(std::string_view name) {
   auto it = roles_.find(lower(name));
   return it == roles_.end() ? nullptr : &it->second;
@@ -270,6 +294,7 @@ cloud::Result<cloud::CallerIdentity> FakeCloud::get_caller_identity() {
 }
 
 cloud::Result<std::optional<cloud::Role>> FakeCloud::get_role(std::string_view role_name) {
+  arrive("GetRole");
   std::lock_guard<std::mutex> lock(mu_);
   if (auto e = enter("GetRole", false, nullptr)) return *e;
   const RoleState* r = find_role(role_name);
@@ -588,6 +613,7 @@ cloud::Result<std::vector<cloud::TagResource>> FakeCloud::list_tag_resources(
 cloud::Result<std::vector<cloud::Snapshot>> FakeCloud::describe_snapshots(
     std::string_view region, const std::vector<std::string>& ids,
     const std::vector<cloud::Tag>& tag_filter) {
+  arrive("DescribeSnapshots");
   std::lock_guard<std::mutex> lock(mu_);
   if (auto e = enter("DescribeSnapshots", false, nullptr)) return *e;
   if (ids.size() > 100)

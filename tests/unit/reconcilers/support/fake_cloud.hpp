@@ -33,6 +33,7 @@
 //    which is withdrawn: Cancelled). Invitations: accept_invitations(), reject_invitation(),
 //    expire_invitations() (Expired: the target association becomes Failed). Share names need not be
 //    unique.
+#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -235,6 +236,12 @@ class FakeCloud : public cloud::CloudApi {
   cloud::Result<std::optional<cloud::ResourceDirectoryInfo>> get_resource_directory() override;
   cloud::Result<std::vector<cloud::DirectoryAccount>> list_directory_accounts() override;
 
+  // A concurrency probe that needs no clock: the first `waiter` call waits (outside the fake's
+  // lock, up to 10 s) until an `arriver` call has begun. met() says whether it did; run one after
+  // the other, the two never meet. Only GetRole and DescribeSnapshots take part.
+  void rendezvous(std::string waiter, std::string arriver);
+  bool met() const;
+
  private:
   // Counts the call; returns the injected error to report before doing anything, if any; sets
   // *after_commit to the error to report after the write succeeded, if any.
@@ -270,6 +277,11 @@ class FakeCloud : public cloud::CloudApi {
       const std::vector<cloud::ShareResource>& resources, const std::vector<std::string>& targets);
 
   mutable std::mutex mu_;
+  void arrive(const std::string& action);
+  mutable std::mutex gate_mu_;
+  std::condition_variable gate_cv_;
+  std::string gate_waiter_, gate_arriver_;
+  bool gate_waited_ = false, gate_arrived_ = false, gate_met_ = false;
   std::optional<cloud::ResourceDirectoryInfo> directory_;
   std::vector<cloud::DirectoryAccount> directory_members_;
   std::string uid_;
