@@ -118,16 +118,16 @@ class Observer {
   };
   // The task's sink on this thread (check() runs on the task's thread: fan_out hands its results
   // back to it); none outside run()'s tasks, where check() writes o_ itself.
-  inline static thread_local Sink* sink_ = nullptr;
+  inline static thread_local Sink* current_sink = nullptr;
   struct SinkScope {
-    explicit SinkScope(Sink& s) { sink_ = &s; }
-    ~SinkScope() { sink_ = nullptr; }
+    explicit SinkScope(Sink& s) { current_sink = &s; }
+    ~SinkScope() { current_sink = nullptr; }
     SinkScope(const SinkScope&) = delete;
     SinkScope& operator=(const SinkScope&) = delete;
   };
 
   // The sink of the task on this thread, else the observer's own.
-  Sink& sink() { return sink_ != nullptr ? *sink_ : own_; }
+  Sink& sink() { return current_sink != nullptr ? *current_sink : own_; }
   void flush(Sink& from) {
     o_.calls += std::exchange(from.calls, 0);
     o_.partial = o_.partial || std::exchange(from.partial, false);
