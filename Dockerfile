@@ -6,7 +6,7 @@ FROM debian:12 AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       build-essential cmake ninja-build pkg-config \
-      libboost1.81-dev libssl-dev libyaml-cpp-dev libyaml-dev nlohmann-json3-dev prometheus-cpp-dev \
+      libboost1.81-dev libssl-dev libyaml-cpp-dev libyaml-dev nlohmann-json3-dev prometheus-cpp-dev zlib1g-dev \
       libspdlog-dev libfmt-dev libcli11-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
@@ -21,7 +21,7 @@ FROM debian:12-slim
 # against `ldd` of the built binary), and the CA bundle for TLS to Alibaba Cloud endpoints.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      ca-certificates libstdc++6 libssl3 libyaml-cpp0.7 libyaml-0-2 libprometheus-cpp-core1.0 libspdlog1.10 libfmt9 \
+      ca-certificates libstdc++6 libssl3 libyaml-cpp0.7 libyaml-0-2 libprometheus-cpp-core1.0 libspdlog1.10 libfmt9 zlib1g \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /build/daemon/sharekeeper /usr/local/bin/sharekeeper
 # Non-root, no shell needed at run time; the config and the admin token are mounted read-only.

@@ -5,6 +5,7 @@
 #include <exception>
 
 #include "daemon/commands.hpp"
+#include "support/memory.hpp"
 #include "support/open_files.hpp"
 
 namespace {
@@ -16,6 +17,8 @@ int main(int argc, char** argv) {
   // Up to 64 accounts at once, each with RAM and its regions read side by side (docs/reconcilers.md
   // "Observe"): several hundred connections; the limit is raised once, best effort.
   sharekeeper::support::raise_open_files_limit(8192);
+  sharekeeper::support::limit_malloc_arenas(
+      2);  // support/memory.hpp; bench/daemon/README.md "Memory"
   CLI::App app{
       "sharekeeper: keeps encrypted ECS snapshot and image sharing equal to a Git repository"};
   app.require_subcommand(1);

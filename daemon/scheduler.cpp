@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "config/desired_state.hpp"
+#include "support/memory.hpp"
 
 namespace sharekeeper::daemon {
 
@@ -303,9 +304,11 @@ void Scheduler::worker_loop() {
       report.next_run = to_wall(it->second.next_run());
     }
     poke_locked();
+    const bool idle = running_ == 0 && queue_.empty();
     lock.unlock();
     cv_coord_.notify_all();
     if (on_finished_) on_finished_(report);
+    if (idle) support::release_free_memory();  // the last pass running: its working memory is free
     lock.lock();
   }
   --workers_alive_;

@@ -79,6 +79,9 @@ void StatusStore::pass_started(const std::string& account, WallTime now) {
 }
 
 void StatusStore::pass_finished(const PassReport& r) {
+  // Deflated before the lock is taken: /status and /metrics need not wait for it.
+  CompressedText plan;
+  if (!r.stale && !r.outcome.plan_json.empty()) plan = CompressedText::of(r.outcome.plan_json);
   std::lock_guard lock(mu_);
   auto it = accounts_.find(r.account);
   if (it == accounts_.end()) return;
@@ -93,7 +96,7 @@ void StatusStore::pass_finished(const PassReport& r) {
   if (r.outcome.result == PassResult::kSuccess) a.last_success = r.finished;
   if (r.stale) return;  // its grants and plan describe a config that is no longer current
   if (r.outcome.observation_complete) a.observed = true;
-  if (!r.outcome.plan_json.empty()) a.plan_json = r.outcome.plan_json;
+  if (!plan.empty()) a.plan = std::move(plan);
   for (const auto& g : r.outcome.grants) {
     auto git = grants_.find(g.key);
     if (git == grants_.end()) continue;
@@ -229,13 +232,14 @@ std::string StatusStore::plan_json() const {
   out["revision"] = revision_;
   json accounts = json::object();
   for (const auto& [name, a] : accounts_) {
-    if (a.plan_json.empty()) {
+    if (a.plan.empty()) {
       accounts[name] = nullptr;
       continue;
     }
     // The runner's plan is JSON already; embed it as a value, not a string.
-    auto parsed = json::parse(a.plan_json, nullptr, false);
-    accounts[name] = parsed.is_discarded() ? json(a.plan_json) : std::move(parsed);
+    const std::string text = a.plan.text();
+    auto parsed = json::parse(text, nullptr, false);
+    accounts[name] = parsed.is_discarded() ? json(text) : std::move(parsed);
   }
   out["accounts"] = std::move(accounts);
   return out.dump(2);

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "daemon/account_runner.hpp"
+#include "daemon/compressed_text.hpp"
 #include "daemon/scheduler.hpp"
 
 namespace sharekeeper::daemon {
@@ -88,8 +89,8 @@ class StatusStore {
     std::string last_error;
     bool terminal = false;
     int changes_last_pass = 0;
-    // As the runner rendered it (compact: render_json_compact); GET /plan indents it.
-    std::string plan_json;
+    // As the runner rendered it (compact: render_json_compact), deflated; GET /plan indents it.
+    CompressedText plan;
   };
   struct Reload {
     std::string result;

@@ -5,7 +5,7 @@ set -euo pipefail
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 pkgs=(build-essential cmake ninja-build ccache mold pkg-config openssl git
-      libboost1.81-dev libssl-dev libyaml-cpp-dev libyaml-dev nlohmann-json3-dev prometheus-cpp-dev
+      libboost1.81-dev libssl-dev libyaml-cpp-dev libyaml-dev nlohmann-json3-dev prometheus-cpp-dev zlib1g-dev
       libgtest-dev libgmock-dev libbenchmark-dev libspdlog-dev libfmt-dev libcli11-dev
       clang libclang-rt-14-dev clang-format clang-tidy prometheus curl procps python3
       dpkg-dev systemd python3-yaml jq etcd-server etcd-client)

@@ -9,7 +9,9 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <new>
+#include <nlohmann/json.hpp>
 
 #include "../heap_counter.hpp"
 #include "config/desired_state.hpp"
@@ -98,6 +100,56 @@ TEST(RetainedMemory, StatusRowsPerGrant) {
     EXPECT_LE(per_grant, kStatusBudget);
   }
   EXPECT_LE(live() - before, 0);  // nothing outlives the store
+}
+
+// A plan as render_json_compact writes one for an account of bench_converge's organisation: every
+// grant with its chain of links (about 1 KB a grant).
+std::string plan_of(const config::DesiredState& d, const std::string& account) {
+  nlohmann::json grants = nlohmann::json::array();
+  for (const auto& k : grants_of(d, account)) {
+    nlohmann::json chain = nlohmann::json::array();
+    for (const char* link : {"resource", "key", "share-role", "trust", "kms-policy", "attachment",
+                             "disk-encrypt-role", "share"})
+      chain.push_back({{"link", link},
+                       {"holds", true},
+                       {"observed", std::string("observed ") + link + " of " + k.share},
+                       {"remedy", ""}});
+    grants.push_back({{"share", k.share},
+                      {"target", {{"type", k.target_type}, {"id", k.target}}},
+                      {"state", "Ready"},
+                      {"reason", ""},
+                      {"chain", std::move(chain)}});
+  }
+  return nlohmann::json{{"accounts",
+                         {{{"account", account},
+                           {"changes", nlohmann::json::array()},
+                           {"grants", std::move(grants)}}}}}
+      .dump();
+}
+
+TEST(RetainedMemory, AKeptPlanIsDeflated) {
+  const config::DesiredState d = organisation();
+  const std::string account = d.accounts[0].name;
+  // What the same pass retains with a one-line plan and with the full one: the difference is
+  // the plan's.
+  auto retained = [&](const std::string& plan) {
+    PassReport p = converged_pass(d, account);
+    p.outcome.plan_json = plan;
+    auto s = std::make_unique<StatusStore>();
+    s->set_config(d, kT0);
+    const long long before = live();
+    s->pass_finished(p);
+    return std::make_pair(live() - before, std::move(s));
+  };
+  const std::string plan = plan_of(d, account);
+  const auto [small, unused] = retained(R"({"accounts":[]})");
+  const auto [full, store] = retained(plan);
+  const long long kept = full - small;
+  std::printf("StatusStore: a plan of %zu bytes kept in %lld bytes\n", plan.size(), kept);
+  EXPECT_LE(kept, static_cast<long long>(plan.size()) / 5);  // kept as text: more than its size
+  // GET /plan answers the same plan.
+  const auto answer = nlohmann::json::parse(store->plan_json());
+  EXPECT_EQ(answer["accounts"][account], nlohmann::json::parse(plan));
 }
 
 TEST(RetainedMemory, MetricsPerGrantAfterAScrape) {
