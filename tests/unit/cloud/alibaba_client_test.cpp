@@ -80,6 +80,7 @@ class ClientTest : public ::testing::Test {
     o.random = [] { return 1.0; };  // the top of every jitter window: deterministic delays
     o.on_call = [this](std::string_view p, std::string_view a, std::string_view c,
                        std::chrono::nanoseconds, int attempt) {
+      const std::lock_guard lock(observed_mu);  // the client calls it from its fan-out threads
       observed.push_back({std::string(p), std::string(a), std::string(c), attempt});
     };
     return o;
@@ -89,8 +90,9 @@ class ClientTest : public ::testing::Test {
   std::shared_ptr<FakeTransport> transport;
   std::shared_ptr<FakeCredentials> credentials;
   std::shared_ptr<support::ManualClock> clock;
+  std::mutex observed_mu;
   std::vector<Observed> observed;
-  int nonces = 0;
+  std::atomic<int> nonces{0};  // nonce() too is called from the fan-out threads
 };
 
 // ---------------------------------------------------------------- byte-identical to the SDK
