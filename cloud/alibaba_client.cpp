@@ -301,15 +301,7 @@ Result<void> token_pages(AlibabaClient& client,
 
 Result<void> numbered_pages(AlibabaClient& client,
                             const std::function<AlibabaClient::Call(int page)>& make_call,
-                            const PageHandler& on_page) {
-  return numbered_pages(client, make_call, on_page,
-                        [](std::int64_t, std::int64_t) { return true; });
-}
-
-Result<void> numbered_pages(
-    AlibabaClient& client, const std::function<AlibabaClient::Call(int page)>& make_call,
-    const PageHandler& on_page,
-    const std::function<bool(std::int64_t seen, std::int64_t total)>& more) {
+                            const PageHandler& on_page, const MorePages& more) {
   std::int64_t seen = 0;
   for (int page = 1;; ++page) {
     const AlibabaClient::Call call = make_call(page);
@@ -318,7 +310,7 @@ Result<void> numbered_pages(
     SK_TRY(n, on_page(j, call));
     seen += static_cast<std::int64_t>(n);
     const std::int64_t total = integer(j, "TotalCount", 0);
-    if (n == 0 || seen >= total || !more(seen, total)) return {};
+    if (n == 0 || seen >= total || (more && !more(seen, total))) return {};
   }
 }
 

@@ -167,11 +167,11 @@ class AlibabaClient final : public CloudApi {
 
  private:
   // DescribeImages of our own images with id ("" = no id filter) and the tags, page by page, each
-  // image to on_image; `more` as detail::numbered_pages's.
+  // image to on_image; `more` as detail::numbered_pages's (none: every page).
   Result<void> image_pages(std::string_view region, const std::string& id,
                            const std::vector<Tag>& tag_filter,
                            const std::function<void(Image)>& on_image,
-                           const std::function<bool(std::int64_t, std::int64_t)>& more);
+                           const std::function<bool(std::int64_t, std::int64_t)>& more = {});
   // DescribeImages of our own images, one listing per id ("" = no id filter), every page.
   Result<std::vector<Image>> own_images(std::string_view region,
                                         const std::vector<std::string>& ids,

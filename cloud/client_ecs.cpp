@@ -143,13 +143,10 @@ Result<std::vector<Image>> AlibabaClient::describe_images(std::string_view regio
       seen.insert_or_assign(std::move(id), std::move(image));
     }
   }
-  // In the order asked, as one lookup per id would answer.
+  // In the order asked, as one lookup per id would answer (an id asked twice, once).
   std::vector<Image> out;
-  std::set<std::string> done;
-  for (const auto& id : image_ids) {
-    auto it = seen.find(id);
-    if (it != seen.end() && done.insert(id).second) out.push_back(it->second);
-  }
+  for (const auto& id : image_ids)
+    if (auto found = seen.extract(id)) out.push_back(std::move(found.mapped()));
   return out;
 }
 
@@ -209,9 +206,8 @@ Result<std::vector<Image>> AlibabaClient::own_images(std::string_view region,
   std::vector<std::optional<Error>> failed(ids.size());
   support::parallel_for(
       ids.size(), static_cast<std::size_t>(std::max(1, options_.fan_out)), [&](std::size_t n) {
-        auto paged = image_pages(
-            region, ids[n], tag_filter, [&](Image image) { found[n].push_back(std::move(image)); },
-            [](std::int64_t, std::int64_t) { return true; });
+        auto paged = image_pages(region, ids[n], tag_filter,
+                                 [&](Image image) { found[n].push_back(std::move(image)); });
         if (!paged) failed[n] = std::move(paged).error();
       });
   for (std::size_t n = 0; n < ids.size(); ++n) {

@@ -69,16 +69,13 @@ Result<void> token_pages(AlibabaClient& client,
 // PageNumber paging (ECS DescribeImages/DescribeImageSharePermission, KMS ListAliasesByKeyId):
 // pages 1, 2, ... until a page is empty or TotalCount items were seen (the default page of 10 would
 // otherwise silently drop entries).
-Result<void> numbered_pages(AlibabaClient& client,
-                            const std::function<AlibabaClient::Call(int page)>& make_call,
-                            const PageHandler& on_page);
-// The same, but the caller may stop early: after each page that leaves items unseen, `more(seen,
-// total)` says whether the next page is worth its call (false: the listing ends there, and the
+// The caller may stop early: after each page that leaves items unseen, `more(seen, total)`, when
+// given, says whether the next page is worth its call (false: the listing ends there, and the
 // caller knows it saw only part of it).
+using MorePages = std::function<bool(std::int64_t seen, std::int64_t total)>;
 Result<void> numbered_pages(AlibabaClient& client,
                             const std::function<AlibabaClient::Call(int page)>& make_call,
-                            const PageHandler& on_page,
-                            const std::function<bool(std::int64_t seen, std::int64_t total)>& more);
+                            const PageHandler& on_page, const MorePages& more = {});
 
 template <class T>
 std::vector<std::vector<T>> chunks(const std::vector<T>& values, std::size_t size) {

@@ -2,6 +2,7 @@
 
 #include <zlib.h>
 
+#include <new>
 #include <stdexcept>
 
 namespace sharekeeper::daemon {
@@ -12,21 +13,19 @@ CompressedText CompressedText::of(std::string_view text) {
   if (text.empty()) return out;
   uLongf length = compressBound(static_cast<uLong>(text.size()));
   std::string data(length, '\0');
+  // With compressBound's room the only failure is Z_MEM_ERROR.
   if (compress2(reinterpret_cast<Bytef*>(data.data()), &length,
                 reinterpret_cast<const Bytef*>(text.data()), static_cast<uLong>(text.size()),
-                1) != Z_OK) {
-    out.data_ = std::string(text);  // Z_MEM_ERROR: keep it plain rather than lose it
-    return out;
-  }
+                1) != Z_OK)
+    throw std::bad_alloc();
   data.resize(length);
   data.shrink_to_fit();
   out.data_ = std::move(data);
-  out.deflated_ = true;
   return out;
 }
 
 std::string CompressedText::text() const {
-  if (!deflated_) return data_;
+  if (size_ == 0) return {};
   std::string out(size_, '\0');
   auto length = static_cast<uLongf>(size_);
   const int rc =

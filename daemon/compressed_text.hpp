@@ -12,7 +12,7 @@ class CompressedText {
  public:
   CompressedText() = default;
   // Deflates `text` (zlib level 1: the plan is written once a pass, on the pass's own thread).
-  // Only a failed allocation inside zlib can fail it; then the text is kept as it is.
+  // Only a failed allocation inside zlib can fail it: std::bad_alloc, as any allocation.
   static CompressedText of(std::string_view text);
 
   bool empty() const { return size_ == 0; }
@@ -23,7 +23,6 @@ class CompressedText {
  private:
   std::string data_;
   std::size_t size_ = 0;
-  bool deflated_ = false;
 };
 
 }  // namespace sharekeeper::daemon

@@ -17,8 +17,8 @@ int main(int argc, char** argv) {
   // Up to 64 accounts at once, each with RAM and its regions read side by side (docs/reconcilers.md
   // "Observe"): several hundred connections; the limit is raised once, best effort.
   sharekeeper::support::raise_open_files_limit(8192);
-  sharekeeper::support::limit_malloc_arenas(
-      2);  // support/memory.hpp; bench/daemon/README.md "Memory"
+  // Two malloc arenas, not glibc's 16 here: support/memory.hpp, bench/daemon/README.md "Memory".
+  sharekeeper::support::limit_malloc_arenas(2);
   CLI::App app{
       "sharekeeper: keeps encrypted ECS snapshot and image sharing equal to a Git repository"};
   app.require_subcommand(1);

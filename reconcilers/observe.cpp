@@ -76,7 +76,7 @@ class Observer {
     const std::map<std::string, RegionWants> wants = region_wants();
     std::vector<const std::pair<const std::string, RegionWants>*> regions;
     for (const auto& entry : wants) {
-      o_.regions[entry.first];  // every entry made here: the tasks below only look them up
+      o_.regions[entry.first];  // every entry made here: the tasks only look them up (at())
       regions.push_back(&entry);
     }
     std::vector<Sink> sinks(1 + regions.size());
@@ -360,7 +360,7 @@ class Observer {
   // With resource_sharing_only, the image side (images by our tag, their share permissions) is kept
   // as it stands and only the Resource Sharing listings are read.
   void observe_shares(const std::string& region, bool resource_sharing_only = false) {
-    ObservedRegion& r = o_.regions[region];
+    ObservedRegion& r = o_.regions.at(region);
     const bool manage = desired_.settings.manage_shares;
     const bool report_only = !manage;
     const std::string& instance = desired_.settings.instance_name;
@@ -398,7 +398,7 @@ class Observer {
 
   // DescribeImageSharePermission of our images and the images shared with accounts.
   void image_permissions(const std::string& region, bool report_only) {
-    ObservedRegion& r = o_.regions[region];
+    ObservedRegion& r = o_.regions.at(region);
     std::set<std::string> images_to_accounts(r.shares.owned_images);
     for (const auto& s : desired_.shares) {
       if (s.account != account_.name || s.region != region || s.to.accounts.empty()) continue;
@@ -424,7 +424,7 @@ class Observer {
   }
 
   void resource_sharing(const std::string& region, bool report_only, bool managed_ok) {
-    ObservedRegion& r = o_.regions[region];
+    ObservedRegion& r = o_.regions.at(region);
     const bool manage = desired_.settings.manage_shares;
     // Resource Sharing carries every snapshot share, and images shared with a directory or folder
     // (or with an account, by a person): the account's own shares in the region, both sides.
@@ -479,7 +479,7 @@ class Observer {
   }
 
   void observe_region(const std::string& region, const RegionWants& w) {
-    ObservedRegion& r = o_.regions[region];
+    ObservedRegion& r = o_.regions.at(region);
     r.region = region;
     for (const auto& id : w.images) r.images[id];
     for (const auto& id : w.snapshots) r.snapshots[id];

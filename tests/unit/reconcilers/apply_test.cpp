@@ -61,14 +61,15 @@ TEST(ObserveTest, RamAndEachRegionAreReadSideBySide) {
 }
 
 TEST(ObserveTest, ErrorsAreListedInTheOrderOfTheStepsWhicheverTaskFailsFirst) {
-  // A GetRole and the region's DescribeSnapshots both fail, at about the same moment (the first
-  // GetRole is held back until DescribeSnapshots has begun): RAM's error is listed first, as the
-  // steps are numbered, whichever task recorded its own first.
+  // A GetRole and the region's DescribeSnapshots both fail, the region's first: the first GetRole
+  // is held back until the region has moved on to its shares (DescribeImages by our tag, after
+  // DescribeSnapshots' failure was recorded). RAM's error is still listed first, as the steps are
+  // numbered; merged in the order the tasks recorded them it would come second.
   FakeCloud cloud(kUid);
   seed_world(cloud);
   cloud.inject({.action = "GetRole"});
   cloud.inject({.action = "DescribeSnapshots"});
-  cloud.rendezvous("GetRole", "DescribeSnapshots");
+  cloud.rendezvous("GetRole", "DescribeImages");
   Harness h({{"prod", &cloud}});
   auto o = reconcilers::observe(snaps_to_a(), h.client_for(), 1);
   const auto& account = o.accounts.at("prod");

@@ -631,6 +631,7 @@ cloud::Result<std::vector<cloud::Snapshot>> FakeCloud::describe_snapshots(
 cloud::Result<std::vector<cloud::Image>> FakeCloud::describe_images(
     std::string_view region, const std::vector<std::string>& ids,
     const std::vector<cloud::Tag>& tag_filter) {
+  arrive("DescribeImages");
   std::lock_guard<std::mutex> lock(mu_);
   if (auto e = enter("DescribeImages", false, nullptr)) return *e;
   if (ids.size() > 100) requests_ += static_cast<int>((ids.size() - 1) / 100);

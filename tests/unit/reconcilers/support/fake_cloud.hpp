@@ -238,7 +238,7 @@ class FakeCloud : public cloud::CloudApi {
 
   // A concurrency probe that needs no clock: the first `waiter` call waits (outside the fake's
   // lock, up to 10 s) until an `arriver` call has begun. met() says whether it did; run one after
-  // the other, the two never meet. Only GetRole and DescribeSnapshots take part.
+  // the other, the two never meet. Only GetRole, DescribeSnapshots and DescribeImages take part.
   void rendezvous(std::string waiter, std::string arriver);
   bool met() const;
 
