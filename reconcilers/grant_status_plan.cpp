@@ -212,9 +212,10 @@ void judge_sharing(const SharingLookup& l, RoleKind kind, const config::GrantTar
   // directory; an account by a share with itself, or (when the membership was read) with its
   // directory or a folder on its path.
   const ObservedShares::Association* a = nullptr;
-  // A copy, not a view: a membership path below lives only for one turn of the loop over the
-  // directories (a view into it printed freed memory in plan -o json; reliability seed 6).
-  std::string via;
+  // A view of the listing's key, not of `id`: a membership path below lives only for one turn of
+  // the loop over the directories (a view into it printed freed memory in plan -o json;
+  // reliability seed 6), the observation for the whole plan.
+  std::string_view via;
   if (l.pairs != nullptr) {
     const auto& by_target = *l.pairs;
     auto best = [&](std::string_view id) {
@@ -223,7 +224,7 @@ void judge_sharing(const SharingLookup& l, RoleKind kind, const config::GrantTar
       if (a == nullptr || ObservedShares::Association::rank(t->second.status) >
                               ObservedShares::Association::rank(a->status)) {
         a = &t->second;
-        via.assign(id);
+        via = t->first;
       }
     };
     auto walk = [&](std::string_view path) {
@@ -257,7 +258,9 @@ void judge_sharing(const SharingLookup& l, RoleKind kind, const config::GrantTar
             : "in no resource share with this target";
     return;
   }
-  std::string where = "resource share " + a->resource_share_id;
+  std::string where;
+  where.reserve(64);
+  where.append("resource share ").append(a->resource_share_id);
   const std::string_view own = target.type == TargetType::kFolder
                                    ? std::string_view(target.id).substr(target.id.rfind('/') + 1)
                                    : std::string_view(target.id);

@@ -244,9 +244,10 @@ struct AccountContext {
   AccountPlan plan;                         // what the phases produce for this account
   RoleContext roles[2] = {role_context(RoleKind::kSnapshot), role_context(RoleKind::kImage)};
   GrantIndex grants;
-  std::map<std::string, std::vector<Resolved>> resolved;  // by share name
-  std::map<std::string, std::string> selector_errors;     // by share name
-  SharesContext shares;                                   // settings.manageShares
+  // By share name (views of the config's names, which outlive the plan: no copy of each).
+  std::map<std::string_view, std::vector<Resolved>, std::less<>> resolved;
+  std::map<std::string, std::string> selector_errors;  // by share name
+  SharesContext shares;                                // settings.manageShares
   // settings.manageShares: the number of each share's first grant (its targets' grants follow in
   // the order of in.targets(share)), in the order of in.shares_by_account.
   std::vector<int> first_grant;

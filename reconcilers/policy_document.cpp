@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 
 #include "support/wire.hpp"
@@ -107,12 +108,35 @@ json normalize_statement(const json& st, bool canonical) {
 // deeper is not a policy, and re-serialising it recursively could exhaust the stack.
 constexpr int kMaxDepth = 32;
 
+// The deepest nesting of lists and objects in `document`, counted outside strings. A scan, so
+// that the parse itself needs no callback: nlohmann's callback parser calls it for every value
+// (issue 14: a converged plan parses every role's trust policy and every KMS policy of ours).
+int nesting_depth(std::string_view document) {
+  int depth = 0, deepest = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < document.size(); ++i) {
+    const char c = document[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;  // the escaped character, whatever it is
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      deepest = std::max(deepest, ++depth);
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
 json parse_document(std::string_view document) {
-  json doc = json::parse(document, [](int depth, json::parse_event_t, json&) {
-    if (depth > kMaxDepth)
-      throw std::invalid_argument("policy document nests deeper than " + std::to_string(kMaxDepth));
-    return true;
-  });
+  if (nesting_depth(document) > kMaxDepth)
+    throw std::invalid_argument("policy document nests deeper than " + std::to_string(kMaxDepth));
+  json doc = json::parse(document);
   if (!doc.is_object()) throw std::invalid_argument("policy document is not a JSON object");
   if (!doc.contains("Version") || doc["Version"] != "1")
     throw std::invalid_argument("policy Version must be \"1\"");
@@ -120,25 +144,35 @@ json parse_document(std::string_view document) {
   return doc;
 }
 
-std::vector<json> statements_of(const json& doc) {
+// The statements of a parsed document, in place (a trust policy's one statement can list hundreds
+// of principals: copying it cost as much as parsing it).
+std::vector<const json*> statements_of(const json& doc) {
   const json& st = doc["Statement"];
-  std::vector<json> out;
+  std::vector<const json*> out;
   if (st.is_array()) {
-    for (const auto& s : st) out.push_back(s);
+    out.reserve(st.size());
+    for (const auto& s : st) out.push_back(&s);
   } else if (st.is_object()) {
-    out.push_back(st);
+    out.push_back(&st);
   } else {
     throw std::invalid_argument("Statement is neither a list nor an object");
   }
   return out;
 }
 
-json canonical_json(std::string_view document) {
+// The document's statements in their comparison form, in the document's order.
+std::vector<json> canonical_statements(std::string_view document) {
   json doc = parse_document(document);
+  std::vector<json> out;
+  for (const json* s : statements_of(doc)) out.push_back(normalize_statement(*s, true));
+  return out;
+}
+
+json canonical_json(std::string_view document) {
   std::vector<std::pair<std::string, json>> sts;
-  for (const auto& s : statements_of(doc)) {
-    json c = normalize_statement(s, true);
-    sts.emplace_back(c.dump(), std::move(c));
+  for (json& c : canonical_statements(document)) {
+    std::string text = c.dump();
+    sts.emplace_back(std::move(text), std::move(c));
   }
   std::sort(sts.begin(), sts.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   json out = json::object();
@@ -192,6 +226,41 @@ void sort_unique(std::vector<std::string>& v) {
   v.erase(std::unique(v.begin(), v.end()), v.end());
 }
 
+// The accounts of a trust policy exactly as build_trust_policy writes one that trusts accounts
+// only, recognised without parsing it; nullopt for any other text (another layout, spacing, a
+// second statement, a principal that is not an account): parse_trust_policy then parses it. A
+// converged role's document reads back as we wrote it, and parsing it was most of a converged
+// plan's time for its roles (issue 14, bench/planner/README.md). Such a text is one JSON document
+// whose decomposition is these accounts and nothing else (tested against the parse).
+std::optional<std::vector<std::string>> written_accounts_only(std::string_view document) {
+  constexpr std::string_view kHead =
+      R"({"Statement":[{"Action":["sts:AssumeRole"],"Effect":"Allow","Principal":{"Service":[)";
+  constexpr std::string_view kTail = R"(]}}],"Version":"1"})";
+  constexpr std::size_t kUid = 16;
+  const std::string_view suffix = wire::kEcsServiceSuffix;
+  if (document.size() < kHead.size() + kTail.size() || !document.starts_with(kHead) ||
+      !document.ends_with(kTail))
+    return std::nullopt;
+  std::string_view list =
+      document.substr(kHead.size(), document.size() - kHead.size() - kTail.size());
+  const std::size_t item = 1 + kUid + suffix.size() + 1;  // "<uid>@ecs.aliyuncs.com"
+  std::vector<std::string> out;
+  out.reserve(list.size() / item + 1);
+  while (true) {
+    if (list.size() < item || list.front() != '"' || list[item - 1] != '"' ||
+        list.substr(1 + kUid, suffix.size()) != suffix)
+      return std::nullopt;
+    const std::string_view uid = list.substr(1, kUid);
+    if (!std::all_of(uid.begin(), uid.end(), [](unsigned char c) { return std::isdigit(c); }))
+      return std::nullopt;
+    out.emplace_back(uid);
+    list.remove_prefix(item);
+    if (list.empty()) return out;
+    if (list.front() != ',') return std::nullopt;
+    list.remove_prefix(1);
+  }
+}
+
 }  // namespace
 
 support::Result<std::string, support::Failure> canonicalize_policy(std::string_view document) {
@@ -205,19 +274,36 @@ support::Result<std::string, support::Failure> canonicalize_policy(std::string_v
 }
 
 bool policies_equivalent(std::string_view a, std::string_view b) {
+  // The same text (a converged policy reads back as we wrote it): equivalent when it is a policy.
+  // One parse and no serialising, instead of two of each.
+  if (a == b) {
+    try {
+      canonical_statements(a);
+      return true;
+    } catch (const std::exception&) {
+      return false;
+    }
+  }
   auto ca = canonicalize_policy(a);
   auto cb = canonicalize_policy(b);
   return ca && cb && *ca == *cb;
 }
 
 support::Result<TrustPrincipals, support::Failure> parse_trust_policy(std::string_view document) {
+  if (auto accounts = written_accounts_only(document)) {
+    TrustPrincipals out;
+    out.accounts = std::move(*accounts);
+    sort_unique(out.accounts);
+    return out;
+  }
   try {
     json doc = parse_document(document);
     TrustPrincipals out;
-    const json deny_all = normalize_statement(deny_all_statement(), true);
-    for (const auto& raw : statements_of(doc)) {
+    static const json kDenyAll = normalize_statement(deny_all_statement(), true);
+    for (const json* raw_statement : statements_of(doc)) {
+      const json& raw = *raw_statement;
       json canon = normalize_statement(raw, true);
-      if (canon == deny_all) continue;  // our "no principal" placeholder
+      if (canon == kDenyAll) continue;  // our "no principal" placeholder
       // The write form (case kept) is only needed for statements we carry through unchanged.
       auto write_form = [&] { return normalize_statement(raw, false); };
       bool shape_ok = canon.value("Effect", "") == "Allow" && canon.contains("Action") &&
@@ -375,11 +461,15 @@ std::string build_kms_policy(const KmsPolicyContent& content) {
 
 std::optional<KmsPolicyContent> parse_kms_policy(std::string_view document) {
   try {
-    json doc = canonical_json(document);
-    std::set<std::string> needed;
-    for (const auto& a : kms_key_actions()) needed.insert(ascii_lower(a));
+    // The statements' order does not matter here: no sorting, no serialising.
+    const std::vector<json> statements = canonical_statements(document);
+    static const std::set<std::string> kNeeded = [] {
+      std::set<std::string> lower;
+      for (const auto& a : kms_key_actions()) lower.insert(ascii_lower(a));
+      return lower;
+    }();
     KmsPolicyContent out;
-    for (const auto& st : doc["Statement"]) {
+    for (const auto& st : statements) {
       if (st.value("Effect", "") != "Allow" || !st.contains("Action") || !st.contains("Resource"))
         continue;
       std::set<std::string> actions;
@@ -388,7 +478,7 @@ std::optional<KmsPolicyContent> parse_kms_policy(std::string_view document) {
       auto resources = string_list(st["Resource"]);
       if (actions.count("kms:list*") != 0U)
         out.list_resources.insert(out.list_resources.end(), resources.begin(), resources.end());
-      if (std::includes(actions.begin(), actions.end(), needed.begin(), needed.end()))
+      if (std::includes(actions.begin(), actions.end(), kNeeded.begin(), kNeeded.end()))
         out.key_arns.insert(out.key_arns.end(), resources.begin(), resources.end());
     }
     sort_unique(out.list_resources);

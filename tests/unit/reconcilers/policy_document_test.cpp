@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 namespace sharekeeper::reconcilers {
@@ -155,6 +157,88 @@ TEST(TrustPolicyTest, DeeplyNestedDocumentsAreRefusedNotRecursedInto) {
   EXPECT_NE(parsed.error().message.find("deeper than"), std::string::npos)
       << parsed.error().message;
   EXPECT_FALSE(canonicalize_policy(deep));
+}
+
+// parse_trust_policy reads a document exactly as build_trust_policy writes an accounts-only one
+// without parsing it (written_accounts_only): the same text with one space after its first brace
+// is no longer that form and goes through the parse, which must say the same.
+TrustPrincipals parsed_in_full(std::string doc) {
+  doc.insert(1, " ");
+  auto tp = parse_trust_policy(doc);
+  EXPECT_TRUE(tp) << doc;
+  return tp ? *tp : TrustPrincipals{};
+}
+
+TEST(TrustPolicyTest, OurAccountsOnlyDocumentReadsAsTheParseReadsIt) {
+  for (const std::vector<std::string>& accounts :
+       {std::vector<std::string>{"1111222233334444"},
+        std::vector<std::string>{"9999888877776666", "1111222233334444", "5555666677778888"}}) {
+    TrustPrincipals tp;
+    tp.accounts = accounts;
+    const std::string doc = build_trust_policy(tp);
+    auto fast = parse_trust_policy(doc);
+    ASSERT_TRUE(fast) << doc;
+    EXPECT_EQ(*fast, parsed_in_full(doc)) << doc;
+    std::vector<std::string> sorted = accounts;
+    std::sort(sorted.begin(), sorted.end());
+    EXPECT_EQ(fast->accounts, sorted);
+    EXPECT_TRUE(fast->foreign.empty() && fast->rds.empty() && fast->folders.empty());
+  }
+}
+
+TEST(TrustPolicyTest, NearlyOurFormIsParsedInFull) {
+  // Each differs from our writing in one place the recognition checks; each must read as the parse
+  // reads it (a foreign statement, another spelling of the same account, a second principal).
+  const std::string head =
+      R"({"Statement":[{"Action":["sts:AssumeRole"],"Effect":"Allow","Principal":{"Service":[)";
+  const std::string tail = R"(]}}],"Version":"1"})";
+  const std::vector<std::string> lists = {
+      R"("111122223333444@ecs.aliyuncs.com")",                                        // 15 digits
+      R"("11112222333344445@ecs.aliyuncs.com")",                                      // 17 digits
+      R"("111122223333444x@ecs.aliyuncs.com")",                                       // not a digit
+      R"("1111222233334444@ECS.aliyuncs.com")",                                       // case
+      R"("1111222233334444@ecs.aliyuncs.com","ecs.aliyuncs.com")",                    // a service
+      R"("1111222233334444@ecs.aliyuncs.com", "2222333344445555@ecs.aliyuncs.com")",  // a space
+      R"("1111222233334444@ecs.aliyuncs.com",)",                                      // a comma
+      R"()",                                                                          // empty
+  };
+  for (const auto& list : lists) {
+    const std::string doc = head + list + tail;
+    auto tp = parse_trust_policy(doc);
+    if (!tp) {
+      EXPECT_FALSE(parse_trust_policy(" " + doc)) << doc;  // malformed either way
+      continue;
+    }
+    EXPECT_EQ(*tp, parsed_in_full(doc)) << doc;
+  }
+  // Upper-case ECS folds to the same account in the parse.
+  auto folded = parse_trust_policy(head + R"("1111222233334444@ECS.aliyuncs.com")" + tail);
+  ASSERT_TRUE(folded);
+  EXPECT_EQ(folded->accounts, (std::vector<std::string>{"1111222233334444"}));
+  // Fifteen digits is not an account principal: it is kept as a foreign statement.
+  auto short_uid = parse_trust_policy(head + R"("111122223333444@ecs.aliyuncs.com")" + tail);
+  ASSERT_TRUE(short_uid);
+  EXPECT_TRUE(short_uid->accounts.empty());
+  EXPECT_EQ(short_uid->foreign.size(), 1U);
+}
+
+TEST(TrustPolicyTest, NestingIsCountedOutsideStrings) {
+  // 32 levels are a policy's business (the parse decides), 33 are refused; brackets inside a
+  // string, escaped quotes included, are not nesting.
+  auto nested = [](int levels, const std::string& leaf) {
+    // The document and the statement list are two levels, the statement a third.
+    std::string d = R"({"Version":"1","Statement":[{"Effect":"Allow","Sid":)";
+    d += std::string(static_cast<std::size_t>(levels - 3), '[') + leaf +
+         std::string(static_cast<std::size_t>(levels - 3), ']') + "}]}";
+    return d;
+  };
+  EXPECT_TRUE(parse_trust_policy(nested(32, "1")));
+  auto refused = parse_trust_policy(nested(33, "1"));
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("deeper than"), std::string::npos);
+  const std::string brackets = R"("[[[[\"{{{{)" + std::string(40, '[') + R"(")";
+  auto in_strings = parse_trust_policy(nested(30, brackets));
+  EXPECT_TRUE(in_strings) << (in_strings ? "" : in_strings.error().message) << nested(30, brackets);
 }
 
 TEST(TrustPolicyTest, EmptyPrincipalsGiveADenyPlaceholderReadBackAsEmpty) {
