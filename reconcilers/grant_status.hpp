@@ -29,8 +29,9 @@ struct ResourceStatus {
   // settings.manageShares, images with account targets: the accounts the image is shared with
   // that no share of the config names, kept (adopted additively, protected, another instance's).
   std::vector<std::string> foreign_accounts;
-  // Every link that must hold for the target to use it (reconcilers/chain.hpp). For a Ready grant
-  // the held links carry their state only (no text); links that are not held always carry theirs.
+  // Every link that must hold for the target to use it (reconcilers/chain.hpp), with its text. For
+  // a Ready grant (not in observe mode) only the links that do not hold (broken or unknown, with
+  // their text): empty when the target can use the resource. blocking_link() reads either alike.
   std::vector<ChainLink> chain;
 };
 

@@ -6,6 +6,7 @@
 // grant statuses read it all. A new phase is a function over this context (docs/reconcilers.md,
 // "Adding a phase"). Not a public header: tests of the phases include it.
 #include <algorithm>
+#include <boost/container/flat_set.hpp>
 #include <boost/container/small_vector.hpp>
 #include <map>
 #include <set>
@@ -150,15 +151,18 @@ struct RoleFacts {
   bool trust_known = false;
   std::string trust_error;
   TrustPrincipals trust;
-  std::set<Principal> principals;
+  // Sorted vectors, not trees: filled once, then looked up for every grant of the account (a
+  // hundred principals and a dozen KMS resources a role; the tree's nodes cost more to build, walk
+  // and free than the plan's other work on them: bench/planner/README.md).
+  boost::container::flat_set<Principal> principals;
   bool owned = false;           // tagged managed-by=<this instance>
   bool authoritative = false;   // owned, or adopt: authoritative (and not another instance's)
   bool policies_known = false;  // attachments, policy tags and owned policies' versions all read
   std::vector<const ObservedPolicy*> owned_policies;  // attached, ours, sorted by name
-  std::set<std::string> resources;  // keys + list resources granted by our attached policies
+  boost::container::flat_set<std::string> resources;  // keys + list resources granted by ours
   // Keys + list resources granted by attached custom policies that are not ours (read, never
   // edited): what they grant is not granted again, and counts as held for the grant's status.
-  std::set<std::string> foreign_resources;
+  boost::container::flat_set<std::string> foreign_resources;
   bool full_access_attached = false;
   std::vector<std::string> foreign_attachments;  // "<type> <name>"
 };

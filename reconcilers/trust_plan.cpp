@@ -50,7 +50,7 @@ void plan_trust_policies(AccountContext& a, const PlanInputs& /*in*/) {
     // The document keeps every principal it has (foreign statements included) plus the additions;
     // the narrowing one also drops the allowed removals.
     auto document = [&](bool with_removals) {
-      std::set<Principal> all = f.principals;
+      std::set<Principal> all(f.principals.begin(), f.principals.end());
       all.insert(adds.begin(), adds.end());
       if (with_removals)
         for (const auto& r : removes) all.erase(r);
