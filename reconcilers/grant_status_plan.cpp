@@ -139,15 +139,16 @@ void share_statuses(const config::Share& share, const AccountContext* a, const P
         if (detail) {
           rs.chain = build_chain(*a->obs, facts, rs, t, true).links;
         } else {
+          const std::vector<ChainLink>* links = &base_chains[i];
           if (has_base[i]) {
             scratch = base_chains[i];  // into the capacity it already has
             scratch = retarget_chain(std::move(scratch), *a->obs, facts, rs, t);
+            links = &scratch;
           } else {
             base_chains[i] = build_chain(*a->obs, facts, rs, t, false).links;
             has_base[i] = true;
-            scratch = base_chains[i];
           }
-          for (const ChainLink& l : scratch)
+          for (const ChainLink& l : *links)
             if (l.state == LinkState::kBroken || l.state == LinkState::kUnknown)
               rs.chain.push_back(l);
         }
@@ -266,9 +267,7 @@ void judge_sharing(const SharingLookup& l, RoleKind kind, const config::GrantTar
             : "in no resource share with this target";
     return;
   }
-  std::string where;
-  where.reserve(64);
-  where.append("resource share ").append(a->resource_share_id);
+  std::string where = "resource share " + a->resource_share_id;
   const std::string_view own = target.type == TargetType::kFolder
                                    ? std::string_view(target.id).substr(target.id.rfind('/') + 1)
                                    : std::string_view(target.id);

@@ -152,8 +152,8 @@ struct RoleFacts {
   std::string trust_error;
   TrustPrincipals trust;
   // Sorted vectors, not trees: filled once, then looked up for every grant of the account (a
-  // hundred principals and a dozen KMS resources a role; the tree's nodes cost more to build, walk
-  // and free than the plan's other work on them: bench/planner/README.md).
+  // hundred principals and a dozen KMS resources a role). Measured at 10,000 shares, one run: the
+  // contexts' destruction 6.4 -> 5.4 ms, the lookups no faster within the noise.
   boost::container::flat_set<Principal> principals;
   bool owned = false;           // tagged managed-by=<this instance>
   bool authoritative = false;   // owned, or adopt: authoritative (and not another instance's)

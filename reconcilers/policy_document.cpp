@@ -182,10 +182,10 @@ json canonical_json(std::string_view document) {
   return out;
 }
 
-bool is_account_principal(const std::string& v) {
-  const std::string suffix(wire::kEcsServiceSuffix);
+bool is_account_principal(std::string_view v) {
+  const std::string_view suffix = wire::kEcsServiceSuffix;
   if (v.size() != 16 + suffix.size()) return false;
-  if (v.compare(16, std::string::npos, suffix) != 0) return false;
+  if (v.substr(16) != suffix) return false;
   return std::all_of(v.begin(), v.begin() + 16, [](unsigned char c) { return std::isdigit(c); });
 }
 
@@ -226,6 +226,24 @@ void sort_unique(std::vector<std::string>& v) {
   v.erase(std::unique(v.begin(), v.end()), v.end());
 }
 
+// The text build_trust_policy writes around the principals of an accounts-only trust policy, taken
+// from the writer itself (one placeholder account): what comes before the first principal and
+// after the last one.
+struct WrittenFrame {
+  std::string head, tail;
+};
+const WrittenFrame& written_frame() {
+  static const WrittenFrame kFrame = [] {
+    TrustPrincipals one;
+    one.accounts = {std::string(16, '0')};
+    const std::string doc = build_trust_policy(one);
+    const std::string item = '"' + one.accounts[0] + std::string(wire::kEcsServiceSuffix) + '"';
+    const std::size_t at = doc.find(item);
+    return WrittenFrame{doc.substr(0, at), doc.substr(at + item.size())};
+  }();
+  return kFrame;
+}
+
 // The accounts of a trust policy exactly as build_trust_policy writes one that trusts accounts
 // only, recognised without parsing it; nullopt for any other text (another layout, spacing, a
 // second statement, a principal that is not an account): parse_trust_policy then parses it. A
@@ -233,27 +251,20 @@ void sort_unique(std::vector<std::string>& v) {
 // plan's time for its roles (issue 14, bench/planner/README.md). Such a text is one JSON document
 // whose decomposition is these accounts and nothing else (tested against the parse).
 std::optional<std::vector<std::string>> written_accounts_only(std::string_view document) {
-  constexpr std::string_view kHead =
-      R"({"Statement":[{"Action":["sts:AssumeRole"],"Effect":"Allow","Principal":{"Service":[)";
-  constexpr std::string_view kTail = R"(]}}],"Version":"1"})";
-  constexpr std::size_t kUid = 16;
-  const std::string_view suffix = wire::kEcsServiceSuffix;
-  if (document.size() < kHead.size() + kTail.size() || !document.starts_with(kHead) ||
-      !document.ends_with(kTail))
+  const WrittenFrame& frame = written_frame();
+  if (document.size() < frame.head.size() + frame.tail.size() ||
+      !document.starts_with(frame.head) || !document.ends_with(frame.tail))
     return std::nullopt;
   std::string_view list =
-      document.substr(kHead.size(), document.size() - kHead.size() - kTail.size());
-  const std::size_t item = 1 + kUid + suffix.size() + 1;  // "<uid>@ecs.aliyuncs.com"
+      document.substr(frame.head.size(), document.size() - frame.head.size() - frame.tail.size());
+  const std::size_t item = 1 + 16 + wire::kEcsServiceSuffix.size() + 1;  // "<principal>"
   std::vector<std::string> out;
   out.reserve(list.size() / item + 1);
   while (true) {
     if (list.size() < item || list.front() != '"' || list[item - 1] != '"' ||
-        list.substr(1 + kUid, suffix.size()) != suffix)
+        !is_account_principal(list.substr(1, item - 2)))
       return std::nullopt;
-    const std::string_view uid = list.substr(1, kUid);
-    if (!std::all_of(uid.begin(), uid.end(), [](unsigned char c) { return std::isdigit(c); }))
-      return std::nullopt;
-    out.emplace_back(uid);
+    out.emplace_back(list.substr(1, 16));
     list.remove_prefix(item);
     if (list.empty()) return out;
     if (list.front() != ',') return std::nullopt;
