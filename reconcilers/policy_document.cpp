@@ -226,50 +226,62 @@ void sort_unique(std::vector<std::string>& v) {
   v.erase(std::unique(v.begin(), v.end()), v.end());
 }
 
-// The text build_trust_policy writes around the principals of an accounts-only trust policy, taken
-// from the writer itself (one placeholder account): what comes before the first principal and
-// after the last one.
+// The text around and between the principals of an accounts-only trust policy, in one layout:
+// what comes before the first principal, between two, and after the last.
 struct WrittenFrame {
-  std::string head, tail;
+  std::string head, separator, tail;
 };
-const WrittenFrame& written_frame() {
-  static const WrittenFrame kFrame = [] {
-    TrustPrincipals one;
-    one.accounts = {std::string(16, '0')};
-    const std::string doc = build_trust_policy(one);
-    const std::string item = '"' + one.accounts[0] + std::string(wire::kEcsServiceSuffix) + '"';
-    const std::size_t at = doc.find(item);
-    return WrittenFrame{doc.substr(0, at), doc.substr(at + item.size())};
+
+// The two layouts a converged role's trust policy comes back in: as build_trust_policy writes it
+// (compact), and as RAM re-serialises it for GetRole (2-space indentation, keys sorted:
+// docs/alibaba-api.md §3; the emulator answers so; that real RAM's spacing is exactly nlohmann's is
+// not confirmed). Both are taken from the writer itself, with two placeholder accounts.
+const std::vector<WrittenFrame>& written_frames() {
+  static const std::vector<WrittenFrame> kFrames = [] {
+    TrustPrincipals two;
+    two.accounts = {std::string(16, '0'), std::string(15, '0') + "1"};
+    const std::string compact = build_trust_policy(two);
+    std::vector<WrittenFrame> out;
+    for (const std::string& doc : {compact, json::parse(compact).dump(2)}) {
+      const std::string first = '"' + two.accounts[0] + std::string(wire::kEcsServiceSuffix) + '"';
+      const std::string second = '"' + two.accounts[1] + std::string(wire::kEcsServiceSuffix) + '"';
+      const std::size_t a = doc.find(first), b = doc.find(second);
+      out.push_back({doc.substr(0, a), doc.substr(a + first.size(), b - a - first.size()),
+                     doc.substr(b + second.size())});
+    }
+    return out;
   }();
-  return kFrame;
+  return kFrames;
 }
 
-// The accounts of a trust policy exactly as build_trust_policy writes one that trusts accounts
-// only, recognised without parsing it; nullopt for any other text (another layout, spacing, a
-// second statement, a principal that is not an account): parse_trust_policy then parses it. A
-// converged role's document reads back as we wrote it, and parsing it was most of a converged
-// plan's time for its roles (issue 14, bench/planner/README.md). Such a text is one JSON document
-// whose decomposition is these accounts and nothing else (tested against the parse).
+// The accounts of a trust policy laid out exactly as written_frames() says, recognised without
+// parsing it; nullopt for any other text (another layout or spacing, a second statement, a
+// principal that is not an account): parse_trust_policy then parses it. Parsing a converged
+// role's document was most of a converged plan's time for its roles (issue 14,
+// bench/planner/README.md). Such a text is one JSON document whose decomposition is these accounts
+// and nothing else (tested against the parse).
 std::optional<std::vector<std::string>> written_accounts_only(std::string_view document) {
-  const WrittenFrame& frame = written_frame();
-  if (document.size() < frame.head.size() + frame.tail.size() ||
-      !document.starts_with(frame.head) || !document.ends_with(frame.tail))
-    return std::nullopt;
-  std::string_view list =
-      document.substr(frame.head.size(), document.size() - frame.head.size() - frame.tail.size());
   const std::size_t item = 1 + 16 + wire::kEcsServiceSuffix.size() + 1;  // "<principal>"
-  std::vector<std::string> out;
-  out.reserve(list.size() / item + 1);
-  while (true) {
-    if (list.size() < item || list.front() != '"' || list[item - 1] != '"' ||
-        !is_account_principal(list.substr(1, item - 2)))
-      return std::nullopt;
-    out.emplace_back(list.substr(1, 16));
-    list.remove_prefix(item);
-    if (list.empty()) return out;
-    if (list.front() != ',') return std::nullopt;
-    list.remove_prefix(1);
+  for (const WrittenFrame& frame : written_frames()) {
+    if (document.size() < frame.head.size() + frame.tail.size() ||
+        !document.starts_with(frame.head) || !document.ends_with(frame.tail))
+      continue;
+    std::string_view list =
+        document.substr(frame.head.size(), document.size() - frame.head.size() - frame.tail.size());
+    std::vector<std::string> out;
+    out.reserve(list.size() / item + 1);
+    while (true) {
+      if (list.size() < item || list.front() != '"' || list[item - 1] != '"' ||
+          !is_account_principal(list.substr(1, item - 2)))
+        return std::nullopt;
+      out.emplace_back(list.substr(1, 16));
+      list.remove_prefix(item);
+      if (list.empty()) return out;
+      if (!list.starts_with(frame.separator)) return std::nullopt;
+      list.remove_prefix(frame.separator.size());
+    }
   }
+  return std::nullopt;
 }
 
 }  // namespace

@@ -116,7 +116,10 @@ World build_world() {
 
     o.snapshot_role.presence = Presence::kPresent;
     o.snapshot_role.role.role_name = reconcilers::role_name(reconcilers::RoleKind::kSnapshot);
-    o.snapshot_role.role.trust_policy = reconcilers::build_trust_policy(tp);
+    // As GetRole returns it: RAM re-serialises trust policies (2-space indentation, keys sorted;
+    // the emulator answers so), so a plan never reads the compact text we wrote.
+    o.snapshot_role.role.trust_policy =
+        nlohmann::json::parse(reconcilers::build_trust_policy(tp)).dump(2);
     o.snapshot_role.tags_known = true;
     o.snapshot_role.managed_by = "sharekeeper";
     o.snapshot_role.attachments_known = true;

@@ -183,6 +183,13 @@ TEST(TrustPolicyTest, OurAccountsOnlyDocumentReadsAsTheParseReadsIt) {
     std::sort(sorted.begin(), sorted.end());
     EXPECT_EQ(fast->accounts, sorted);
     EXPECT_TRUE(fast->foreign.empty() && fast->rds.empty() && fast->folders.empty());
+    // As RAM's GetRole returns it (re-serialised: 2-space indentation, keys sorted), and the same
+    // text with one space more.
+    const std::string returned = nlohmann::json::parse(doc).dump(2);
+    auto as_returned = parse_trust_policy(returned);
+    ASSERT_TRUE(as_returned) << returned;
+    EXPECT_EQ(*as_returned, *fast) << returned;
+    EXPECT_EQ(*as_returned, parsed_in_full(returned)) << returned;
   }
 }
 
