@@ -54,6 +54,7 @@ struct ResourceDetail {
   std::string blocked_by;
   std::string blocked_observed;
   std::string blocked_remedy;
+  friend bool operator==(const ResourceDetail&, const ResourceDetail&) = default;
 };
 
 struct GrantReport {

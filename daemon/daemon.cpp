@@ -7,6 +7,7 @@
 #include "config/desired_state.hpp"
 #include "daemon/config_watcher.hpp"
 #include "daemon/logging.hpp"
+#include "support/memory.hpp"
 
 namespace sharekeeper::daemon {
 
@@ -210,8 +211,20 @@ std::uint16_t Daemon::start() {
     auto r = status_.readiness();
     return std::pair<bool, std::string>{r.ready, r.reason};
   };
-  h.status = [this] { return status_.status_json(scheduler_->snapshot()); };
-  h.plan = [this] { return status_.plan_json(); };
+  // /status and /plan render their answer from many small JSON values (a row, an account's plan),
+  // freed into the arenas, which would keep them; the answer itself is one mapped block
+  // (support::fix_malloc_thresholds). The free pages go back after each request (their time is in
+  // the request's: bench/daemon/README.md "Memory").
+  h.status = [this] {
+    std::string body = status_.status_json(scheduler_->snapshot());
+    support::release_free_memory();
+    return body;
+  };
+  h.plan = [this] {
+    std::string body = status_.plan_json();
+    support::release_free_memory();
+    return body;
+  };
   h.reconcile = [this](const std::optional<std::string>& account) {
     return trigger(account, "http");
   };

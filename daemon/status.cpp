@@ -25,7 +25,36 @@ json opt_time(const std::optional<WallTime>& t) {
   return t ? json(format_time(*t)) : json(nullptr);
 }
 
+// `text` (a value dumped with indent 2 at the top) appended as the value of a member `depth` levels
+// down: each line after the first shifted by 2 × depth spaces. nlohmann's dump(2) of a document
+// indents a nested value by exactly that, so the text equals the whole document's dump (strings
+// hold no raw newline: dump escapes them).
+void append_nested(std::string& out, const std::string& text, int depth) {
+  const std::string shift(static_cast<std::size_t>(2 * depth), ' ');
+  std::size_t from = 0;
+  for (std::size_t nl = text.find('\n'); nl != std::string::npos; nl = text.find('\n', from)) {
+    out.append(text, from, nl + 1 - from).append(shift);
+    from = nl + 1;
+  }
+  out.append(text, from, std::string::npos);
+}
+
+// Puts `value_text` where `doc` (a dump(2) with a top-level member `name` set to []) has that
+// member's placeholder.
+std::string splice_member(std::string doc, const std::string& name, const std::string& value_text) {
+  const std::string placeholder = "\n  " + json(name).dump() + ": []";
+  const auto at = doc.find(placeholder);
+  if (at == std::string::npos) return doc;
+  doc.replace(at + placeholder.size() - 2, 2, value_text);
+  return doc;
+}
+
 }  // namespace
+
+bool StatusStore::says(const GrantDetails& d, const GrantReport& g) {
+  return d.reason == g.reason && d.message == g.message && d.blocked_by == g.blocked_by &&
+         d.resources == g.resources;
+}
 
 void StatusStore::set_config(const config::DesiredState& desired, WallTime now) {
   std::lock_guard lock(mu_);
@@ -42,11 +71,14 @@ void StatusStore::set_config(const config::DesiredState& desired, WallTime now) 
   }
   for (auto it = grants_.begin(); it != grants_.end();)
     it = want.count(it->first) ? std::next(it) : grants_.erase(it);
+  if (!not_reconciled_)
+    not_reconciled_ =
+        std::make_shared<const GrantDetails>(GrantDetails{"not_reconciled_yet", "", {}, ""});
   for (const auto& k : want) {
     if (grants_.count(k)) continue;
     GrantRow row;
     row.state = GrantState::kPending;
-    row.reason = "not_reconciled_yet";
+    row.details = not_reconciled_;
     row.last_transition = now;
     grants_.emplace(k, std::move(row));
   }
@@ -97,21 +129,27 @@ void StatusStore::pass_finished(const PassReport& r) {
   if (r.stale) return;  // its grants and plan describe a config that is no longer current
   if (r.outcome.observation_complete) a.observed = true;
   if (!plan.empty()) a.plan = std::move(plan);
+  // The details this pass gave the grant before (its targets come one after another).
+  std::shared_ptr<const GrantDetails> previous;
   for (const auto& g : r.outcome.grants) {
     auto git = grants_.find(g.key);
     if (git == grants_.end()) continue;
     auto& row = git->second;
-    if (row.state != g.state || row.reason != g.reason) row.last_transition = r.finished;
+    if (row.state != g.state || row.details->reason != g.reason) row.last_transition = r.finished;
     if (g.state == GrantState::kReady) row.last_ready = r.finished;
     if (g.state == GrantState::kFailed) {
       row.last_error = g.message;
       row.last_error_at = r.finished;
     }
     row.state = g.state;
-    row.reason = g.reason;
-    row.message = g.message;
-    row.resources = g.resources;
-    row.blocked_by = g.blocked_by;
+    if (!says(*row.details, g)) {
+      if (previous && says(*previous, g))
+        row.details = previous;
+      else
+        row.details = std::make_shared<const GrantDetails>(
+            GrantDetails{g.reason, g.message, g.resources, g.blocked_by});
+    }
+    previous = row.details;
   }
   // A pass that failed before it could judge the grants leaves them as they were, but says why.
   if (r.outcome.grants.empty() && r.outcome.result != PassResult::kSuccess) {
@@ -188,12 +226,16 @@ std::string StatusStore::status_json(const std::vector<Scheduler::AccountView>& 
         {"leaseRemainingSeconds",
          c.lease_remaining_seconds ? json(*c.lease_remaining_seconds) : json(nullptr)}};
   }
-  json grants = json::array();
+  // The grants are rendered row by row into their text, not built as one document first: at
+  // 30,000 grants the document was several hundred MB of small nodes for an answer of 30 MB
+  // (bench/daemon/README.md "Memory"). The answer is the same text.
+  std::string grants;
   std::map<std::string, int> counts;
   for (const auto& [k, row] : grants_) {
     ++counts[to_string(row.state)];
+    const GrantDetails& d = *row.details;
     json res = json::array();
-    for (const auto& r : row.resources) {
+    for (const auto& r : d.resources) {
       json blocked = nullptr;
       if (!r.blocked_by.empty())
         blocked = {
@@ -207,42 +249,59 @@ std::string StatusStore::status_json(const std::vector<Scheduler::AccountView>& 
                      {"blockedBy", std::move(blocked)}});
       if (!r.foreign_accounts.empty()) res.back()["foreignAccounts"] = r.foreign_accounts;
     }
-    grants.push_back({{"account", k.account},
-                      {"share", k.share},
-                      {"targetType", k.target_type},
-                      {"target", k.target},
-                      {"state", to_string(row.state)},
-                      {"reason", row.reason},
-                      {"message", row.message},
-                      {"lastTransition", format_time(row.last_transition)},
-                      {"lastReady", opt_time(row.last_ready)},
-                      {"lastError", row.last_error},
-                      {"lastErrorAt", opt_time(row.last_error_at)},
-                      {"blockedBy", row.blocked_by.empty() ? json(nullptr) : json(row.blocked_by)},
-                      {"resources", std::move(res)}});
+    const json g = {{"account", k.account},
+                    {"share", k.share},
+                    {"targetType", k.target_type},
+                    {"target", k.target},
+                    {"state", to_string(row.state)},
+                    {"reason", d.reason},
+                    {"message", d.message},
+                    {"lastTransition", format_time(row.last_transition)},
+                    {"lastReady", opt_time(row.last_ready)},
+                    {"lastError", row.last_error},
+                    {"lastErrorAt", opt_time(row.last_error_at)},
+                    {"blockedBy", d.blocked_by.empty() ? json(nullptr) : json(d.blocked_by)},
+                    {"resources", std::move(res)}};
+    grants.append(grants.empty() ? "[\n    " : ",\n    ");
+    append_nested(grants, g.dump(2), 2);
   }
-  out["grants"] = std::move(grants);
+  if (!grants.empty()) grants.append("\n  ]");
+  out["grants"] = json::array();
   out["summary"] = counts;
-  return out.dump(2);
+  if (grants.empty()) return out.dump(2);
+  return splice_member(out.dump(2), "grants", grants);
 }
 
 std::string StatusStore::plan_json() const {
-  std::lock_guard lock(mu_);
-  json out;
-  out["revision"] = revision_;
-  json accounts = json::object();
-  for (const auto& [name, a] : accounts_) {
-    if (a.plan.empty()) {
-      accounts[name] = nullptr;
+  // The deflated plans are copied under the lock (a few KB an account) and rendered after it, one
+  // account at a time: the answer is the same text as one document's dump(2), without the
+  // document (at 200 accounts it peaked at about 500 MB for an answer of 110 MB) and without
+  // holding the workers' pass_finished for the whole rendering.
+  std::string revision;
+  std::vector<std::pair<std::string, CompressedText>> plans;
+  {
+    std::lock_guard lock(mu_);
+    revision = revision_;
+    plans.reserve(accounts_.size());
+    for (const auto& [name, a] : accounts_) plans.emplace_back(name, a.plan);
+  }
+  std::string out = "{\n  \"accounts\": ";
+  if (plans.empty()) out.append("{}");
+  for (std::size_t i = 0; i < plans.size(); ++i) {
+    out.append(i == 0 ? "{\n    " : ",\n    ").append(json(plans[i].first).dump()).append(": ");
+    const CompressedText& plan = plans[i].second;
+    if (plan.empty()) {
+      out.append("null");
       continue;
     }
     // The runner's plan is JSON already; embed it as a value, not a string.
-    const std::string text = a.plan.text();
+    const std::string text = plan.text();
     auto parsed = json::parse(text, nullptr, false);
-    accounts[name] = parsed.is_discarded() ? json(text) : std::move(parsed);
+    append_nested(out, parsed.is_discarded() ? json(text).dump(2) : parsed.dump(2), 2);
   }
-  out["accounts"] = std::move(accounts);
-  return out.dump(2);
+  if (!plans.empty()) out.append("\n  }");
+  out.append(",\n  \"revision\": ").append(json(revision).dump()).append("\n}");
+  return out;
 }
 
 }  // namespace sharekeeper::daemon

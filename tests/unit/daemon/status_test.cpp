@@ -165,6 +165,115 @@ TEST(StatusStore, BlockedByNamesTheLinkPerGrantAndResource) {
   EXPECT_TRUE(j["grants"][1]["blockedBy"].is_null());
 }
 
+// Rows whose pass said the same thing share one value (daemon/status.hpp): each row must still
+// show what its own pass said, when a neighbour's details differ and when they change later.
+TEST(StatusStore, EachRowShowsItsOwnDetailsWhenNeighboursReadAlike) {
+  StatusStore s;
+  s.set_config(desired({"1111222233334444", "2222333344445555", "3333444455556666"}), kT0);
+  auto ready = [](const std::string& target, const std::string& detail) {
+    GrantReport g{key(target), GrantState::kReady, "", "", {}, ""};
+    g.resources.push_back(
+        {"m-abc", "cn-hangzhou", GrantState::kReady, "", Sharing::kShared, detail, {}, "", "", ""});
+    return g;
+  };
+  GrantReport blocked = ready("2222333344445555", "not shared");
+  blocked.state = GrantState::kBlocked;
+  blocked.reason = "image_not_shared";
+  blocked.blocked_by = "share";
+  s.pass_finished(report(PassResult::kSuccess,
+                         {ready("1111222233334444", "image share permission"), blocked,
+                          ready("3333444455556666", "image share permission")},
+                         true, std::chrono::seconds(10)));
+  auto j = json::parse(s.status_json({}));
+  auto row = [&j](const std::string& target) {
+    for (const auto& g : j["grants"])
+      if (g["target"] == target) return g;
+    return json();
+  };
+  EXPECT_EQ(row("1111222233334444")["resources"][0]["sharingDetail"], "image share permission");
+  EXPECT_EQ(row("2222333344445555")["reason"], "image_not_shared");
+  EXPECT_EQ(row("2222333344445555")["blockedBy"], "share");
+  EXPECT_EQ(row("2222333344445555")["resources"][0]["sharingDetail"], "not shared");
+  EXPECT_EQ(row("3333444455556666")["resources"][0]["sharingDetail"], "image share permission");
+  EXPECT_TRUE(row("3333444455556666")["blockedBy"].is_null());
+  EXPECT_EQ(row("rd-abc123")["reason"], "not_reconciled_yet");
+
+  // The next pass: the blocked one is shared, the first one now names another detail.
+  s.pass_finished(report(PassResult::kSuccess,
+                         {ready("1111222233334444", "resource share rs-1"),
+                          ready("2222333344445555", "image share permission"),
+                          ready("3333444455556666", "image share permission")},
+                         true, std::chrono::seconds(20)));
+  j = json::parse(s.status_json({}));
+  EXPECT_EQ(row("1111222233334444")["resources"][0]["sharingDetail"], "resource share rs-1");
+  EXPECT_EQ(row("2222333344445555")["reason"], "");
+  EXPECT_TRUE(row("2222333344445555")["blockedBy"].is_null());
+  EXPECT_EQ(row("2222333344445555")["resources"][0]["sharingDetail"], "image share permission");
+  EXPECT_EQ(row("2222333344445555")["lastTransition"], format_time(kT0 + std::chrono::seconds(20)));
+  EXPECT_EQ(row("3333444455556666")["lastTransition"], format_time(kT0 + std::chrono::seconds(10)));
+}
+
+// /status and /plan are rendered piece by piece (daemon/status.cpp): the text must be exactly
+// what one document's dump(2) gives, which is what re-dumping the parsed text gives.
+TEST(StatusStore, StatusAndPlanAreTheDocumentsIndentedDump) {
+  StatusStore s;
+  config::DesiredState d = desired({"1111222233334444", "2222333344445555"});
+  for (const char* name : {"dev", "stage"}) {
+    config::Account a;
+    a.name = name;
+    d.accounts.push_back(a);
+  }
+  EXPECT_EQ(json::parse(s.status_json({})).dump(2), s.status_json({}));  // no config yet
+  EXPECT_EQ(s.plan_json(), json({{"accounts", json::object()}, {"revision", ""}}).dump(2));
+  s.set_config(d, kT0);
+  GrantReport g{key("1111222233334444"),
+                GrantState::kBlocked,
+                "image_not_shared",
+                "a \"quoted\"\nline",
+                {},
+                "share"};
+  g.resources.push_back({"m-abc",
+                         "cn-hangzhou",
+                         GrantState::kBlocked,
+                         "",
+                         Sharing::kNotShared,
+                         "not shared",
+                         {"9999888877776666", "8888777766665555"},
+                         "share",
+                         "no permission",
+                         "share it: ECS ModifyImageSharePermission"});
+  g.resources.push_back({"s-def",
+                         "cn-hangzhou",
+                         GrantState::kReady,
+                         "",
+                         Sharing::kShared,
+                         "snapshot",
+                         {},
+                         "",
+                         "",
+                         ""});
+  PassReport p = report(PassResult::kSuccess, {g}, true, std::chrono::seconds(10));
+  p.outcome.plan_json =
+      R"({"accounts":[{"account":"prod","changes":[{"op":"share","ids":[1,2]}],"ü":{}}]})";
+  s.pass_finished(p);
+  PassReport other = report(PassResult::kError, {}, true, std::chrono::seconds(11));
+  other.account = "stage";
+  other.outcome.plan_json = "not json: kept as a string";
+  s.pass_finished(other);
+  const std::string status =
+      s.status_json({{"prod", AccountSchedule::Phase::kWaiting, kT0 + std::chrono::minutes(5), 0}});
+  EXPECT_EQ(json::parse(status).dump(2), status);
+  EXPECT_EQ(json::parse(status)["grants"].size(), 3u);
+  EXPECT_EQ(json::parse(status)["grants"][0]["message"], "a \"quoted\"\nline");
+  const std::string plan = s.plan_json();
+  EXPECT_EQ(json::parse(plan).dump(2), plan);
+  const auto pj = json::parse(plan);
+  EXPECT_EQ(pj["revision"], "rev1");
+  EXPECT_TRUE(pj["accounts"]["dev"].is_null());
+  EXPECT_EQ(pj["accounts"]["stage"], "not json: kept as a string");
+  EXPECT_EQ(pj["accounts"]["prod"]["accounts"][0]["changes"][0]["ids"], json::array({1, 2}));
+}
+
 TEST(StatusStore, RejectedReloadShowsDiagnostics) {
   StatusStore s;
   s.set_config(desired({"1111222233334444"}), kT0);
