@@ -24,6 +24,7 @@
 #include "daemon/metrics.hpp"
 #include "daemon/reconcile_runner.hpp"
 #include "daemon/signals.hpp"
+#include "support/memory.hpp"
 
 namespace sharekeeper::daemon {
 
@@ -157,6 +158,8 @@ int cmd_run(const GlobalOptions& g, const RunOptions& o) {
   // Before any thread exists, so every thread inherits the mask and signals reach only the
   // signalfd.
   SignalThread::block();
+  // The daemon's resident size after a pass stays (support/memory.hpp); one-shot commands exit.
+  support::fix_malloc_thresholds(std::size_t{128} * 1024, std::size_t{1024} * 1024);
   log::init(g.log_format, g.log_level);
 
   std::optional<AdminToken> token;

@@ -19,7 +19,6 @@ int main(int argc, char** argv) {
   sharekeeper::support::raise_open_files_limit(8192);
   // Two malloc arenas, not glibc's 16 here: support/memory.hpp, bench/daemon/README.md "Memory".
   sharekeeper::support::limit_malloc_arenas(2);
-  sharekeeper::support::fix_malloc_thresholds(std::size_t{128} * 1024, std::size_t{1024} * 1024);
   CLI::App app{
       "sharekeeper: keeps encrypted ECS snapshot and image sharing equal to a Git repository"};
   app.require_subcommand(1);
