@@ -12,6 +12,8 @@
 #include <charconv>
 #include <mutex>
 
+#include "daemon/grant_table.hpp"
+
 namespace sharekeeper::daemon {
 
 namespace {
@@ -154,7 +156,7 @@ struct Metrics::Impl {
   };
 
   mutable std::mutex mu;  // guards the maps below (prometheus-cpp guards its own families)
-  std::map<GrantKey, GrantSeries> grants;
+  GrantTable<GrantSeries> grants;
   void render_grants(std::string& out) const;
   std::map<std::string, AccountSeries> accounts;
   std::map<std::string, Counter*> api_counters;  // product\0action\0code
@@ -176,8 +178,6 @@ struct Metrics::Impl {
     Counter* handoff_counter = nullptr;
   };
   std::unique_ptr<Coordination> coordination;
-
-  void add_grant(const GrantKey& k) { grants.emplace(k, GrantSeries{}); }
 
   void add_account(const std::string& a) {
     AccountSeries s;
@@ -215,16 +215,7 @@ void Metrics::set_config(const std::vector<std::string>& accounts,
                          const std::vector<GrantKey>& grants, const std::string& revision) {
   std::lock_guard lock(impl_->mu);
   const std::set<std::string> want_accounts(accounts.begin(), accounts.end());
-  const std::set<GrantKey> want_grants(grants.begin(), grants.end());
-  for (auto it = impl_->grants.begin(); it != impl_->grants.end();) {
-    if (want_grants.count(it->first) == 0) {
-      it = impl_->grants.erase(it);
-    } else {
-      ++it;
-    }
-  }
-  for (const auto& g : want_grants)
-    if (impl_->grants.count(g) == 0) impl_->add_grant(g);
+  impl_->grants.assign(grants, Impl::GrantSeries{});
   for (auto it = impl_->accounts.begin(); it != impl_->accounts.end();) {
     if (want_accounts.count(it->first) == 0) {
       impl_->remove_account(it->second);
@@ -244,11 +235,11 @@ void Metrics::publish_grants(const std::vector<GrantReport>& grants,
                              std::chrono::system_clock::time_point now) {
   std::lock_guard lock(impl_->mu);
   for (const auto& g : grants) {
-    auto it = impl_->grants.find(g.key);
-    if (it == impl_->grants.end()) continue;
-    it->second.state = g.state;
-    it->second.judged = true;
-    if (g.state == GrantState::kReady) it->second.last_ready = to_seconds(now);
+    Impl::GrantSeries* series = impl_->grants.find(g.key);
+    if (series == nullptr) continue;
+    series->state = g.state;
+    series->judged = true;
+    if (g.state == GrantState::kReady) series->last_ready = to_seconds(now);
   }
 }
 
@@ -408,7 +399,7 @@ void Metrics::Impl::render_grants(std::string& out) const {
   // Label names in sorted order (as TextSerializer writes them): account, share, [state,] target,
   // target_type. `head` and `tail` are rebuilt per grant in buffers that keep their capacity.
   std::string head, tail;
-  auto labels = [&head, &tail](const GrantKey& k) {
+  auto labels = [&head, &tail](const GrantKeyView& k) {
     head.assign("account=\"");
     append_escaped(head, k.account);
     head.append("\",share=\"");
@@ -429,16 +420,18 @@ void Metrics::Impl::render_grants(std::string& out) const {
   out +=
       "# HELP sharekeeper_grant_ready 1 when the grant (share x target) is Ready, else 0\n"
       "# TYPE sharekeeper_grant_ready gauge\n";
-  for (const auto& [k, g] : grants) {
-    labels(k);
+  for (std::size_t i = 0; i < grants.size(); ++i) {
+    const GrantSeries& g = grants.row(i);
+    labels(grants.key(i));
     series("sharekeeper_grant_ready", nullptr);
     out += g.judged && g.state == GrantState::kReady ? "1\n" : "0\n";
   }
   out +=
       "# HELP sharekeeper_grant_state One-hot grant state: Ready|Pending|Blocked|Failed|Observed\n"
       "# TYPE sharekeeper_grant_state gauge\n";
-  for (const auto& [k, g] : grants) {
-    labels(k);
+  for (std::size_t i = 0; i < grants.size(); ++i) {
+    const GrantSeries& g = grants.row(i);
+    labels(grants.key(i));
     for (GrantState st : kAllGrantStates) {
       series("sharekeeper_grant_state", to_string(st));
       out += g.judged && g.state == st ? "1\n" : "0\n";
@@ -449,8 +442,9 @@ void Metrics::Impl::render_grants(std::string& out) const {
       "Ready (0: never)\n"
       "# TYPE sharekeeper_grant_last_ready_timestamp_seconds gauge\n";
   char num[32];
-  for (const auto& [k, g] : grants) {
-    labels(k);
+  for (std::size_t i = 0; i < grants.size(); ++i) {
+    const GrantSeries& g = grants.row(i);
+    labels(grants.key(i));
     series("sharekeeper_grant_last_ready_timestamp_seconds", nullptr);
     const auto r = std::to_chars(num, num + sizeof num, g.last_ready, std::chars_format::fixed);
     out.append(num, r.ptr).append(1, '\n');

@@ -63,25 +63,20 @@ void StatusStore::set_config(const config::DesiredState& desired, WallTime now) 
   content_hash_ = desired.content_hash;
   config_loaded_at_ = now;
   last_reload_ = Reload{"success", now, {}};
-  std::set<GrantKey> want;
+  std::vector<GrantKey> want;
   std::set<std::string> accounts;
   for (const auto& a : desired.accounts) {
     accounts.insert(a.name);
-    for (auto& k : grants_of(desired, a.name)) want.insert(std::move(k));
+    for (auto& k : grants_of(desired, a.name)) want.push_back(std::move(k));
   }
-  for (auto it = grants_.begin(); it != grants_.end();)
-    it = want.count(it->first) ? std::next(it) : grants_.erase(it);
   if (!not_reconciled_)
     not_reconciled_ =
         std::make_shared<const GrantDetails>(GrantDetails{"not_reconciled_yet", "", {}, ""});
-  for (const auto& k : want) {
-    if (grants_.count(k)) continue;
-    GrantRow row;
-    row.state = GrantState::kPending;
-    row.details = not_reconciled_;
-    row.last_transition = now;
-    grants_.emplace(k, std::move(row));
-  }
+  GrantRow fresh;
+  fresh.state = GrantState::kPending;
+  fresh.details = not_reconciled_;
+  fresh.last_transition = now;
+  grants_.assign(std::move(want), fresh);
   for (auto it = accounts_.begin(); it != accounts_.end();)
     it = accounts.count(it->first) ? std::next(it) : accounts_.erase(it);
   for (const auto& a : accounts) accounts_.try_emplace(a);
@@ -132,9 +127,9 @@ void StatusStore::pass_finished(const PassReport& r) {
   // The details this pass gave the grant before (its targets come one after another).
   std::shared_ptr<const GrantDetails> previous;
   for (const auto& g : r.outcome.grants) {
-    auto git = grants_.find(g.key);
-    if (git == grants_.end()) continue;
-    auto& row = git->second;
+    GrantRow* found = grants_.find(g.key);
+    if (found == nullptr) continue;
+    GrantRow& row = *found;
     if (row.state != g.state || row.details->reason != g.reason) row.last_transition = r.finished;
     if (g.state == GrantState::kReady) row.last_ready = r.finished;
     if (g.state == GrantState::kFailed) {
@@ -153,10 +148,10 @@ void StatusStore::pass_finished(const PassReport& r) {
   }
   // A pass that failed before it could judge the grants leaves them as they were, but says why.
   if (r.outcome.grants.empty() && r.outcome.result != PassResult::kSuccess) {
-    for (auto& [k, row] : grants_) {
-      if (k.account != r.account) continue;
-      row.last_error = r.outcome.error;
-      row.last_error_at = r.finished;
+    const auto [first, last] = grants_.account_range(r.account);
+    for (std::size_t i = first; i < last; ++i) {
+      grants_.row(i).last_error = r.outcome.error;
+      grants_.row(i).last_error_at = r.finished;
     }
   }
 }
@@ -231,7 +226,9 @@ std::string StatusStore::status_json(const std::vector<Scheduler::AccountView>& 
   // (bench/daemon/README.md "Memory"). The answer is the same text.
   std::string grants;
   std::map<std::string, int> counts;
-  for (const auto& [k, row] : grants_) {
+  for (std::size_t i = 0; i < grants_.size(); ++i) {
+    const GrantKeyView k = grants_.key(i);
+    const GrantRow& row = grants_.row(i);
     ++counts[to_string(row.state)];
     const GrantDetails& d = *row.details;
     json res = json::array();
@@ -249,10 +246,10 @@ std::string StatusStore::status_json(const std::vector<Scheduler::AccountView>& 
                      {"blockedBy", std::move(blocked)}});
       if (!r.foreign_accounts.empty()) res.back()["foreignAccounts"] = r.foreign_accounts;
     }
-    const json g = {{"account", k.account},
-                    {"share", k.share},
-                    {"targetType", k.target_type},
-                    {"target", k.target},
+    const json g = {{"account", std::string(k.account)},
+                    {"share", std::string(k.share)},
+                    {"targetType", std::string(k.target_type)},
+                    {"target", std::string(k.target)},
                     {"state", to_string(row.state)},
                     {"reason", d.reason},
                     {"message", d.message},

@@ -13,6 +13,7 @@
 
 #include "daemon/account_runner.hpp"
 #include "daemon/compressed_text.hpp"
+#include "daemon/grant_table.hpp"
 #include "daemon/scheduler.hpp"
 
 namespace sharekeeper::daemon {
@@ -78,8 +79,7 @@ class StatusStore {
   };
   // Whether `d` says what `g` says.
   static bool says(const GrantDetails& d, const GrantReport& g);
-  // What a row keeps of a pass's GrantReport: everything but the key, which is the map's (30,000
-  // rows at 200 accounts: four strings a row kept twice).
+  // What a row keeps of a pass's GrantReport: everything but the key, which is the table's.
   struct GrantRow {
     GrantState state = GrantState::kPending;
     std::shared_ptr<const GrantDetails> details;  // never null
@@ -112,7 +112,7 @@ class StatusStore {
   std::string content_hash_;
   WallTime config_loaded_at_{};
   std::optional<Reload> last_reload_;
-  std::map<GrantKey, GrantRow> grants_;
+  GrantTable<GrantRow> grants_;
   // The details of a row no pass has judged yet ("not_reconciled_yet").
   std::shared_ptr<const GrantDetails> not_reconciled_;
   std::map<std::string, AccountRow> accounts_;
