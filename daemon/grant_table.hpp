@@ -26,8 +26,7 @@ struct GrantKeyView {
   std::string_view target;
   // Member by member, as GrantKey compares.
   // NOLINTNEXTLINE(modernize-use-nullptr): the 0 is in libstdc++'s comparison categories
-  friend auto operator<=>(const GrantKeyView&, const GrantKeyView&) = default;
-  friend bool operator==(const GrantKeyView&, const GrantKeyView&) = default;
+  friend auto operator<=>(const GrantKeyView&, const GrantKeyView&) = default;  // and ==
   static GrantKeyView of(const GrantKey& k) {
     return {k.account, k.share, k.target_type, k.target};
   }

@@ -69,8 +69,8 @@ class StatusStore {
 
  private:
   // What a pass said of a grant beyond its state. One value serves every row it is the same for:
-  // the targets of a share usually read alike (bench_converge: 30,000 rows, 10,000 values), and a
-  // pass that says what the last one said keeps the value it has instead of copying it again.
+  // the targets of a share usually read alike (in RetainedMemory's organisation, 3 rows a value),
+  // and a pass that says what the last one said keeps the value it has instead of copying it again.
   struct GrantDetails {
     std::string reason;
     std::string message;

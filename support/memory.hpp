@@ -28,7 +28,7 @@ inline void limit_malloc_arenas(int arenas) {
 // thresholds at 128 KiB and raises them each time a mapped block is freed, up to 32 MiB for mapping
 // and twice that for the top: after one /metrics answer (29 MB at 30,000 grants) every later one
 // was built inside an arena and stayed resident (bench/daemon/README.md "Memory", 2026-12-08:
-// 138–142 MB after a pass with glibc's thresholds, 113–115 MB with these fixed at 128 KiB and
+// 138–143 MB after a pass with glibc's thresholds, 113–116 MB with these fixed at 128 KiB and
 // 1 MiB). Setting them turns the raising off. `sharekeeper run` sets them (daemon/cmd_run.cpp).
 inline void fix_malloc_thresholds(std::size_t map_bytes, std::size_t trim_bytes) {
 #if defined(__GLIBC__)
